@@ -1,0 +1,43 @@
+"""Configuration of the ablation sweeper, registered as `hydra/sweeper=ablation`."""
+
+from dataclasses import dataclass
+from typing import Any, Dict, List, Optional
+
+from hydra.core.config_store import ConfigStore
+
+
+@dataclass
+class AblationSweeperConf:
+    _target_: str = "hydra_plugins.spectramind_ablation.sweeper.AblationSweeper"
+    # grid | ofat | random
+    design: str = "grid"
+    # factor key -> levels in Hydra's command-line grammar ("mlp,cnn1d", "range(1,4)", "glob(*)")
+    params: Optional[Dict[str, str]] = None
+    # factor key -> baseline value (ofat; also marks the baseline of a grid); default: composed config
+    baseline: Optional[Dict[str, Any]] = None
+    # repeats crossed with every configuration; each sets `seed_key`
+    seeds: Optional[List[int]] = None
+    seed_key: str = "seed"
+    # random design: number of configurations drawn; other designs: launch at most this many runs
+    max_runs: Optional[int] = None
+    random_seed: int = 0
+    # stop launching new runs once this many seconds have passed (the rest stay pending)
+    time_budget_s: Optional[float] = None
+    # continue the sweep in hydra.sweep.dir: skip completed runs, retry failed, resume interrupted
+    resume: bool = False
+    fail_fast: bool = False
+    max_retries: int = 0
+    # runs per launcher call (None: all at once, or the launcher's n_jobs when a time budget is set)
+    max_batch_size: Optional[int] = None
+    # run directories `<sweep_dir>/<run_subdir>/<run_id>`; null keeps Hydra's hydra.sweep.subdir
+    run_subdir: Optional[str] = None
+    # print the plan and launch nothing
+    dry_run: bool = False
+    # recorded in sweep.json (set by study files)
+    study: Optional[str] = None
+    description: Optional[str] = None
+
+
+ConfigStore.instance().store(
+    group="hydra/sweeper", name="ablation", node=AblationSweeperConf, provider="spectramind"
+)

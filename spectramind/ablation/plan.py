@@ -1,0 +1,133 @@
+"""Deciding what a sweep still has to run, and reading back what its runs did (Hydra-free).
+
+Run directories are the source of truth: ``run.json`` is written by the run itself, before and
+after training, so it survives a killed launcher. ``plan_sweep`` uses them to skip runs already
+completed with the same config hash (resume) and to apply a run budget; ``reconcile_runs`` folds
+the outcome of a launched batch back into the manifest, including runs whose process died.
+"""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Any, Iterable, Sequence
+
+from spectramind.ablation.design import RunSpec
+from spectramind.ablation.manifest import find_run
+from spectramind.tracking.events import utc_now
+from spectramind.tracking.record import git_state, read_json
+
+
+@dataclass
+class SweepPlan:
+    manifest: dict[str, Any]
+    to_launch: list[RunSpec]
+    completed: list[str] = field(default_factory=list)
+    over_budget: list[str] = field(default_factory=list)
+
+    def summary(self) -> str:
+        m = self.manifest
+        n_configs = len({r["config_id"] for r in m["runs"]})
+        text = (f"design={m['design']}: {len(m['runs'])} runs ({n_configs} configurations"
+                f" x {max(1, len(m['seeds'] or []))} seeds), {len(self.completed)} already completed,"
+                f" {len(self.to_launch)} to launch")
+        if self.over_budget:
+            text += f", {len(self.over_budget)} left pending by max_runs"
+        return text
+
+
+def index_run_records(sweep_dir: str | Path) -> dict[str, tuple[Path, dict[str, Any]]]:
+    """run_id -> (run dir, run.json) for every run recorded under ``sweep_dir`` (any subdir layout)."""
+    found: dict[str, tuple[Path, dict[str, Any]]] = {}
+    root = Path(sweep_dir)
+    for path in list(root.glob("*/run.json")) + list(root.glob("*/*/run.json")):
+        record = read_json(path)
+        if record and "run_id" in record:
+            found[record["run_id"]] = (path.parent, record)
+    return found
+
+
+def plan_sweep(
+    specs: Sequence[RunSpec],
+    config_hashes: dict[str, str],
+    sweep_dir: str | Path,
+    *,
+    study: dict[str, Any],
+    previous: dict[str, Any] | None,
+    budget_runs: int | None,
+) -> SweepPlan:
+    """The manifest for ``specs`` and the runs to launch now, skipping completed ones."""
+    records = index_run_records(sweep_dir)
+    runs, to_launch, completed, over_budget = [], [], [], []
+    for spec in specs:
+        old = find_run(previous, spec.run_id) if previous else None
+        entry = {
+            **asdict(spec),
+            "overrides": list(spec.overrides),
+            "config_hash": config_hashes[spec.run_id],
+            "status": "pending",
+            "attempts": old.get("attempts", 0) if old else 0,
+            "started": None, "ended": None, "error": None,
+        }
+        record = records.get(spec.run_id, (None, None))[1]
+        if record and record.get("status") == "completed" and record.get("config_hash") == entry["config_hash"]:
+            entry.update(status="completed", started=record.get("started"), ended=record.get("ended"))
+            completed.append(spec.run_id)
+        elif budget_runs is not None and len(to_launch) >= budget_runs:
+            over_budget.append(spec.run_id)
+        else:
+            to_launch.append(spec)
+        runs.append(entry)
+    manifest = {
+        "schema": 1,
+        **study,
+        "sweep_dir": str(Path(sweep_dir).resolve()),
+        "created": previous.get("created") if previous else utc_now(),
+        "updated": utc_now(),
+        "git": git_state(),
+        "runs": runs,
+    }
+    return SweepPlan(manifest, to_launch, completed, over_budget)
+
+
+def reconcile_runs(
+    sweep_dir: str | Path,
+    manifest: dict[str, Any],
+    run_ids: Iterable[str],
+    job_errors: dict[str, dict[str, str] | None],
+) -> tuple[dict[str, str], set[str]]:
+    """Update the manifest entries of ``run_ids`` after their batch returned.
+
+    Returns each run's status and the runs whose end the run itself did not log (so the sweeper
+    logs it).
+
+    A run's own ``run.json`` wins; without one (a task function that does not record, or a process
+    killed before it started) the launcher's job result decides; a run still marked ``running``
+    after its batch returned had its process killed, and is recorded as failed.
+    """
+    records = index_run_records(sweep_dir)
+    statuses: dict[str, str] = {}
+    unreported: set[str] = set()
+    for run_id in run_ids:
+        entry = find_run(manifest, run_id)
+        record = records.get(run_id, (None, None))[1]
+        error = job_errors.get(run_id)
+        if record and record.get("status") in ("completed", "failed", "diverged"):
+            status, error = record["status"], record.get("error")
+            entry.update(started=record.get("started"), ended=record.get("ended"))
+        elif record and record.get("status") == "running":
+            status = "failed"
+            error = error or {"type": "ProcessDied", "message": "the run's process ended without recording an outcome", "traceback": ""}
+            entry["ended"] = utc_now()
+        elif run_id in job_errors:
+            status = "failed" if error else "completed"
+            entry["ended"] = utc_now()
+        else:
+            status = "pending"
+        if record is None and run_id in job_errors:
+            entry["attempts"] = entry.get("attempts", 0) + 1
+        if record is None or record.get("status") == "running":
+            unreported.add(run_id)
+        entry.update(status=status, error=error)
+        statuses[run_id] = status
+    return statuses, unreported

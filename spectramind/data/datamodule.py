@@ -1,0 +1,141 @@
+"""``ArielDataModule``: planets from an ADC-layout folder, split by planet, ready for Lightning.
+
+The split is a seeded permutation of the sorted planet ids, so it depends only on the set of
+planets and ``split_seed`` — never on file order or on the machine. Every statistic that could
+leak the validation or test labels (normalisation, the naive scoring baseline) is computed on the
+training split only and exposed through :meth:`label_statistics`.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pytorch_lightning as pl
+import torch
+from torch.utils.data import DataLoader, Dataset
+
+from spectramind.data.features import load_features
+from spectramind.data.layout import WAVELENGTH_COLUMNS, read_labels
+from spectramind.errors import ConfigurationError, DatasetError
+
+
+class PlanetDataset(Dataset):
+    """In-memory per-planet tensors; items are dicts so optional labels stay optional."""
+
+    def __init__(self, tensors: dict[str, torch.Tensor]) -> None:
+        self.tensors = tensors
+
+    def __len__(self) -> int:
+        return len(self.tensors["planet_id"])
+
+    def __getitem__(self, index: int) -> dict[str, torch.Tensor]:
+        return {name: values[index] for name, values in self.tensors.items()}
+
+
+class ArielDataModule(pl.LightningDataModule):
+    def __init__(
+        self,
+        data_dir: str,
+        simulation: dict[str, Any] | None = None,
+        detrend: bool = True,
+        val_fraction: float = 0.15,
+        test_fraction: float = 0.15,
+        split_seed: int = 0,
+        batch_size: int = 64,
+        num_workers: int = 0,
+    ) -> None:
+        super().__init__()
+        for name, value in (("val_fraction", val_fraction), ("test_fraction", test_fraction)):
+            if not 0 < value < 0.5:
+                raise ConfigurationError(f"data.{name} must be in (0, 0.5), got {value!r}")
+        if int(batch_size) < 1:
+            raise ConfigurationError(f"data.batch_size must be >= 1, got {batch_size!r}")
+        self.data_dir = Path(data_dir).expanduser()
+        self.simulation = dict(simulation) if simulation else None
+        self.detrend = bool(detrend)
+        self.val_fraction = val_fraction
+        self.test_fraction = test_fraction
+        self.split_seed = split_seed
+        self.batch_size = int(batch_size)
+        self.num_workers = num_workers
+        self.splits: dict[str, PlanetDataset] = {}
+        self._statistics: dict[str, Any] | None = None
+
+    # ------------------------------------------------------------------ data
+    def prepare_data(self) -> None:
+        """Generate the simulated dataset on first use (no-op when it already exists)."""
+        if self.simulation is not None:
+            from spectramind.data.simulate import SimulationConfig, ensure_dataset
+
+            try:
+                config = SimulationConfig(**self.simulation)
+            except TypeError as exc:
+                raise ConfigurationError(f"data.simulation: {exc}") from None
+            ensure_dataset(self.data_dir, config)
+        elif not self.data_dir.is_dir():
+            raise DatasetError(f"data folder {self.data_dir} does not exist")
+
+    def setup(self, stage: str | None = None) -> None:
+        if self.splits:
+            return
+        self.prepare_data()
+        features = load_features(self.data_dir, detrend=self.detrend)
+        labels = read_labels(self.data_dir).set_index("planet_id")
+        planet_ids = np.asarray(features["planet_ids"])
+        missing = np.setdiff1d(planet_ids, labels.index.to_numpy())
+        if missing.size:
+            raise DatasetError(
+                f"{self.data_dir / 'train.csv'} has no labels for planet ids {missing[:5].tolist()}"
+            )
+        y = labels.loc[planet_ids, WAVELENGTH_COLUMNS].to_numpy(np.float32)
+        order = np.random.default_rng(self.split_seed).permutation(np.sort(planet_ids))
+        n_test = max(1, round(self.test_fraction * len(order)))
+        n_val = max(1, round(self.val_fraction * len(order)))
+        if len(order) - n_test - n_val < 2:
+            raise DatasetError(f"{self.data_dir} holds only {len(order)} planets: too few to split")
+        parts = {"test": order[:n_test], "val": order[n_test:n_test + n_val],
+                 "train": order[n_test + n_val:]}
+        position = {pid: i for i, pid in enumerate(planet_ids)}
+        for split, ids in parts.items():
+            rows = np.array([position[pid] for pid in np.sort(ids)])
+            self.splits[split] = PlanetDataset({
+                "planet_id": torch.as_tensor(planet_ids[rows], dtype=torch.int64),
+                "depth": torch.as_tensor(features["depth"][rows], dtype=torch.float32),
+                "depth_err": torch.as_tensor(features["depth_err"][rows], dtype=torch.float32),
+                "y": torch.as_tensor(y[rows]),
+            })
+        train_y = y[[position[pid] for pid in parts["train"]]].astype(np.float64)
+        self._statistics = {
+            "label_mean": train_y.mean(axis=0),
+            "label_std": train_y.std(axis=0),
+            "naive_mean": float(train_y.mean()),
+            "naive_std": float(train_y.std()),
+        }
+
+    def label_statistics(self) -> dict[str, Any]:
+        """Training-split label statistics: per-wavelength mean/std and the naive (mean, std) baseline."""
+        if self._statistics is None:
+            self.setup()
+        return self._statistics
+
+    # ------------------------------------------------------------------ loaders
+    def _loader(self, split: str, shuffle: bool) -> DataLoader:
+        if not self.splits:
+            self.setup()
+        # Shuffling draws from the global torch RNG, which the training seed sets.
+        return DataLoader(self.splits[split], batch_size=self.batch_size, shuffle=shuffle,
+                          num_workers=self.num_workers)
+
+    def train_dataloader(self) -> DataLoader:
+        return self._loader("train", shuffle=True)
+
+    def val_dataloader(self) -> DataLoader:
+        return self._loader("val", shuffle=False)
+
+    def test_dataloader(self) -> DataLoader:
+        return self._loader("test", shuffle=False)
+
+    def predict_dataloader(self) -> DataLoader:
+        return self._loader("test", shuffle=False)

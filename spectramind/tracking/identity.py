@@ -1,0 +1,96 @@
+"""Stable names for runs and configurations, derived from their overrides and resolved config.
+
+A run id is a readable label plus a short hash of the *normalised* override set, so the same
+overrides always map to the same directory (a resumed or extended sweep finds its finished runs)
+while two different override sets can never share one. Labels are restricted to a safe
+character set: nothing in a config value (``../``, ``/``, quotes) can steer a path.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import re
+from dataclasses import dataclass
+from typing import Any, Iterable, Mapping
+
+_UNSAFE = re.compile(r"[^A-Za-z0-9._-]+")
+_MAX_LABEL = 64
+
+
+@dataclass(frozen=True)
+class RunIdentity:
+    """The names of one run: ``run_id`` (unique per override set) and ``config_id`` (shared by its seeds)."""
+
+    run_id: str
+    config_id: str
+    label: str
+
+
+def normalise_override(line: str) -> str:
+    """``key = 1e-3`` → ``key=0.001``: one spelling per value, so equal overrides hash equally."""
+    key, sep, value = line.partition("=")
+    key, value = key.strip(), value.strip()
+    if not sep:
+        return key
+    return f"{key}={_normalise_value(value)}"
+
+
+def _normalise_value(value: str) -> str:
+    if re.fullmatch(r"[+-]?\d+", value):
+        return str(int(value))
+    try:
+        number = float(value)
+    except ValueError:
+        return value
+    if number != number or number in (float("inf"), float("-inf")):
+        return value
+    return repr(number)
+
+
+def override_key(line: str) -> str:
+    """The config key an override line sets, without Hydra's ``+``/``++``/``~`` prefixes."""
+    return line.partition("=")[0].strip().lstrip("+~")
+
+
+# Overrides that configure the sweep rather than the run: selecting a study file (`ablation=...`)
+# or Hydra itself. Whatever they do change in the run's config is still caught by `config_hash`.
+_NOT_RUN_KEYS = ("hydra", "ablation")
+
+
+def run_identity(overrides: Iterable[str], seed_key: str = "seed") -> RunIdentity:
+    """Name a run from its task overrides."""
+    lines = sorted(
+        normalise_override(o) for o in overrides
+        if override_key(o).split(".")[0] not in _NOT_RUN_KEYS
+    )
+    config_lines = [line for line in lines if override_key(line) != seed_key]
+    label = _label(lines)
+    return RunIdentity(
+        run_id=f"{label}-{_short_hash(lines)}",
+        config_id=f"{_label(config_lines)}-{_short_hash(config_lines)}",
+        label=label,
+    )
+
+
+def _label(lines: list[str]) -> str:
+    if not lines:
+        return "default"
+    parts = []
+    for line in lines:
+        key, _, value = line.partition("=")
+        prefix = "no-" if key.startswith("~") else ""
+        key = key.lstrip("+~")
+        parts.append(f"{prefix}{key}-{value}" if value else f"{prefix}{key}")
+    label = _UNSAFE.sub("_", "_".join(parts)).strip("._-") or "run"
+    return label[:_MAX_LABEL].rstrip("._-")
+
+
+def _short_hash(lines: list[str]) -> str:
+    return hashlib.sha1("\n".join(lines).encode()).hexdigest()[:8]
+
+
+def config_hash(config: Mapping[str, Any]) -> str:
+    """Hash of a resolved configuration (a plain mapping without the ``hydra`` node)."""
+    canonical = json.dumps(config, sort_keys=True, default=str, separators=(",", ":"))
+    return hashlib.sha256(canonical.encode()).hexdigest()[:16]

@@ -1,0 +1,189 @@
+"""The record of one run: its directory, resolved-config snapshot, ``run.json`` and event log.
+
+``RunRecorder`` is used as a context manager around a training. It writes the record *before*
+training starts (status ``running``) and rewrites ``run.json`` atomically when the run ends,
+whatever the outcome: completed, failed (with error type, message and traceback tail) or
+diverged. A process killed outright leaves ``running`` behind, which the sweeper's resume logic
+recognises. Inside an ablation sweep it also mirrors the status into the sweep manifest.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import platform
+import subprocess
+import sys
+import time
+import traceback
+from functools import lru_cache
+from importlib import metadata
+from pathlib import Path
+from typing import Any
+
+from spectramind.errors import TrainingDiverged
+from spectramind.tracking.events import append_event, utc_now
+
+RUN_STATUSES = ("pending", "running", "completed", "failed", "diverged", "skipped")
+_TRACEBACK_TAIL = 20
+
+
+def write_json_atomic(path: str | os.PathLike, payload: Any) -> None:
+    """Write JSON via a temp file and ``os.replace`` so readers never see a half-written file."""
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+    tmp.write_text(json.dumps(payload, indent=2, default=str, allow_nan=True))
+    os.replace(tmp, path)
+
+
+def read_json(path: str | os.PathLike) -> dict[str, Any] | None:
+    """Read a JSON record, or None when it is missing or unreadable (e.g. truncated by a crash)."""
+    try:
+        return json.loads(Path(path).read_text())
+    except (OSError, ValueError):
+        return None
+
+
+@lru_cache(maxsize=1)
+def git_state() -> dict[str, Any]:
+    """Commit and dirty flag of the checkout the code runs from (cwd first, then the package)."""
+    for where in (Path.cwd(), Path(__file__).resolve().parents[2]):
+        try:
+            commit = subprocess.run(
+                ["git", "-C", str(where), "rev-parse", "HEAD"],
+                capture_output=True, text=True, timeout=10, check=True,
+            ).stdout.strip()
+            dirty = subprocess.run(
+                ["git", "-C", str(where), "status", "--porcelain", "--untracked-files=no"],
+                capture_output=True, text=True, timeout=10, check=True,
+            ).stdout.strip()
+            return {"commit": commit, "dirty": bool(dirty)}
+        except (OSError, subprocess.SubprocessError):
+            continue
+    return {"commit": None, "dirty": None}
+
+
+@lru_cache(maxsize=1)
+def package_versions() -> dict[str, str]:
+    versions = {"python": platform.python_version()}
+    for name in ("spectramind", "torch", "pytorch-lightning", "torchmetrics", "hydra-core", "numpy"):
+        try:
+            versions[name] = metadata.version(name)
+        except metadata.PackageNotFoundError:
+            versions[name] = "not installed"
+    return versions
+
+
+def error_record(exc: BaseException) -> dict[str, str]:
+    """Error type, one-line message and traceback tail, as stored in run.json and events."""
+    tail = traceback.format_exception(type(exc), exc, exc.__traceback__)
+    text = "".join(tail).splitlines()[-_TRACEBACK_TAIL:]
+    message = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+    return {"type": type(exc).__name__, "message": message, "traceback": "\n".join(text)}
+
+
+class RunRecorder:
+    """Writes and maintains ``run.json``, ``events.jsonl`` and config snapshots of one run."""
+
+    def __init__(
+        self,
+        run_dir: str | os.PathLike,
+        *,
+        identity: Any,
+        overrides: list[str],
+        config_yaml: str,
+        config_hash: str,
+        dataset_hash: str | None,
+        seed: int | None,
+        device: str,
+        sweep_dir: str | os.PathLike | None = None,
+    ) -> None:
+        self.run_dir = Path(run_dir)
+        self.sweep_dir = Path(sweep_dir) if sweep_dir else None
+        self.events_path = self.run_dir / "events.jsonl"
+        self._t0 = time.perf_counter()
+        self.record: dict[str, Any] = {
+            "run_id": identity.run_id,
+            "config_id": identity.config_id,
+            "label": identity.label,
+            "overrides": list(overrides),
+            "config_hash": config_hash,
+            "dataset_hash": dataset_hash,
+            "git": git_state(),
+            "versions": package_versions(),
+            "seed": seed,
+            "device": device,
+            "pid": os.getpid(),
+            "host": platform.node(),
+            "argv": sys.argv,
+            "status": "running",
+            "started": utc_now(),
+            "ended": None,
+            "durations": {},
+            "epochs": None,
+            "n_params": None,
+            "checkpoints": {},
+            "resumed_from": None,
+            "error": None,
+        }
+        self._config_yaml = config_yaml
+
+    @property
+    def run_id(self) -> str:
+        return self.record["run_id"]
+
+    def previous(self) -> dict[str, Any] | None:
+        """The run.json left by an earlier attempt of this run, if any."""
+        return read_json(self.run_dir / "run.json")
+
+    def start(self) -> None:
+        self.run_dir.mkdir(parents=True, exist_ok=True)
+        (self.run_dir / "config_resolved.yaml").write_text(self._config_yaml)
+        if self.sweep_dir is not None:
+            snapshot = self.sweep_dir / "configs_resolved" / f"{self.run_id}.yaml"
+            snapshot.parent.mkdir(parents=True, exist_ok=True)
+            snapshot.write_text(self._config_yaml)
+        self._save()
+        self.event("run_start", run_id=self.run_id, config_hash=self.record["config_hash"],
+                   seed=self.record["seed"], resumed_from=self.record["resumed_from"])
+        self._sync_manifest()
+
+    def event(self, name: str, **fields: Any) -> None:
+        append_event(self.events_path, name, **fields)
+
+    def update(self, **fields: Any) -> None:
+        self.record.update(fields)
+        self._save()
+
+    def finish(self, status: str, error: dict[str, str] | None = None,
+               metrics: dict[str, float] | None = None) -> None:
+        self.record["durations"]["total_s"] = round(time.perf_counter() - self._t0, 3)
+        self.record.update(status=status, ended=utc_now(), error=error)
+        self._save()
+        self.event("run_end", run_id=self.run_id, status=status, error=error,
+                   duration_s=self.record["durations"]["total_s"], metrics=metrics or {})
+        self._sync_manifest(metrics=metrics)
+
+    def __enter__(self) -> "RunRecorder":
+        self.start()
+        return self
+
+    def __exit__(self, exc_type, exc, tb) -> bool:
+        if exc is None:
+            if self.record["status"] == "running":
+                self.finish("completed")
+        else:
+            status = "diverged" if isinstance(exc, TrainingDiverged) else "failed"
+            self.finish(status, error=error_record(exc))
+        return False
+
+    def _save(self) -> None:
+        write_json_atomic(self.run_dir / "run.json", self.record)
+
+    def _sync_manifest(self, metrics: dict[str, float] | None = None) -> None:
+        if self.sweep_dir is None:
+            return
+        from spectramind.ablation.manifest import record_run_status
+
+        record_run_status(self.sweep_dir, self.record, metrics=metrics)

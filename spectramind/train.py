@@ -1,0 +1,141 @@
+"""The Hydra task function: ``python -m spectramind.train [overrides]`` (``--multirun`` for sweeps).
+
+One run = compose config → record → data → model → fit → test → predict → write artefacts. The
+Hydra-free core, :func:`run_training`, is what benchmarks and notebooks call directly; ``main``
+only adds Hydra's run directory and overrides and turns expected errors into one-line messages.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+import time
+from pathlib import Path
+from typing import Any, Sequence
+
+import hydra
+from omegaconf import DictConfig, OmegaConf
+
+from spectramind.errors import SpectramindError
+from spectramind.tracking.identity import config_hash, run_identity
+
+
+def run_training(
+    cfg: DictConfig,
+    run_dir: str | Path,
+    overrides: Sequence[str] = (),
+    sweep_dir: str | Path | None = None,
+) -> dict[str, Any]:
+    """Train, test and record one run in ``run_dir``; return its test metrics."""
+    import pytorch_lightning as pl
+    import torch
+    from hydra.utils import instantiate
+    from pytorch_lightning.callbacks import ModelCheckpoint
+
+    from spectramind.data.layout import dataset_fingerprint
+    from spectramind.tracking.events_callback import EventsCallback
+    from spectramind.tracking.record import RunRecorder
+    from spectramind.tracking.artifacts import resumable_checkpoint, write_run_outputs
+
+    run_dir = Path(run_dir)
+    container = OmegaConf.to_container(cfg, resolve=True)
+    identity = run_identity(overrides)
+    trainer_kwargs = dict(container["trainer"])
+    recorder = RunRecorder(
+        run_dir,
+        identity=identity,
+        overrides=list(overrides),
+        config_yaml=OmegaConf.to_yaml(container),
+        config_hash=config_hash(container),
+        dataset_hash=None,
+        seed=cfg.seed,
+        device=str(trainer_kwargs.get("accelerator", "auto")),
+        sweep_dir=sweep_dir,
+    )
+    ckpt_path, resume_note = resumable_checkpoint(run_dir, recorder.previous(), recorder.record)
+    recorder.record["resumed_from"] = ckpt_path
+    with recorder:
+        if resume_note:
+            recorder.event("resume", message=resume_note)
+            print(f"[spectramind] {resume_note}", file=sys.stderr)
+        threads = cfg.get("num_threads") or os.environ.get("SPECTRAMIND_NUM_THREADS")
+        if threads:
+            torch.set_num_threads(int(threads))
+        pl.seed_everything(cfg.seed, workers=True, verbose=False)
+
+        datamodule = instantiate(cfg.data)
+        datamodule.setup("fit")
+        recorder.update(dataset_hash=dataset_fingerprint(datamodule.data_dir))
+        module = instantiate(cfg.model, loss=instantiate(cfg.loss), optimizer=instantiate(cfg.optimizer))
+        module.set_statistics(**datamodule.label_statistics())
+        recorder.update(n_params=module.n_parameters)
+
+        checkpoint = ModelCheckpoint(
+            dirpath=run_dir / "checkpoints", filename="best", monitor="val/loss", mode="min",
+            save_last=True, save_top_k=1, enable_version_counter=False,
+        )
+        trainer_kwargs.setdefault("enable_progress_bar", sweep_dir is None and sys.stderr.isatty())
+        logger = instantiate(cfg.logger, save_dir=str(run_dir)) if cfg.get("logger") else False
+        trainer = pl.Trainer(
+            **trainer_kwargs, callbacks=[checkpoint, EventsCallback(recorder)], logger=logger,
+            default_root_dir=str(run_dir),
+        )
+        t0 = time.perf_counter()
+        trainer.fit(module, datamodule=datamodule, ckpt_path=ckpt_path, weights_only=True)
+        fit_s = time.perf_counter() - t0
+        best = "best" if checkpoint.best_model_path else None
+        t0 = time.perf_counter()
+        trainer.test(module, datamodule=datamodule, ckpt_path=best, verbose=False, weights_only=True)
+        predictions = trainer.predict(module, datamodule=datamodule, return_predictions=True)
+        test_s = time.perf_counter() - t0
+
+        metrics = dict(module.test_results)
+        metrics.update(
+            best_val_loss=float(checkpoint.best_model_score) if checkpoint.best_model_score is not None else None,
+            epochs=trainer.current_epoch,
+            train_time_s=round(fit_s, 3),
+        )
+        write_run_outputs(run_dir, predictions, metrics)
+        recorder.record["durations"].update(fit_s=round(fit_s, 3), test_s=round(test_s, 3))
+        recorder.update(
+            epochs=trainer.current_epoch,
+            checkpoints={"last": "checkpoints/last.ckpt", "best": "checkpoints/best.ckpt"},
+        )
+        recorder.event("test_end", metrics=metrics)
+        recorder.finish("completed", metrics=metrics)
+    return metrics
+
+
+@hydra.main(version_base="1.3", config_path="pkg://spectramind.conf", config_name="config")
+def main(cfg: DictConfig) -> float | None:
+    from hydra.core.hydra_config import HydraConfig
+    from hydra.types import RunMode
+
+    hydra_cfg = HydraConfig.get()
+    multirun = hydra_cfg.mode == RunMode.MULTIRUN
+    try:
+        metrics = run_training(
+            cfg,
+            run_dir=hydra_cfg.runtime.output_dir,
+            overrides=list(hydra_cfg.overrides.task),
+            sweep_dir=hydra_cfg.sweep.dir if multirun else None,
+        )
+    except SpectramindError as exc:
+        if multirun:
+            raise  # the sweeper records it and carries on with the other runs
+        print(f"error: {exc}", file=sys.stderr)
+        sys.exit(2)
+    print(f"[spectramind] run finished: {hydra_cfg.runtime.output_dir}", file=sys.stderr)
+    return metrics.get(cfg.primary_metric)
+
+
+def entry_point() -> None:
+    """Run ``main`` and exit non-zero when a sweep left failed or diverged runs."""
+    from spectramind.ablation import outcome
+
+    main()
+    sys.exit(outcome.exit_status())
+
+
+if __name__ == "__main__":
+    entry_point()
