@@ -76,8 +76,9 @@ def run_training(
         )
         trainer_kwargs.setdefault("enable_progress_bar", sweep_dir is None and sys.stderr.isatty())
         logger = instantiate(cfg.logger, save_dir=str(run_dir)) if cfg.get("logger") else False
+        extra_callbacks = [instantiate(c) for c in (cfg.get("callbacks") or {}).values()]
         trainer = pl.Trainer(
-            **trainer_kwargs, callbacks=[checkpoint, EventsCallback(recorder)], logger=logger,
+            **trainer_kwargs, callbacks=[checkpoint, EventsCallback(recorder), *extra_callbacks], logger=logger,
             default_root_dir=str(run_dir),
         )
         t0 = time.perf_counter()

@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from typing import Any, Iterable, Mapping
 
 _UNSAFE = re.compile(r"[^A-Za-z0-9._-]+")
-_MAX_LABEL = 64
+_MAX_LABEL = 80
 
 
 @dataclass(frozen=True)
@@ -74,14 +74,18 @@ def run_identity(overrides: Iterable[str], seed_key: str = "seed") -> RunIdentit
 
 
 def _label(lines: list[str]) -> str:
-    if not lines:
-        return "default"
+    """Readable part of an id: ``model-mlp_lr-0.001_seed-0``. Keys are shortened to their last
+    component and path-valued overrides left out (they are unreadable and still in the hash)."""
     parts = []
-    for line in lines:
+    for line in sorted(lines, key=lambda item: override_key(item) == "seed"):
         key, _, value = line.partition("=")
+        if "/" in value:
+            continue
         prefix = "no-" if key.startswith("~") else ""
-        key = key.lstrip("+~")
+        key = key.lstrip("+~").split(".")[-1]
         parts.append(f"{prefix}{key}-{value}" if value else f"{prefix}{key}")
+    if not parts:
+        return "default"
     label = _UNSAFE.sub("_", "_".join(parts)).strip("._-") or "run"
     return label[:_MAX_LABEL].rstrip("._-")
 

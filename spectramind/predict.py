@@ -1,0 +1,39 @@
+"""Predict a Kaggle-format submission for a data folder from a trained run's checkpoint.
+
+The model is rebuilt from the run's own ``config_resolved.yaml`` (two levels above the
+checkpoint) and its weights loaded with ``weights_only=True``: a checkpoint is data, never code.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from spectramind.errors import DatasetError
+
+
+def predict_folder(checkpoint: str | Path, data_dir: str | Path, out: str | Path) -> Path:
+    import torch
+    from hydra.utils import instantiate
+    from omegaconf import OmegaConf
+
+    from spectramind.data.features import load_features
+    from spectramind.metrics.submission import write_submission
+
+    checkpoint = Path(checkpoint)
+    config_path = checkpoint.resolve().parent.parent / "config_resolved.yaml"
+    if not checkpoint.is_file():
+        raise DatasetError(f"checkpoint {checkpoint} does not exist")
+    if not config_path.is_file():
+        raise DatasetError(f"{config_path} not found: the checkpoint must sit in a run's checkpoints/ folder")
+    cfg = OmegaConf.load(config_path)
+    module = instantiate(cfg.model, loss=instantiate(cfg.loss))
+    try:
+        state = torch.load(checkpoint, map_location="cpu", weights_only=True)["state_dict"]
+    except Exception as exc:
+        raise DatasetError(f"checkpoint {checkpoint} is unreadable ({type(exc).__name__})") from None
+    module.load_state_dict(state)
+    module.eval()
+    features = load_features(data_dir, detrend=bool(cfg.data.detrend))
+    with torch.no_grad():
+        mu, sigma = module(torch.as_tensor(features["depth"]), torch.as_tensor(features["depth_err"]))
+    return write_submission(out, features["planet_ids"], mu, sigma)
