@@ -1,0 +1,139 @@
+"""`python -m spectramind.train` as a user runs it: every artefact of a run, determinism, bad input."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pandas as pd
+import pytest
+import yaml
+
+from conftest import run_module, tiny_overrides
+
+ARTEFACTS = ("config_resolved.yaml", "run.json", "events.jsonl", "metrics.json",
+             "predictions.parquet", "submission.csv", "checkpoints/last.ckpt", "checkpoints/best.ckpt")
+
+
+def _train(tmp_path: Path, data_dir: Path, *extra: str, name: str = "run"):
+    run_dir = tmp_path / name
+    result = run_module(["spectramind.train", *tiny_overrides(data_dir), f"hydra.run.dir={run_dir}", *extra],
+                        cwd=tmp_path)
+    return result, run_dir
+
+
+@pytest.fixture(scope="module")
+def trained(tmp_path_factory, tiny_data_dir):
+    tmp = tmp_path_factory.mktemp("train")
+    result, run_dir = _train(tmp, tiny_data_dir, "seed=3")
+    assert result.returncode == 0, result.stderr[-3000:]
+    return run_dir
+
+
+def test_every_artefact_is_written(trained):
+    for name in ARTEFACTS:
+        assert (trained / name).is_file(), name
+
+
+def test_run_json_records_identity_hashes_versions_and_status(trained):
+    record = json.loads((trained / "run.json").read_text())
+    assert record["status"] == "completed" and record["error"] is None
+    assert record["seed"] == 3 and record["device"] == "cpu"
+    assert "seed=3" in record["overrides"] and record["run_id"].endswith(record["run_id"][-8:])
+    assert len(record["config_hash"]) == 16 and len(record["dataset_hash"]) == 64
+    assert set(record["git"]) == {"commit", "dirty"}
+    assert {"python", "torch", "pytorch-lightning", "hydra-core"} <= set(record["versions"])
+    assert record["started"] < record["ended"]
+    assert record["durations"]["total_s"] >= record["durations"]["fit_s"] > 0
+    assert record["epochs"] == 2 and record["n_params"] > 0
+
+
+def test_config_snapshot_is_the_resolved_config(trained):
+    config = yaml.safe_load((trained / "config_resolved.yaml").read_text())
+    assert config["seed"] == 3 and config["trainer"]["max_epochs"] == 2
+    assert "${" not in (trained / "config_resolved.yaml").read_text()
+
+
+def test_events_cover_start_epochs_test_and_end(trained):
+    events = [json.loads(line) for line in (trained / "events.jsonl").read_text().splitlines()]
+    names = [e["event"] for e in events]
+    assert names[0] == "run_start" and names[-1] == "run_end"
+    epochs = [e for e in events if e["event"] == "epoch_end"]
+    assert [e["epoch"] for e in epochs] == [0, 1]
+    assert all("train/loss" in e["metrics"] and "val/loss" in e["metrics"] for e in epochs)
+    assert "test_end" in names and events[-1]["status"] == "completed"
+
+
+def test_metrics_predictions_and_submission_agree(trained):
+    metrics = json.loads((trained / "metrics.json").read_text())
+    for key in ("adc2025", "adc2025_unclipped", "adc2024", "gll", "rmse_ppm", "coverage_1sigma",
+                "violations_total", "best_val_loss", "epochs", "train_time_s"):
+        assert key in metrics
+    predictions = pd.read_parquet(trained / "predictions.parquet")
+    submission = pd.read_csv(trained / "submission.csv")
+    assert list(submission.columns) == ["planet_id", *(f"wl_{i}" for i in range(1, 284)),
+                                        *(f"sigma_{i}" for i in range(1, 284))]
+    assert len(predictions) == len(submission) > 0
+    assert (submission[[f"sigma_{i}" for i in range(1, 284)]] > 0).all().all()
+    assert predictions["mu_5"].to_numpy() == pytest.approx(submission["wl_5"].to_numpy(), rel=1e-9)
+    # The metric in metrics.json is the one recomputed from the saved predictions.
+    from spectramind.metrics.diagnostics import evaluate_predictions
+
+    y = predictions[[f"y_{i}" for i in range(1, 284)]].to_numpy()
+    mu = predictions[[f"mu_{i}" for i in range(1, 284)]].to_numpy()
+    sigma = predictions[[f"sigma_{i}" for i in range(1, 284)]].to_numpy()
+    assert mu.shape == y.shape == (len(predictions), 283)
+    assert json.loads((trained / "metrics.json").read_text())["rmse_ppm"] == pytest.approx(
+        evaluate_predictions(y, mu, sigma, 0.0, 1.0)["rmse_ppm"], rel=1e-4)
+
+
+def test_same_config_and_seed_give_identical_metrics(tmp_path, tiny_data_dir, trained):
+    result, run_dir = _train(tmp_path, tiny_data_dir, "seed=3")
+    assert result.returncode == 0, result.stderr[-3000:]
+    first = json.loads((trained / "metrics.json").read_text())
+    second = json.loads((run_dir / "metrics.json").read_text())
+    first.pop("train_time_s"), second.pop("train_time_s")
+    assert first == second
+
+
+def test_runs_from_any_working_directory(tmp_path, tiny_data_dir):
+    elsewhere = tmp_path / "somewhere" / "else"
+    elsewhere.mkdir(parents=True)
+    result, run_dir = _train(elsewhere, tiny_data_dir, "model=mlp", "loss=mse")
+    assert result.returncode == 0, result.stderr[-3000:]
+    assert (run_dir / "metrics.json").is_file()
+
+
+def _one_line_error(result) -> str:
+    assert result.returncode != 0
+    assert "Traceback" not in result.stderr, result.stderr
+    errors = [line for line in result.stderr.splitlines() if line.startswith("error:")]
+    assert len(errors) == 1, result.stderr
+    return errors[0]
+
+
+def test_missing_data_folder_is_one_line_error(tmp_path):
+    missing = tmp_path / "nope"
+    result = run_module(["spectramind.train", f"data.data_dir={missing}", "data.simulation=null",
+                         f"hydra.run.dir={tmp_path / 'run'}"], cwd=tmp_path)
+    assert str(missing) in _one_line_error(result)
+
+
+def test_labels_with_wrong_columns_is_one_line_error(tmp_path, tiny_data_dir):
+    import shutil
+
+    broken = tmp_path / "broken"
+    shutil.copytree(tiny_data_dir, broken)
+    labels = pd.read_csv(broken / "train.csv").rename(columns={"wl_7": "wavelength_7"})
+    labels.to_csv(broken / "train.csv", index=False)
+    result = run_module(["spectramind.train", f"data.data_dir={broken}", "data.simulation=null",
+                         f"hydra.run.dir={tmp_path / 'run'}"], cwd=tmp_path)
+    line = _one_line_error(result)
+    assert "train.csv" in line and "wl_7" in line
+
+
+def test_unknown_config_option_is_reported_without_traceback(tmp_path):
+    result = run_module(["spectramind.train", "model=transformer"], cwd=tmp_path)
+    assert result.returncode != 0
+    assert "Traceback" not in result.stderr
+    assert "model/transformer" in result.stderr
