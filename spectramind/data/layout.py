@@ -1,0 +1,262 @@
+"""The on-disk dataset layout: file names, column names, and validating readers.
+
+Every consumer (DataModule, scoring, CLI) reads data through these functions so that a damaged or
+mismatched dataset fails early with one line naming the file and the problem, instead of a pandas
+KeyError or a shape error deep inside training.
+
+Layout of a data directory:
+  train.csv              planet_id, wl_1..wl_283: true transit depths (Rp/Rs)^2
+  wavelengths.csv        one row, wl_1..wl_283: channel wavelengths in um
+  train_star_info.csv    planet_id + STAR_COLUMNS
+  light_curves/<id>.npy  float32 (n_time, 283) normalised flux
+  light_curve_time.npy   float64 (n_time,) hours from mid-transit, shared by all planets
+  noise_truth.csv        planet_id, noise_*, depth_sigma_*, per-planet systematics parameters
+  atmosphere_truth.csv   planet_id + ATMOSPHERE_COLUMNS (what shaped each true spectrum)
+  dataset.json           generator config, seed, format_version, n_planets, n_time
+  cache/                 derived files (features); not part of the dataset fingerprint
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from spectramind.errors import DatasetError
+
+N_WAVELENGTHS = 283
+WAVELENGTH_COLUMNS = [f"wl_{i}" for i in range(1, N_WAVELENGTHS + 1)]
+SIGMA_COLUMNS = [f"sigma_{i}" for i in range(1, N_WAVELENGTHS + 1)]
+NOISE_COLUMNS = [f"noise_{i}" for i in range(1, N_WAVELENGTHS + 1)]
+DEPTH_SIGMA_COLUMNS = [f"depth_sigma_{i}" for i in range(1, N_WAVELENGTHS + 1)]
+# Numeric star/orbit columns of train_star_info.csv (besides planet_id).
+STAR_COLUMNS = ["Rs", "Ms", "Ts", "Mp", "e", "P", "sma", "i"]
+# Per-planet systematics parameters in noise_truth.csv.
+SYSTEMATICS_COLUMNS = [
+    "star_mag",
+    "jitter_ppm",
+    "jitter_correlation",
+    "drift_linear_ppm",
+    "drift_quadratic_ppm",
+    "drift_exp_ppm",
+    "drift_exp_tau_h",
+    "chromatic_drift_ppm",
+]
+ATMOSPHERE_COLUMNS = [
+    "Rp0",
+    "Teq",
+    "scale_height_km",
+    "cloudy",
+    "log_H2O",
+    "log_CO2",
+    "log_CH4",
+    "log_CO",
+]
+
+LABELS_FILE = "train.csv"
+WAVELENGTHS_FILE = "wavelengths.csv"
+STAR_INFO_FILE = "train_star_info.csv"
+LIGHT_CURVE_DIR = "light_curves"
+TIME_FILE = "light_curve_time.npy"
+NOISE_TRUTH_FILE = "noise_truth.csv"
+ATMOSPHERE_TRUTH_FILE = "atmosphere_truth.csv"
+DATASET_INFO_FILE = "dataset.json"
+CACHE_DIR = "cache"
+
+
+def _data_dir(data_dir: str | os.PathLike) -> Path:
+    path = Path(data_dir)
+    if not path.is_dir():
+        raise DatasetError(f"{path}: data directory does not exist")
+    return path
+
+
+def _expected_rows(data_dir: Path) -> int | None:
+    """Planet count promised by dataset.json, when the directory has one."""
+    info_path = data_dir / DATASET_INFO_FILE
+    if not info_path.is_file():
+        return None
+    return int(read_dataset_info(data_dir)["n_planets"])
+
+
+def _name_some(names: list[str], limit: int = 3) -> str:
+    shown = ", ".join(names[:limit])
+    return shown if len(names) <= limit else f"{shown}, ... ({len(names)} in all)"
+
+
+def _read_table(
+    path: Path, columns: list[str], expected_rows: int | None, has_planet_id: bool = True
+) -> pd.DataFrame:
+    """Read a CSV and check it has exactly `columns`, the right row count and finite numbers."""
+    if not path.is_file():
+        raise DatasetError(f"{path}: file is missing")
+    try:
+        frame = pd.read_csv(path)
+    except (pd.errors.ParserError, pd.errors.EmptyDataError, UnicodeDecodeError) as err:
+        raise DatasetError(f"{path}: not a readable CSV ({str(err).splitlines()[0]})") from err
+    present = set(frame.columns)
+    missing = [c for c in columns if c not in present]
+    if missing:
+        raise DatasetError(f"{path}: missing columns {_name_some(missing)}")
+    extra = [str(c) for c in frame.columns if c not in set(columns)]
+    if extra:
+        raise DatasetError(f"{path}: unexpected columns {_name_some(extra)}")
+    frame = frame[columns]
+    if len(frame) == 0:
+        raise DatasetError(f"{path}: has no rows")
+    if expected_rows is not None and len(frame) != expected_rows:
+        raise DatasetError(f"{path}: has {len(frame)} rows, dataset.json promises {expected_rows}")
+    for column in columns:
+        if not pd.api.types.is_numeric_dtype(frame[column]) or pd.api.types.is_bool_dtype(
+            frame[column]
+        ):
+            raise DatasetError(f"{path}: column {column} holds non-numeric values")
+    values = frame.to_numpy(dtype=np.float64)
+    if not np.isfinite(values).all():
+        bad = [c for c in columns if not np.isfinite(frame[c].to_numpy(dtype=np.float64)).all()]
+        raise DatasetError(f"{path}: non-finite values in columns {_name_some(bad)}")
+    if has_planet_id:
+        if not pd.api.types.is_integer_dtype(frame["planet_id"]):
+            raise DatasetError(f"{path}: planet_id must be integers")
+        if frame["planet_id"].duplicated().any():
+            dup = frame.loc[frame["planet_id"].duplicated(), "planet_id"].astype(str).tolist()
+            raise DatasetError(f"{path}: duplicate planet_id {_name_some(dup)}")
+        frame = frame.astype({"planet_id": np.int64})
+    return frame.reset_index(drop=True)
+
+
+def read_labels(path_or_dir: str | os.PathLike) -> pd.DataFrame:
+    """planet_id + wl_1..wl_283 from a data directory's train.csv, or from the CSV path itself."""
+    path = Path(path_or_dir)
+    if path.is_dir():
+        return _read_table(path / LABELS_FILE, ["planet_id", *WAVELENGTH_COLUMNS], _expected_rows(path))
+    if not path.parent.is_dir():
+        raise DatasetError(f"{path.parent}: data directory does not exist")
+    return _read_table(path, ["planet_id", *WAVELENGTH_COLUMNS], None)
+
+
+def read_star_info(data_dir: str | os.PathLike) -> pd.DataFrame:
+    """planet_id + STAR_COLUMNS: stellar and orbital parameters, the model's auxiliary inputs."""
+    root = _data_dir(data_dir)
+    return _read_table(root / STAR_INFO_FILE, ["planet_id", *STAR_COLUMNS], _expected_rows(root))
+
+
+def read_wavelengths(data_dir: str | os.PathLike) -> np.ndarray:
+    """The 283 channel wavelengths (um), checked to be positive and strictly increasing."""
+    root = _data_dir(data_dir)
+    path = root / WAVELENGTHS_FILE
+    frame = _read_table(path, WAVELENGTH_COLUMNS, 1, has_planet_id=False)
+    wavelengths = frame.to_numpy(dtype=np.float64)[0]
+    if (wavelengths <= 0).any() or (np.diff(wavelengths) <= 0).any():
+        raise DatasetError(f"{path}: wavelengths must be positive and strictly increasing")
+    return wavelengths
+
+
+def _load_npy(path: Path, mmap: bool) -> np.ndarray:
+    if not path.is_file():
+        raise DatasetError(f"{path}: file is missing")
+    try:
+        return np.load(path, mmap_mode="r" if mmap else None, allow_pickle=False)
+    except (ValueError, EOFError, OSError) as err:
+        raise DatasetError(f"{path}: truncated or not a .npy array ({str(err).splitlines()[0]})") from err
+
+
+def read_time(data_dir: str | os.PathLike) -> np.ndarray:
+    """The shared time grid (hours from mid-transit), checked 1-D, finite and increasing."""
+    root = _data_dir(data_dir)
+    path = root / TIME_FILE
+    time = np.asarray(_load_npy(path, mmap=False), dtype=np.float64)
+    if time.ndim != 1 or time.size < 2:
+        raise DatasetError(f"{path}: expected a 1-D array of times, got shape {time.shape}")
+    if not np.isfinite(time).all():
+        raise DatasetError(f"{path}: non-finite values")
+    if (np.diff(time) <= 0).any():
+        raise DatasetError(f"{path}: times must be strictly increasing")
+    return time
+
+
+def light_curve_path(data_dir: str | os.PathLike, planet_id: int) -> Path:
+    return Path(data_dir) / LIGHT_CURVE_DIR / f"{int(planet_id)}.npy"
+
+
+def load_light_curve(
+    data_dir: str | os.PathLike,
+    planet_id: int,
+    mmap: bool = True,
+    n_time: int | None = None,
+) -> np.ndarray:
+    """One planet's (n_time, 283) flux; memory-mapped by default so large datasets stay on disk.
+
+    Pass `n_time` (the length of the time grid) to also check the number of samples.
+    """
+    root = _data_dir(data_dir)
+    path = light_curve_path(root, planet_id)
+    flux = _load_npy(path, mmap)
+    if flux.ndim != 2 or flux.shape[1] != N_WAVELENGTHS:
+        raise DatasetError(f"{path}: expected shape (n_time, {N_WAVELENGTHS}), got {flux.shape}")
+    if n_time is not None and flux.shape[0] != n_time:
+        raise DatasetError(f"{path}: has {flux.shape[0]} time samples, the time grid has {n_time}")
+    if not np.issubdtype(flux.dtype, np.floating):
+        raise DatasetError(f"{path}: expected floating-point flux, got {flux.dtype}")
+    if not np.isfinite(flux).all():
+        raise DatasetError(f"{path}: non-finite flux values")
+    return flux
+
+
+def read_noise_truth(data_dir: str | os.PathLike) -> pd.DataFrame:
+    """The simulator's per-channel photon noise, depth information limit and systematics."""
+    root = _data_dir(data_dir)
+    columns = ["planet_id", *NOISE_COLUMNS, *DEPTH_SIGMA_COLUMNS, *SYSTEMATICS_COLUMNS]
+    return _read_table(root / NOISE_TRUTH_FILE, columns, _expected_rows(root))
+
+
+def read_atmosphere_truth(data_dir: str | os.PathLike) -> pd.DataFrame:
+    """The simulator's per-planet atmosphere (reference radius, Teq, H, cloud flag, abundances)."""
+    root = _data_dir(data_dir)
+    return _read_table(
+        root / ATMOSPHERE_TRUTH_FILE, ["planet_id", *ATMOSPHERE_COLUMNS], _expected_rows(root)
+    )
+
+
+def read_dataset_info(data_dir: str | os.PathLike) -> dict:
+    """dataset.json: the generating config, seed, format_version, n_planets and n_time."""
+    root = _data_dir(data_dir)
+    path = root / DATASET_INFO_FILE
+    if not path.is_file():
+        raise DatasetError(f"{path}: file is missing")
+    try:
+        info = json.loads(path.read_text())
+    except (json.JSONDecodeError, UnicodeDecodeError) as err:
+        raise DatasetError(f"{path}: not valid JSON ({err})") from err
+    if not isinstance(info, dict):
+        raise DatasetError(f"{path}: expected a JSON object")
+    missing = [k for k in ("config", "seed", "format_version", "n_planets", "n_time") if k not in info]
+    if missing:
+        raise DatasetError(f"{path}: missing keys {_name_some(missing)}")
+    return info
+
+
+def dataset_fingerprint(data_dir: str | os.PathLike) -> str:
+    """sha256 over the sorted (relative path, size, mtime_ns) of every dataset file.
+
+    Uses only file metadata, so it costs the same for a 1 MB or a 1 TB dataset, while any rewrite
+    of a file (new size or modification time) changes it. The derived `cache/` folder is left out:
+    caches keyed on the fingerprint must not invalidate themselves.
+    """
+    root = _data_dir(data_dir)
+    entries = []
+    for dirpath, dirnames, filenames in os.walk(root):
+        if Path(dirpath) == root and CACHE_DIR in dirnames:
+            dirnames.remove(CACHE_DIR)
+        for name in filenames:
+            full = Path(dirpath) / name
+            stat = full.stat()
+            entries.append((full.relative_to(root).as_posix(), stat.st_size, stat.st_mtime_ns))
+    digest = hashlib.sha256()
+    for rel, size, mtime_ns in sorted(entries):
+        digest.update(f"{rel}\0{size}\0{mtime_ns}\n".encode())
+    return digest.hexdigest()

@@ -1,0 +1,513 @@
+"""Simulate an Ariel-like transit-spectroscopy dataset on disk (ADC 2025-like layout).
+
+Why a simulator: the project must train, test and ablate without the real challenge data, and the
+ablations are only meaningful if the data carries the structure the real problem has: spectra that
+follow atmospheric physics (scale height, Rayleigh slope, molecular bands, clouds), light curves
+from a real transit model with limb darkening, and systematics (drifts, pointing jitter, photon
+noise) whose size differs per planet and per wavelength, so that detrending and per-channel
+uncertainties matter.
+
+The files written are described in `spectramind.data.layout`; this module only produces them.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import fcntl
+import json
+import math
+import os
+import shutil
+import uuid
+from dataclasses import dataclass
+from pathlib import Path
+
+import batman
+import numpy as np
+import pandas as pd
+
+from spectramind.data import layout
+from spectramind.errors import ConfigurationError, DatasetError
+
+FORMAT_VERSION = 1
+
+# Physical constants (SI).
+K_BOLTZMANN = 1.380649e-23
+M_HYDROGEN = 1.6735575e-27
+G_NEWTON = 6.67430e-11
+H_PLANCK = 6.62607015e-34
+C_LIGHT = 2.99792458e8
+R_SUN = 6.957e8
+M_SUN = 1.98847e30
+R_JUPITER = 7.1492e7
+M_JUPITER = 1.89813e27
+AU = 1.495978707e11
+MEAN_MOLECULAR_WEIGHT = 2.3  # H2/He-dominated atmosphere, in units of m_H
+
+FGS1_WAVELENGTH_UM = 0.70
+AIRS_EDGES_UM = (1.95, 3.90)
+
+# Molecular bands at their true centres inside 0.7-3.9 um: (centre um, gaussian width um, strength).
+# Strengths are relative cross-sections in units where the Rayleigh opacity at 0.7 um is 1.
+MOLECULAR_BANDS: dict[str, tuple[tuple[float, float, float], ...]] = {
+    "H2O": ((1.40, 0.08, 1.0), (1.87, 0.10, 1.3), (2.70, 0.15, 2.5)),
+    "CO2": ((2.01, 0.04, 0.6), (2.70, 0.06, 1.5)),
+    "CH4": ((2.30, 0.08, 1.0), (3.31, 0.12, 3.0)),
+    "CO": ((2.35, 0.05, 0.8),),
+}
+# log10 abundance ranges (same opacity units) drawn log-uniformly per planet.
+LOG_ABUNDANCE_RANGES: dict[str, tuple[float, float]] = {
+    "H2O": (-2.5, 1.0),
+    "CO2": (-3.5, 0.0),
+    "CH4": (-3.5, 0.5),
+    "CO": (-3.0, 0.5),
+}
+
+
+@dataclass(frozen=True)
+class SimulationConfig:
+    """Every knob that changes the simulated data; equal configs give byte-identical datasets.
+
+    The defaults are sized so generation takes seconds on two cores and a small model trains on the
+    resulting features in well under a minute, while the systematics are large enough that
+    detrending measurably lowers the depth error.
+    """
+
+    n_planets: int = 800
+    n_time: int = 160
+    seed: int = 20250
+    # Observation window in hours, centred on mid-transit; orbits are redrawn until the total
+    # transit duration T14 is below `max_t14_fraction` of it, so both sides keep a baseline.
+    window_hours: float = 10.0
+    max_t14_fraction: float = 0.6
+    # Probability that a planet has a grey cloud deck muting its features.
+    cloud_fraction: float = 0.3
+    # Per-sample photon noise (ppm) of a magnitude `reference_magnitude` Sun-like star in the most
+    # sensitive AIRS bin; scaled per planet by brightness and per channel by throughput and SED.
+    noise_ppm: float = 500.0
+    reference_magnitude: float = 9.5
+    magnitude_range: tuple[float, float] = (8.0, 11.0)
+    # FGS1 is a broadband photometer: its per-sample noise relative to the AIRS reference.
+    fgs_noise_factor: float = 0.2
+    # Typical amplitudes (ppm) of the multiplicative systematics.
+    drift_ppm: float = 1000.0
+    chromatic_drift_ppm: float = 300.0
+    jitter_ppm: float = 150.0
+    jitter_correlation: float = 0.7
+
+    def __post_init__(self) -> None:
+        # Normalise types so configs built from YAML (ints for floats, lists for tuples) compare
+        # equal and serialise identically to those built in Python.
+        for field in dataclasses.fields(self):
+            value = getattr(self, field.name)
+            try:
+                if field.type == "int":
+                    value = int(value)
+                elif field.type == "float":
+                    value = float(value)
+                else:
+                    value = tuple(float(v) for v in value)
+            except (TypeError, ValueError) as err:
+                raise ConfigurationError(
+                    f"SimulationConfig.{field.name}={value!r} has the wrong type ({field.type})"
+                ) from err
+            object.__setattr__(self, field.name, value)
+        checks = {
+            "n_planets": self.n_planets >= 1,
+            "n_time": self.n_time >= 16,
+            "window_hours": self.window_hours > 0,
+            "max_t14_fraction": 0 < self.max_t14_fraction < 1,
+            "cloud_fraction": 0 <= self.cloud_fraction <= 1,
+            "noise_ppm": self.noise_ppm >= 0,
+            "magnitude_range": len(self.magnitude_range) == 2
+            and self.magnitude_range[0] <= self.magnitude_range[1],
+            "fgs_noise_factor": self.fgs_noise_factor >= 0,
+            "drift_ppm": self.drift_ppm >= 0,
+            "chromatic_drift_ppm": self.chromatic_drift_ppm >= 0,
+            "jitter_ppm": self.jitter_ppm >= 0,
+            "jitter_correlation": 0 <= self.jitter_correlation < 1,
+        }
+        for name, ok in checks.items():
+            if not ok:
+                raise ConfigurationError(
+                    f"SimulationConfig.{name}={getattr(self, name)!r} is out of range"
+                )
+
+    def to_dict(self) -> dict:
+        """JSON-ready dict (tuples become lists), the form stored in dataset.json."""
+        return json.loads(json.dumps(dataclasses.asdict(self)))
+
+
+def wavelength_grid() -> np.ndarray:
+    """The 283 channel wavelengths in um: FGS1, then the 282 AIRS-CH0 bin centres."""
+    edges = np.linspace(AIRS_EDGES_UM[0], AIRS_EDGES_UM[1], layout.N_WAVELENGTHS)
+    airs_centres = 0.5 * (edges[:-1] + edges[1:])
+    return np.concatenate([[FGS1_WAVELENGTH_UM], airs_centres])
+
+
+def time_grid(config: SimulationConfig) -> np.ndarray:
+    """Common time grid in hours relative to mid-transit."""
+    half = config.window_hours / 2
+    return np.linspace(-half, half, config.n_time)
+
+
+def limb_darkening(wavelengths_um: np.ndarray, ts: float) -> tuple[np.ndarray, np.ndarray]:
+    """Quadratic limb-darkening coefficients: weaker at long wavelengths and for hotter stars."""
+    u1 = 0.45 * (wavelengths_um / 0.7) ** -0.8 * (5800.0 / ts) ** 0.5
+    u2 = 0.25 * (wavelengths_um / 0.7) ** -0.4 * (5800.0 / ts) ** 0.2
+    return u1, u2
+
+
+def transit_duration_hours(p_days: float, a_over_rs: float, b: float, k: float) -> float:
+    """Total (first-to-fourth contact) duration T14 of a circular orbit."""
+    sin_i = math.sqrt(max(0.0, 1.0 - (b / a_over_rs) ** 2))
+    chord = (1.0 + k) ** 2 - b**2
+    if chord <= 0:
+        return 0.0
+    x = min(1.0, math.sqrt(chord) / (a_over_rs * sin_i))
+    return 24.0 * p_days / math.pi * math.asin(x)
+
+
+def _photon_rate(wavelengths_um: np.ndarray, ts: float) -> np.ndarray:
+    """Relative stellar photon flux per unit wavelength (Planck law divided by photon energy)."""
+    lam = wavelengths_um * 1e-6
+    x = H_PLANCK * C_LIGHT / (lam * K_BOLTZMANN * ts)
+    return lam**-4 / np.expm1(x)
+
+
+def _airs_throughput(wavelengths_um: np.ndarray) -> np.ndarray:
+    """Smooth instrument throughput across AIRS, peaking mid-band and falling towards the edges."""
+    return 0.35 + 0.65 * np.exp(-0.5 * ((wavelengths_um - 2.8) / 0.7) ** 2)
+
+
+def _photon_noise(
+    wavelengths_um: np.ndarray, ts: float, magnitude: float, config: SimulationConfig
+) -> np.ndarray:
+    """Per-sample photon noise (relative flux) per channel.
+
+    The magnitude is defined near 0.7 um, so at equal magnitude a cool star sends relatively more
+    infrared photons than a hot one. AIRS noise is `noise_ppm` for a Sun-like star of the reference
+    magnitude in its best bin and grows as 1/sqrt(photons) elsewhere; FGS1 integrates a broad band
+    and gets `fgs_noise_factor` times the reference.
+    """
+    def airs_photons(temperature: float) -> np.ndarray:
+        sed = _photon_rate(wavelengths_um, temperature) / _photon_rate(np.array([0.7]), temperature)
+        return sed * _airs_throughput(wavelengths_um)
+
+    reference = config.noise_ppm * 1e-6 * 10 ** (0.2 * (magnitude - config.reference_magnitude))
+    noise = reference / np.sqrt(airs_photons(ts) / airs_photons(5772.0)[1:].max())
+    noise[0] = reference * config.fgs_noise_factor
+    return noise
+
+
+def _ar1(rng: np.random.Generator, n: int, phi: float) -> np.ndarray:
+    """Unit-variance AR(1) series: correlated pointing jitter."""
+    eps = rng.standard_normal(n) * math.sqrt(1.0 - phi**2)
+    out = np.empty(n)
+    out[0] = rng.standard_normal()
+    for t in range(1, n):
+        out[t] = phi * out[t - 1] + eps[t]
+    return out
+
+
+@dataclass
+class _Planet:
+    """Everything drawn or derived for one planet; columns of the CSVs and inputs to the light curve."""
+
+    rs: float
+    ms: float
+    ts: float
+    mp: float
+    rp0: float  # reference radius, metres
+    p_days: float
+    sma_au: float
+    inc_deg: float
+    teq: float
+    scale_height: float  # metres
+    cloudy: bool
+    log_abundances: dict[str, float]
+    depth: np.ndarray  # (283,) (Rp/Rs)^2
+    noise: np.ndarray  # (283,) per-sample photon noise (relative flux)
+    depth_sigma: np.ndarray  # (283,)
+    systematics: dict[str, float]  # keyed by layout.SYSTEMATICS_COLUMNS
+    flux: np.ndarray  # (n_time, 283) float32
+
+
+def _draw_orbit(rng: np.random.Generator, config: SimulationConfig, ms: float, rs: float, k: float):
+    """Draw period and impact parameter until the transit fits the window with baseline both sides."""
+    max_t14 = config.max_t14_fraction * config.window_hours
+    for _ in range(10_000):
+        p_days = math.exp(rng.uniform(math.log(1.0), math.log(8.0)))
+        b = rng.uniform(0.0, 0.8)
+        p_s = p_days * 86400.0
+        sma = (G_NEWTON * ms * M_SUN * p_s**2 / (4 * math.pi**2)) ** (1 / 3)
+        a_over_rs = sma / (rs * R_SUN)
+        if a_over_rs > 3.0 and transit_duration_hours(p_days, a_over_rs, b, k) < max_t14:
+            return p_days, sma, a_over_rs, b
+    raise ConfigurationError(
+        f"window_hours={config.window_hours} is too short for any simulated orbit to fit"
+    )
+
+
+def _spectrum(
+    rng: np.random.Generator, config: SimulationConfig, wavelengths: np.ndarray
+) -> tuple[np.ndarray, bool, dict[str, float]]:
+    """Atmospheric structure in scale heights: ln(total opacity), median-subtracted.
+
+    Radius at wavelength lambda sits where the slant optical depth reaches a fixed value, so
+    R(lambda) = R0 + H ln kappa(lambda) (+const): Rayleigh scattering gives the -4 ln(lambda)
+    slope, molecules add bands, and a grey cloud adds a constant opacity that mutes everything
+    whose opacity is below it. All draws happen unconditionally so a planet's other properties do
+    not depend on `cloud_fraction`.
+    """
+    haze = 10 ** rng.uniform(0.0, 1.5)
+    collision_floor = 10 ** rng.uniform(-3.0, -2.0)
+    kappa = haze * (wavelengths / 0.7) ** -4 + collision_floor
+    log_abundances = {}
+    for molecule, bands in MOLECULAR_BANDS.items():
+        lo, hi = LOG_ABUNDANCE_RANGES[molecule]
+        log_x = rng.uniform(lo, hi)
+        log_abundances[molecule] = log_x
+        for centre, width, strength in bands:
+            kappa = kappa + 10**log_x * strength * np.exp(-0.5 * ((wavelengths - centre) / width) ** 2)
+    cloudy = bool(rng.uniform() < config.cloud_fraction)
+    cloud_quantile = rng.uniform(0.3, 0.9)
+    if cloudy:
+        kappa = kappa + np.quantile(kappa, cloud_quantile)
+    structure = np.log(kappa)
+    return structure - np.median(structure), cloudy, log_abundances
+
+
+def _simulate_planet(
+    seed_seq: np.random.SeedSequence,
+    config: SimulationConfig,
+    wavelengths: np.ndarray,
+    time_h: np.ndarray,
+) -> _Planet:
+    rng = np.random.default_rng(seed_seq)
+    n_time = time_h.size
+
+    # Star: a rough main sequence with scatter.
+    ms = rng.uniform(0.6, 1.4)
+    rs = ms**0.8 * 10 ** rng.normal(0.0, 0.04)
+    ts = 5772.0 * ms**0.55 * (1.0 + rng.normal(0.0, 0.03))
+    magnitude = rng.uniform(*config.magnitude_range)
+
+    # Planet bulk: radius ratio, and a mass around a mass-radius relation (surface gravity 5-31 m/s^2).
+    k0 = math.exp(rng.uniform(math.log(0.04), math.log(0.16)))
+    rp0 = k0 * rs * R_SUN
+    mp = (rp0 / R_JUPITER) ** 2 * 10 ** rng.uniform(-0.7, 0.1)  # Jupiter masses
+    p_days, sma, a_over_rs, b = _draw_orbit(rng, config, ms, rs, k0)
+    inc_deg = math.degrees(math.acos(b / a_over_rs))
+
+    teq = ts * math.sqrt(rs * R_SUN / (2.0 * sma))
+    gravity = G_NEWTON * mp * M_JUPITER / rp0**2
+    scale_height = K_BOLTZMANN * teq / (MEAN_MOLECULAR_WEIGHT * M_HYDROGEN * gravity)
+    structure, cloudy, log_abundances = _spectrum(rng, config, wavelengths)
+    radius = rp0 + scale_height * structure
+    depth = (radius / (rs * R_SUN)) ** 2
+
+    # Noise-free transit per channel with wavelength-dependent limb darkening.
+    u1, u2 = limb_darkening(wavelengths, ts)
+    params = batman.TransitParams()
+    params.t0, params.per, params.a, params.inc = 0.0, p_days, a_over_rs, inc_deg
+    params.ecc, params.w, params.limb_dark = 0.0, 90.0, "quadratic"
+    params.rp, params.u = k0, [float(u1[0]), float(u2[0])]
+    model = batman.TransitModel(params, time_h / 24.0)
+    transit = np.empty((n_time, wavelengths.size))
+    for c in range(wavelengths.size):
+        params.rp = math.sqrt(depth[c])
+        params.u = [float(u1[c]), float(u2[c])]
+        transit[:, c] = model.light_curve(params)
+
+    noise = _photon_noise(wavelengths, ts, magnitude, config)
+
+    # White-noise information limit of the depth: Var = sigma^2 / sum_t (s_t - mean s)^2, with
+    # s_t the transit shape per unit depth and an unknown constant baseline.
+    shape = (1.0 - transit) / depth
+    spread = np.sum((shape - shape.mean(axis=0)) ** 2, axis=0)
+    depth_sigma = noise / np.sqrt(spread)
+
+    # Systematics. tau runs over [-1, 1] across the window.
+    tau = time_h / (config.window_hours / 2)
+    drift = config.drift_ppm * 1e-6
+    drift_linear = drift * rng.normal()
+    drift_quadratic = drift * rng.normal()
+    # Settling ramp at the start of the visit; detectors settle upwards or downwards.
+    drift_exp = drift * rng.uniform(0.5, 2.0) * rng.choice([-1.0, 1.0])
+    drift_exp_tau_h = rng.uniform(0.3, 1.0)
+    achromatic = (
+        1.0
+        + drift_linear * tau
+        + drift_quadratic * (tau**2 - 1.0 / 3.0)
+        + drift_exp * np.exp(-(time_h - time_h[0]) / drift_exp_tau_h)
+    )
+    chromatic_amp = config.chromatic_drift_ppm * 1e-6 * rng.normal()
+    chromatic_curvature = rng.uniform(-1.0, 1.0)
+    chromatic_profile = (wavelengths - 2.9) / 1.0
+    chromatic = 1.0 + chromatic_amp * np.outer(tau + chromatic_curvature * tau**2, chromatic_profile)
+    jitter_amp = config.jitter_ppm * 1e-6 * rng.uniform(0.5, 1.5)
+    jitter_phase = rng.uniform(0.0, 2 * math.pi)
+    jitter_sensitivity = 1.0 + 0.5 * np.sin(2 * math.pi * wavelengths / 1.3 + jitter_phase)
+    jitter = 1.0 + jitter_amp * np.outer(_ar1(rng, n_time, config.jitter_correlation), jitter_sensitivity)
+
+    flux = transit * achromatic[:, None] * chromatic * jitter
+    flux += rng.standard_normal(flux.shape) * noise
+
+    return _Planet(
+        rs=rs, ms=ms, ts=ts, mp=mp, rp0=rp0, p_days=p_days, sma_au=sma / AU, inc_deg=inc_deg,
+        teq=teq, scale_height=scale_height, cloudy=cloudy, log_abundances=log_abundances,
+        depth=depth, noise=noise, depth_sigma=depth_sigma,
+        systematics={
+            "star_mag": magnitude,
+            "jitter_ppm": jitter_amp * 1e6,
+            "jitter_correlation": config.jitter_correlation,
+            "drift_linear_ppm": drift_linear * 1e6,
+            "drift_quadratic_ppm": drift_quadratic * 1e6,
+            "drift_exp_ppm": drift_exp * 1e6,
+            "drift_exp_tau_h": drift_exp_tau_h,
+            "chromatic_drift_ppm": chromatic_amp * 1e6,
+        },
+        flux=flux.astype(np.float32),
+    )
+
+
+def _write_dataset(directory: Path, config: SimulationConfig) -> None:
+    """Simulate every planet and write the full layout into `directory` (which must exist)."""
+    wavelengths = wavelength_grid()
+    time_h = time_grid(config)
+    ids_seq, planets_seq = np.random.SeedSequence(config.seed).spawn(2)
+    planet_ids = np.random.default_rng(ids_seq).choice(
+        9_000_000, size=config.n_planets, replace=False
+    ) + 1_000_000
+    curves_dir = directory / layout.LIGHT_CURVE_DIR
+    curves_dir.mkdir()
+
+    labels, stars, noise_rows, atmospheres = [], [], [], []
+    for planet_id, seq in zip(planet_ids, planets_seq.spawn(config.n_planets)):
+        planet = _simulate_planet(seq, config, wavelengths, time_h)
+        np.save(curves_dir / f"{int(planet_id)}.npy", planet.flux)
+        labels.append(planet.depth)
+        stars.append([planet.rs, planet.ms, planet.ts, planet.mp, 0.0, planet.p_days,
+                      planet.sma_au, planet.inc_deg])
+        noise_rows.append(np.concatenate([
+            planet.noise, planet.depth_sigma,
+            [planet.systematics[c] for c in layout.SYSTEMATICS_COLUMNS],
+        ]))
+        atmospheres.append([
+            planet.rp0 / R_JUPITER, planet.teq, planet.scale_height / 1e3, int(planet.cloudy),
+            *(planet.log_abundances[m] for m in ("H2O", "CO2", "CH4", "CO")),
+        ])
+
+    def write_table(name: str, columns: list[str], rows: list) -> None:
+        frame = pd.DataFrame(np.asarray(rows, dtype=np.float64), columns=columns)
+        frame.insert(0, "planet_id", planet_ids.astype(np.int64))
+        frame.to_csv(directory / name, index=False)
+
+    write_table(layout.LABELS_FILE, layout.WAVELENGTH_COLUMNS, labels)
+    write_table(layout.STAR_INFO_FILE, layout.STAR_COLUMNS, stars)
+    write_table(
+        layout.NOISE_TRUTH_FILE,
+        [*layout.NOISE_COLUMNS, *layout.DEPTH_SIGMA_COLUMNS, *layout.SYSTEMATICS_COLUMNS],
+        noise_rows,
+    )
+    atmosphere = pd.DataFrame(np.asarray(atmospheres), columns=layout.ATMOSPHERE_COLUMNS)
+    atmosphere["cloudy"] = atmosphere["cloudy"].astype(np.int64)
+    atmosphere.insert(0, "planet_id", planet_ids.astype(np.int64))
+    atmosphere.to_csv(directory / layout.ATMOSPHERE_TRUTH_FILE, index=False)
+    pd.DataFrame([wavelengths], columns=layout.WAVELENGTH_COLUMNS).to_csv(
+        directory / layout.WAVELENGTHS_FILE, index=False
+    )
+    np.save(directory / layout.TIME_FILE, time_h.astype(np.float64))
+    info = {
+        "format_version": FORMAT_VERSION,
+        "seed": config.seed,
+        "n_planets": config.n_planets,
+        "n_time": config.n_time,
+        "config": config.to_dict(),
+    }
+    (directory / layout.DATASET_INFO_FILE).write_text(json.dumps(info, indent=2, sort_keys=True) + "\n")
+
+
+def simulate_dataset(out_dir: str | os.PathLike, config: SimulationConfig | None = None) -> Path:
+    """Generate a dataset into `out_dir`, replacing a previously simulated one there.
+
+    Files are written into a temporary sibling directory that is renamed into place only when
+    complete, so an interrupted run never leaves a directory that looks like a finished dataset.
+    A non-empty `out_dir` that is not a simulated dataset is refused rather than deleted.
+    """
+    config = config or SimulationConfig()
+    out = Path(out_dir).absolute()
+    if out.exists() and not out.is_dir():
+        raise ConfigurationError(f"{out}: exists and is not a directory")
+    if out.is_dir() and any(out.iterdir()) and not (out / layout.DATASET_INFO_FILE).is_file():
+        raise ConfigurationError(
+            f"{out}: non-empty directory without {layout.DATASET_INFO_FILE}; refusing to overwrite it"
+        )
+    out.parent.mkdir(parents=True, exist_ok=True)
+    token = f"{os.getpid()}-{uuid.uuid4().hex[:8]}"
+    staging = out.parent / f".{out.name}.tmp-{token}"
+    staging.mkdir()
+    try:
+        _write_dataset(staging, config)
+        if out.is_dir() and any(out.iterdir()):
+            retired = out.parent / f".{out.name}.old-{token}"
+            os.replace(out, retired)
+            os.replace(staging, out)
+            shutil.rmtree(retired)
+        else:
+            os.replace(staging, out)
+    finally:
+        if staging.exists():
+            shutil.rmtree(staging)
+    return out
+
+
+def _config_differences(out: Path, config: SimulationConfig) -> list[str]:
+    """Keys (config fields, or format_version) in which the dataset at `out` differs from `config`."""
+    info = layout.read_dataset_info(out)
+    stored = info["config"] if isinstance(info["config"], dict) else {}
+    wanted = config.to_dict()
+    keys = sorted(set(stored) | set(wanted))
+    differing = [k for k in keys if stored.get(k) != wanted.get(k)]
+    if info["format_version"] != FORMAT_VERSION:
+        differing.append("format_version")
+    return differing
+
+
+def _reuse_or_raise(out: Path, config: SimulationConfig) -> bool:
+    """True if `out` holds a dataset made with `config`; False if there is none yet."""
+    if not (out / layout.DATASET_INFO_FILE).is_file():
+        if out.is_dir() and any(out.iterdir()):
+            raise DatasetError(
+                f"{out}: exists but has no {layout.DATASET_INFO_FILE}; not a simulated dataset"
+            )
+        return False
+    differing = _config_differences(out, config)
+    if differing:
+        raise ConfigurationError(
+            f"{out}: holds a dataset simulated with a different config (differs in: "
+            f"{', '.join(differing)}); delete it or choose another directory"
+        )
+    return True
+
+
+def ensure_dataset(out_dir: str | os.PathLike, config: SimulationConfig | None = None) -> Path:
+    """Return `out_dir`, generating the dataset there on first use and reusing it afterwards.
+
+    Parallel runs (e.g. a Hydra multirun) serialise on an exclusive lock on `<out_dir>.lock`, so
+    only the first generates; the rest find the finished dataset once the lock is released.
+    """
+    config = config or SimulationConfig()
+    out = Path(out_dir).absolute()
+    if _reuse_or_raise(out, config):
+        return out
+    out.parent.mkdir(parents=True, exist_ok=True)
+    with open(out.parent / f"{out.name}.lock", "w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        try:
+            if not _reuse_or_raise(out, config):
+                simulate_dataset(out, config)
+        finally:
+            fcntl.flock(lock, fcntl.LOCK_UN)
+    return out
