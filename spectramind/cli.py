@@ -168,15 +168,17 @@ def predict_command(
 
 @data_app.command("simulate")
 def data_simulate(
-    out: Path = typer.Option(Path("data/simulated"), "--out", help="Output folder."),
-    n_planets: int = typer.Option(600, "--n-planets", min=1, help="Number of planets."),
-    n_time: int = typer.Option(160, "--n-time", min=16, help="Time samples per light curve."),
-    seed: int = typer.Option(20250, "--seed", help="Random seed (same seed, same files)."),
+    out: Path = typer.Option(Path("data/simulated"), "--out", help="Output folder (must not exist or be empty)."),
+    n_planets: Optional[int] = typer.Option(None, "--n-planets", min=1, help="Number of planets [default: the simulator's, 800]."),
+    n_time: Optional[int] = typer.Option(None, "--n-time", min=16, help="Time samples per light curve [default: 160]."),
+    seed: Optional[int] = typer.Option(None, "--seed", help="Random seed; the same seed gives the same files."),
 ) -> None:
     """Generate an Ariel-like simulated data set in the ADC 2025 layout."""
     from spectramind.data.simulate import SimulationConfig, simulate_dataset
 
-    typer.echo(str(simulate_dataset(out, SimulationConfig(n_planets=n_planets, n_time=n_time, seed=seed))))
+    chosen = {"n_planets": n_planets, "n_time": n_time, "seed": seed}
+    config = SimulationConfig(**{k: v for k, v in chosen.items() if v is not None})
+    typer.echo(str(simulate_dataset(out, config)))
 
 
 @app.command("score")

@@ -95,8 +95,9 @@ def _read_table(
     if not path.is_file():
         raise DatasetError(f"{path}: file is missing")
     try:
-        frame = pd.read_csv(path)
-    except (pd.errors.ParserError, pd.errors.EmptyDataError, UnicodeDecodeError) as err:
+        # pyarrow parses floats exactly; pandas' C parser before 3.1 drops digits of small values.
+        frame = pd.read_csv(path, engine="pyarrow")
+    except (ValueError, UnicodeDecodeError) as err:  # ParserError, EmptyDataError, ArrowInvalid
         raise DatasetError(f"{path}: not a readable CSV ({str(err).splitlines()[0]})") from err
     present = set(frame.columns)
     missing = [c for c in columns if c not in present]

@@ -30,9 +30,9 @@ import torch
 from torch import Tensor
 from torchmetrics import Metric
 
+from spectramind.data.layout import N_WAVELENGTHS
 from spectramind.errors import ConfigurationError
 
-N_WAVELENGTHS = 283
 FGS1_WEIGHT = 57.846
 SIGMA_TRUE_FGS1 = 1e-6
 SIGMA_TRUE_AIRS = 1e-5

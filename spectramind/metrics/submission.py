@@ -17,6 +17,7 @@ import numpy as np
 import pandas as pd
 import torch
 
+from spectramind.data import layout
 from spectramind.errors import DatasetError
 from spectramind.metrics.gll import N_WAVELENGTHS, ArrayLike, ariel_score_sums, check_variant
 
@@ -106,10 +107,9 @@ def read_submission(path: str | os.PathLike[str]) -> pd.DataFrame:
 
 def read_labels(path: str | os.PathLike[str], role: str = "labels") -> pd.DataFrame:
     """Read and validate a labels CSV (`planet_id`, `wl_1..wl_283`): a solution or the train labels."""
-    frame = _check_columns(_read_csv(path, role), LABEL_COLUMNS, str(path))
-    _check_planet_ids(frame, str(path))
-    _check_values(frame, WL_COLUMNS, [], str(path))
-    return frame
+    if not Path(path).is_file():
+        raise DatasetError(f"{role} file not found: {path}")
+    return layout.read_labels(path)
 
 
 def naive_statistics(labels: pd.DataFrame) -> tuple[float, float]:

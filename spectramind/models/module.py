@@ -21,12 +21,12 @@ import pytorch_lightning as pl
 import torch
 from torch import nn
 
+from spectramind.data.layout import N_WAVELENGTHS
 from spectramind.errors import ConfigurationError, TrainingDiverged
 from spectramind.metrics.diagnostics import SpectrumMetrics
 from spectramind.models.backbones import CNN1dBackbone
 from spectramind.models.losses import GaussianNLLLoss
 
-N_WAVELENGTHS = 283
 _LOG_SIGMA_CLAMP = 8.0
 
 
