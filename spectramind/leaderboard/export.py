@@ -1,0 +1,179 @@
+"""``ablation_results/``: the N best configurations, packaged for reuse or submission.
+
+For each of the N best configurations (by mean primary metric) a folder ``<rank>_<config_id>/``
+holds the resolved config of its best seed, its metrics (aggregate and per seed), that seed's
+``submission.csv`` and a ``checkpoint.json`` pointer to the checkpoint (checkpoints are large:
+they are referenced, never copied). ``index.json`` and ``index.md`` list them.
+
+The folder is assembled in a staging directory and swapped in whole, so a reader never sees a
+half-written export and a configuration that dropped out of the top N leaves no stale folder.
+Folder names are sanitised and every destination is checked to lie inside the sweep directory:
+an id like ``../../x`` from a tampered manifest cannot write elsewhere.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import os
+import re
+import shutil
+import uuid
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from spectramind.leaderboard.collate import RUN_RECORD_FILE, RUNS_DIR, SweepTable, is_safe_name
+from spectramind.leaderboard.markdown import format_delta, format_p_value, format_score, markdown_cell
+from spectramind.leaderboard.stats import LeaderboardStats, best_run_of
+
+EXPORT_DIR = "ablation_results"
+DEFAULT_CHECKPOINT = "checkpoints/best.ckpt"
+_UNSAFE_CHARACTERS = re.compile(r"[^A-Za-z0-9._-]+")
+_MAX_NAME = 80
+
+
+def safe_component(name: str) -> str:
+    """A single, harmless path component: ``../a/b`` -> ``a_b``; never empty, ``.`` or ``..``."""
+    cleaned = re.sub(r"\.{2,}", ".", _UNSAFE_CHARACTERS.sub("_", str(name))).strip("._-")[:_MAX_NAME].rstrip("._-")
+    return cleaned or "config"
+
+
+def json_ready(value: Any) -> Any:
+    """Plain JSON types: numpy/pandas scalars unwrapped, NaN/inf/NA -> None (strict JSON)."""
+    if isinstance(value, dict):
+        return {str(k): json_ready(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [json_ready(v) for v in value]
+    if value is None or value is pd.NA:
+        return None
+    if isinstance(value, (bool, np.bool_)):
+        return bool(value)
+    if isinstance(value, (int, np.integer)):
+        return int(value)
+    if isinstance(value, (float, np.floating)):
+        return float(value) if math.isfinite(value) else None
+    if isinstance(value, Path):
+        return str(value)
+    return value
+
+
+def export_top(table: SweepTable, stats: LeaderboardStats, sweep_dir: str | os.PathLike, n: int) -> Path:
+    """Write ``<sweep_dir>/ablation_results/`` for the ``n`` best configurations; return its path."""
+    root = Path(sweep_dir).resolve()
+    target = root / EXPORT_DIR
+    staging = root / f".{EXPORT_DIR}-staging-{os.getpid()}-{uuid.uuid4().hex[:8]}"
+    staging.mkdir()
+    try:
+        completed = table.runs[table.runs["status"] == "completed"]
+        scored = stats.ranked[stats.ranked["rank"].notna()].head(max(n, 0))
+        entries = [_export_config(row, table, stats, completed, root, staging, target) for row in scored.to_dict("records")]
+        index = {
+            "primary_metric": stats.primary_metric, "higher_is_better": stats.higher_is_better,
+            "baseline_config_id": stats.baseline_config_id, "n_requested": n, "configs": entries,
+        }
+        (staging / "index.json").write_text(json.dumps(json_ready(index), indent=2))
+        (staging / "index.md").write_text(_index_markdown(entries, stats))
+        _swap_in(staging, target)
+    finally:
+        shutil.rmtree(staging, ignore_errors=True)
+    return target
+
+
+def _export_config(row: dict[str, Any], table: SweepTable, stats: LeaderboardStats, completed: pd.DataFrame,
+                   root: Path, staging: Path, target: Path) -> dict[str, Any]:
+    metric, config_id = stats.primary_metric, row["config_id"]
+    folder_name = f"{int(row['rank']):02d}_{safe_component(config_id)}"
+    folder = _inside(staging, folder_name)
+    folder.mkdir()
+    best_run = best_run_of(completed, config_id, metric, stats.higher_is_better, seed=None)
+    run_dir = _inside(root / RUNS_DIR, best_run) if best_run and is_safe_name(best_run) else None
+    seeds = completed[completed["config_id"] == config_id]
+    copied = {}
+    if run_dir is not None:
+        for source, name in ((run_dir / "config_resolved.yaml", "config_resolved.yaml"),
+                             (root / "configs_resolved" / f"{best_run}.yaml", "config_resolved.yaml"),
+                             (run_dir / "submission.csv", "submission.csv")):
+            if name not in copied and source.is_file():
+                shutil.copyfile(source, folder / name)
+                copied[name] = True
+    metrics = {
+        "rank": int(row["rank"]), "config_id": config_id, "label": row["label"],
+        "factors": {key: row[column] for key, column in table.factor_columns.items()},
+        "primary_metric": metric, "higher_is_better": stats.higher_is_better, "best_run_id": best_run,
+        "delta_vs_baseline": row["delta"], "n_pairs": row["n_pairs"], "p_ttest": row["p_ttest"],
+        "p_wilcoxon": row["p_wilcoxon"],
+        "aggregate": {m: {"mean": row[f"{m}_mean"], "std": row[f"{m}_std"], "n": row[f"{m}_n"]} for m in table.metric_names},
+        "per_seed": [{"run_id": r["run_id"], "seed": r["seed"], "status": r["status"],
+                      "metrics": {m: r[m] for m in table.metric_names}} for r in seeds.to_dict("records")],
+    }
+    (folder / "metrics.json").write_text(json.dumps(json_ready(metrics), indent=2))
+    checkpoint = _checkpoint_pointer(root, run_dir, best_run, target / folder_name)
+    (folder / "checkpoint.json").write_text(json.dumps(checkpoint, indent=2))
+    return {
+        "rank": int(row["rank"]), "config_id": config_id, "label": row["label"], "folder": folder_name,
+        "factors": metrics["factors"], "mean": row[f"{metric}_mean"], "std": row[f"{metric}_std"],
+        "n": row[f"{metric}_n"], "delta_vs_baseline": row["delta"], "p_ttest": row["p_ttest"],
+        "p_wilcoxon": row["p_wilcoxon"], "best_run_id": best_run,
+        "has_config": "config_resolved.yaml" in copied, "has_submission": "submission.csv" in copied,
+        "checkpoint_exists": checkpoint["exists"],
+    }
+
+
+def _checkpoint_pointer(root: Path, run_dir: Path | None, run_id: str | None, final_folder: Path) -> dict[str, Any]:
+    """Where the best checkpoint is, relative to the export folder and to the sweep directory.
+    The path comes from run.json's ``checkpoints.best`` if it stays inside the run directory."""
+    if run_dir is None or run_id is None:
+        return {"run_id": run_id, "checkpoint": None, "from_sweep_dir": None, "exists": False}
+    relative = DEFAULT_CHECKPOINT
+    try:
+        record = json.loads((run_dir / RUN_RECORD_FILE).read_text())
+        declared = (record.get("checkpoints") or {}).get("best")
+        if isinstance(declared, str) and declared and (run_dir / declared).resolve().is_relative_to(run_dir.resolve()):
+            relative = declared
+    except (OSError, ValueError, AttributeError):
+        pass
+    checkpoint = run_dir / relative
+    return {
+        "run_id": run_id,
+        "checkpoint": os.path.relpath(checkpoint, final_folder),
+        "from_sweep_dir": os.path.relpath(checkpoint, root),
+        "exists": checkpoint.is_file(),
+    }
+
+
+def _inside(parent: Path, name: str) -> Path:
+    """``parent/name``, refusing any name that would resolve outside ``parent``."""
+    path = parent / name
+    if not path.resolve().is_relative_to(parent.resolve()) or path.resolve() == parent.resolve():
+        raise ValueError(f"refusing to use {name!r}: it leaves {parent}")
+    return path
+
+
+def _swap_in(staging: Path, target: Path) -> None:
+    """Replace ``target`` by ``staging`` with renames only (no half-written state is visible)."""
+    retired = None
+    if target.exists():
+        retired = target.with_name(f".{target.name}-old-{os.getpid()}")
+        shutil.rmtree(retired, ignore_errors=True)
+        os.replace(target, retired)
+    os.replace(staging, target)
+    if retired is not None:
+        shutil.rmtree(retired, ignore_errors=True)
+
+
+def _index_markdown(entries: list[dict[str, Any]], stats: LeaderboardStats) -> str:
+    metric = markdown_cell(stats.primary_metric)
+    lines = [f"# Top {len(entries)} configurations by {metric}", "",
+             f"| Rank | Configuration | {metric} mean ± std (n) | Δ vs baseline | p (paired t) | Folder | Best run |",
+             "| ---: | --- | ---: | ---: | ---: | --- | --- |"]
+    for e in entries:
+        lines.append(f"| {e['rank']} | {markdown_cell(e['label'])} | {format_score(e['mean'], e['std'], e['n'])} | "
+                     f"{format_delta(e['delta_vs_baseline'])} | {format_p_value(e['p_ttest'])} | "
+                     f"{markdown_cell(e['folder'])} | {markdown_cell(e['best_run_id'])} |")
+    if not entries:
+        lines.append("")
+        lines.append("No configuration has a completed run yet.")
+    return "\n".join(lines) + "\n"

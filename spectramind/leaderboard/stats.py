@@ -1,0 +1,285 @@
+"""Ablation statistics over collated runs: ranking, paired tests against the baseline, main effects.
+
+Everything here is a pure function of DataFrames (the ``runs`` and ``configs`` tables of a
+`SweepTable`), so tests can feed known numbers and compare with scipy directly.
+
+Conventions
+-----------
+* Scores are aggregated over *completed* runs only; std is the sample std over seeds (ddof=1).
+* ``delta`` = mean(variant) - mean(baseline) of the primary metric (all completed seeds of each);
+  its sign is the metric's own, whatever the direction (see ``higher_is_better``).
+* Paired tests pair a variant's run with the baseline's run *of the same seed* (the seeds share
+  data splits and initialisation streams, so pairing removes seed-to-seed variance). Seeds with a
+  missing or non-finite value on either side are dropped. The paired t-test (scipy.stats.ttest_rel)
+  needs >= 2 pairs and non-zero variance of the differences; the Wilcoxon signed-rank test
+  (scipy.stats.wilcoxon) is only run with >= 6 pairs (below that its smallest attainable two-sided
+  p-value exceeds 0.05) and not when every difference is zero. Otherwise the p-value is NaN.
+* Main effects (per factor level) are reported two ways, because designs differ:
+  ``effect`` = mean of the config means having that level - grand mean of all config means (the
+  classical main effect; meaningful for balanced grid/random designs), and ``delta_vs_baseline`` =
+  mean of the configs that differ from the baseline configuration *only* in this factor, at this
+  level, minus the baseline mean (the one-factor-at-a-time contrast; defined for OFAT and for any
+  grid containing the baseline).
+"""
+
+from __future__ import annotations
+
+import math
+import warnings
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+from scipy import stats as scipy_stats
+
+from spectramind.errors import ConfigurationError
+
+DEFAULT_PRIMARY_METRIC = "adc2025"
+MIN_PAIRS_TTEST = 2
+MIN_PAIRS_WILCOXON = 6
+# Metric-name fragments whose metrics are better when smaller; every other metric (scores,
+# log-likelihoods) is better when larger. Pass higher_is_better explicitly to override.
+LOWER_IS_BETTER_FRAGMENTS = ("rmse", "mae", "loss", "violations", "time_s", "n_params")
+COMPARISON_COLUMNS = ("delta", "n_pairs", "mean_paired_difference", "t_statistic", "p_ttest", "p_wilcoxon")
+
+
+def default_higher_is_better(metric: str) -> bool:
+    """Direction of a metric from its name: errors, losses, violations and costs are lower-better."""
+    name = metric.lower()
+    return not any(fragment in name for fragment in LOWER_IS_BETTER_FRAGMENTS)
+
+
+@dataclass
+class LeaderboardStats:
+    """The statistics every renderer shows.
+
+    ``ranked``: the configs table sorted best first, with ``rank`` (1-based; <NA> for configs
+    without a completed run) and the COMPARISON_COLUMNS against the baseline (NaN without one).
+    ``main_effects``: one row per (factor, level). ``trends``: per (factor, level) the metric's
+    mean/std/n over seeds for the ablation trend plots.
+    """
+
+    primary_metric: str
+    higher_is_better: bool
+    ranked: pd.DataFrame
+    main_effects: pd.DataFrame
+    trends: pd.DataFrame
+    baseline_config_id: str | None
+    best_config_id: str | None
+    best_run_id: str | None
+    baseline_run_id: str | None
+
+    @property
+    def mean_column(self) -> str:
+        return f"{self.primary_metric}_mean"
+
+
+def compute_stats(table, primary_metric: str = DEFAULT_PRIMARY_METRIC, higher_is_better: bool | None = None) -> LeaderboardStats:
+    """All statistics of a `SweepTable` for one primary metric (direction from its name if None)."""
+    if table.metric_names and primary_metric not in table.metric_names:
+        raise ConfigurationError(
+            f"primary metric {primary_metric!r} is not in the runs' metrics.json (known: {', '.join(table.metric_names)})"
+        )
+    if higher_is_better is None:
+        higher_is_better = default_higher_is_better(primary_metric)
+    runs, configs = table.runs, table.configs.copy()
+    if primary_metric not in runs:  # nothing has finished yet: every score is unknown
+        runs = runs.assign(**{primary_metric: math.nan})
+    for column, empty in ((f"{primary_metric}_mean", math.nan), (f"{primary_metric}_std", math.nan),
+                          (f"{primary_metric}_n", 0)):
+        if column not in configs:
+            configs[column] = empty
+    mean_column = f"{primary_metric}_mean"
+    completed = runs[runs["status"] == "completed"]
+    by_seed = seed_matrix(completed, primary_metric)
+
+    baseline = table.baseline_config_id
+    comparison = compare_to_baseline(configs.set_index("config_id")[mean_column], by_seed, baseline)
+    ranked = rank_configs(configs.join(comparison, on="config_id"), mean_column, higher_is_better)
+    factor_columns = list(table.factor_columns.values())
+    effects = main_effects(ranked, table.factor_columns, table.factor_levels, mean_column, baseline)
+    trends = factor_trends(completed, table.factor_columns,
+                           table.factor_levels, primary_metric, _baseline_levels(configs, baseline, factor_columns))
+    best_config = ranked["config_id"].iloc[0] if len(ranked) and pd.notna(ranked["rank"].iloc[0]) else None
+    best_run = best_run_of(completed, best_config, primary_metric, higher_is_better, seed=None)
+    best_seed = completed.loc[completed["run_id"] == best_run, "seed"].iloc[0] if best_run else None
+    baseline_run = best_run_of(completed, baseline, primary_metric, higher_is_better, seed=best_seed)
+    return LeaderboardStats(
+        primary_metric=primary_metric, higher_is_better=bool(higher_is_better), ranked=ranked,
+        main_effects=effects, trends=trends, baseline_config_id=baseline, best_config_id=best_config,
+        best_run_id=best_run, baseline_run_id=baseline_run,
+    )
+
+
+def seed_matrix(completed_runs: pd.DataFrame, metric: str) -> pd.DataFrame:
+    """config_id x seed matrix of a metric (runs without a seed cannot be paired and are left out)."""
+    seeded = completed_runs.dropna(subset=["seed"])
+    if seeded.empty:
+        return pd.DataFrame(dtype=float)
+    return seeded.pivot_table(index="config_id", columns="seed", values=metric, aggfunc="mean", dropna=False)
+
+
+def paired_tests(baseline_by_seed: pd.Series, variants_by_seed: pd.DataFrame) -> pd.DataFrame:
+    """Paired t-test and Wilcoxon test of each variant row against the baseline, paired by seed.
+
+    ``baseline_by_seed``: metric per seed; ``variants_by_seed``: one row per variant, one column
+    per seed. Returns one row per variant with n_pairs, mean_paired_difference (variant -
+    baseline), t_statistic, p_ttest, p_wilcoxon (NaN where the module docstring says so).
+    Variants are tested in groups that share the same set of usable seeds, one scipy call each.
+    """
+    seeds = variants_by_seed.columns
+    baseline = baseline_by_seed.reindex(seeds).to_numpy(dtype=float)
+    variants = variants_by_seed.to_numpy(dtype=float)
+    usable = np.isfinite(variants) & np.isfinite(baseline)[None, :]
+    result = pd.DataFrame(
+        {"n_pairs": usable.sum(axis=1), "mean_paired_difference": math.nan, "t_statistic": math.nan,
+         "p_ttest": math.nan, "p_wilcoxon": math.nan},
+        index=variants_by_seed.index,
+    )
+    patterns: dict[bytes, list[int]] = {}
+    for row, mask in enumerate(usable):
+        patterns.setdefault(mask.tobytes(), []).append(row)
+    for rows in patterns.values():
+        mask = usable[rows[0]]
+        n_pairs = int(mask.sum())
+        if n_pairs == 0:
+            continue
+        variant = variants[np.ix_(rows, mask)]
+        reference = np.broadcast_to(baseline[mask], variant.shape)
+        differences = variant - reference
+        index = variants_by_seed.index[rows]
+        result.loc[index, "mean_paired_difference"] = differences.mean(axis=1)
+        if n_pairs < MIN_PAIRS_TTEST:
+            continue
+        spread = np.ptp(differences, axis=1)
+        scale = np.max(np.abs(differences), axis=1)
+        varying = spread > 1e-12 * scale  # differences not all equal (up to float rounding)
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", RuntimeWarning)
+            t = scipy_stats.ttest_rel(variant, reference, axis=1)
+        result.loc[index, "t_statistic"] = np.where(varying, t.statistic, math.nan)
+        result.loc[index, "p_ttest"] = np.where(varying, t.pvalue, math.nan)
+        if n_pairs >= MIN_PAIRS_WILCOXON:
+            nonzero = scale > 0
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore", RuntimeWarning)
+                w = scipy_stats.wilcoxon(differences, axis=1)
+            result.loc[index, "p_wilcoxon"] = np.where(nonzero, w.pvalue, math.nan)
+    return result
+
+
+def compare_to_baseline(config_means: pd.Series, by_seed: pd.DataFrame, baseline_config_id: str | None) -> pd.DataFrame:
+    """Per config: delta of means vs the baseline and the paired tests (all NaN without a baseline)."""
+    result = pd.DataFrame(index=config_means.index, columns=list(COMPARISON_COLUMNS), dtype=float)
+    result["n_pairs"] = 0
+    if baseline_config_id is None or baseline_config_id not in config_means.index:
+        return result
+    result["delta"] = config_means - config_means[baseline_config_id]
+    if baseline_config_id in by_seed.index:
+        tests = paired_tests(by_seed.loc[baseline_config_id], by_seed)
+        for column in tests.columns:
+            result.loc[tests.index, column] = tests[column]
+    result.loc[baseline_config_id, ["t_statistic", "p_ttest", "p_wilcoxon"]] = math.nan
+    result["n_pairs"] = result["n_pairs"].fillna(0).astype(int)
+    return result
+
+
+def rank_configs(configs: pd.DataFrame, mean_column: str, higher_is_better: bool) -> pd.DataFrame:
+    """Configs sorted best first by ``mean_column``; those without a value last, rank <NA>."""
+    scored = configs[configs[mean_column].notna()].sort_values(
+        mean_column, ascending=not higher_is_better, kind="mergesort"
+    )
+    unscored = configs[configs[mean_column].isna()]
+    ranked = pd.concat([scored, unscored], ignore_index=True)
+    ranked.insert(0, "rank", pd.array(list(range(1, len(scored) + 1)) + [pd.NA] * len(unscored), dtype="Int64"))
+    return ranked
+
+
+def main_effects(
+    configs: pd.DataFrame,
+    factor_columns: dict[str, str],
+    factor_levels: dict[str, list[str]],
+    mean_column: str,
+    baseline_config_id: str | None,
+) -> pd.DataFrame:
+    """Per (factor, level), in the sweep's level order: n_configs, mean, ``effect`` vs the grand
+    mean and ``delta_vs_baseline`` (definitions in the module docstring). Only configs with a
+    finite mean count; a level without any is left out."""
+    scored = configs[np.isfinite(configs[mean_column].to_numpy(dtype=float))]
+    grand_mean = scored[mean_column].mean() if len(scored) else math.nan
+    baseline = scored[scored["config_id"] == baseline_config_id]
+    baseline_mean = baseline[mean_column].iloc[0] if len(baseline) else math.nan
+    rows = []
+    for key, column in factor_columns.items():
+        others = [c for c in factor_columns.values() if c != column]
+        at_baseline = scored.iloc[0:0]
+        if len(baseline):
+            at_baseline = scored[(scored[others] == baseline[others].iloc[0]).all(axis=1)] if others else scored
+        for level in factor_levels.get(key, []):
+            group = scored.loc[scored[column] == level, mean_column]
+            if group.empty:
+                continue
+            contrast = at_baseline.loc[at_baseline[column] == level, mean_column]
+            rows.append({
+                "factor": key, "level": level, "n_configs": len(group), "mean": group.mean(),
+                "effect": group.mean() - grand_mean,
+                "delta_vs_baseline": contrast.mean() - baseline_mean if len(contrast) else math.nan,
+            })
+    return pd.DataFrame(rows, columns=["factor", "level", "n_configs", "mean", "effect", "delta_vs_baseline"])
+
+
+def factor_trends(
+    completed_runs: pd.DataFrame,
+    factor_columns: dict[str, str],
+    factor_levels: dict[str, list[str]],
+    metric: str,
+    baseline_levels: dict[str, str] | None,
+) -> pd.DataFrame:
+    """The metric against each factor's levels, mean/std/n over seeds, for the trend plots.
+
+    With a baseline, a factor's trend is the slice with every *other* factor at its baseline level
+    (the ablation reading: change one thing), provided that slice covers >= 2 levels. Otherwise it
+    is marginal: per seed, the mean over all configs with that level; then mean/std over seeds.
+    """
+    rows = []
+    for key, column in factor_columns.items():
+        others = [c for c in factor_columns.values() if c != column]
+        scope, frame = "marginal", completed_runs
+        if baseline_levels is not None:
+            match = pd.Series(True, index=completed_runs.index)
+            for other in others:
+                match &= completed_runs[other] == baseline_levels[other]
+            sliced = completed_runs[match]
+            if sliced[column].nunique() >= 2:
+                scope, frame = "others at baseline", sliced
+        per_seed = frame.groupby([column, "seed"], sort=False)[metric].mean().reset_index()
+        for level in factor_levels.get(key, []):
+            values = per_seed.loc[per_seed[column] == level, metric].dropna()
+            if len(values):
+                rows.append({"factor": key, "column": column, "level": level, "mean": values.mean(),
+                             "std": values.std(ddof=1) if len(values) > 1 else math.nan,
+                             "n": len(values), "scope": scope})
+    return pd.DataFrame(rows, columns=["factor", "column", "level", "mean", "std", "n", "scope"])
+
+
+def best_run_of(completed_runs: pd.DataFrame, config_id: str | None, metric: str, higher_is_better: bool,
+                seed: object | None) -> str | None:
+    """The run of ``config_id`` with ``seed`` if it has a value, else its best-scoring run."""
+    if config_id is None or metric not in completed_runs:
+        return None
+    runs = completed_runs[(completed_runs["config_id"] == config_id) & completed_runs[metric].notna()]
+    if runs.empty:
+        return None
+    if seed is not None and pd.notna(seed):
+        same_seed = runs[runs["seed"] == seed]
+        if len(same_seed):
+            return str(same_seed["run_id"].iloc[0])
+    order = runs[metric].to_numpy(dtype=float)
+    return str(runs["run_id"].iloc[int(np.argmax(order) if higher_is_better else np.argmin(order))])
+
+
+def _baseline_levels(configs: pd.DataFrame, baseline_config_id: str | None, factor_columns: list[str]) -> dict[str, str] | None:
+    if baseline_config_id is None:
+        return None
+    row = configs[configs["config_id"] == baseline_config_id]
+    return {column: row[column].iloc[0] for column in factor_columns} if len(row) else None

@@ -1,0 +1,80 @@
+"""leaderboard.md: valid GFM tables whatever the values contain."""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+
+from spectramind.leaderboard.collate import collate_runs
+from spectramind.leaderboard.markdown import format_p_value, markdown_cell, render_markdown
+from spectramind.leaderboard.stats import compute_stats
+
+
+def _section(text: str, title: str) -> list[str]:
+    body = text.split(f"## {title}\n", 1)[1].split("\n## ", 1)[0]
+    return [line for line in body.splitlines() if line.startswith("|")]
+
+
+def _cells(row: str) -> list[str]:
+    """Split a GFM row on unescaped pipes, as a GFM renderer does."""
+    return [c.strip() for c in re.split(r"(?<!\\)\|", row.strip())[1:-1]]
+
+
+@pytest.fixture
+def rendered(mixed_sweep):
+    table = collate_runs(mixed_sweep.dir)
+    stats = compute_stats(table)
+    return table, stats, render_markdown(table, stats)
+
+
+def test_ranking_has_one_row_per_configuration(rendered):
+    table, stats, text = rendered
+    rows = _section(text, "Ranking")
+    assert len(rows) == 2 + len(table.configs)  # header + separator + configs
+    widths = {len(_cells(r)) for r in rows}
+    assert len(widths) == 1, "every row must have as many cells as the header"
+
+
+def test_best_config_first_with_mean_std_n_and_delta(rendered):
+    table, stats, text = rendered
+    first = _cells(_section(text, "Ranking")[2])
+    best = stats.ranked.iloc[0]
+    assert first[0] == "1"
+    score = next(c for c in first if "±" in c)
+    assert score.startswith(f"{best['adc2025_mean']:.4f}"[:6]) and score.endswith("(2)")
+    assert any(c.startswith("+") for c in first)  # Δ vs baseline of a better config
+
+
+def test_failed_runs_table_escapes_pipes_and_newlines(rendered):
+    table, stats, text = rendered
+    rows = _section(text, "Failed and diverged runs")
+    assert len(rows) == 2 + 2  # failed + diverged
+    header_width = len(_cells(rows[0]))
+    assert all(len(_cells(r)) == header_width for r in rows)
+    assert "bad \\| value line two" in text
+    assert "<img" not in text and "<script" not in text  # raw HTML never reaches a renderer
+
+
+def test_pending_and_metadata_sections(rendered, mixed_sweep):
+    table, stats, text = rendered
+    unfinished = text.split("## Unfinished runs\n", 1)[1].split("\n## ", 1)[0]
+    assert "1 pending, 1 running" in unfinished
+    meta = text.split("## Sweep\n", 1)[1]
+    for expected in ("**Study**: default", "**Design**: grid", "**Runs**: 12", "1h 30m 00s", "abc123def456", "data0123"):
+        assert expected in meta
+
+
+def test_missing_p_values_show_a_dash(rendered):
+    table, stats, text = rendered
+    baseline_row = next(r for r in _section(text, "Ranking") if "(baseline)" in r)
+    assert "—" in _cells(baseline_row)
+    assert format_p_value(float("nan")) == "—"
+    assert format_p_value(0.00001) == "<0.0001"
+
+
+def test_markdown_cell_is_one_safe_line():
+    cell = markdown_cell("a|b\nc <b>d</b> *e* `f`")
+    assert "\n" not in cell
+    assert _cells(f"| {cell} |") == [cell]
+    assert "<" not in cell and "`f`" not in cell
