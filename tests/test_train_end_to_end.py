@@ -9,7 +9,7 @@ import pandas as pd
 import pytest
 import yaml
 
-from conftest import run_module, tiny_overrides
+from training_support import run_module, tiny_overrides
 
 ARTEFACTS = ("config_resolved.yaml", "run.json", "events.jsonl", "metrics.json",
              "predictions.parquet", "submission.csv", "checkpoints/last.ckpt", "checkpoints/best.ckpt")
