@@ -44,9 +44,10 @@ class LeaderboardCallback(Callback):
     def on_multirun_end(self, config: Any, **kwargs: Any) -> None:
         if not self.enabled:
             return
-        sweep_dir = None
+        sweep_dir = config.hydra.sweep.dir
+        if not Path(sweep_dir).is_dir():  # e.g. a dry run: nothing was launched
+            return
         try:
-            sweep_dir = config.hydra.sweep.dir
             from spectramind.leaderboard.build import build_leaderboard
 
             paths = build_leaderboard(sweep_dir, primary_metric=self.primary_metric,
