@@ -19,6 +19,19 @@ from omegaconf import DictConfig, OmegaConf
 from spectramind.errors import SpectramindError
 from spectramind.tracking.identity import config_hash, run_identity
 
+# Known-harmless noise from Lightning on every run: a torch deprecation inside Lightning itself,
+# the one-worker DataLoader hint (our data is in memory) and the start-up banner and tips.
+_QUIET_WARNINGS = (r".*isinstance\(treespec, LeafSpec\).*", r".*does not have many workers.*")
+
+
+def _quiet_lightning() -> None:
+    import logging
+    import warnings
+
+    for pattern in _QUIET_WARNINGS:
+        warnings.filterwarnings("ignore", message=pattern)
+    logging.getLogger("pytorch_lightning.utilities.rank_zero").setLevel(logging.WARNING)
+
 
 def run_training(
     cfg: DictConfig,
@@ -37,6 +50,7 @@ def run_training(
     from spectramind.tracking.record import RunRecorder
     from spectramind.tracking.artifacts import resumable_checkpoint, write_run_outputs
 
+    _quiet_lightning()
     run_dir = Path(run_dir)
     container = OmegaConf.to_container(cfg, resolve=True)
     identity = run_identity(overrides)
