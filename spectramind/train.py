@@ -72,7 +72,8 @@ def run_training(
         if resume_note:
             recorder.event("resume", message=resume_note)
             print(f"[spectramind] {resume_note}", file=sys.stderr)
-        threads = cfg.get("num_threads") or os.environ.get("SPECTRAMIND_NUM_THREADS")
+        # The sweeper's share of the cores for parallel jobs wins over the configured default.
+        threads = os.environ.get("SPECTRAMIND_NUM_THREADS") or cfg.get("num_threads")
         if threads:
             torch.set_num_threads(int(threads))
         pl.seed_everything(cfg.seed, workers=True, verbose=False)

@@ -25,14 +25,20 @@ class AblationSweeperConf:
     time_budget_s: Optional[float] = None
     # continue the sweep in hydra.sweep.dir: skip completed runs, retry failed, resume interrupted
     resume: bool = False
+    # stop launching at the first run that fails (or diverges) for good; the rest stay pending
     fail_fast: bool = False
+    # relaunch a failed run up to this many times within the sweep (diverged runs are not retried)
     max_retries: int = 0
-    # runs per launcher call (None: all at once, or the launcher's n_jobs when a time budget is set)
+    # runs per launcher call (None: all at once; with a time budget or fail_fast, as many as the
+    # launcher runs at once, so the sweep can stop between runs)
     max_batch_size: Optional[int] = None
     # run directories `<sweep_dir>/<run_subdir>/<run_id>`; null keeps Hydra's hydra.sweep.subdir
     run_subdir: Optional[str] = None
     # print the plan and launch nothing
     dry_run: bool = False
+    # importable callable run on every planned task config during pre-flight (raise to abort);
+    # spectramind's config sets spectramind.ablation.preflight.check_training_config
+    validate: Optional[str] = None
     # recorded in sweep.json (set by study files)
     study: Optional[str] = None
     description: Optional[str] = None

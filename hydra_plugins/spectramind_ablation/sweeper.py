@@ -7,23 +7,29 @@ is configured → record outcomes in ``sweep.json`` / ``events.jsonl``. Failed r
 the sweep (unless ``fail_fast``); the sweep returns normally so ``on_multirun_end`` callbacks
 (the leaderboard) still run, and the outcome is left in :mod:`spectramind.ablation.outcome`
 for the entry point to turn into the exit status.
+
+Nothing here assumes spectramind's task function: a task that records no ``run.json`` is
+tracked from the launcher's job results alone, and with ``run_subdir`` unset job directories
+keep Hydra's ``${hydra.job.num}`` layout (numbers continue across resumes, so no directory is
+ever reused).
 """
 
 from __future__ import annotations
 
+import copy
 import logging
 import os
 import time
-from collections import OrderedDict
 from pathlib import Path
-from typing import Any, Dict, List, Optional, Sequence
+from typing import Any, Callable, Dict, List, Optional, Sequence
 
-from omegaconf import DictConfig, OmegaConf, open_dict
+from omegaconf import DictConfig, OmegaConf, open_dict, read_write
 
+from hydra.core.hydra_config import HydraConfig
 from hydra.core.override_parser.overrides_parser import OverridesParser
-from hydra.core.override_parser.types import Override
+from hydra.core.override_parser.types import Transformer
 from hydra.core.utils import JobReturn, JobStatus
-from hydra.errors import HydraException
+from hydra.errors import CompactHydraException, ConfigCompositionException
 from hydra.plugins.launcher import Launcher
 from hydra.plugins.sweeper import Sweeper
 from hydra.types import HydraContext, TaskFunction
@@ -49,125 +55,147 @@ class AblationSweeper(Sweeper):
         )
 
     # ------------------------------------------------------------------ study
-    def _parse(self, arguments: List[str]):
-        """Factors (swept keys) and fixed overrides, exactly as BasicSweeper splits them."""
+    def parse_factors(self, arguments: List[str]):
+        """One Factor per override key, in BasicSweeper's order: ``params`` first, then the command
+        line; a key given twice keeps its first position and its last value, as in BasicSweeper."""
         from spectramind.ablation.design import Factor, Level
 
         lines = [f"{k}={v}" for k, v in (self.options.get("params") or {}).items()] + list(arguments)
         parser = OverridesParser.create(config_loader=self.hydra_context.config_loader)
-        overrides = parser.parse_overrides(lines)
-        entries: "OrderedDict[str, List[Level]]" = OrderedDict()
-        for override in overrides:
+        entries: Dict[str, Any] = {}
+        for override in parser.parse_overrides(lines):
             key = override.get_key_element()
             if override.is_sweep_override():
                 if not override.is_discrete_sweep():
-                    raise HydraException(
+                    raise CompactHydraException(
                         f"{type(self).__name__} does not support sweep type : {override.value_type.name}"
                     )
-                values = list(override.sweep_iterator())
-                texts = list(override.sweep_string_iterator())
-                entries[key] = [Level(f"{key}={t}", v) for t, v in zip(texts, values)]
-                if not entries[key]:
-                    raise HydraException(f"override '{override.input_line}' sweeps over no values")
+                values = list(override.sweep_iterator())  # once: shuffle() draws anew on every call
+                levels = [Level(f"{key}={Transformer.str(v)}", _comparable(v)) for v in values]
+                if not levels:
+                    raise CompactHydraException(f"override '{override.input_line}' sweeps over no values")
             else:
-                entries[key] = [Level(f"{key}={override.get_value_element_as_str()}", override.value())]
-        factors = [Factor(k.lstrip("+~"), tuple(v)) for k, v in entries.items() if len(v) > 1]
-        fixed = [v[0].line for v in entries.values() if len(v) == 1]
-        return factors, fixed
+                levels = [Level(f"{key}={override.get_value_element_as_str()}", _comparable(override.value()))]
+            entries[key] = (override.key_or_group, levels)
+        return [Factor(name, tuple(levels)) for name, levels in entries.values()]
 
     def _baseline(self, factors) -> Dict[str, Any]:
-        """Baseline level per factor: the study's `baseline`, else the composed default if listed."""
+        """Baseline per varied factor: the study's ``baseline`` (checked by ``expand_design``), else
+        the composed default where it is one of the factor's levels."""
         from spectramind.ablation.design import Level, same_level
 
         declared = dict(self.options.get("baseline") or {})
-        unknown = set(declared) - {f.key for f in factors}
-        if unknown:
-            raise HydraException(f"baseline names {sorted(unknown)}, which are not factors of this study")
+        baseline = {key: Level(f"{key}={value}", value) for key, value in declared.items()}
         choices = self.config.hydra.runtime.choices
-        baseline = {}
         for factor in factors:
-            if factor.key in declared:
-                value = declared[factor.key]
-            elif factor.key in choices:
+            if not factor.is_varied or factor.key in declared:
+                continue
+            if factor.key in choices:
                 value = choices[factor.key]
             else:
                 value = OmegaConf.select(self.config, factor.key, default=None)
-            reference = Level(f"{factor.key}={value}", value)
-            match = next((lvl for lvl in factor.levels if same_level(lvl, reference)), None)
-            if match is not None:
-                baseline[factor.key] = match
-            elif factor.key in declared:
-                raise HydraException(
-                    f"baseline {factor.key}={value} is not one of the levels "
-                    f"{[lvl.text for lvl in factor.levels]}"
-                )
+            default = Level(f"{factor.key}={value}", value)
+            if any(same_level(level, default) for level in factor.levels):
+                baseline[factor.key] = default
         return baseline
 
     # ------------------------------------------------------------------ pre-flight
     def _preflight(self, specs) -> Dict[str, str]:
-        """Compose every planned config; the first error aborts the sweep before any launch."""
+        """Compose (and validate) every planned config; the first error aborts the sweep before
+        anything is launched, naming the run and the override that broke it."""
         from spectramind.tracking.identity import config_hash
 
+        validate = _validator(self.options.get("validate"))
         hashes = {}
-        for spec in specs:
+        for number, spec in enumerate(specs):
             try:
-                cfg = self.hydra_context.config_loader.load_sweep_config(self.config, list(spec.overrides))
-                with open_dict(cfg):
-                    del cfg["hydra"]
-                hashes[spec.run_id] = config_hash(OmegaConf.to_container(cfg, resolve=True))
+                hashes[spec.run_id] = config_hash(self._compose(spec.overrides, number, validate))
             except Exception as exc:
-                message = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
-                raise HydraException(
-                    f"pre-flight check failed for run {spec.run_id} (overrides: {' '.join(spec.overrides)}): "
-                    f"{message}. Nothing was launched."
+                culprit = self._culprit(spec.overrides, number, validate)
+                where = f"override '{culprit}'" if culprit else f"overrides {' '.join(spec.overrides)!r}"
+                raise ConfigCompositionException(
+                    f"pre-flight check failed for run {spec.run_id}: {where}: {_first_line(exc)} "
+                    f"(run overrides: {' '.join(spec.overrides)}). Nothing was launched."
                 ) from None
         return hashes
+
+    def _compose(self, overrides: Sequence[str], number: int, validate: Optional[Callable]) -> Dict[str, Any]:
+        """The run's resolved task config as its job will see it (``hydra:`` interpolations included)."""
+        cfg = self.hydra_context.config_loader.load_sweep_config(self.config, list(overrides))
+        with read_write(cfg.hydra), open_dict(cfg.hydra):
+            cfg.hydra.job.num = number
+            cfg.hydra.job.id = f"preflight_{number}"
+        saved = HydraConfig.instance().cfg
+        HydraConfig.instance().set_config(cfg)
+        try:
+            task = copy.deepcopy(cfg)
+            with read_write(task), open_dict(task):
+                del task["hydra"]
+            container = OmegaConf.to_container(task, resolve=True)
+            if validate is not None:
+                validate(task)
+            return container
+        finally:
+            HydraConfig.instance().cfg = saved
+
+    def _culprit(self, overrides: Sequence[str], number: int, validate: Optional[Callable]) -> Optional[str]:
+        """The first override whose addition makes the run's config fail (None if none alone does)."""
+        for end in range(1, len(overrides) + 1):
+            try:
+                self._compose(overrides[:end], number, validate)
+            except Exception:
+                return overrides[end - 1]
+        return None
 
     # ------------------------------------------------------------------ sweep
     def sweep(self, arguments: List[str]) -> Any:
         from spectramind.ablation import outcome
-        from spectramind.ablation.design import expand_design
+        from spectramind.ablation.design import baseline_levels, expand_design
         from spectramind.ablation.manifest import (
             MANIFEST_NAME, SWEEP_EVENTS_NAME, find_run, load_manifest, manifest_lock, save_manifest,
         )
-        from spectramind.ablation.plan import plan_sweep, reconcile_runs
+        from spectramind.ablation.plan import next_job_number, plan_sweep, reconcile_runs
         from spectramind.errors import SpectramindError
         from spectramind.tracking.events import append_event
 
         opts = self.options
         sweep_dir = Path(self.config.hydra.sweep.dir)
         events = sweep_dir / SWEEP_EVENTS_NAME
-        try:
-            factors, fixed = self._parse(arguments)
-            baseline = self._baseline(factors) if opts.get("design") != "grid" or opts.get("baseline") else {}
-            design = opts.get("design") or "grid"
-            specs = expand_design(
-                factors, fixed, design=design, seeds=opts.get("seeds"), seed_key=opts.get("seed_key", "seed"),
-                baseline=baseline, max_runs=opts.get("max_runs"), random_seed=opts.get("random_seed", 0),
-            )
-        except SpectramindError as exc:
-            raise HydraException(str(exc)) from None
-        self._check_retries()
-        hashes = self._preflight(specs)
-
-        previous = load_manifest(sweep_dir)
-        if previous is not None and not opts.get("resume") and not opts.get("dry_run"):
-            raise HydraException(
+        outcome.reset(sweep_dir)
+        self._check_options()
+        previous = load_manifest(sweep_dir) if opts.get("resume") else None
+        if (previous is None and opts.get("run_subdir") and not opts.get("dry_run")
+                and (sweep_dir / MANIFEST_NAME).exists()):
+            # runs/<run_id> belongs to one sweep: continue it, never silently train it again. (Without
+            # run_subdir, a repeated sweep starts again at job 0, as Hydra's BasicSweeper does.)
+            raise CompactHydraException(
                 f"{sweep_dir / MANIFEST_NAME} already exists: pass hydra.sweeper.resume=true to continue "
                 f"that sweep, or choose another hydra.sweep.dir"
             )
+        design = opts.get("design") or "grid"
+        try:
+            factors = self.parse_factors(arguments)
+            baseline = baseline_levels([f for f in factors if f.is_varied], self._baseline(factors))
+            specs = expand_design(
+                factors, design=design, seeds=opts.get("seeds"), seed_key=opts.get("seed_key", "seed"),
+                baseline=baseline, max_runs=opts.get("max_runs"), random_seed=opts.get("random_seed", 0),
+            )
+        except SpectramindError as exc:
+            raise CompactHydraException(str(exc)) from None
+        hashes = self._preflight(specs)
+
         study = {
             "study": opts.get("study"), "description": opts.get("description"), "design": design,
-            "factors": {f.key: [lvl.text for lvl in f.levels] for f in factors},
-            "fixed": fixed,
+            "factors": {f.key: [lvl.text for lvl in f.levels] for f in factors if f.is_varied},
+            "fixed": [f.levels[0].line for f in factors if not f.is_varied],
             "baseline": {k: lvl.text for k, lvl in baseline.items()},
             "seeds": list(opts.get("seeds") or []), "seed_key": opts.get("seed_key", "seed"),
             "run_subdir": opts.get("run_subdir"),
+            "launcher": OmegaConf.select(self.config, "hydra.launcher._target_", default=None),
         }
         budget = opts.get("max_runs") if design != "random" else None
         plan = plan_sweep(specs, hashes, sweep_dir, study=study, previous=previous, budget_runs=budget)
         print(f"[ablation] {plan.summary()}", flush=True)
-        outcome.reset(sweep_dir)
         if opts.get("dry_run"):
             for spec in specs:
                 state = "done" if spec.run_id in plan.completed else "run"
@@ -178,15 +206,17 @@ class AblationSweeper(Sweeper):
         OmegaConf.save(self.config, sweep_dir / "multirun.yaml")
         with manifest_lock(sweep_dir):
             save_manifest(sweep_dir, plan.manifest)
-        append_event(events, "sweep_start", resume=bool(previous), **{k: study[k] for k in ("study", "design")})
-        append_event(events, "plan", n_runs=len(specs), completed=plan.completed,
-                     to_launch=[s.run_id for s in plan.to_launch], over_budget=plan.over_budget)
+        append_event(events, "sweep_start", resume=previous is not None,
+                     **{k: study[k] for k in ("study", "design", "launcher")})
+        append_event(events, "plan", n_runs=len(specs), factors=study["factors"], seeds=study["seeds"],
+                     completed=plan.completed, to_launch=[s.run_id for s in plan.to_launch],
+                     over_budget=plan.over_budget)
 
         t0 = time.monotonic()
         returns: List[Sequence[JobReturn]] = []
         queue = list(plan.to_launch)
         tries = {spec.run_id: 0 for spec in queue}
-        job_index = 0
+        max_retries = int(opts.get("max_retries") or 0)
         stop_reason = None
         batch_size = self._batch_size(len(queue))
         while queue:
@@ -195,31 +225,46 @@ class AblationSweeper(Sweeper):
                 stop_reason = f"time budget of {budget_s} s spent"
                 break
             batch, queue = queue[:batch_size], queue[batch_size:]
+            with manifest_lock(sweep_dir):  # numbers first: a killed sweep never hands one out twice
+                manifest = load_manifest(sweep_dir)
+                first_number = next_job_number(manifest)
+                for offset, spec in enumerate(batch):
+                    find_run(manifest, spec.run_id)["job_num"] = first_number + offset
+                manifest["next_job_num"] = first_number + len(batch)
+                save_manifest(sweep_dir, manifest)
+            results: Dict[str, JobReturn] = {}
             job_errors: Dict[str, Any] = {}
             try:
-                results = self.launcher.launch([self._job_overrides(s) for s in batch], initial_job_idx=job_index)
-                for spec, result in zip(batch, results):
+                batch_returns = self.launcher.launch(
+                    [self._job_overrides(s, len(batch)) for s in batch], initial_job_idx=first_number
+                )
+                for spec, result in zip(batch, batch_returns):
+                    results[spec.run_id] = result
                     job_errors[spec.run_id] = _job_error(result)
-                returns.append(results)
+                returns.append(batch_returns)
             except Exception as exc:  # e.g. a worker process killed: the batch's results are lost
                 log.error(f"[ablation] launcher failed for {len(batch)} run(s): {type(exc).__name__}: {exc}")
                 for spec in batch:
-                    job_errors[spec.run_id] = {"type": type(exc).__name__, "message": str(exc).splitlines()[0] if str(exc) else "", "traceback": ""}
-            job_index += len(batch)
+                    job_errors[spec.run_id] = _error_record(exc)
             with manifest_lock(sweep_dir):
                 manifest = load_manifest(sweep_dir)
+                for run_id, result in results.items():
+                    find_run(manifest, run_id)["run_dir"] = _run_dir(sweep_dir, result)
                 statuses, unreported = reconcile_runs(sweep_dir, manifest, [s.run_id for s in batch], job_errors)
                 save_manifest(sweep_dir, manifest)
             for spec in batch:
                 tries[spec.run_id] += 1
                 if spec.run_id in unreported:
                     entry = find_run(manifest, spec.run_id)
-                    append_event(events, "run_end", run_id=spec.run_id, status=entry["status"], error=entry["error"])
-            failed = [s for s in batch if statuses[s.run_id] in ("failed", "diverged")]
-            if failed and opts.get("fail_fast"):
-                stop_reason = f"fail_fast: run {failed[0].run_id} {statuses[failed[0].run_id]}"
+                    append_event(events, "run_end", run_id=spec.run_id, status=entry["status"],
+                                 duration_s=None, metrics={}, error=entry["error"])
+            # a failed run is retried (at the end of the queue); a diverged one would diverge again
+            retry = [s for s in batch if statuses[s.run_id] == "failed" and tries[s.run_id] <= max_retries]
+            given_up = [s for s in batch if statuses[s.run_id] in ("failed", "diverged") and s not in retry]
+            if given_up and opts.get("fail_fast"):
+                stop_reason = f"fail_fast: run {given_up[0].run_id} {statuses[given_up[0].run_id]}"
                 break
-            queue += [s for s in failed if tries[s.run_id] <= int(opts.get("max_retries") or 0)]
+            queue += retry
 
         manifest = load_manifest(sweep_dir)
         counts: Dict[str, int] = {}
@@ -234,41 +279,107 @@ class AblationSweeper(Sweeper):
         return returns
 
     # ------------------------------------------------------------------ helpers
-    def _check_retries(self) -> None:
+    def _check_options(self) -> None:
         retries = self.options.get("max_retries")
         if retries is None or int(retries) < 0:
-            raise HydraException(f"hydra.sweeper.max_retries must be >= 0, got {retries!r}")
+            raise CompactHydraException(f"hydra.sweeper.max_retries must be >= 0, got {retries!r}")
+        for name in ("max_runs", "max_batch_size"):
+            value = self.options.get(name)
+            if value is not None and int(value) < 1:
+                raise CompactHydraException(f"hydra.sweeper.{name} must be >= 1, got {value!r}")
+        budget = self.options.get("time_budget_s")
+        if budget is not None and float(budget) <= 0:
+            raise CompactHydraException(f"hydra.sweeper.time_budget_s must be > 0, got {budget!r}")
 
     def _batch_size(self, n_runs: int) -> int:
+        """Runs per launcher call: ``max_batch_size``; else, when the sweep must be able to stop
+        between runs (time budget, fail_fast), as many as the launcher runs at once; else all."""
         size = self.options.get("max_batch_size")
-        if size is None and self.options.get("time_budget_s") is not None:
-            size = int(OmegaConf.select(self.config, "hydra.launcher.n_jobs", default=1) or 1)
-        if size is not None and int(size) < 1:
-            raise HydraException(f"hydra.sweeper.max_batch_size must be >= 1, got {size!r}")
+        if size is None and (self.options.get("time_budget_s") is not None or self.options.get("fail_fast")):
+            size = _concurrent_jobs(self.config, n_runs)
         return int(size) if size else max(1, n_runs)
 
-    def _job_overrides(self, spec) -> List[str]:
+    def _job_overrides(self, spec, batch_len: int) -> List[str]:
         overrides = list(spec.overrides)
         subdir = self.options.get("run_subdir")
         if subdir:
             overrides.append(f"hydra.sweep.subdir={subdir}/{spec.run_id}")
-        threads = _threads_per_job(self.config)
+        threads = threads_per_job(self.config, batch_len)
         if threads:
             overrides.append(f"++hydra.job.env_set.SPECTRAMIND_NUM_THREADS={threads}")
         return overrides
 
 
+def _comparable(value: Any) -> Any:
+    """A parsed override value as compared between levels: quoted strings by their text."""
+    from hydra.core.override_parser.types import QuotedString
+
+    return value.text if isinstance(value, QuotedString) else value
+
+
+def _validator(path: Optional[str]) -> Optional[Callable[[DictConfig], None]]:
+    if not path:
+        return None
+    from hydra.utils import get_method
+
+    try:
+        return get_method(path)
+    except Exception as exc:
+        raise CompactHydraException(f"hydra.sweeper.validate={path}: cannot import it ({_first_line(exc)})") from None
+
+
+def _first_line(exc: BaseException) -> str:
+    text = str(exc).strip()
+    return text.splitlines()[0] if text else type(exc).__name__
+
+
+def _error_record(exc: BaseException) -> Dict[str, str]:
+    from spectramind.tracking.record import error_record
+
+    return error_record(exc)
+
+
 def _job_error(result: JobReturn) -> Optional[Dict[str, str]]:
     if result.status != JobStatus.FAILED:
         return None
-    exc = result._return_value
-    message = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
-    return {"type": type(exc).__name__, "message": message, "traceback": ""}
+    return _error_record(result._return_value)
 
 
-def _threads_per_job(config: DictConfig) -> Optional[int]:
-    """CPU threads per job so that parallel jobs together use the machine's cores, no more."""
-    n_jobs = OmegaConf.select(config, "hydra.launcher.n_jobs", default=None)
-    if not n_jobs or int(n_jobs) <= 1:
+def _run_dir(sweep_dir: Path, result: JobReturn) -> Optional[str]:
+    """Where the job ran, relative to the sweep directory when inside it."""
+    output_dir = OmegaConf.select(result.hydra_cfg, "hydra.runtime.output_dir", default=None) if result.hydra_cfg else None
+    if output_dir is None:
         return None
-    return max(1, (os.cpu_count() or 1) // int(n_jobs))
+    try:
+        return str(Path(output_dir).resolve().relative_to(sweep_dir.resolve()))
+    except ValueError:
+        return str(output_dir)
+
+
+def _concurrent_jobs(config: DictConfig, batch_len: int) -> int:
+    """How many jobs of a batch the configured launcher runs at the same time on this machine."""
+    launcher = config.hydra.launcher
+    n_jobs = OmegaConf.select(launcher, "n_jobs", default=None)  # joblib
+    if n_jobs is not None:
+        n_jobs = int(n_jobs)
+        return max(1, n_jobs if n_jobs > 0 else (os.cpu_count() or 1) + 1 + n_jobs)
+    if str(OmegaConf.select(launcher, "_target_", default="")).endswith("submitit_launcher.LocalLauncher"):
+        return max(1, batch_len)  # submitit's local executor starts every job of a batch at once
+    return 1
+
+
+def threads_per_job(config: DictConfig, batch_len: int) -> Optional[int]:
+    """CPU threads per job so that parallel jobs together use the machine's cores, no more: the
+    CPUs the launcher allocates per job where it does (submitit ``cpus_per_task``, Ray
+    ``remote.num_cpus``, Ray's default being one), else the cores shared by concurrent jobs."""
+    launcher = config.hydra.launcher
+    allocated = (OmegaConf.select(launcher, "cpus_per_task", default=None)
+                 or OmegaConf.select(launcher, "ray.remote.num_cpus", default=None))
+    if allocated:
+        return int(allocated)
+    if OmegaConf.select(launcher, "ray", default=None) is not None:
+        return 1
+    concurrent = _concurrent_jobs(config, batch_len)
+    if concurrent <= 1:
+        return None
+    return max(1, (os.cpu_count() or 1) // concurrent)

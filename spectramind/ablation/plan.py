@@ -4,6 +4,8 @@ Run directories are the source of truth: ``run.json`` is written by the run itse
 after training, so it survives a killed launcher. ``plan_sweep`` uses them to skip runs already
 completed with the same config hash (resume) and to apply a run budget; ``reconcile_runs`` folds
 the outcome of a launched batch back into the manifest, including runs whose process died.
+A task function that keeps no run.json is tracked from the manifest alone: its entry's status,
+config hash and job directory (``run_dir``), and Hydra job numbers that are never handed out twice.
 """
 
 from __future__ import annotations
@@ -37,12 +39,16 @@ class SweepPlan:
 
 
 def index_run_records(sweep_dir: str | Path) -> dict[str, tuple[Path, dict[str, Any]]]:
-    """run_id -> (run dir, run.json) for every run recorded under ``sweep_dir`` (any subdir layout)."""
+    """run_id -> (run dir, run.json) for every run recorded under ``sweep_dir`` (any subdir layout);
+    where one run has several directories (job-number layout, retried), its latest attempt."""
     found: dict[str, tuple[Path, dict[str, Any]]] = {}
     root = Path(sweep_dir)
     for path in list(root.glob("*/run.json")) + list(root.glob("*/*/run.json")):
         record = read_json(path)
-        if record and "run_id" in record:
+        if not record or "run_id" not in record:
+            continue
+        known = found.get(record["run_id"])
+        if known is None or str(record.get("started") or "") >= str(known[1].get("started") or ""):
             found[record["run_id"]] = (path.parent, record)
     return found
 
@@ -56,8 +62,12 @@ def plan_sweep(
     previous: dict[str, Any] | None,
     budget_runs: int | None,
 ) -> SweepPlan:
-    """The manifest for ``specs`` and the runs to launch now, skipping completed ones."""
-    records = index_run_records(sweep_dir)
+    """The manifest for ``specs`` and the runs to launch now.
+
+    With ``previous`` (the manifest of the sweep being resumed), runs already completed with the
+    same config hash are skipped; without it every run is launched.
+    """
+    records = index_run_records(sweep_dir) if previous is not None else {}
     runs, to_launch, completed, over_budget = [], [], [], []
     for spec in specs:
         old = find_run(previous, spec.run_id) if previous else None
@@ -68,10 +78,16 @@ def plan_sweep(
             "status": "pending",
             "attempts": old.get("attempts", 0) if old else 0,
             "started": None, "ended": None, "error": None,
+            "job_num": None, "run_dir": None,
         }
+        if old:
+            entry.update({k: old[k] for k in ("job_num", "run_dir") if old.get(k) is not None})
         record = records.get(spec.run_id, (None, None))[1]
         if record and record.get("status") == "completed" and record.get("config_hash") == entry["config_hash"]:
             entry.update(status="completed", started=record.get("started"), ended=record.get("ended"))
+            completed.append(spec.run_id)
+        elif record is None and _completed_without_record(old, entry["config_hash"], sweep_dir):
+            entry.update(status="completed", started=old.get("started"), ended=old.get("ended"))
             completed.append(spec.run_id)
         elif budget_runs is not None and len(to_launch) >= budget_runs:
             over_budget.append(spec.run_id)
@@ -85,9 +101,26 @@ def plan_sweep(
         "created": previous.get("created") if previous else utc_now(),
         "updated": utc_now(),
         "git": git_state(),
+        "next_job_num": next_job_number(previous) if previous else 0,
         "runs": runs,
     }
     return SweepPlan(manifest, to_launch, completed, over_budget)
+
+
+def _completed_without_record(old: dict[str, Any] | None, config_hash: str, sweep_dir: str | Path) -> bool:
+    """A run of a task function that keeps no run.json: the sweeper's own entry says it completed
+    with this config, and its job directory is still there."""
+    if not old or old.get("status") != "completed" or old.get("config_hash") != config_hash:
+        return False
+    run_dir = old.get("run_dir")
+    return bool(run_dir) and (Path(sweep_dir) / run_dir).is_dir()
+
+
+def next_job_number(manifest: dict[str, Any]) -> int:
+    """The first Hydra job number not yet handed out in this sweep (numbers are never reused,
+    so Hydra's ``${hydra.job.num}`` directories of earlier launches are never overwritten)."""
+    numbers = [run["job_num"] for run in manifest.get("runs", []) if run.get("job_num") is not None]
+    return max(max(numbers, default=-1) + 1, int(manifest.get("next_job_num") or 0))
 
 
 def reconcile_runs(

@@ -1,0 +1,92 @@
+"""Shared by the ablation sweeper tests (tests/ablation, tests/ablation_ray): a tiny simulated
+dataset, and sweeps run the way a user runs them (``python -m spectramind.train --multirun ...`` in
+a subprocess). A uniquely named module rather than conftest.py, so that test modules import it
+unambiguously; the conftest files re-export its fixtures."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from spectramind.tracking.events import EventLog, read_events
+
+HERE = Path(__file__).resolve().parent
+TINY_SIMULATION = {"n_planets": 40, "n_time": 48}
+SWEEP_TIMEOUT_S = 240
+
+
+@pytest.fixture(scope="session")
+def tiny_data_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A 40-planet dataset generated once per test session and shared by every run."""
+    from spectramind.data.simulate import SimulationConfig, ensure_dataset
+
+    data_dir = tmp_path_factory.mktemp("data") / "tiny"
+    ensure_dataset(data_dir, SimulationConfig(seed=0, **TINY_SIMULATION))
+    return data_dir
+
+
+# Torch's default of one thread per core slows a model this small down several times over when
+# other processes share the machine; tests that check how threads are set leave this out.
+SINGLE_THREAD = "num_threads=1"
+
+
+@pytest.fixture(scope="session")
+def train_overrides(tiny_data_dir: Path) -> list[str]:
+    """Overrides that make a training take about a second: the tiny dataset, two epochs, one thread."""
+    return [
+        f"data.data_dir={tiny_data_dir}",
+        *(f"+data.simulation.{key}={value}" for key, value in TINY_SIMULATION.items()),
+        "trainer.max_epochs=2",
+        SINGLE_THREAD,
+    ]
+
+
+def sweep_env(**extra: str) -> dict[str, str]:
+    """The subprocess environment: this folder importable (fault callbacks), full Hydra errors off."""
+    env = {k: v for k, v in os.environ.items() if k != "HYDRA_FULL_ERROR"}
+    env["PYTHONPATH"] = os.pathsep.join(p for p in (str(HERE), env.get("PYTHONPATH", "")) if p)
+    env.update(extra)
+    return env
+
+
+def run_sweep(cwd: Path, *args: str, timeout: float = SWEEP_TIMEOUT_S, **env: str) -> subprocess.CompletedProcess:
+    """``python -m spectramind.train --multirun ARGS`` in ``cwd``; output captured as text."""
+    return subprocess.run(
+        [sys.executable, "-m", "spectramind.train", "--multirun", *args],
+        cwd=cwd, env=sweep_env(**env), capture_output=True, text=True, timeout=timeout,
+    )
+
+
+def sweep_command(*args: str) -> list[str]:
+    return [sys.executable, "-m", "spectramind.train", "--multirun", *args]
+
+
+def manifest(sweep_dir: Path) -> dict[str, Any]:
+    return json.loads((sweep_dir / "sweep.json").read_text())
+
+
+def runs_by_id(sweep_dir: Path) -> dict[str, dict[str, Any]]:
+    return {run["run_id"]: run for run in manifest(sweep_dir)["runs"]}
+
+
+def run_record(sweep_dir: Path, run_id: str) -> dict[str, Any]:
+    return json.loads((sweep_dir / "runs" / run_id / "run.json").read_text())
+
+
+def sweep_events(sweep_dir: Path) -> EventLog:
+    return read_events(sweep_dir / "events.jsonl")
+
+
+def run_events(sweep_dir: Path, run_id: str) -> EventLog:
+    return read_events(sweep_dir / "runs" / run_id / "events.jsonl")
+
+
+def explain(result: subprocess.CompletedProcess) -> str:
+    """The tail of a sweep's output, for assertion messages."""
+    return f"exit {result.returncode}\n--- stdout\n{result.stdout[-3000:]}\n--- stderr\n{result.stderr[-5000:]}"
