@@ -1,7 +1,7 @@
 """The Ray launcher tests reuse the ablation tests' helpers and fixtures (tests/ablation/sweep_helpers.py).
 
-These tests need the optional `ray` extra (hydra-ray-launcher, ray): CI runs them with the
-interpreter of a separate environment that has it installed, not as part of the main suite.
+These tests need the optional `ray` extra (hydra-ray-launcher, ray), which `.ci/setup --test`
+installs next to the `test` extra.
 """
 
 import sys
