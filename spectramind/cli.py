@@ -2,20 +2,34 @@
 
 ``ablate run`` and ``train`` build a Hydra argv and call the same task function as
 ``python -m spectramind.train`` in this process, so everything a Hydra user can override works
-here too. Expected errors print one line (``error: ...``) and exit with status 2; no traceback.
-Heavy imports (torch, pandas) happen inside the commands, so ``--help`` is fast.
+here too. Every mistake a user can make (unknown command or option, missing argument, bad value,
+missing path, unknown study, bad override, invalid configuration) ends with one line
+``error: ...`` on stderr and exit status 2, never a traceback or a usage box: :func:`main` runs
+Click in non-standalone mode to catch its usage errors, and Hydra runs with ``HYDRA_FULL_ERROR``
+so that its errors reach us as exceptions instead of a multi-line report. A sweep that finished
+with failed or diverged runs exits with status 1. Heavy imports (torch, pandas) happen inside
+the commands, so ``--help`` is fast.
 """
 
 from __future__ import annotations
 
 import json
+import os
 import sys
+from enum import Enum
 from pathlib import Path
-from typing import List, Optional
+from typing import List, NoReturn, Optional
 
 import typer
 
-from spectramind.errors import SpectramindError
+from spectramind.errors import ConfigurationError, SpectramindError
+
+USAGE_ERROR_STATUS = 2
+
+# Typer >= 0.20 vendors its own copy of Click and re-exports only ``BadParameter``; its bases are
+# the Click exception classes this Typer raises, whichever Click that is.
+_ClickException = next(c for c in typer.BadParameter.__mro__ if c.__name__ == "ClickException")
+_UsageError = next(c for c in typer.BadParameter.__mro__ if c.__name__ == "UsageError")
 
 app = typer.Typer(
     name="spectramind",
@@ -25,91 +39,203 @@ app = typer.Typer(
     pretty_exceptions_enable=False,
     rich_markup_mode=None,
 )
-ablate_app = typer.Typer(help="Run, resume, inspect and report ablation studies.", no_args_is_help=True)
-data_app = typer.Typer(help="Simulated Ariel-like data sets.", no_args_is_help=True)
+ablate_app = typer.Typer(
+    help="Run, resume, inspect and report ablation studies (a sweep directory holds one study's runs).",
+    no_args_is_help=True, rich_markup_mode=None,
+)
+data_app = typer.Typer(help="Simulated Ariel-like data sets.", no_args_is_help=True, rich_markup_mode=None)
 app.add_typer(ablate_app, name="ablate")
 app.add_typer(data_app, name="data")
 
+_EXISTING_DIR = dict(exists=True, file_okay=False, dir_okay=True)
+_EXISTING_FILE = dict(exists=True, file_okay=True, dir_okay=False)
+_SWEEP_DIR_HELP = "Sweep directory (the one holding sweep.json, e.g. multirun/<date>/<time>)."
 
-def _fail(message: str) -> None:
-    typer.echo(f"error: {message}", err=True)
-    raise typer.Exit(2)
+
+class ScoreVariant(str, Enum):
+    """The two official versions of the Ariel Gaussian log-likelihood score."""
+
+    adc2025 = "adc2025"
+    adc2024 = "adc2024"
+
+
+def _fail(message: str) -> NoReturn:
+    raise ConfigurationError(message)
+
+
+def hydra_error_line(exc: BaseException) -> str:
+    """Hydra's multi-line error report as one line: tab-indented list items joined by commas,
+    the config search path and documentation links dropped, the offending override named."""
+    text = str(exc).split("Config search path:")[0]
+    pieces: List[str] = []
+    for raw in text.splitlines():
+        line = raw.strip()
+        if not line or line.startswith("See https://"):
+            continue
+        if raw.startswith(("\t", "  ")) and pieces:
+            pieces[-1] += f" {line}" if pieces[-1].endswith(":") else f", {line}"
+        else:
+            pieces.append(line.rstrip("."))
+    message = "; ".join(pieces) or type(exc).__name__
+    override = getattr(exc, "override", None)
+    if override and str(override) not in message:
+        message = f"override '{override}': {message}"
+    return message
 
 
 def _run_hydra(argv: List[str]) -> int:
-    """Call the Hydra task function with ``argv``; return the sweep's exit status."""
+    """Call the Hydra task function with ``argv``; return the sweep's exit status (0 or 1)."""
+    from hydra.errors import HydraException
+    from omegaconf.errors import OmegaConfBaseException
+
     from spectramind import train
     from spectramind.ablation import outcome
 
-    saved = sys.argv
+    saved_argv, saved_full_error = sys.argv, os.environ.get("HYDRA_FULL_ERROR")
     sys.argv = ["spectramind.train", *argv]
+    os.environ["HYDRA_FULL_ERROR"] = "1"  # Hydra re-raises instead of printing a report and exiting 1
     try:
         train.main()
+    except (HydraException, OmegaConfBaseException) as exc:
+        raise ConfigurationError(hydra_error_line(exc)) from None
     finally:
-        sys.argv = saved
+        sys.argv = saved_argv
+        if saved_full_error is None:
+            os.environ.pop("HYDRA_FULL_ERROR", None)
+        else:
+            os.environ["HYDRA_FULL_ERROR"] = saved_full_error
     return outcome.exit_status()
 
 
-def _split_study(args: List[str]) -> tuple[Optional[str], List[str]]:
-    """``[STUDY] [OVERRIDES...]``: a first word without ``=`` names a study in conf/ablation/."""
-    if args and "=" not in args[0] and not args[0].startswith(("+", "~")):
-        return args[0], args[1:]
-    return None, args
-
-
-def _study_names() -> List[str]:
+def study_names() -> List[str]:
+    """The studies shipped in conf/ablation/ (file names without .yaml)."""
     from importlib.resources import files
 
     return sorted(p.name[:-5] for p in files("spectramind.conf").joinpath("ablation").iterdir()
                   if p.name.endswith(".yaml"))
 
 
-@ablate_app.command("run", context_settings={"allow_extra_args": True, "ignore_unknown_options": True})
-def ablate_run(
-    args: Optional[List[str]] = typer.Argument(None, help="[STUDY] then Hydra overrides, e.g. `model=mlp,cnn1d optimizer.lr=0.001,0.01`. No arguments: the `default` study."),
-    dry_run: bool = typer.Option(False, "--dry-run", help="Print the plan (design, runs, already done) and train nothing."),
-    sweep_dir: Optional[Path] = typer.Option(None, "--sweep-dir", help="Sweep directory (default: multirun/<date>/<time>)."),
-    jobs: int = typer.Option(1, "--jobs", "-j", min=1, help="Parallel runs on this machine (joblib launcher) when > 1."),
-) -> None:
-    """Run an ablation study: a Hydra multirun through the ablation sweeper, then the leaderboard."""
-    args = list(args or [])
-    study, overrides = _split_study(args)
+def split_study(args: List[str]) -> tuple[Optional[str], List[str]]:
+    """``[STUDY] [OVERRIDES...]``: a first word without ``=`` (and no ``+``/``~`` prefix) names a
+    study in conf/ablation/; no arguments at all means the ``default`` study."""
     if not args:
-        study = "default"
+        return "default", []
+    if "=" not in args[0] and not args[0].startswith(("+", "~")):
+        return args[0], args[1:]
+    return None, args
+
+
+def _check_overrides(overrides: List[str]) -> None:
+    """Every word after the study is a Hydra override ``key=value`` (or ``~key``)."""
+    for word in overrides:
+        if "=" not in word and not word.startswith("~"):
+            _fail(f"{word!r} is not an override (expected key=value, +key=value or ~key; a study name "
+                  f"may only come first)")
+
+
+# The leaderboard is built by a Hydra callback (conf/config.yaml: hydra.callbacks.leaderboard).
+_LEADERBOARD_SWITCH = "++hydra.callbacks.leaderboard.enabled="
+
+
+def _launcher_overrides(jobs: int) -> List[str]:
+    """``--jobs N``: Hydra's joblib launcher with N workers (an optional dependency)."""
+    if jobs <= 1:
+        return []
+    from importlib.util import find_spec
+
+    if find_spec("hydra_plugins.hydra_joblib_launcher") is None:
+        _fail(f"--jobs {jobs} needs Hydra's joblib launcher: pip install 'hydra-joblib-launcher' "
+              f"(or the package's [joblib] extra)")
+    return ["hydra/launcher=joblib", f"hydra.launcher.n_jobs={jobs}"]
+
+
+@ablate_app.command("run")
+def ablate_run(
+    study: Optional[str] = typer.Argument(
+        None, metavar="STUDY", show_default=False,
+        help="A study file in conf/ablation/, without .yaml [default: `default` when no OVERRIDES are given].",
+    ),
+    overrides: Optional[List[str]] = typer.Argument(
+        None, metavar="OVERRIDES", show_default=False,
+        help="Hydra overrides. One with comma-separated values is a factor: `model=mlp,cnn1d "
+             "optimizer.lr=0.001,0.01` sweeps their 2x2 grid; one value (`trainer.max_epochs=10`) applies "
+             "to every run. With a study, they add factors to it or override its settings.",
+    ),
+    dry_run: bool = typer.Option(False, "--dry-run", help="Print the plan (design, every run and its overrides, "
+                                 "runs already completed) and train nothing."),
+    sweep_dir: Optional[Path] = typer.Option(None, "--sweep-dir", metavar="DIR", show_default=False,
+                                             help="Sweep directory [default: multirun/<date>/<time>]."),
+    jobs: int = typer.Option(1, "--jobs", "-j", min=1, metavar="N",
+                             help="Runs trained at the same time on this machine (Hydra's joblib launcher) when N > 1."),
+    leaderboard: bool = typer.Option(True, "--leaderboard/--no-leaderboard",
+                                     help="Build the leaderboard when the sweep ends (else: `spectramind ablate leaderboard DIR`)."),
+    allow_failed_runs: bool = typer.Option(False, "--allow-failed-runs",
+                                           help="Exit 0 even when runs failed or diverged (sweep.json and the leaderboard "
+                                                "report them); usage and configuration errors still exit 2."),
+) -> None:
+    """Run an ablation study: a Hydra multirun through the ablation sweeper, then the leaderboard.
+
+    Equivalent to `python -m spectramind.train --multirun ablation=STUDY OVERRIDES...`. The sweep
+    directory receives sweep.json, runs/<run_id>/ and leaderboard.md/.html/.csv/.json. Exit status:
+    0 when every run completed, 1 when some failed or diverged, 2 for a usage or configuration error.
+    """
+    study, overrides = split_study([study, *(overrides or [])] if study is not None else [])
+    _check_overrides(overrides)
     argv = ["--multirun"]
     if study is not None:
-        if study not in _study_names():
-            _fail(f"unknown study {study!r}; available: {', '.join(_study_names())}")
+        known = study_names()
+        if study not in known:
+            _fail(f"unknown study {study!r}; available: {', '.join(known)} (an override needs key=value)")
         argv.append(f"ablation={study}")
     argv += overrides
     if dry_run:
         argv.append("hydra.sweeper.dry_run=true")
+    if dry_run or not leaderboard:
+        argv.append(f"{_LEADERBOARD_SWITCH}false")
     if sweep_dir is not None:
         argv.append(f"hydra.sweep.dir={sweep_dir}")
-    if jobs > 1:
-        argv += ["hydra/launcher=joblib", f"hydra.launcher.n_jobs={jobs}"]
-    raise typer.Exit(_run_hydra(argv))
+    argv += _launcher_overrides(jobs)
+    status = _run_hydra(argv)
+    raise typer.Exit(0 if allow_failed_runs else status)
 
 
 @ablate_app.command("resume")
-def ablate_resume(sweep_dir: Path = typer.Argument(..., help="The sweep directory to continue.")) -> None:
-    """Continue a sweep: skip completed runs, retry failed ones, resume interrupted ones from checkpoints."""
+def ablate_resume(
+    sweep_dir: Path = typer.Argument(..., metavar="SWEEP_DIR", help=_SWEEP_DIR_HELP, **_EXISTING_DIR),
+    jobs: Optional[int] = typer.Option(None, "--jobs", "-j", min=1, metavar="N", show_default=False,
+                                       help="Runs trained at the same time (joblib launcher) [default: as the sweep was started]."),
+    dry_run: bool = typer.Option(False, "--dry-run", help="Print what would still run and train nothing."),
+) -> None:
+    """Continue a sweep with its original study and overrides.
+
+    Completed runs are skipped (same run id and config hash), failed ones are retried and
+    interrupted ones resume from their last checkpoint; the leaderboard is rebuilt at the end.
+    """
     from omegaconf import OmegaConf
 
     saved = sweep_dir / "multirun.yaml"
     if not saved.is_file():
         _fail(f"{saved} not found: {sweep_dir} is not a sweep directory started by spectramind")
     config = OmegaConf.load(saved)
-    task = [o for o in config.hydra.overrides.task]
-    hydra = [o for o in config.hydra.overrides.hydra
-             if not o.startswith(("hydra.sweep.dir=", "hydra.sweeper.resume=", "hydra.sweeper.dry_run="))]
-    argv = ["--multirun", *task, *hydra, f"hydra.sweep.dir={sweep_dir}", "hydra.sweeper.resume=true"]
+    replaced = ("hydra.sweep.dir=", "hydra.sweeper.resume=", "hydra.sweeper.dry_run=",
+                "hydra.callbacks.leaderboard.enabled=")
+    if jobs is not None:
+        replaced += ("hydra/launcher=", "hydra.launcher.n_jobs=")
+    hydra = [o for o in config.hydra.overrides.hydra if not o.startswith(replaced)]
+    argv = ["--multirun", *config.hydra.overrides.task, *hydra, f"hydra.sweep.dir={sweep_dir}",
+            "hydra.sweeper.resume=true"]
+    if dry_run:
+        argv += ["hydra.sweeper.dry_run=true", f"{_LEADERBOARD_SWITCH}false"]
+    if jobs is not None:
+        argv += _launcher_overrides(jobs)
     raise typer.Exit(_run_hydra(argv))
 
 
 @ablate_app.command("status")
-def ablate_status(sweep_dir: Path = typer.Argument(..., help="The sweep directory.")) -> None:
-    """Runs by status, progress and an ETA for a running or finished sweep."""
+def ablate_status(
+    sweep_dir: Path = typer.Argument(..., metavar="SWEEP_DIR", help=_SWEEP_DIR_HELP, **_EXISTING_DIR),
+) -> None:
+    """Runs by status, progress and an ETA for a running or finished sweep (read from sweep.json)."""
     from spectramind.ablation.status import sweep_status
 
     typer.echo(sweep_status(sweep_dir))
@@ -117,15 +243,15 @@ def ablate_status(sweep_dir: Path = typer.Argument(..., help="The sweep director
 
 @ablate_app.command("leaderboard")
 def ablate_leaderboard(
-    sweep_dir: Path = typer.Argument(..., help="The sweep directory (finished, partial or still running)."),
-    metric: str = typer.Option("adc2025", "--metric", help="Primary metric to rank by."),
-    top: int = typer.Option(3, "--top", min=0, help="Configurations to export to ablation_results/."),
+    sweep_dir: Path = typer.Argument(..., metavar="SWEEP_DIR", help=_SWEEP_DIR_HELP + " Finished, partial or still running.",
+                                     **_EXISTING_DIR),
+    metric: str = typer.Option("adc2025", "--metric", metavar="NAME",
+                               help="Metric to rank by (a key of the runs' metrics.json, e.g. adc2025, gll, rmse_ppm)."),
+    top: int = typer.Option(3, "--top", min=0, metavar="N", help="Best configurations to export to ablation_results/ (0: none)."),
 ) -> None:
-    """Collate every run from disk into leaderboard.md/.html/.csv/.json."""
+    """Collate every run from disk into leaderboard.md/.html/.csv/.json (and leaderboard_runs.csv) in SWEEP_DIR."""
     from spectramind.leaderboard.build import build_leaderboard
 
-    if not sweep_dir.is_dir():
-        _fail(f"sweep directory {sweep_dir} does not exist")
     written = build_leaderboard(sweep_dir, primary_metric=metric, top_n=top)
     for path in written.values():
         typer.echo(str(path))
@@ -133,34 +259,50 @@ def ablate_leaderboard(
 
 @ablate_app.command("export")
 def ablate_export(
-    sweep_dir: Path = typer.Argument(..., help="The sweep directory."),
-    top: int = typer.Option(3, "--top", min=1, help="Number of best configurations to export."),
-    metric: str = typer.Option("adc2025", "--metric", help="Primary metric to rank by."),
+    sweep_dir: Path = typer.Argument(..., metavar="SWEEP_DIR", help=_SWEEP_DIR_HELP, **_EXISTING_DIR),
+    top: int = typer.Option(3, "--top", min=1, metavar="N", help="Number of best configurations to export."),
+    metric: str = typer.Option("adc2025", "--metric", metavar="NAME", help="Metric to rank by."),
 ) -> None:
-    """Export the top-N configurations (config, metrics, submission, checkpoint pointer) to ablation_results/."""
+    """Export the top-N configurations to SWEEP_DIR/ablation_results/.
+
+    Each gets its resolved config, metrics, submission.csv and a pointer to its best checkpoint;
+    index.md lists them. Prints the folder.
+    """
     from spectramind.leaderboard.collate import collate_runs
     from spectramind.leaderboard.export import export_top
     from spectramind.leaderboard.stats import compute_stats
 
-    if not sweep_dir.is_dir():
-        _fail(f"sweep directory {sweep_dir} does not exist")
     table = collate_runs(sweep_dir)
     typer.echo(str(export_top(table, compute_stats(table, primary_metric=metric), sweep_dir, top)))
 
 
-@app.command("train", context_settings={"allow_extra_args": True, "ignore_unknown_options": True})
-def train_command(overrides: Optional[List[str]] = typer.Argument(None, help="Hydra overrides, e.g. `model=mlp trainer.max_epochs=5`.")) -> None:
-    """Train one model (same as `python -m spectramind.train [OVERRIDES]`)."""
-    raise typer.Exit(_run_hydra(list(overrides or [])))
+@app.command("train")
+def train_command(
+    overrides: Optional[List[str]] = typer.Argument(
+        None, metavar="OVERRIDES", show_default=False,
+        help="Hydra overrides, e.g. `model=mlp loss=mse trainer.max_epochs=5`.",
+    ),
+) -> None:
+    """Train and test one model (same as `python -m spectramind.train [OVERRIDES]...`).
+
+    The run directory (default outputs/<date>/<time>, set with hydra.run.dir=DIR) receives
+    config_resolved.yaml, run.json, events.jsonl, metrics.json, predictions.parquet,
+    submission.csv and checkpoints/{best,last}.ckpt.
+    """
+    overrides = list(overrides or [])
+    _check_overrides(overrides)
+    raise typer.Exit(_run_hydra(overrides))
 
 
 @app.command("predict")
 def predict_command(
-    checkpoint: Path = typer.Argument(..., help="A run's checkpoint (runs/<id>/checkpoints/best.ckpt)."),
-    data: Path = typer.Option(..., "--data", help="Data folder in the ADC layout (light curves + star info)."),
-    out: Path = typer.Option(Path("submission.csv"), "--out", help="Where to write the Kaggle-format submission."),
+    checkpoint: Path = typer.Argument(..., metavar="CHECKPOINT", help="A run's checkpoint (runs/<run_id>/checkpoints/best.ckpt); "
+                                      "the model is rebuilt from that run's config_resolved.yaml.", **_EXISTING_FILE),
+    data: Path = typer.Option(..., "--data", metavar="DIR", help="Data folder in the ADC layout (light curves, star info, "
+                              "wavelengths).", **_EXISTING_DIR),
+    out: Path = typer.Option(Path("submission.csv"), "--out", metavar="FILE", help="Where to write the Kaggle-format submission."),
 ) -> None:
-    """Predict mu and sigma for every planet in a data folder with a trained run's checkpoint."""
+    """Predict mu and sigma for every planet in a data folder; write a Kaggle submission CSV."""
     from spectramind.predict import predict_folder
 
     typer.echo(str(predict_folder(checkpoint, data, out)))
@@ -168,12 +310,15 @@ def predict_command(
 
 @data_app.command("simulate")
 def data_simulate(
-    out: Path = typer.Option(Path("data/simulated"), "--out", help="Output folder (must not exist or be empty)."),
-    n_planets: Optional[int] = typer.Option(None, "--n-planets", min=1, help="Number of planets [default: the simulator's, 800]."),
-    n_time: Optional[int] = typer.Option(None, "--n-time", min=16, help="Time samples per light curve [default: 160]."),
-    seed: Optional[int] = typer.Option(None, "--seed", help="Random seed; the same seed gives the same files."),
+    out: Path = typer.Option(Path("data/simulated"), "--out", metavar="DIR", help="Output folder (must not exist or be empty)."),
+    n_planets: Optional[int] = typer.Option(None, "--n-planets", min=1, metavar="N", show_default=False,
+                                            help="Number of planets [default: 800]."),
+    n_time: Optional[int] = typer.Option(None, "--n-time", min=16, metavar="N", show_default=False,
+                                         help="Time samples per light curve [default: 160]."),
+    seed: Optional[int] = typer.Option(None, "--seed", metavar="INT", show_default=False,
+                                       help="Random seed; the same settings give byte-identical files [default: 20250]."),
 ) -> None:
-    """Generate an Ariel-like simulated data set in the ADC 2025 layout."""
+    """Generate an Ariel-like simulated data set (labels, light curves, star info) in the ADC 2025 layout."""
     from spectramind.data.simulate import SimulationConfig, simulate_dataset
 
     chosen = {"n_planets": n_planets, "n_time": n_time, "seed": seed}
@@ -183,26 +328,50 @@ def data_simulate(
 
 @app.command("score")
 def score_command(
-    solution: Path = typer.Argument(..., help="Solution CSV: planet_id, wl_1..wl_283."),
-    submission: Path = typer.Argument(..., help="Submission CSV: planet_id, wl_1..wl_283, sigma_1..sigma_283."),
-    train_labels: Path = typer.Option(..., "--train-labels", help="Training labels CSV (naive baseline mean/std)."),
-    variant: str = typer.Option("adc2025", "--variant", help="adc2025 or adc2024."),
-    as_json: bool = typer.Option(False, "--json", help="Print score and unclipped value as JSON."),
+    solution: Path = typer.Argument(..., metavar="SOLUTION", help="Solution CSV: planet_id, wl_1..wl_283.", **_EXISTING_FILE),
+    submission: Path = typer.Argument(..., metavar="SUBMISSION", help="Submission CSV: planet_id, wl_1..wl_283, "
+                                      "sigma_1..sigma_283.", **_EXISTING_FILE),
+    train_labels: Path = typer.Option(..., "--train-labels", metavar="FILE", help="Training labels CSV; its mean and "
+                                      "standard deviation are the naive baseline of the score.", **_EXISTING_FILE),
+    variant: ScoreVariant = typer.Option(ScoreVariant.adc2025, "--variant", help="Score definition: adc2025 or adc2024."),
+    as_json: bool = typer.Option(False, "--json", help="Print the score and its unclipped value as JSON."),
 ) -> None:
-    """Score a Kaggle-format submission with the Ariel Gaussian log-likelihood metric."""
+    """Score a Kaggle-format submission with the Ariel Gaussian log-likelihood score (0 = naive baseline, 1 = perfect)."""
     from spectramind.metrics.submission import score_submission_files
 
-    result = score_submission_files(solution, submission, train_labels, variant=variant)
+    result = score_submission_files(solution, submission, train_labels, variant=variant.value)
     typer.echo(json.dumps(result) if as_json else f"{result['score']:.6f}")
 
 
-def main() -> None:
-    """Console-script entry point: expected errors become one line and exit status 2."""
+def _usage_error_line(exc: BaseException) -> str:
+    message = " ".join(exc.format_message().split())
+    ctx = getattr(exc, "ctx", None)
+    if ctx is not None:
+        message += f" (see '{ctx.command_path} --help')"
+    return message
+
+
+def main(argv: Optional[List[str]] = None) -> None:
+    """Console-script entry point: usage and expected errors become one line and exit status 2."""
+    command = typer.main.get_command(app)
     try:
-        app()
+        status = command.main(args=argv, standalone_mode=False)
+    except _UsageError as exc:
+        if type(exc).__name__ == "NoArgsIsHelpError":  # a bare group: show its help, as `--help` would
+            typer.echo(exc.ctx.get_help())
+            sys.exit(0)
+        typer.echo(f"error: {_usage_error_line(exc)}", err=True)
+        sys.exit(USAGE_ERROR_STATUS)
+    except _ClickException as exc:
+        typer.echo(f"error: {' '.join(exc.format_message().split())}", err=True)
+        sys.exit(USAGE_ERROR_STATUS)
     except SpectramindError as exc:
-        typer.echo(f"error: {exc}", err=True)
-        sys.exit(2)
+        typer.echo(f"error: {' '.join(str(exc).split())}", err=True)
+        sys.exit(USAGE_ERROR_STATUS)
+    except typer.Abort:
+        typer.echo("error: aborted", err=True)
+        sys.exit(130)
+    sys.exit(status or 0)
 
 
 if __name__ == "__main__":

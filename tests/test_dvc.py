@@ -1,0 +1,115 @@
+"""`dvc repro` on a fresh copy of the repository with a tiny configuration: outputs, metrics, lock."""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+import yaml
+
+from training_support import TINY_SIMULATION
+
+REPO = Path(__file__).resolve().parents[1]
+BIN = Path(sys.executable).parent
+TINY_PARAMS = {
+    "simulate": TINY_SIMULATION,
+    "ablate": {"study": "", "overrides": "model=mlp,cnn1d trainer.max_epochs=2"},
+    "leaderboard": {"metric": "adc2025", "top": 1},
+}
+
+
+def _fresh_copy(destination: Path) -> Path:
+    """The repository's files as a clone would have them (tracked + new, not ignored), in a new git repo."""
+    listed = subprocess.run(["git", "ls-files", "-z", "--cached", "--others", "--exclude-standard"],
+                            cwd=REPO, capture_output=True, check=True).stdout.decode().split("\0")
+    for name in filter(None, listed):
+        source = REPO / name
+        if not source.exists() and not source.is_symlink():
+            continue  # deleted in the working tree
+        target = destination / name
+        target.parent.mkdir(parents=True, exist_ok=True)
+        if source.is_symlink():
+            target.symlink_to(os.readlink(source))
+        else:
+            shutil.copy2(source, target)
+    subprocess.run(["git", "init", "-q"], cwd=destination, check=True)
+    return destination
+
+
+def _dvc(args: list[str], cwd: Path, timeout: float = 300) -> subprocess.CompletedProcess:
+    env = {**os.environ, "PATH": f"{BIN}{os.pathsep}{os.environ.get('PATH', '')}", "DVC_NO_ANALYTICS": "1",
+           "PYTHONWARNINGS": "ignore"}
+    return subprocess.run([str(BIN / "dvc"), *args], cwd=cwd, capture_output=True, text=True, timeout=timeout, env=env)
+
+
+@pytest.fixture(scope="module")
+def reproduced(tmp_path_factory) -> Path:
+    repo = _fresh_copy(tmp_path_factory.mktemp("clone"))
+    assert (repo / ".dvc" / "config").is_file() and (repo / "dvc.yaml").is_file()
+    (repo / "params.yaml").write_text(yaml.safe_dump(TINY_PARAMS))
+    result = _dvc(["repro"], repo)
+    assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-3000:]
+    return repo
+
+
+def test_every_stage_runs_in_order_and_writes_its_outputs(reproduced):
+    lock = yaml.safe_load((reproduced / "dvc.lock").read_text())
+    assert list(lock["stages"]) == ["simulate", "ablate", "leaderboard"]
+    stage_outs = {name: [out["path"] for out in stage.get("outs", [])] for name, stage in lock["stages"].items()}
+    for paths in stage_outs.values():
+        for path in paths:
+            assert (reproduced / path).exists(), path
+    data = reproduced / "dvc_runs" / "data"
+    assert len((data / "train.csv").read_text().splitlines()) == TINY_SIMULATION["n_planets"] + 1
+    sweep = reproduced / "dvc_runs" / "ablation"
+    manifest = json.loads((sweep / "sweep.json").read_text())
+    assert sorted(run["status"] for run in manifest["runs"]) == ["completed", "completed"]
+    assert {"leaderboard.md", "leaderboard.html", "leaderboard.csv", "leaderboard.json"} <= {p.name for p in sweep.iterdir()}
+    assert (sweep / "ablation_results").is_dir()
+
+
+def test_lock_records_params_and_the_data_set_hash(reproduced):
+    lock = yaml.safe_load((reproduced / "dvc.lock").read_text())["stages"]
+    assert lock["simulate"]["params"]["params.yaml"]["simulate"] == TINY_SIMULATION
+    assert lock["ablate"]["params"]["params.yaml"]["ablate"] == TINY_PARAMS["ablate"]
+    assert "conf/ablation/default.yaml" in lock["ablate"]["params"]
+    data_out = next(out for out in lock["simulate"]["outs"] if out["path"] == "dvc_runs/data")
+    data_dep = next(dep for dep in lock["ablate"]["deps"] if dep["path"] == "dvc_runs/data")
+    assert data_out["md5"].endswith(".dir") and data_dep["md5"] == data_out["md5"]
+
+
+def test_metrics_show_reports_the_leaderboard_headline(reproduced):
+    result = _dvc(["metrics", "show", "--json"], reproduced)
+    assert result.returncode == 0, result.stderr
+    document = json.loads(result.stdout)
+    metrics = document[""]["data"]["dvc_runs/ablation/leaderboard.json"]["data"]
+    assert metrics["n_runs"] == 2 and metrics["n_completed"] == 2 and metrics["primary_metric"] == "adc2025"
+    run_scores = [json.loads(path.read_text())["adc2025"]
+                  for path in (reproduced / "dvc_runs" / "ablation" / "runs").glob("*/metrics.json")]
+    assert len(run_scores) == 2 and metrics["best_adc2025"] == pytest.approx(max(run_scores))
+    table = _dvc(["metrics", "show"], reproduced)
+    assert "best_adc2025" in table.stdout and "dvc_runs/ablation/leaderboard.json" in table.stdout
+
+
+def test_pipeline_is_up_to_date_after_repro(reproduced):
+    """Training writes a feature cache inside the data set; .dvcignore keeps it out of the data hash."""
+    assert (reproduced / "dvc_runs" / "data" / "cache").is_dir()
+    result = _dvc(["status", "--json"], reproduced)
+    assert result.returncode == 0, result.stderr
+    assert json.loads(result.stdout) == {}
+
+
+def test_changing_a_leaderboard_param_reruns_only_the_leaderboard(reproduced):
+    (reproduced / "params.yaml").write_text(yaml.safe_dump({**TINY_PARAMS, "leaderboard": {"metric": "gll", "top": 1}}))
+    status = json.loads(_dvc(["status", "--json"], reproduced).stdout)
+    assert set(status) == {"leaderboard"}
+    result = _dvc(["repro"], reproduced)
+    assert result.returncode == 0, result.stderr[-3000:]
+    assert "Stage 'ablate' didn't change, skipping" in result.stdout
+    leaderboard = json.loads((reproduced / "dvc_runs" / "ablation" / "leaderboard.json").read_text())
+    assert leaderboard["primary_metric"] == "gll"
