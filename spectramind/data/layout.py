@@ -88,6 +88,15 @@ def _name_some(names: list[str], limit: int = 3) -> str:
     return shown if len(names) <= limit else f"{shown}, ... ({len(names)} in all)"
 
 
+def read_csv_exact(path: str | os.PathLike) -> pd.DataFrame:
+    """Read a CSV with pyarrow's parser, which keeps every digit of small floats (pandas' C parser
+    before 3.1 drops some). pyarrow is called directly, single-threaded: through
+    ``pd.read_csv(engine="pyarrow")`` a process that also imported torch sometimes aborts at exit."""
+    from pyarrow import csv
+
+    return csv.read_csv(path, read_options=csv.ReadOptions(use_threads=False)).to_pandas()
+
+
 def _read_table(
     path: Path, columns: list[str], expected_rows: int | None, has_planet_id: bool = True
 ) -> pd.DataFrame:
@@ -95,9 +104,8 @@ def _read_table(
     if not path.is_file():
         raise DatasetError(f"{path}: file is missing")
     try:
-        # pyarrow parses floats exactly; pandas' C parser before 3.1 drops digits of small values.
-        frame = pd.read_csv(path, engine="pyarrow")
-    except (ValueError, UnicodeDecodeError) as err:  # ParserError, EmptyDataError, ArrowInvalid
+        frame = read_csv_exact(path)
+    except (ValueError, UnicodeDecodeError) as err:  # ArrowInvalid is a ValueError
         raise DatasetError(f"{path}: not a readable CSV ({str(err).splitlines()[0]})") from err
     present = set(frame.columns)
     missing = [c for c in columns if c not in present]

@@ -22,6 +22,7 @@ from pathlib import Path
 from typing import Any
 
 from hydra.experimental.callback import Callback
+from omegaconf import OmegaConf
 
 log = logging.getLogger(__name__)
 
@@ -44,10 +45,11 @@ class LeaderboardCallback(Callback):
     def on_multirun_end(self, config: Any, **kwargs: Any) -> None:
         if not self.enabled:
             return
-        sweep_dir = config.hydra.sweep.dir
-        if not Path(sweep_dir).is_dir():  # e.g. a dry run: nothing was launched
-            return
-        try:
+        sweep_dir = None
+        try:  # reading the config too: a config without hydra.sweep.dir must not raise into Hydra
+            if OmegaConf.select(config, "hydra.sweeper.dry_run", default=False):
+                return  # nothing was launched, nothing to collate
+            sweep_dir = config.hydra.sweep.dir
             from spectramind.leaderboard.build import build_leaderboard
 
             paths = build_leaderboard(sweep_dir, primary_metric=self.primary_metric,

@@ -90,10 +90,8 @@ def _read_csv(path: str | os.PathLike[str], role: str) -> pd.DataFrame:
     if not file.is_file():
         raise DatasetError(f"{role} file not found: {file}")
     try:
-        # pyarrow parses floats exactly; pandas' C parser (before 3.1) truncates values with leading
-        # zeros such as 0.00875... to 17 characters, losing digits of every transit depth.
-        return pd.read_csv(file, engine="pyarrow")
-    except ValueError as error:  # pandas' ParserError / EmptyDataError and decoding errors
+        return layout.read_csv_exact(file)
+    except (ValueError, UnicodeDecodeError) as error:  # ArrowInvalid is a ValueError
         raise DatasetError(f"{role} file {file} is not a readable CSV: {error}") from error
 
 
