@@ -85,9 +85,6 @@ def hydra_error_line(exc: BaseException) -> str:
 
 def _run_hydra(argv: List[str]) -> int:
     """Call the Hydra task function with ``argv``; return the sweep's exit status (0 or 1)."""
-    from hydra.errors import HydraException
-    from omegaconf.errors import OmegaConfBaseException
-
     from spectramind import train
     from spectramind.ablation import outcome
 
@@ -96,8 +93,11 @@ def _run_hydra(argv: List[str]) -> int:
     os.environ["HYDRA_FULL_ERROR"] = "1"  # Hydra re-raises instead of printing a report and exiting 1
     try:
         train.main()
-    except (HydraException, OmegaConfBaseException) as exc:
-        raise ConfigurationError(hydra_error_line(exc)) from None
+    except Exception as exc:
+        message = train.user_error_message(exc)
+        if message is None:
+            raise
+        raise ConfigurationError(message) from None
     finally:
         sys.argv = saved_argv
         if saved_full_error is None:

@@ -1,6 +1,6 @@
 """Configuration of the ablation sweeper, registered as `hydra/sweeper=ablation`."""
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any, Dict, List, Optional
 
 from hydra.core.config_store import ConfigStore
@@ -11,10 +11,12 @@ class AblationSweeperConf:
     _target_: str = "hydra_plugins.spectramind_ablation.sweeper.AblationSweeper"
     # grid | ofat | random
     design: str = "grid"
-    # factor key -> levels in Hydra's command-line grammar ("mlp,cnn1d", "range(1,4)", "glob(*)")
-    params: Optional[Dict[str, str]] = None
+    # factor key -> levels in Hydra's command-line grammar ("mlp,cnn1d", "range(1,4)", "glob(*)").
+    # Empty dicts, not None: OmegaConf cannot merge a command-line dict (`hydra.sweeper.baseline={..}`)
+    # into a None-valued typed node (it raises AttributeError from inside its merge).
+    params: Optional[Dict[str, str]] = field(default_factory=dict)
     # factor key -> baseline value (ofat; also marks the baseline of a grid); default: composed config
-    baseline: Optional[Dict[str, Any]] = None
+    baseline: Optional[Dict[str, Any]] = field(default_factory=dict)
     # repeats crossed with every configuration; each sets `seed_key`
     seeds: Optional[List[int]] = None
     seed_key: str = "seed"

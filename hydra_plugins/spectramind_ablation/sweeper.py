@@ -4,9 +4,12 @@ Flow: parse the study (``params`` + command-line sweeps, Hydra's grammar) → ex
 (``spectramind.ablation.design``) → compose every planned config before launching anything →
 plan (resume, budget; ``spectramind.ablation.plan``) → launch batches through whatever launcher
 is configured → record outcomes in ``sweep.json`` / ``events.jsonl``. Failed runs never abort
-the sweep (unless ``fail_fast``); the sweep returns normally so ``on_multirun_end`` callbacks
-(the leaderboard) still run, and the outcome is left in :mod:`spectramind.ablation.outcome`
-for the entry point to turn into the exit status.
+the sweep (unless ``fail_fast``). A batch the launcher loses as a whole (a joblib worker killed:
+loky then stops its pool) costs no other run: its unfinished runs are relaunched, those that were
+running one at a time, so the run that kills its process is the only one recorded failed (this
+needs run records; a task that keeps none has its lost batch recorded failed). The sweep returns
+normally so ``on_multirun_end`` callbacks (the leaderboard) still run, and the outcome is left in
+:mod:`spectramind.ablation.outcome` for the entry point to turn into the exit status.
 
 Nothing here assumes spectramind's task function: a task that records no ``run.json`` is
 tracked from the launcher's job results alone, and with ``run_subdir`` unset job directories
@@ -19,6 +22,7 @@ from __future__ import annotations
 import copy
 import logging
 import os
+import sys
 import time
 from pathlib import Path
 from typing import Any, Callable, Dict, List, Optional, Sequence
@@ -154,9 +158,10 @@ class AblationSweeper(Sweeper):
         from spectramind.ablation.manifest import (
             MANIFEST_NAME, SWEEP_EVENTS_NAME, find_run, load_manifest, manifest_lock, save_manifest,
         )
-        from spectramind.ablation.plan import next_job_number, plan_sweep, reconcile_runs
+        from spectramind.ablation.plan import next_job_number, plan_sweep, reconcile_runs, split_lost_batch
+        from spectramind.ablation.progress import SweepProgress
         from spectramind.errors import SpectramindError
-        from spectramind.tracking.events import append_event
+        from spectramind.tracking.events import append_event, utc_now
 
         opts = self.options
         sweep_dir = Path(self.config.hydra.sweep.dir)
@@ -172,6 +177,8 @@ class AblationSweeper(Sweeper):
                 f"{sweep_dir / MANIFEST_NAME} already exists: pass hydra.sweeper.resume=true to continue "
                 f"that sweep, or choose another hydra.sweep.dir"
             )
+        if not opts.get("dry_run"):
+            _check_writable(sweep_dir)  # before the pre-flight: fail in a second, not after it
         design = opts.get("design") or "grid"
         try:
             factors = self.parse_factors(arguments)
@@ -202,10 +209,15 @@ class AblationSweeper(Sweeper):
                 print(f"[ablation]   {state:4s} {spec.run_id}  {' '.join(spec.overrides)}", flush=True)
             return []
 
-        sweep_dir.mkdir(parents=True, exist_ok=True)
-        OmegaConf.save(self.config, sweep_dir / "multirun.yaml")
-        with manifest_lock(sweep_dir):
-            save_manifest(sweep_dir, plan.manifest)
+        try:
+            sweep_dir.mkdir(parents=True, exist_ok=True)
+            OmegaConf.save(self.config, sweep_dir / "multirun.yaml")
+            with manifest_lock(sweep_dir):
+                save_manifest(sweep_dir, plan.manifest)
+        except OSError as exc:
+            raise CompactHydraException(
+                f"cannot write the sweep directory {sweep_dir}: {exc.strerror or exc} ({exc.filename})"
+            ) from None
         append_event(events, "sweep_start", resume=previous is not None,
                      **{k: study[k] for k in ("study", "design", "launcher")})
         append_event(events, "plan", n_runs=len(specs), factors=study["factors"], seeds=study["seeds"],
@@ -216,55 +228,81 @@ class AblationSweeper(Sweeper):
         returns: List[Sequence[JobReturn]] = []
         queue = list(plan.to_launch)
         tries = {spec.run_id: 0 for spec in queue}
+        isolate: set = set()  # suspects of a lost batch: launched alone, so a crash names its run
         max_retries = int(opts.get("max_retries") or 0)
         stop_reason = None
         batch_size = self._batch_size(len(queue))
-        while queue:
-            budget_s = opts.get("time_budget_s")
-            if budget_s is not None and time.monotonic() - t0 >= budget_s:
-                stop_reason = f"time budget of {budget_s} s spent"
-                break
-            batch, queue = queue[:batch_size], queue[batch_size:]
-            with manifest_lock(sweep_dir):  # numbers first: a killed sweep never hands one out twice
-                manifest = load_manifest(sweep_dir)
-                first_number = next_job_number(manifest)
-                for offset, spec in enumerate(batch):
-                    find_run(manifest, spec.run_id)["job_num"] = first_number + offset
-                manifest["next_job_num"] = first_number + len(batch)
-                save_manifest(sweep_dir, manifest)
-            results: Dict[str, JobReturn] = {}
-            job_errors: Dict[str, Any] = {}
-            try:
-                batch_returns = self.launcher.launch(
-                    [self._job_overrides(s, len(batch)) for s in batch], initial_job_idx=first_number
-                )
-                for spec, result in zip(batch, batch_returns):
-                    results[spec.run_id] = result
-                    job_errors[spec.run_id] = _job_error(result)
-                returns.append(batch_returns)
-            except Exception as exc:  # e.g. a worker process killed: the batch's results are lost
-                log.error(f"[ablation] launcher failed for {len(batch)} run(s): {type(exc).__name__}: {exc}")
+        with SweepProgress(sweep_dir, total=len(queue)):  # runs done/total, failures, ETA
+            while queue:
+                budget_s = opts.get("time_budget_s")
+                if budget_s is not None and time.monotonic() - t0 >= budget_s:
+                    stop_reason = f"time budget of {budget_s} s spent"
+                    break
+                batch, queue = _next_batch(queue, batch_size, isolate)
+                with manifest_lock(sweep_dir):  # numbers first: a killed sweep never hands one out twice
+                    manifest = load_manifest(sweep_dir)
+                    first_number = next_job_number(manifest)
+                    for offset, spec in enumerate(batch):
+                        find_run(manifest, spec.run_id)["job_num"] = first_number + offset
+                    manifest["next_job_num"] = first_number + len(batch)
+                    save_manifest(sweep_dir, manifest)
+                results: Dict[str, JobReturn] = {}
+                job_errors: Dict[str, Any] = {}
+                launched_at = utc_now()
+                lost_error = None
+                try:
+                    batch_returns = self.launcher.launch(
+                        [self._job_overrides(s, len(batch)) for s in batch], initial_job_idx=first_number
+                    )
+                    for spec, result in zip(batch, batch_returns):
+                        results[spec.run_id] = result
+                        job_errors[spec.run_id] = _job_error(result)
+                    returns.append(batch_returns)
+                except Exception as exc:  # e.g. a worker process killed: the batch's results are lost
+                    log.error(f"[ablation] launcher failed for {len(batch)} run(s): {type(exc).__name__}: {_first_line(exc)}")
+                    lost_error = _error_record(exc)
+                    for spec in batch:
+                        job_errors[spec.run_id] = lost_error
+                ids = [s.run_id for s in batch]
+                requeue: List[str] = []
+                suspects: List[str] = []
+                if lost_error is not None and len(batch) > 1:
+                    suspects, bystanders = split_lost_batch(sweep_dir, ids, since=launched_at)
+                    if len(bystanders) < len(batch):  # something ran: relaunching is progress, not a loop
+                        requeue = suspects + bystanders
+                with manifest_lock(sweep_dir):
+                    manifest = load_manifest(sweep_dir)
+                    for run_id, result in results.items():
+                        find_run(manifest, run_id)["run_dir"] = _run_dir(sweep_dir, result)
+                    settled = [run_id for run_id in ids if run_id not in requeue]
+                    statuses, unreported = reconcile_runs(sweep_dir, manifest, settled, job_errors, since=launched_at)
+                    for run_id in requeue:
+                        find_run(manifest, run_id).update(status="pending", ended=None, error=None)
+                    save_manifest(sweep_dir, manifest)
+                if requeue:
+                    isolate.update(suspects)
+                    log.warning(f"[ablation] relaunching {len(requeue)} run(s) of the lost batch"
+                                f" ({len(suspects)} that were running, each alone)")
+                    append_event(events, "batch_lost", error=lost_error, settled=settled, suspects=suspects,
+                                 relaunched=requeue)
+                    queue = [s for s in batch if s.run_id in requeue] + queue
                 for spec in batch:
-                    job_errors[spec.run_id] = _error_record(exc)
-            with manifest_lock(sweep_dir):
-                manifest = load_manifest(sweep_dir)
-                for run_id, result in results.items():
-                    find_run(manifest, run_id)["run_dir"] = _run_dir(sweep_dir, result)
-                statuses, unreported = reconcile_runs(sweep_dir, manifest, [s.run_id for s in batch], job_errors)
-                save_manifest(sweep_dir, manifest)
-            for spec in batch:
-                tries[spec.run_id] += 1
-                if spec.run_id in unreported:
-                    entry = find_run(manifest, spec.run_id)
-                    append_event(events, "run_end", run_id=spec.run_id, status=entry["status"],
-                                 duration_s=None, metrics={}, error=entry["error"])
-            # a failed run is retried (at the end of the queue); a diverged one would diverge again
-            retry = [s for s in batch if statuses[s.run_id] == "failed" and tries[s.run_id] <= max_retries]
-            given_up = [s for s in batch if statuses[s.run_id] in ("failed", "diverged") and s not in retry]
-            if given_up and opts.get("fail_fast"):
-                stop_reason = f"fail_fast: run {given_up[0].run_id} {statuses[given_up[0].run_id]}"
-                break
-            queue += retry
+                    if spec.run_id in requeue:
+                        continue
+                    tries[spec.run_id] += 1
+                    isolate.discard(spec.run_id)
+                    if spec.run_id in unreported:
+                        entry = find_run(manifest, spec.run_id)
+                        append_event(events, "run_end", run_id=spec.run_id, status=entry["status"],
+                                     duration_s=None, metrics={}, error=entry["error"])
+                # a failed run is retried (at the end of the queue); a diverged one would diverge again
+                done = [s for s in batch if s.run_id not in requeue]
+                retry = [s for s in done if statuses[s.run_id] == "failed" and tries[s.run_id] <= max_retries]
+                given_up = [s for s in done if statuses[s.run_id] in ("failed", "diverged") and s not in retry]
+                if given_up and opts.get("fail_fast"):
+                    stop_reason = f"fail_fast: run {given_up[0].run_id} {statuses[given_up[0].run_id]}"
+                    break
+                queue += retry
 
         manifest = load_manifest(sweep_dir)
         counts: Dict[str, int] = {}
@@ -276,6 +314,11 @@ class AblationSweeper(Sweeper):
         print(f"[ablation] sweep finished in {wall:.1f} s: "
               + ", ".join(f"{n} {s}" for s, n in sorted(counts.items()))
               + (f" ({stop_reason})" if stop_reason else ""), flush=True)
+        for run in manifest["runs"]:  # why each unsuccessful run ended, one line each
+            if run["status"] in outcome.UNSUCCESSFUL:
+                error = run.get("error") or {}
+                print(f"[ablation] {run['status']}: {run['run_id']}: {error.get('type')}: {error.get('message')}",
+                      file=sys.stderr, flush=True)
         return returns
 
     # ------------------------------------------------------------------ helpers
@@ -290,6 +333,12 @@ class AblationSweeper(Sweeper):
         budget = self.options.get("time_budget_s")
         if budget is not None and float(budget) <= 0:
             raise CompactHydraException(f"hydra.sweeper.time_budget_s must be > 0, got {budget!r}")
+        subdir = self.options.get("run_subdir")
+        if subdir is not None and (not str(subdir).strip() or Path(subdir).is_absolute() or ".." in Path(subdir).parts):
+            # run directories are <sweep_dir>/<run_subdir>/<run_id>: they must stay inside the sweep
+            raise CompactHydraException(
+                f"hydra.sweeper.run_subdir must be a relative path inside the sweep directory, got {subdir!r}"
+            )
 
     def _batch_size(self, n_runs: int) -> int:
         """Runs per launcher call: ``max_batch_size``; else, when the sweep must be able to stop
@@ -308,6 +357,31 @@ class AblationSweeper(Sweeper):
         if threads:
             overrides.append(f"++hydra.job.env_set.SPECTRAMIND_NUM_THREADS={threads}")
         return overrides
+
+
+def _check_writable(sweep_dir: Path) -> None:
+    """Raise, naming the path, when ``sweep_dir`` cannot be created or written; creates nothing.
+    The nearest existing ancestor decides: a regular file there (``<file>/sub``) fails for every
+    user, root included; a directory without write permission fails for everyone but root, who
+    would then succeed in creating it anyway."""
+    existing = sweep_dir
+    while not existing.exists() and existing != existing.parent:
+        existing = existing.parent
+    if not existing.is_dir():
+        raise CompactHydraException(f"cannot write the sweep directory {sweep_dir}: {existing} is not a directory")
+    if not os.access(existing, os.W_OK | os.X_OK):
+        raise CompactHydraException(f"cannot write the sweep directory {sweep_dir}: {existing} is not writable")
+
+
+def _next_batch(queue: List[Any], size: int, isolate: set) -> tuple:
+    """(batch, rest of the queue): up to ``size`` runs from the front, except that a run in
+    ``isolate`` is launched alone (a crash of its process then cannot be blamed on another run)."""
+    if queue[0].run_id in isolate:
+        return queue[:1], queue[1:]
+    end = 1
+    while end < min(size, len(queue)) and queue[end].run_id not in isolate:
+        end += 1
+    return queue[:end], queue[end:]
 
 
 def _comparable(value: Any) -> Any:

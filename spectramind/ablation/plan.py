@@ -123,11 +123,42 @@ def next_job_number(manifest: dict[str, Any]) -> int:
     return max(max(numbers, default=-1) + 1, int(manifest.get("next_job_num") or 0))
 
 
+def _records_since(sweep_dir: str | Path, since: str | None) -> dict[str, tuple[Path, dict[str, Any]]]:
+    """``index_run_records``, without the records of attempts started before ``since`` (a run
+    retried by a resumed sweep still has its earlier attempt's run.json until it starts again)."""
+    records = index_run_records(sweep_dir)
+    if since is None:
+        return records
+    return {run_id: found for run_id, found in records.items() if str(found[1].get("started") or "") >= since}
+
+
+def split_lost_batch(
+    sweep_dir: str | Path, run_ids: Sequence[str], since: str | None = None
+) -> tuple[list[str], list[str]]:
+    """(suspects, bystanders) of a batch the launcher lost as a whole.
+
+    A parallel launcher loses every result of a batch when one worker process dies (joblib/loky
+    then stops the whole pool): one run crashed it, but the error names none. Suspects are the
+    runs whose record says they were still ``running`` (the culprit, and the runs stopped with
+    it); bystanders never started. Runs that had finished keep their own outcome and are neither.
+    """
+    records = _records_since(sweep_dir, since)
+    suspects, bystanders = [], []
+    for run_id in run_ids:
+        record = records.get(run_id, (None, None))[1]
+        if record is None:
+            bystanders.append(run_id)
+        elif record.get("status") == "running":
+            suspects.append(run_id)
+    return suspects, bystanders
+
+
 def reconcile_runs(
     sweep_dir: str | Path,
     manifest: dict[str, Any],
     run_ids: Iterable[str],
     job_errors: dict[str, dict[str, str] | None],
+    since: str | None = None,
 ) -> tuple[dict[str, str], set[str]]:
     """Update the manifest entries of ``run_ids`` after their batch returned.
 
@@ -136,9 +167,10 @@ def reconcile_runs(
 
     A run's own ``run.json`` wins; without one (a task function that does not record, or a process
     killed before it started) the launcher's job result decides; a run still marked ``running``
-    after its batch returned had its process killed, and is recorded as failed.
+    after its batch returned had its process killed, and is recorded as failed. With ``since``
+    (when the batch was launched), records of earlier attempts are not taken for this one's.
     """
-    records = index_run_records(sweep_dir)
+    records = _records_since(sweep_dir, since)
     statuses: dict[str, str] = {}
     unreported: set[str] = set()
     for run_id in run_ids:

@@ -6,12 +6,17 @@ only its consumer rejects (``data.val_fraction=0.9``, ``optimizer.lr=-1``, ``mod
 planned config (``hydra.sweeper.validate``) so such a run aborts the sweep before anything trains,
 instead of failing an hour into it. It builds the cheap objects only: the data module (which
 validates its arguments without reading data), the loss, the model and its optimizer; the
-trainer's arguments are checked by name, and extra callbacks and the logger by import.
+trainer's arguments are checked by name and by the types Lightning declares for them (plus the
+ranges Lightning leaves open: ``max_epochs=0`` would "complete" a run that never trained), the
+seed and thread count by type, and extra callbacks and the logger by import.
 """
 
 from __future__ import annotations
 
 import inspect
+import types
+import typing
+from typing import Any
 
 from omegaconf import DictConfig, OmegaConf
 
@@ -20,7 +25,6 @@ from spectramind.errors import ConfigurationError
 
 def check_training_config(cfg: DictConfig) -> None:
     """Raise (naming the config node) when a training of ``cfg`` would fail to set up."""
-    import pytorch_lightning as pl
     from hydra.utils import get_class, instantiate
 
     _build("data", lambda: instantiate(cfg.data))
@@ -29,10 +33,8 @@ def check_training_config(cfg: DictConfig) -> None:
         optimizer=_build("optimizer", lambda: instantiate(cfg.optimizer)),
     ))
     _build("optimizer", module.configure_optimizers)
-    accepted = set(inspect.signature(pl.Trainer.__init__).parameters) - {"self", "callbacks", "logger"}
-    unknown = sorted(set(OmegaConf.to_container(cfg.trainer, resolve=True)) - accepted)
-    if unknown:
-        raise ConfigurationError(f"trainer: {unknown} are not arguments of pytorch_lightning.Trainer")
+    check_trainer_arguments(OmegaConf.to_container(cfg.trainer, resolve=True))
+    check_run_settings(cfg)
     for name, node in (cfg.get("callbacks") or {}).items():
         _build(f"callbacks.{name}", lambda: get_class(node._target_))
     if cfg.get("logger"):
@@ -46,3 +48,82 @@ def _build(node: str, make):
         cause = exc.__cause__ if exc.__cause__ is not None else exc
         text = str(cause).strip().splitlines()[0] if str(cause).strip() else type(cause).__name__
         raise ConfigurationError(f"{node}: {type(cause).__name__}: {text}") from None
+
+
+def check_run_settings(cfg: DictConfig) -> None:
+    """``seed`` is an integer (a float seed would train, then name runs and pair seeds wrongly) and
+    ``num_threads`` a positive integer or null."""
+    seed = cfg.get("seed")
+    if not _is_integer(seed):
+        raise ConfigurationError(f"seed must be an integer, got {seed!r}")
+    threads = cfg.get("num_threads")
+    if threads is not None and not (_is_integer(threads) and threads >= 1):
+        raise ConfigurationError(f"num_threads must be an integer >= 1 or null, got {threads!r}")
+
+
+def check_trainer_arguments(arguments: dict[str, Any]) -> None:
+    """Names and value types of the ``trainer`` node against ``pytorch_lightning.Trainer``'s
+    signature, and ``max_epochs >= 1``. Lightning checks few types itself: ``max_epochs=abc``
+    fails deep inside ``fit`` with a bare AssertionError."""
+    import pytorch_lightning as pl
+
+    parameters = inspect.signature(pl.Trainer.__init__).parameters
+    accepted = set(parameters) - {"self", "callbacks", "logger"}
+    unknown = sorted(set(arguments) - accepted)
+    if unknown:
+        raise ConfigurationError(f"trainer: {unknown} are not arguments of pytorch_lightning.Trainer")
+    for name, value in arguments.items():
+        if not _matches(value, parameters[name].annotation):
+            raise ConfigurationError(
+                f"trainer.{name}={value!r}: expected {_type_text(parameters[name].annotation)}"
+            )
+    epochs = arguments.get("max_epochs")
+    if epochs is not None and epochs < 1:
+        raise ConfigurationError(f"trainer.max_epochs must be >= 1, got {epochs!r}")
+
+
+def _is_integer(value: Any) -> bool:
+    return isinstance(value, int) and not isinstance(value, bool)
+
+
+def _matches(value: Any, annotation: Any) -> bool:
+    """Whether a config value (None, bool, int, float, str, list, dict) fits a type annotation;
+    True for annotations it cannot judge (Lightning decides those)."""
+    if annotation in (inspect.Parameter.empty, Any):
+        return True
+    if annotation is type(None):
+        return value is None
+    origin, args = typing.get_origin(annotation), typing.get_args(annotation)
+    if origin in (typing.Union, types.UnionType):
+        return any(_matches(value, arg) for arg in args)
+    if origin is typing.Literal:
+        return any(value == arg and type(value) is type(arg) for arg in args)
+    if origin in (list, tuple):
+        if not isinstance(value, (list, tuple)):
+            return False
+        return all(_matches(v, args[0]) for v in value) if args else True
+    if origin is dict:
+        return isinstance(value, dict)
+    if annotation is bool:
+        return isinstance(value, bool)
+    if annotation is int:
+        return _is_integer(value)
+    if annotation is float:
+        return isinstance(value, (int, float)) and not isinstance(value, bool)
+    if annotation is str:
+        return isinstance(value, str)
+    if isinstance(annotation, type):
+        return isinstance(value, annotation)
+    return True
+
+
+def _type_text(annotation: Any) -> str:
+    """``Optional[int]`` → ``int or None``: the accepted kinds of value, for the error message."""
+    origin, args = typing.get_origin(annotation), typing.get_args(annotation)
+    if origin in (typing.Union, types.UnionType):
+        return " or ".join(_type_text(arg) for arg in args)
+    if origin is typing.Literal:
+        return " or ".join(repr(arg) for arg in args)
+    if annotation is type(None):
+        return "None"
+    return getattr(annotation, "__name__", str(annotation))

@@ -62,6 +62,13 @@ class ArielDataModule(pl.LightningDataModule):
         self.num_workers = num_workers
         self.splits: dict[str, PlanetDataset] = {}
         self._statistics: dict[str, Any] | None = None
+        # Without a simulation nothing will create the folder: a missing one is an error now, so a
+        # sweep's pre-flight (which builds this object) rejects it before any run starts.
+        self._check_folder()
+
+    def _check_folder(self) -> None:
+        if self.simulation is None and not self.data_dir.is_dir():
+            raise DatasetError(f"data folder {self.data_dir} does not exist")
 
     # ------------------------------------------------------------------ data
     def prepare_data(self) -> None:
@@ -74,8 +81,8 @@ class ArielDataModule(pl.LightningDataModule):
             except TypeError as exc:
                 raise ConfigurationError(f"data.simulation: {exc}") from None
             ensure_dataset(self.data_dir, config)
-        elif not self.data_dir.is_dir():
-            raise DatasetError(f"data folder {self.data_dir} does not exist")
+        else:
+            self._check_folder()
 
     def setup(self, stage: str | None = None) -> None:
         if self.splits:

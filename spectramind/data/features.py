@@ -14,6 +14,7 @@ import math
 import os
 import tempfile
 import warnings
+import zipfile
 from collections.abc import Mapping
 from pathlib import Path
 
@@ -208,7 +209,7 @@ def _read_cache(path: Path) -> dict[str, np.ndarray] | None:
             if int(cached["version"]) != FEATURES_VERSION:
                 return None
             return {k: cached[k] for k in ("planet_ids", "depth", "depth_err", "star")}
-    except (OSError, ValueError, KeyError, EOFError):
+    except (OSError, ValueError, KeyError, EOFError, zipfile.BadZipFile):  # a truncated .npz is no zip
         return None
 
 

@@ -454,8 +454,10 @@ def _as_number(value: Any) -> float:
 
 
 def _as_seed(value: Any) -> float:
+    """A seed is an integer; anything else (``0.5`` from a hand-edited record) reads as unknown
+    rather than breaking the integer seed column and with it the whole leaderboard."""
     number = _as_number(value)
-    return number if math.isfinite(number) else math.nan
+    return number if math.isfinite(number) and number.is_integer() else math.nan
 
 
 def _as_text(value: Any) -> str:

@@ -114,6 +114,7 @@ class RunRecorder:
             "versions": package_versions(),
             "seed": seed,
             "device": device,
+            "num_threads": None,
             "pid": os.getpid(),
             "host": platform.node(),
             "argv": sys.argv,

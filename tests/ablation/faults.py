@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import os
+import signal
 import time
 from pathlib import Path
 
@@ -16,32 +17,73 @@ import pytorch_lightning as pl
 import torch
 
 
+def _armed(when_env: str | None) -> bool:
+    """A fault fires always, or with ``when_env`` only while that environment variable is set: a
+    transient fault (an OOM kill, a flaky node) that a resumed sweep, started without it, gets past
+    with the same config."""
+    return when_env is None or bool(os.environ.get(when_env))
+
+
 class Healthy(pl.Callback):
-    """No fault: the control level of a fault factor."""
+    """No fault: the control level of a fault factor. Takes the faults' settings and ignores them,
+    so that settings shared by a fault factor's levels can be given once for all of them."""
+
+    def __init__(self, epoch: int = 1, when_env: str | None = None) -> None:
+        del epoch, when_env
 
 
 class RaiseAtEpoch(pl.Callback):
     """Raise a RuntimeError when epoch ``epoch`` starts (a crashing run)."""
 
-    def __init__(self, epoch: int = 1) -> None:
+    def __init__(self, epoch: int = 1, when_env: str | None = None) -> None:
         self.epoch = epoch
+        self.when_env = when_env
 
     def on_train_epoch_start(self, trainer: pl.Trainer, pl_module: pl.LightningModule) -> None:
-        if trainer.current_epoch == self.epoch:
+        if trainer.current_epoch == self.epoch and _armed(self.when_env):
             raise RuntimeError(f"injected fault at epoch {self.epoch}")
 
 
 class PoisonWeights(pl.Callback):
     """Set every weight to NaN when epoch ``epoch`` starts, so the loss becomes NaN (divergence)."""
 
-    def __init__(self, epoch: int = 1) -> None:
+    def __init__(self, epoch: int = 1, when_env: str | None = None) -> None:
         self.epoch = epoch
+        self.when_env = when_env
 
     def on_train_epoch_start(self, trainer: pl.Trainer, pl_module: pl.LightningModule) -> None:
-        if trainer.current_epoch == self.epoch:
+        if trainer.current_epoch == self.epoch and _armed(self.when_env):
             with torch.no_grad():
                 for parameter in pl_module.parameters():
                     parameter.fill_(float("nan"))
+
+
+class KillProcessAtEpoch(pl.Callback):
+    """SIGKILL the run's own process when epoch ``epoch`` starts: no exception, no cleanup, no
+    outcome recorded (an OOM kill, a lost node). Under joblib this kills a worker process."""
+
+    def __init__(self, epoch: int = 1, when_env: str | None = None) -> None:
+        self.epoch = epoch
+        self.when_env = when_env
+
+    def on_train_epoch_start(self, trainer: pl.Trainer, pl_module: pl.LightningModule) -> None:
+        if trainer.current_epoch == self.epoch and _armed(self.when_env):
+            os.kill(os.getpid(), signal.SIGKILL)
+
+
+class HoldAtEpoch(pl.Callback):
+    """Block for good when epoch ``epoch`` starts, after writing ``<run_dir>/holding.marker``: a run
+    parked mid-training, the previous epoch's checkpoint on disk, for a test to kill."""
+
+    def __init__(self, epoch: int = 1, when_env: str | None = None) -> None:
+        self.epoch = epoch
+        self.when_env = when_env
+
+    def on_train_epoch_start(self, trainer: pl.Trainer, pl_module: pl.LightningModule) -> None:
+        if trainer.current_epoch == self.epoch and _armed(self.when_env):
+            (Path(trainer.default_root_dir) / "holding.marker").write_text(f"holding at epoch {self.epoch}\n")
+            while True:
+                time.sleep(1)
 
 
 class FailOnce(pl.Callback):

@@ -9,8 +9,9 @@ import json
 import os
 import subprocess
 import sys
+import time
 from pathlib import Path
-from typing import Any
+from typing import Any, Callable
 
 import pytest
 
@@ -65,6 +66,23 @@ def run_sweep(cwd: Path, *args: str, timeout: float = SWEEP_TIMEOUT_S, **env: st
 
 def sweep_command(*args: str) -> list[str]:
     return [sys.executable, "-m", "spectramind.train", "--multirun", *args]
+
+
+def run_training(cwd: Path, *args: str, timeout: float = SWEEP_TIMEOUT_S, **env: str) -> subprocess.CompletedProcess:
+    """``python -m spectramind.train ARGS`` (one run, no --multirun) in ``cwd``, like ``run_sweep``."""
+    return subprocess.run(
+        [sys.executable, "-m", "spectramind.train", *args],
+        cwd=cwd, env=sweep_env(**env), capture_output=True, text=True, timeout=timeout,
+    )
+
+
+def wait_for(predicate: Callable[[], bool], timeout: float, what: str) -> None:
+    """Poll ``predicate`` until it holds (e.g. a sweep reached the state a test kills it in)."""
+    deadline = time.monotonic() + timeout
+    while not predicate():
+        if time.monotonic() > deadline:
+            raise AssertionError(f"timed out waiting for {what}")
+        time.sleep(0.05)
 
 
 def manifest(sweep_dir: Path) -> dict[str, Any]:

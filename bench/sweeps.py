@@ -1,0 +1,217 @@
+"""Sweep benchmarks: orchestration overhead, parallel speed-up and resume of a finished sweep.
+
+All three time whole commands as a user runs them (``python -m spectramind.train --multirun``),
+from spawn to exit, against a reference that does the same training without the part under test.
+
+Interpreter start-up: both sides of every ratio are fresh Python processes, so each pays one
+interpreter start and one import of torch/Lightning/Hydra. The basic launcher runs all 8 jobs in
+the sweep's own process, so that start-up is paid once per side and cancels in (sweep - loop);
+what remains is Hydra's multirun machinery (plugin scan, sweeper, pre-flight composition, per-job
+composition and output directories, manifest and events, the leaderboard callback), i.e. the
+orchestration. The loop's own start-up (wall minus time inside ``run_training``) is reported
+alongside for scale.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import time
+from pathlib import Path
+
+from bench.timing import median, python_command, rounded, timed_run
+from bench.workspace import (
+    DEFAULT_SIMULATION, TINY_SIMULATION, Study, check_completed, ensure_data, run_records,
+)
+
+N_RUNS = 8
+OVERHEAD_TARGET_MS = 150.0
+SPEEDUP_TARGET = 1.7
+RESUME_TARGET = 1.3
+
+
+def tiny_study(work: Path) -> Study:
+    return Study(ensure_data(work / "data-tiny", TINY_SIMULATION), TINY_SIMULATION, epochs=2)
+
+
+def warm_imports() -> None:
+    """One untimed import of the heavy stack, so the first timed side does not also pay for a cold
+    page cache."""
+    timed_run(python_command("-c", "import pytorch_lightning, hydra, pandas, scipy.stats, plotly"))
+
+
+def _sweep_end(sweep_dir: Path) -> dict:
+    lines = (sweep_dir / "events.jsonl").read_text().splitlines()
+    ends = [json.loads(line) for line in lines if '"sweep_end"' in line]
+    return ends[-1] if ends else {}
+
+
+def _runs_total_s(records: dict[str, dict]) -> float:
+    return sum(float(r["durations"]["total_s"]) for r in records.values())
+
+
+def _utc_seconds(stamp: str) -> float:
+    return dt.datetime.strptime(stamp, "%Y-%m-%dT%H:%M:%S.%fZ").replace(tzinfo=dt.timezone.utc).timestamp()
+
+
+def timeline(records: dict[str, dict], spawned: float, wall: float) -> dict[str, float]:
+    """Split a process's wall time by its runs' run.json ``started``/``ended``: before the first
+    run (interpreter, imports, Hydra start-up, pre-flight), inside runs, between runs (per-job
+    composition and set-up), after the last run (leaderboard, exit). The four add up to ``wall``."""
+    spans = sorted((_utc_seconds(r["started"]), _utc_seconds(r["ended"])) for r in records.values())
+    inside = sum(end - start for start, end in spans)
+    between = sum(nxt[0] - prev[1] for prev, nxt in zip(spans, spans[1:]))
+    return {"wall_s": wall, "before_first_run_s": spans[0][0] - spawned, "inside_runs_s": inside,
+            "between_runs_s": between, "after_last_run_s": spawned + wall - spans[-1][1]}
+
+
+def orchestration(work: Path, repeats: int = 3) -> tuple[dict, Path]:
+    """8-run sweep through the ablation sweeper (basic launcher) vs the same 8 trainings in one
+    Python loop. Returns the section and a finished sweep directory (for :func:`resume`)."""
+    study = tiny_study(work)
+    warm_imports()
+    samples: dict[str, list[dict]] = {"sweep": [], "loop": []}
+    last_sweep = None
+    for repeat in range(repeats):
+        # A B, then B A: a drift in the machine's load lands on both sides equally.
+        for side in ("loop", "sweep") if repeat % 2 == 0 else ("sweep", "loop"):
+            out = work / f"orchestration-{side}-{repeat}"
+            command = study.sweep_command(out) if side == "sweep" else study.loop_command(out)
+            spawned = time.time()
+            wall, _ = timed_run(command)
+            samples[side].append(timeline(check_completed(out / "runs", N_RUNS), spawned, wall))
+            if side == "sweep":
+                last_sweep = out
+    sweep = min(samples["sweep"], key=lambda s: s["wall_s"])
+    loop = min(samples["loop"], key=lambda s: s["wall_s"])
+    overhead_ms = (sweep["wall_s"] - loop["wall_s"]) / N_RUNS * 1000
+    figures = {
+        "sweep_wall_s": round(sweep["wall_s"], 3),
+        "loop_wall_s": round(loop["wall_s"], 3),
+        "overhead_ms_per_run": round(overhead_ms, 1),
+        "ratio_sweep_over_loop": round(sweep["wall_s"] / loop["wall_s"], 3),
+        "sweep_samples_s": rounded([s["wall_s"] for s in samples["sweep"]]),
+        "loop_samples_s": rounded([s["wall_s"] for s in samples["loop"]]),
+        # where the difference lies (best sample of each side), in ms per run
+        "extra_before_first_run_ms_per_run": round((sweep["before_first_run_s"] - loop["before_first_run_s"]) / N_RUNS * 1000, 1),
+        "extra_between_runs_ms_per_run": round((sweep["between_runs_s"] - loop["between_runs_s"]) / N_RUNS * 1000, 1),
+        "extra_inside_runs_ms_per_run": round((sweep["inside_runs_s"] - loop["inside_runs_s"]) / N_RUNS * 1000, 1),
+        "extra_after_last_run_ms_per_run": round((sweep["after_last_run_s"] - loop["after_last_run_s"]) / N_RUNS * 1000, 1),
+        "sweep_timeline_s": {k: round(v, 3) for k, v in sweep.items()},
+        "loop_timeline_s": {k: round(v, 3) for k, v in loop.items()},
+    }
+    section = {
+        "title": "Orchestration overhead (8-run sweep vs direct loop)",
+        "what": f"{N_RUNS} runs, {TINY_SIMULATION['n_planets']} planets x {TINY_SIMULATION['n_time']} time samples, "
+                f"{study.epochs} epochs; `python -m spectramind.train --multirun` (ablation sweeper, basic launcher) "
+                f"vs `python -m bench.direct_loop` (compose API + run_training), each a fresh process timed from "
+                f"spawn to exit (interpreter start-up and imports paid once on each side); best of {repeats} each, "
+                f"ABBA order; the difference split by run.json started/ended",
+        "figures": figures,
+        "headline": f"{overhead_ms:.0f} ms per run beyond training (sweep/loop = {figures['ratio_sweep_over_loop']:.2f}x)",
+        "target": f"<= {OVERHEAD_TARGET_MS:.0f} ms per run",
+        "met": overhead_ms <= OVERHEAD_TARGET_MS,
+    }
+    return section, last_sweep
+
+
+def parallel(work: Path, epochs: int) -> dict:
+    """The same 8 runs, CPU-bound (default-size data): joblib n_jobs=2 against sequential.
+
+    Every run trains on one torch thread on both sides (``num_threads=1``, the project default,
+    which the sweeper keeps for two parallel jobs on two cores): same work per run and
+    bit-identical results, so the ratio is the speed-up from running two jobs at once."""
+    from bench.ceiling import ceiling
+
+    study = Study(ensure_data(work / "data-default", DEFAULT_SIMULATION), DEFAULT_SIMULATION, epochs=epochs)
+    warm_imports()
+    ceilings = {workload: ceiling(workload) for workload in ("torch", "python")}
+    sides = (("sequential", ()), ("joblib_2", ("hydra/launcher=joblib", "hydra.launcher.n_jobs=2")))
+    results = {}
+    for side, extra in sides:
+        out = work / f"parallel-{side}"
+        wall, _ = timed_run(study.sweep_command(out, *extra), timeout=900)
+        records = check_completed(out / "runs", N_RUNS)
+        results[side] = {"wall_s": wall, "runs_total_s": _runs_total_s(records),
+                         "launch_phase_s": _sweep_end(out).get("wall_time_s"),
+                         "threads": sorted({str(r.get("num_threads")) for r in records.values()})}
+    seq, par = results["sequential"], results["joblib_2"]
+    speedup = seq["wall_s"] / par["wall_s"]
+    figures = {
+        "sequential_wall_s": round(seq["wall_s"], 3),
+        "joblib_2_wall_s": round(par["wall_s"], 3),
+        "speedup": round(speedup, 3),
+        "launch_phase_speedup": round(seq["launch_phase_s"] / par["launch_phase_s"], 3),
+        "sequential_launch_phase_s": seq["launch_phase_s"],
+        "joblib_2_launch_phase_s": par["launch_phase_s"],
+        # summed per-run time, parallel over sequential: > 1 means each run got slower when two ran at once
+        "per_run_slowdown_in_parallel": round(par["runs_total_s"] / seq["runs_total_s"], 3),
+        "sequential_runs_total_s": round(seq["runs_total_s"], 3),
+        "joblib_2_runs_total_s": round(par["runs_total_s"], 3),
+        "torch_threads_per_run": {side: results[side]["threads"] for side, _ in sides},
+        # what this machine allows: two copies of a fixed workload at once vs one (2.0 = two free cores)
+        "machine_ceiling_torch": ceilings["torch"]["ceiling"],
+        "machine_ceiling_python": ceilings["python"]["ceiling"],
+        "ceiling_probes_s": ceilings,
+        "speedup_over_torch_ceiling": round(speedup / ceilings["torch"]["ceiling"], 3),
+    }
+    return {
+        "title": "Parallel speed-up (joblib n_jobs=2 vs sequential)",
+        "what": f"{N_RUNS} runs, default data (800 planets x 160 time samples), {epochs} epochs, 1 torch thread "
+                f"per run; whole `--multirun` command wall time, basic launcher vs "
+                f"`hydra/launcher=joblib hydra.launcher.n_jobs=2`; the machine's ceiling measured alongside "
+                f"(`bench/ceiling.py`: a fixed 1-thread torch workload and a pure-Python loop, two copies at once "
+                f"vs one)",
+        "figures": figures,
+        "headline": (f"{speedup:.2f}x (whole command; launch phase {figures['launch_phase_speedup']:.2f}x; "
+                     f"each run {figures['per_run_slowdown_in_parallel']:.2f}x slower when two share the machine; "
+                     f"machine ceiling now {figures['machine_ceiling_torch']:.2f}x torch, "
+                     f"{figures['machine_ceiling_python']:.2f}x pure Python)"),
+        "target": f">= {SPEEDUP_TARGET}x",
+        "met": speedup >= SPEEDUP_TARGET,
+    }
+
+
+def resume(work: Path, finished_sweep: Path | None, repeats: int = 3) -> dict:
+    """Resume a finished 8-run sweep vs a no-op multirun of the same app; nothing may retrain."""
+    study = tiny_study(work)
+    if finished_sweep is None:  # run on its own (--only resume): make the finished sweep first
+        finished_sweep = work / "resume-sweep"
+        timed_run(study.sweep_command(finished_sweep))
+    before = check_completed(finished_sweep / "runs", N_RUNS)
+    resume_command = study.sweep_command(finished_sweep, "hydra.sweeper.resume=true")
+
+    def noop_command(number: int) -> list[str]:
+        return python_command("-m", "bench.noop_app", "--multirun", f"hydra.sweep.dir={work / f'noop-{number}'}",
+                              *study.fixed_overrides())
+
+    warm_imports()
+    timed_run(noop_command(0))
+    times: dict[str, list[float]] = {"resume": [], "noop": []}
+    for repeat in range(1, repeats + 1):
+        times["noop"].append(timed_run(noop_command(repeat))[0])
+        times["resume"].append(timed_run(resume_command)[0])
+    after = check_completed(finished_sweep / "runs", N_RUNS)
+    retrained = sorted(rid for rid in before if after.get(rid, {}).get("started") != before[rid]["started"])
+    resume_s, noop_s = median(times["resume"]), median(times["noop"])
+    ratio = resume_s / noop_s
+    figures = {
+        "resume_s": round(resume_s, 3),
+        "noop_multirun_s": round(noop_s, 3),
+        "ratio": round(ratio, 3),
+        "resume_samples_s": rounded(times["resume"]),
+        "noop_samples_s": rounded(times["noop"]),
+        "runs_retrained": retrained,
+        "run_directories_after": len(run_records(finished_sweep / "runs")),
+    }
+    return {
+        "title": "Resume of a finished 8-run sweep vs a no-op multirun",
+        "what": "`python -m spectramind.train --multirun ... hydra.sweeper.resume=true` on the finished sweep "
+                "of the orchestration benchmark vs `python -m bench.noop_app --multirun` (same config, sweeper, "
+                f"launcher and callbacks; one run whose task returns at once); median of {repeats}, interleaved; "
+                "run.json `started` compared before/after",
+        "figures": figures,
+        "headline": f"{ratio:.2f}x a no-op multirun; {len(retrained)} runs retrained",
+        "target": f"<= {RESUME_TARGET}x, nothing retrained",
+        "met": ratio <= RESUME_TARGET and not retrained,
+    }
