@@ -63,26 +63,6 @@ def _fail(message: str) -> NoReturn:
     raise ConfigurationError(message)
 
 
-def hydra_error_line(exc: BaseException) -> str:
-    """Hydra's multi-line error report as one line: tab-indented list items joined by commas,
-    the config search path and documentation links dropped, the offending override named."""
-    text = str(exc).split("Config search path:")[0]
-    pieces: List[str] = []
-    for raw in text.splitlines():
-        line = raw.strip()
-        if not line or line.startswith("See https://"):
-            continue
-        if raw.startswith(("\t", "  ")) and pieces:
-            pieces[-1] += f" {line}" if pieces[-1].endswith(":") else f", {line}"
-        else:
-            pieces.append(line.rstrip("."))
-    message = "; ".join(pieces) or type(exc).__name__
-    override = getattr(exc, "override", None)
-    if override and str(override) not in message:
-        message = f"override '{override}': {message}"
-    return message
-
-
 def _run_hydra(argv: List[str]) -> int:
     """Call the Hydra task function with ``argv``; return the sweep's exit status (0 or 1)."""
     from spectramind import train

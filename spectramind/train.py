@@ -162,7 +162,7 @@ def user_error_message(exc: BaseException) -> str | None:
     from omegaconf.errors import OmegaConfBaseException
 
     if isinstance(exc, (HydraException, OmegaConfBaseException)):
-        from spectramind.cli import hydra_error_line  # the CLI's one-line form of Hydra's reports
+        from spectramind.errors import hydra_error_line
 
         message = hydra_error_line(exc)
         cause = exc.__cause__  # Hydra keeps OmegaConf's reason (the offending value) here
