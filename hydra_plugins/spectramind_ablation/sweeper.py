@@ -38,6 +38,8 @@ from hydra.plugins.launcher import Launcher
 from hydra.plugins.sweeper import Sweeper
 from hydra.types import HydraContext, TaskFunction
 
+from .composition import PreComposedConfigs
+
 log = logging.getLogger(__name__)
 
 
@@ -48,14 +50,18 @@ class AblationSweeper(Sweeper):
         self.config: Optional[DictConfig] = None
         self.launcher: Optional[Launcher] = None
         self.hydra_context: Optional[HydraContext] = None
+        self.composed: Optional[PreComposedConfigs] = None
 
     def setup(self, *, hydra_context: HydraContext, task_function: TaskFunction, config: DictConfig) -> None:
         from hydra.core.plugins import Plugins
 
         self.hydra_context = hydra_context
         self.config = config
+        # the launcher composes each job's config through this loader: it reuses the pre-flight's
+        self.composed = PreComposedConfigs(hydra_context.config_loader)
         self.launcher = Plugins.instance().instantiate_launcher(
-            hydra_context=hydra_context, task_function=task_function, config=config
+            hydra_context=HydraContext(config_loader=self.composed, callbacks=hydra_context.callbacks),
+            task_function=task_function, config=config,
         )
 
     # ------------------------------------------------------------------ study
@@ -106,14 +112,17 @@ class AblationSweeper(Sweeper):
     # ------------------------------------------------------------------ pre-flight
     def _preflight(self, specs) -> Dict[str, str]:
         """Compose (and validate) every planned config; the first error aborts the sweep before
-        anything is launched, naming the run and the override that broke it."""
+        anything is launched, naming the run and the override that broke it. Each config is
+        composed with the overrides its job will be launched with, and kept for the launcher."""
         from spectramind.tracking.identity import config_hash
 
         validate = _validator(self.options.get("validate"))
+        batch_len = self._batch_size(len(specs))
         hashes = {}
         for number, spec in enumerate(specs):
             try:
-                hashes[spec.run_id] = config_hash(self._compose(spec.overrides, number, validate))
+                config = self._compose(self._job_overrides(spec, batch_len), number, validate, keep=True)
+                hashes[spec.run_id] = config_hash(config)
             except Exception as exc:
                 culprit = self._culprit(spec.overrides, number, validate)
                 where = f"override '{culprit}'" if culprit else f"overrides {' '.join(spec.overrides)!r}"
@@ -123,9 +132,13 @@ class AblationSweeper(Sweeper):
                 ) from None
         return hashes
 
-    def _compose(self, overrides: Sequence[str], number: int, validate: Optional[Callable]) -> Dict[str, Any]:
-        """The run's resolved task config as its job will see it (``hydra:`` interpolations included)."""
+    def _compose(self, overrides: Sequence[str], number: int, validate: Optional[Callable],
+                 keep: bool = False) -> Dict[str, Any]:
+        """The run's resolved task config as its job will see it (``hydra:`` interpolations
+        included); with ``keep``, the composed config is also kept for the launcher's request."""
         cfg = self.hydra_context.config_loader.load_sweep_config(self.config, list(overrides))
+        if keep and self.composed.keep(self.config, overrides, cfg):
+            cfg = copy.deepcopy(cfg)  # the kept one goes to the launcher as composed
         with read_write(cfg.hydra), open_dict(cfg.hydra):
             cfg.hydra.job.num = number
             cfg.hydra.job.id = f"preflight_{number}"
@@ -204,6 +217,7 @@ class AblationSweeper(Sweeper):
         plan = plan_sweep(specs, hashes, sweep_dir, study=study, previous=previous, budget_runs=budget)
         print(f"[ablation] {plan.summary()}", flush=True)
         if opts.get("dry_run"):
+            self.composed.forget()
             for spec in specs:
                 state = "done" if spec.run_id in plan.completed else "run"
                 print(f"[ablation]   {state:4s} {spec.run_id}  {' '.join(spec.overrides)}", flush=True)
@@ -303,6 +317,7 @@ class AblationSweeper(Sweeper):
                     stop_reason = f"fail_fast: run {given_up[0].run_id} {statuses[given_up[0].run_id]}"
                     break
                 queue += retry
+        self.composed.forget()  # what the loop did not launch (budget, fail_fast) is not needed
 
         manifest = load_manifest(sweep_dir)
         counts: Dict[str, int] = {}
