@@ -47,6 +47,7 @@ def run_training(
 
     from spectramind.ablation.preflight import check_training_config
     from spectramind.data.layout import dataset_fingerprint
+    from spectramind.tracking.dvc_hash import dataset_dvc_record
     from spectramind.tracking.events_callback import EventsCallback
     from spectramind.tracking.random_state import RandomStateCallback
     from spectramind.tracking.record import RunRecorder
@@ -87,7 +88,8 @@ def run_training(
 
         datamodule = instantiate(cfg.data)
         datamodule.setup("fit")
-        recorder.update(dataset_hash=dataset_fingerprint(datamodule.data_dir))
+        recorder.update(dataset_hash=dataset_fingerprint(datamodule.data_dir),
+                        dataset_dvc=dataset_dvc_record(datamodule.data_dir))
         module = instantiate(cfg.model, loss=instantiate(cfg.loss), optimizer=instantiate(cfg.optimizer))
         module.set_statistics(**datamodule.label_statistics())
         recorder.update(n_params=module.n_parameters)

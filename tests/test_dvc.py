@@ -113,3 +113,34 @@ def test_changing_a_leaderboard_param_reruns_only_the_leaderboard(reproduced):
     assert "Stage 'ablate' didn't change, skipping" in result.stdout
     leaderboard = json.loads((reproduced / "dvc_runs" / "ablation" / "leaderboard.json").read_text())
     assert leaderboard["primary_metric"] == "gll"
+
+
+def test_every_run_records_the_data_set_hash_that_dvc_tracks(reproduced):
+    lock = yaml.safe_load((reproduced / "dvc.lock").read_text())["stages"]
+    data_out = next(out for out in lock["simulate"]["outs"] if out["path"] == "dvc_runs/data")
+    records = [json.loads(path.read_text())
+               for path in (reproduced / "dvc_runs" / "ablation" / "runs").glob("*/run.json")]
+    assert len(records) == 2
+    for record in records:
+        assert record["dataset_dvc"] == {
+            "md5": data_out["md5"], "source": "dvc.lock", "stage": "simulate", "path": "dvc_runs/data",
+            "nfiles": data_out["nfiles"], "size": data_out["size"], "matches_files": True,
+        }
+
+
+def test_a_data_set_added_with_dvc_add_is_recognised(tmp_path, tiny_data_dir):
+    project = tmp_path / "project"
+    shutil.copytree(tiny_data_dir, project / "data", ignore=shutil.ignore_patterns("cache"))
+    subprocess.run(["git", "init", "-q"], cwd=project, check=True)
+    for args in (["init", "-q"], ["add", "-q", "data"]):
+        result = _dvc(args, project)
+        assert result.returncode == 0, result.stderr
+    pointer = yaml.safe_load((project / "data.dvc").read_text())["outs"][0]
+
+    from spectramind.tracking.dvc_hash import dvc_tracked_hash
+
+    record = dvc_tracked_hash(project / "data")
+    assert (record["md5"], record["source"], record["stage"]) == (pointer["md5"], "data.dvc", None)
+    assert (record["nfiles"], record["size"], record["matches_files"]) == (pointer["nfiles"], pointer["size"], True)
+    (project / "data" / "train.csv").write_text("planet_id\n")  # now the folder differs from the hash
+    assert dvc_tracked_hash(project / "data")["matches_files"] is False

@@ -41,7 +41,7 @@ _ERROR_MAX_CHARS = 300
 RUN_ID_COLUMNS = ("run_id", "config_id", "label")
 RUN_STATE_COLUMNS = ("seed", "status", "error", "is_baseline")
 RUN_RECORD_COLUMNS = (
-    "epochs", "train_time_s", "n_params", "config_hash", "dataset_hash", "git_commit", "git_dirty",
+    "epochs", "train_time_s", "n_params", "config_hash", "dataset_hash", "dataset_dvc_md5", "git_commit", "git_dirty",
     "started", "ended", "attempts", "device", "overrides", "error_traceback",
 )
 
@@ -398,6 +398,8 @@ def _run_row(
     git = record.get("git") if isinstance(record.get("git"), dict) else {}
     row["config_hash"] = _as_text(record.get("config_hash") or entry.get("config_hash"))
     row["dataset_hash"] = _as_text(record.get("dataset_hash"))
+    dvc = record.get("dataset_dvc") if isinstance(record.get("dataset_dvc"), dict) else {}
+    row["dataset_dvc_md5"] = _as_text(dvc.get("md5"))
     row["git_commit"] = _as_text(git.get("commit"))
     row["git_dirty"] = git.get("dirty") if isinstance(git.get("dirty"), bool) else None
     row["started"] = _as_text(record.get("started") or entry.get("started"))
@@ -538,6 +540,7 @@ def _sweep_meta(root: Path, manifest: dict[str, Any] | None, runs: pd.DataFrame,
     git = manifest.get("git") if isinstance(manifest.get("git"), dict) else {}
     commits = [c for c in dict.fromkeys(runs["git_commit"]) if c]
     dataset_hashes = [h for h in dict.fromkeys(runs["dataset_hash"]) if h]
+    dvc_hashes = [h for h in dict.fromkeys(runs["dataset_dvc_md5"]) if h]
     if len(dataset_hashes) > 1:
         warnings.append(f"runs were trained on {len(dataset_hashes)} different datasets: {dataset_hashes}")
     if len(commits) > 1:
@@ -559,6 +562,7 @@ def _sweep_meta(root: Path, manifest: dict[str, Any] | None, runs: pd.DataFrame,
         "git_commit": git.get("commit") or (commits[0] if commits else None),
         "git_dirty": git.get("dirty"),
         "dataset_hash": dataset_hashes[0] if len(dataset_hashes) == 1 else (dataset_hashes or None),
+        "dataset_dvc_md5": dvc_hashes[0] if len(dvc_hashes) == 1 else (dvc_hashes or None),
         "created": manifest.get("created"),
         "updated": manifest.get("updated"),
     }

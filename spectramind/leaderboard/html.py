@@ -36,6 +36,7 @@ from spectramind.leaderboard.markdown import (
     FAILED_STATUSES,
     MISSING,
     SECONDARY_METRICS,
+    dataset_summary,
     direction_text,
     format_delta,
     format_duration,
@@ -250,7 +251,6 @@ def _runs_section(table: SweepTable, stats: LeaderboardStats) -> str:
 
 def _meta_section(table: SweepTable) -> str:
     meta = table.meta
-    dataset = meta.get("dataset_hash")
     items = [
         ("study", meta.get("study") or MISSING), ("design", meta.get("design") or "unknown (no sweep.json)"),
         ("runs", f"{meta['n_runs']} in {meta['n_configs']} configurations ({status_summary(meta['status_counts'])})"),
@@ -258,7 +258,7 @@ def _meta_section(table: SweepTable) -> str:
         ("wall time", format_duration(meta.get("wall_time_s")) + ("" if meta.get("finished") else " (not finished)")),
         ("started", meta.get("started") or MISSING), ("ended", meta.get("ended") or MISSING),
         ("git commit", (meta.get("git_commit") or MISSING) + (" (dirty)" if meta.get("git_dirty") else "")),
-        ("dataset hash", ", ".join(dataset) if isinstance(dataset, list) else (dataset or MISSING)),
+        ("dataset hash", dataset_summary(meta)),
         ("sweep directory", str(table.sweep_dir)),
     ]
     warnings = "".join(f"<li>{escape(w)}</li>" for w in table.warnings)

@@ -94,6 +94,16 @@ def status_summary(status_counts: dict[str, int]) -> str:
     return ", ".join(f"{status_counts[k]} {k}" for k in keys) or "no runs"
 
 
+def dataset_summary(meta: dict[str, Any]) -> str:
+    """The runs' data set fingerprint(s), and the hash DVC tracks for it where a DVC file does."""
+    def listed(value: Any) -> str | None:
+        return ", ".join(value) if isinstance(value, list) else value
+
+    text = listed(meta.get("dataset_hash")) or MISSING
+    dvc = listed(meta.get("dataset_dvc_md5"))
+    return f"{text} (DVC md5 {dvc})" if dvc else text
+
+
 def render_markdown(table: SweepTable, stats: LeaderboardStats) -> str:
     """The whole ``leaderboard.md`` (see the module docstring for its sections)."""
     meta = table.meta
@@ -204,8 +214,7 @@ def _meta_lines(table: SweepTable) -> list[str]:
     commit = meta.get("git_commit") or MISSING
     if meta.get("git_dirty"):
         commit = f"{commit} (dirty)"
-    dataset = meta.get("dataset_hash")
-    dataset_text = ", ".join(dataset) if isinstance(dataset, list) else (dataset or MISSING)
+    dataset_text = dataset_summary(meta)
     state = "finished" if meta.get("finished") else "not finished (still running or interrupted)"
     seeds = ", ".join(str(s) for s in meta.get("seeds") or []) or MISSING
     items = [

@@ -110,6 +110,7 @@ class RunRecorder:
             "overrides": list(overrides),
             "config_hash": config_hash,
             "dataset_hash": dataset_hash,
+            "dataset_dvc": None,
             "git": git_state(),
             "versions": package_versions(),
             "seed": seed,

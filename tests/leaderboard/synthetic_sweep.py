@@ -131,7 +131,10 @@ def _write_run(root: Path, run: FakeRun, index: int, git_commit: str) -> None:
     final = run.status in ("completed", "failed", "diverged")
     record = {
         "run_id": run.run_id, "config_id": run.config_id, "label": run.run_id, "overrides": run.overrides,
-        "config_hash": "cfg" + run.config_id[-6:], "dataset_hash": "data0123", "git": {"commit": git_commit, "dirty": False},
+        "config_hash": "cfg" + run.config_id[-6:], "dataset_hash": "data0123",
+        "dataset_dvc": {"md5": "dvc0123.dir", "source": "dvc.lock", "stage": "simulate", "path": "data",
+                        "nfiles": 6, "size": 1000, "matches_files": True},
+        "git": {"commit": git_commit, "dirty": False},
         "versions": {"python": "3.11"}, "seed": run.seed, "device": "cpu", "status": run.status,
         "started": iso(started), "ended": iso(ended) if final else None,
         "durations": {"total_s": 30.0, "fit_s": 25.0, "test_s": 2.0} if final else {},

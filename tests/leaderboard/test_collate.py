@@ -59,6 +59,7 @@ def test_factor_and_metric_columns(mixed_sweep):
     assert row["n_params"] == 1234
     assert row["git_commit"] == "abc123def456"
     assert row["dataset_hash"] == "data0123"
+    assert row["dataset_dvc_md5"] == "dvc0123.dir"
 
 
 def test_config_aggregates_use_completed_runs_only(mixed_sweep):
@@ -82,6 +83,7 @@ def test_meta_counts_statuses_and_wall_time(mixed_sweep):
     assert table.meta["design"] == "grid"
     assert table.meta["study"] == "default"
     assert table.meta["dataset_hash"] == "data0123"
+    assert table.meta["dataset_dvc_md5"] == "dvc0123.dir"
 
 
 def test_baseline_is_the_config_marked_is_baseline(mixed_sweep):

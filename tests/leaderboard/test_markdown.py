@@ -61,7 +61,7 @@ def test_pending_and_metadata_sections(rendered, mixed_sweep):
     unfinished = text.split("## Unfinished runs\n", 1)[1].split("\n## ", 1)[0]
     assert "1 pending, 1 running" in unfinished
     meta = text.split("## Sweep\n", 1)[1]
-    for expected in ("**Study**: default", "**Design**: grid", "**Runs**: 12", "1h 30m 00s", "abc123def456", "data0123"):
+    for expected in ("**Study**: default", "**Design**: grid", "**Runs**: 12", "1h 30m 00s", "abc123def456", "data0123 (DVC md5 dvc0123.dir)"):
         assert expected in meta
 
 
