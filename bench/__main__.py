@@ -33,6 +33,9 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--load-threshold", type=float, default=1.5)
     parser.add_argument("--parallel-epochs", type=int, default=DEFAULT_PARALLEL_EPOCHS,
                         help="epochs per run in the parallel speed-up benchmark (CPU-bound runs)")
+    parser.add_argument("--repeats", type=int, default=3, metavar="N",
+                        help="samples per side in the orchestration (best of N) and resume (median of N) "
+                             "sections; more samples tame a noisy machine")
     parser.add_argument("--no-docs", action="store_true", help="do not rewrite docs/performance.md")
     parser.add_argument("--keep", action="store_true", help="keep the working directory (sweeps, data)")
     return parser.parse_args(argv)
@@ -43,12 +46,12 @@ def run_section(name: str, args: argparse.Namespace, work: Path, state: dict) ->
     from bench import collation, simulator, startup, sweeps, training_step
 
     if name == "orchestration":
-        section, state["finished_sweep"] = sweeps.orchestration(work)
+        section, state["finished_sweep"] = sweeps.orchestration(work, args.repeats)
         return section
     if name == "parallel":
         return sweeps.parallel(work, args.parallel_epochs)
     if name == "resume":
-        return sweeps.resume(work, state.get("finished_sweep"))
+        return sweeps.resume(work, state.get("finished_sweep"), args.repeats)
     if name == "leaderboard":
         return collation.leaderboard()
     if name == "training_step":
