@@ -62,7 +62,7 @@ def dvc_tracked_hash(data_dir: str | os.PathLike) -> Optional[dict[str, Any]]:
             "md5": str(entry["md5"]),
             "source": source.relative_to(root).as_posix(),
             "stage": stage,
-            "path": data.relative_to(root).as_posix() if data.is_relative_to(root) else str(data),
+            "path": data.relative_to(root).as_posix(),
             "nfiles": nfiles,
             "size": size,
             "matches_files": None if None in expected else expected == (nfiles, size),
