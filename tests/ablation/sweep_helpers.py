@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import json
 import os
+import signal
 import subprocess
 import sys
 import time
@@ -83,6 +84,20 @@ def wait_for(predicate: Callable[[], bool], timeout: float, what: str) -> None:
         if time.monotonic() > deadline:
             raise AssertionError(f"timed out waiting for {what}")
         time.sleep(0.05)
+
+
+def kill_sweep_when(cwd: Path, args: list[str], predicate: Callable[[], bool], what: str,
+                    env: dict[str, str] | None = None, timeout: float = 180) -> None:
+    """Start ``python -m spectramind.train --multirun ARGS`` in its own process group and SIGKILL
+    the whole group (sweep and any workers) once ``predicate`` holds: a crash at a chosen state."""
+    process = subprocess.Popen(sweep_command(*args), cwd=cwd, env=env or sweep_env(), start_new_session=True,
+                               stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    try:
+        wait_for(predicate, timeout=timeout, what=what)
+    finally:
+        os.killpg(process.pid, signal.SIGKILL)
+        process.wait(timeout=30)
+    assert process.returncode == -signal.SIGKILL
 
 
 def manifest(sweep_dir: Path) -> dict[str, Any]:

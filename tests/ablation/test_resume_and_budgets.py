@@ -6,13 +6,9 @@ no completed run trained again."""
 from __future__ import annotations
 
 import json
-import os
-import signal
-import subprocess
-import time
 
 from sweep_helpers import (
-    explain, manifest, run_events, run_record, run_sweep, runs_by_id, sweep_command, sweep_env, sweep_events,
+    explain, kill_sweep_when, manifest, run_events, run_record, run_sweep, runs_by_id, sweep_events,
 )
 from spectramind.tracking.identity import run_identity
 
@@ -70,14 +66,6 @@ def test_resume_retries_failed_runs_and_skips_completed_ones(tmp_path, train_ove
     assert run_record(sweep_dir, healthy) == before
 
 
-def wait_for(predicate, timeout: float, what: str) -> None:
-    deadline = time.monotonic() + timeout
-    while not predicate():
-        if time.monotonic() > deadline:
-            raise AssertionError(f"timed out waiting for {what}")
-        time.sleep(0.1)
-
-
 def test_a_sigkilled_sweep_resumes_to_the_same_completed_set(tmp_path, train_overrides):
     sweep_dir = tmp_path / "sweep"
     slow = [*(o for o in train_overrides if not o.startswith("trainer.max_epochs=")), "trainer.max_epochs=4",
@@ -95,14 +83,7 @@ def test_a_sigkilled_sweep_resumes_to_the_same_completed_set(tmp_path, train_ove
         return (runs[planned[0]]["status"] == "completed"
                 and (sweep_dir / "runs" / planned[1] / "checkpoints" / "last.ckpt").is_file())
 
-    process = subprocess.Popen(sweep_command(*args), cwd=tmp_path, env=sweep_env(), start_new_session=True,
-                               stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    try:
-        wait_for(mid_run, timeout=180, what="the first run to complete and the second to checkpoint")
-    finally:
-        os.killpg(process.pid, signal.SIGKILL)
-        process.wait(timeout=30)
-    assert process.returncode == -signal.SIGKILL
+    kill_sweep_when(tmp_path, args, mid_run, "the first run to complete and the second to checkpoint")
     assert run_record(sweep_dir, planned[1])["status"] == "running"
     completed_before = [run_id for run_id, run in runs_by_id(sweep_dir).items() if run["status"] == "completed"]
     before = records(sweep_dir, completed_before)

@@ -7,6 +7,7 @@ import json
 import re
 
 import pytest
+from .figures import figure_blocks, figure_strings
 from .synthetic_sweep import HOSTILE_ERROR, HOSTILE_LEVEL, FakeRun
 
 from spectramind.leaderboard.collate import collate_runs
@@ -53,7 +54,7 @@ def test_hostile_values_never_appear_raw(page):
 
 
 def test_figure_json_cannot_close_its_script_element(page):
-    blocks = re.findall(r"<script type='application/json' id='figure-\d+'>(.*?)</script>", page, re.S)
+    blocks = figure_blocks(page)
     assert blocks, "the page has figures"
     for block in blocks:
         assert "<" not in block and ">" not in block and "&" not in block
@@ -61,21 +62,7 @@ def test_figure_json_cannot_close_its_script_element(page):
 
 
 def test_plot_text_from_config_values_is_escaped(page):
-    blocks = re.findall(r"<script type='application/json' id='figure-\d+'>(.*?)</script>", page, re.S)
-    strings = []
-
-    def walk(node, key=""):
-        if isinstance(node, dict):
-            for k, v in node.items():
-                walk(v, k)
-        elif isinstance(node, list):
-            for v in node:
-                walk(v, key)
-        elif isinstance(node, str):
-            strings.append((key, node))
-
-    for block in blocks:
-        walk(json.loads(block))
+    strings = figure_strings(page)
     # plotly parses titles, labels, names and category values as markup: they must be escaped.
     # parcoords tick text is set as a plain text node (never parsed), so it carries the raw level.
     markup = [s for key, s in strings if "window.__pwned" in s and key != "ticktext"]

@@ -11,15 +11,12 @@ says so; the torn event line is skipped and reported, never fatal."""
 from __future__ import annotations
 
 import json
-import os
-import signal
-import subprocess
 
 import pytest
 
 from sweep_helpers import (
-    explain, manifest, run_events, run_record, run_sweep, run_training, runs_by_id, sweep_command, sweep_env,
-    sweep_events, wait_for,
+    explain, kill_sweep_when, manifest, run_events, run_record, run_sweep, run_training, runs_by_id, sweep_env,
+    sweep_events,
 )
 from spectramind.tracking.events import read_events
 
@@ -57,14 +54,8 @@ def killed_sweep(tmp_path_factory, train_overrides):
         return (len(runs) == 4 and [r["status"] for r in runs[:2]] == ["completed", "completed"]
                 and all((sweep_dir / "runs" / r["run_id"] / "holding.marker").is_file() for r in runs[2:]))
 
-    process = subprocess.Popen(sweep_command(*args), cwd=cwd, env=sweep_env(**{FAULT_ENV: "1"}),
-                               start_new_session=True, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    try:
-        wait_for(two_completed_and_two_holding, timeout=180, what="two completed runs and two mid-training")
-    finally:
-        os.killpg(process.pid, signal.SIGKILL)
-        process.wait(timeout=30)
-    assert process.returncode == -signal.SIGKILL
+    kill_sweep_when(cwd, args, two_completed_and_two_holding, "two completed runs and two mid-training",
+                    env=sweep_env(**{FAULT_ENV: "1"}))
     runs = manifest(sweep_dir)["runs"]
     completed, (whole, truncated) = [r["run_id"] for r in runs[:2]], [r["run_id"] for r in runs[2:]]
     before = {run_id: run_record(sweep_dir, run_id) for run_id in completed}

@@ -17,6 +17,7 @@ from pathlib import Path
 import pytest
 import torch
 
+from leaderboard.figures import figure_blocks, figure_strings
 from leaderboard.synthetic_sweep import FakeRun, write_sweep
 from sweep_helpers import manifest
 from spectramind.errors import DatasetError
@@ -114,23 +115,11 @@ def test_no_hostile_string_appears_unescaped(pages):
 
 
 def test_figure_data_cannot_break_out_and_its_text_is_escaped(pages):
-    blocks = re.findall(r"<script type='application/json' id='figure-\d+'>(.*?)</script>", pages["hostile"]["html"], re.S)
+    blocks = figure_blocks(pages["hostile"]["html"])
     assert blocks
-    strings: list[tuple[str, str]] = []
-
-    def walk(node, key=""):
-        if isinstance(node, dict):
-            for k, v in node.items():
-                walk(v, k)
-        elif isinstance(node, list):
-            for v in node:
-                walk(v, key)
-        elif isinstance(node, str):
-            strings.append((key, node))
-
     for block in blocks:
         assert "<" not in block and ">" not in block and "&" not in block.replace("\\u0026", "")
-        walk(json.loads(block))
+    strings = figure_strings(pages["hostile"]["html"])
     assert any("__pwned" in text for _, text in strings)
     # plotly renders titles, names, hover text and category labels as HTML-like markup, so the
     # values in them are escaped; only the parallel-coordinates tick text is set as a plain text
