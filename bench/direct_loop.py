@@ -10,7 +10,6 @@ launcher, no pre-flight, no leaderboard. Run directories are ``DIR/runs/<n>``; t
 from __future__ import annotations
 
 import argparse
-import gc
 import json
 
 
@@ -22,6 +21,7 @@ def main() -> None:
 
     from hydra import compose, initialize_config_module
 
+    from spectramind.fast_exit import skip_final_collection
     from spectramind.train import run_training
 
     with initialize_config_module("spectramind.conf", version_base="1.3"):
@@ -30,7 +30,7 @@ def main() -> None:
             run_training(cfg, run_dir=f"{args.out}/runs/{number}", overrides=overrides)
     # Exit the way spectramind.train.entry_point does (no final full collection): process teardown
     # is not orchestration, so it must cost the same on both sides.
-    gc.freeze()
+    skip_final_collection()
 
 
 if __name__ == "__main__":

@@ -11,10 +11,11 @@ sweep should cost.
 
 from __future__ import annotations
 
-import gc
 
 import hydra
 from omegaconf import DictConfig
+
+from spectramind.fast_exit import skip_final_collection
 
 
 @hydra.main(version_base="1.3", config_path="pkg://spectramind.conf", config_name="config")
@@ -23,5 +24,5 @@ def main(cfg: DictConfig) -> None:
 
 
 if __name__ == "__main__":
+    skip_final_collection()  # exit the way spectramind.train.entry_point does
     main()
-    gc.freeze()  # exit the way spectramind.train.entry_point does (no final full collection)

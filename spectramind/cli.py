@@ -13,7 +13,6 @@ the commands, so ``--help`` is fast.
 
 from __future__ import annotations
 
-import gc
 import json
 import os
 import sys
@@ -24,6 +23,7 @@ from typing import List, NoReturn, Optional
 import typer
 
 from spectramind.errors import ConfigurationError, SpectramindError
+from spectramind.fast_exit import skip_final_collection
 
 USAGE_ERROR_STATUS = 2
 
@@ -334,6 +334,7 @@ def _usage_error_line(exc: BaseException) -> str:
 
 def main(argv: Optional[List[str]] = None) -> None:
     """Console-script entry point: usage and expected errors become one line and exit status 2."""
+    skip_final_collection()
     command = typer.main.get_command(app)
     try:
         status = command.main(args=argv, standalone_mode=False)
@@ -352,7 +353,6 @@ def main(argv: Optional[List[str]] = None) -> None:
     except typer.Abort:
         typer.echo("error: aborted", err=True)
         sys.exit(130)
-    gc.freeze()  # skip the exit-time collection of torch's objects (~1 s; see train.entry_point)
     sys.exit(status or 0)
 
 

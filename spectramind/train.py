@@ -17,6 +17,7 @@ import hydra
 from omegaconf import DictConfig, OmegaConf
 
 from spectramind.errors import SpectramindError
+from spectramind.fast_exit import skip_final_collection
 from spectramind.tracking.identity import config_hash, run_identity
 
 # Known-harmless noise from Lightning on every run: a torch deprecation inside Lightning itself,
@@ -134,6 +135,7 @@ def main(cfg: DictConfig) -> float | None:
     from hydra.core.hydra_config import HydraConfig
     from hydra.types import RunMode
 
+    skip_final_collection()  # in a launcher's worker process too: the sweep waits for its exit
     hydra_cfg = HydraConfig.get()
     multirun = hydra_cfg.mode == RunMode.MULTIRUN
     try:
@@ -189,15 +191,11 @@ def entry_point() -> None:
     instead, which lets us report them as one line. A user who sets ``HYDRA_FULL_ERROR`` gets
     Hydra's full reports unchanged.
 
-    Before exiting, every live object is moved to the garbage collector's permanent generation
-    (``gc.freeze``): the interpreter's final collection then skips the ~0.5 M objects of torch,
-    Lightning and pandas, which otherwise costs over a second of every command's wall time on 2
-    cores (bench/, docs/performance.md). Nothing is lost: all files are closed by then, and the
-    memory goes back to the OS with the process.
+    The process exits without the interpreter's final collection (:mod:`spectramind.fast_exit`).
     """
-    import gc
-
     from spectramind.ablation import outcome
+
+    skip_final_collection()
 
     if os.environ.get("HYDRA_FULL_ERROR"):
         main()
@@ -213,9 +211,7 @@ def entry_point() -> None:
             sys.exit(2)
         finally:
             del os.environ["HYDRA_FULL_ERROR"]
-    status = outcome.exit_status()
-    gc.freeze()
-    sys.exit(status)
+    sys.exit(outcome.exit_status())
 
 
 if __name__ == "__main__":
