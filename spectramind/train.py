@@ -25,6 +25,13 @@ from spectramind.tracking.identity import config_hash, run_identity
 _QUIET_WARNINGS = (r".*isinstance\(treespec, LeafSpec\).*", r".*does not have many workers.*")
 
 
+# What run_training imports (torch and Lightning with them), for warm_up.
+_TRAINING_MODULES = (
+    "spectramind.data.datamodule", "spectramind.models.module", "spectramind.tracking.artifacts",
+    "spectramind.tracking.events_callback", "spectramind.tracking.random_state",
+)
+
+
 def _quiet_lightning() -> None:
     import logging
     import warnings
@@ -128,6 +135,21 @@ def run_training(
         recorder.event("test_end", metrics=metrics)
         recorder.finish("completed", metrics=metrics)
     return metrics
+
+
+def warm_up() -> int:
+    """Import what a training needs, in a launcher's worker process before its first job.
+
+    The ablation sweeper (``hydra.sweeper.warm_up``) runs this once in each joblib worker while it
+    composes and checks the study's configs, so the 2-3 s a fresh process spends importing torch
+    and Lightning overlap the pre-flight instead of delaying the first runs. Returns the worker's
+    process id (recorded in the sweep's events)."""
+    import importlib
+
+    for module in _TRAINING_MODULES:
+        importlib.import_module(module)
+    skip_final_collection()
+    return os.getpid()
 
 
 @hydra.main(version_base="1.3", config_path="pkg://spectramind.conf", config_name="config")

@@ -1,7 +1,8 @@
 """AblationSweeper: Hydra's sweeper interface over spectramind's Hydra-free ablation logic.
 
 Flow: parse the study (``params`` + command-line sweeps, Hydra's grammar) → expand the design
-(``spectramind.ablation.design``) → compose every planned config before launching anything →
+(``spectramind.ablation.design``) → compose every planned config before launching anything, while
+the joblib launcher's workers warm up (``warm_up.py``) →
 plan (resume, budget; ``spectramind.ablation.plan``) → launch batches through whatever launcher
 is configured → record outcomes in ``sweep.json`` / ``events.jsonl``. Failed runs never abort
 the sweep (unless ``fail_fast``). A batch the launcher loses as a whole (a joblib worker killed:
@@ -116,7 +117,7 @@ class AblationSweeper(Sweeper):
         composed with the overrides its job will be launched with, and kept for the launcher."""
         from spectramind.tracking.identity import config_hash
 
-        validate = _validator(self.options.get("validate"))
+        validate = _importable("validate", self.options.get("validate"))
         batch_len = self._batch_size(len(specs))
         hashes = {}
         for number, spec in enumerate(specs):
@@ -171,7 +172,7 @@ class AblationSweeper(Sweeper):
         from spectramind.ablation.manifest import (
             MANIFEST_NAME, SWEEP_EVENTS_NAME, find_run, load_manifest, manifest_lock, save_manifest,
         )
-        from spectramind.ablation.plan import next_job_number, plan_sweep, reconcile_runs, split_lost_batch
+        from spectramind.ablation.plan import next_job_number, reconcile_runs, split_lost_batch
         from spectramind.ablation.progress import SweepProgress
         from spectramind.errors import SpectramindError
         from spectramind.tracking.events import append_event, utc_now
@@ -202,41 +203,22 @@ class AblationSweeper(Sweeper):
             )
         except SpectramindError as exc:
             raise CompactHydraException(str(exc)) from None
-        hashes = self._preflight(specs)
-
-        study = {
-            "study": opts.get("study"), "description": opts.get("description"), "design": design,
-            "factors": {f.key: [lvl.text for lvl in f.levels] for f in factors if f.is_varied},
-            "fixed": [f.levels[0].line for f in factors if not f.is_varied],
-            "baseline": {k: lvl.text for k, lvl in baseline.items()},
-            "seeds": list(opts.get("seeds") or []), "seed_key": opts.get("seed_key", "seed"),
-            "run_subdir": opts.get("run_subdir"),
-            "launcher": OmegaConf.select(self.config, "hydra.launcher._target_", default=None),
-        }
-        budget = opts.get("max_runs") if design != "random" else None
-        plan = plan_sweep(specs, hashes, sweep_dir, study=study, previous=previous, budget_runs=budget)
-        print(f"[ablation] {plan.summary()}", flush=True)
-        if opts.get("dry_run"):
-            self.composed.forget()
-            for spec in specs:
-                state = "done" if spec.run_id in plan.completed else "run"
-                print(f"[ablation]   {state:4s} {spec.run_id}  {' '.join(spec.overrides)}", flush=True)
-            return []
-
+        warm_up = self._start_warm_up(specs, previous)
         try:
-            sweep_dir.mkdir(parents=True, exist_ok=True)
-            OmegaConf.save(self.config, sweep_dir / "multirun.yaml")
-            with manifest_lock(sweep_dir):
-                save_manifest(sweep_dir, plan.manifest)
-        except OSError as exc:
-            raise CompactHydraException(
-                f"cannot write the sweep directory {sweep_dir}: {exc.strerror or exc} ({exc.filename})"
-            ) from None
-        append_event(events, "sweep_start", resume=previous is not None,
-                     **{k: study[k] for k in ("study", "design", "launcher")})
-        append_event(events, "plan", n_runs=len(specs), factors=study["factors"], seeds=study["seeds"],
-                     completed=plan.completed, to_launch=[s.run_id for s in plan.to_launch],
-                     over_budget=plan.over_budget)
+            hashes = self._preflight(specs)
+            plan, study = self._plan(factors, baseline, design, specs, hashes, previous)
+            if opts.get("dry_run"):
+                self.composed.forget()
+                for spec in specs:
+                    state = "done" if spec.run_id in plan.completed else "run"
+                    print(f"[ablation]   {state:4s} {spec.run_id}  {' '.join(spec.overrides)}", flush=True)
+                return []
+            self._start_records(sweep_dir, events, plan, study, previous, len(specs))
+            if warm_up is not None and plan.to_launch:
+                append_event(events, "workers_warm", **warm_up.join())
+        finally:
+            if warm_up is not None:
+                warm_up.cancel()
 
         t0 = time.monotonic()
         returns: List[Sequence[JobReturn]] = []
@@ -336,6 +318,57 @@ class AblationSweeper(Sweeper):
                       file=sys.stderr, flush=True)
         return returns
 
+    def _start_warm_up(self, specs, previous):
+        """Warm the launcher's workers for the runs a resume will not skip (see ``warm_up``)."""
+        from .warm_up import start_warm_up
+
+        function = _importable("warm_up", self.options.get("warm_up"))
+        if function is None or self.options.get("dry_run"):
+            return None
+        completed = {run["run_id"] for run in (previous or {}).get("runs", []) if run.get("status") == "completed"}
+        pending = sum(spec.run_id not in completed for spec in specs)
+        return start_warm_up(self.launcher, function, min(pending, self._batch_size(pending)))
+
+    def _plan(self, factors, baseline, design: str, specs, hashes: Dict[str, str], previous):
+        """The study as recorded in ``sweep.json``, and the plan: what to launch, skip, leave out."""
+        from spectramind.ablation.plan import plan_sweep
+
+        opts = self.options
+        study = {
+            "study": opts.get("study"), "description": opts.get("description"), "design": design,
+            "factors": {f.key: [lvl.text for lvl in f.levels] for f in factors if f.is_varied},
+            "fixed": [f.levels[0].line for f in factors if not f.is_varied],
+            "baseline": {k: lvl.text for k, lvl in baseline.items()},
+            "seeds": list(opts.get("seeds") or []), "seed_key": opts.get("seed_key", "seed"),
+            "run_subdir": opts.get("run_subdir"),
+            "launcher": OmegaConf.select(self.config, "hydra.launcher._target_", default=None),
+        }
+        budget = opts.get("max_runs") if design != "random" else None
+        sweep_dir = Path(self.config.hydra.sweep.dir)
+        plan = plan_sweep(specs, hashes, sweep_dir, study=study, previous=previous, budget_runs=budget)
+        print(f"[ablation] {plan.summary()}", flush=True)
+        return plan, study
+
+    def _start_records(self, sweep_dir: Path, events: Path, plan, study, previous, n_runs: int) -> None:
+        """``multirun.yaml``, ``sweep.json`` and the sweep's first events, before any launch."""
+        from spectramind.ablation.manifest import manifest_lock, save_manifest
+        from spectramind.tracking.events import append_event
+
+        try:
+            sweep_dir.mkdir(parents=True, exist_ok=True)
+            OmegaConf.save(self.config, sweep_dir / "multirun.yaml")
+            with manifest_lock(sweep_dir):
+                save_manifest(sweep_dir, plan.manifest)
+        except OSError as exc:
+            raise CompactHydraException(
+                f"cannot write the sweep directory {sweep_dir}: {exc.strerror or exc} ({exc.filename})"
+            ) from None
+        append_event(events, "sweep_start", resume=previous is not None,
+                     **{k: study[k] for k in ("study", "design", "launcher")})
+        append_event(events, "plan", n_runs=n_runs, factors=study["factors"], seeds=study["seeds"],
+                     completed=plan.completed, to_launch=[s.run_id for s in plan.to_launch],
+                     over_budget=plan.over_budget)
+
     # ------------------------------------------------------------------ helpers
     def _check_options(self) -> None:
         retries = self.options.get("max_retries")
@@ -406,7 +439,8 @@ def _comparable(value: Any) -> Any:
     return value.text if isinstance(value, QuotedString) else value
 
 
-def _validator(path: Optional[str]) -> Optional[Callable[[DictConfig], None]]:
+def _importable(option: str, path: Optional[str]) -> Optional[Callable[..., Any]]:
+    """The function a ``hydra.sweeper.<option>`` names (None if unset), or a one-line error."""
     if not path:
         return None
     from hydra.utils import get_method
@@ -414,7 +448,7 @@ def _validator(path: Optional[str]) -> Optional[Callable[[DictConfig], None]]:
     try:
         return get_method(path)
     except Exception as exc:
-        raise CompactHydraException(f"hydra.sweeper.validate={path}: cannot import it ({_first_line(exc)})") from None
+        raise CompactHydraException(f"hydra.sweeper.{option}={path}: cannot import it ({_first_line(exc)})") from None
 
 
 def _first_line(exc: BaseException) -> str:

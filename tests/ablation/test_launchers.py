@@ -47,6 +47,11 @@ def test_parallel_launchers(tmp_path, train_overrides, launcher, sweep, concurre
     expected_threads = max(1, (os.cpu_count() or 1) // concurrent)
     assert {(s["env"], s["torch_threads"]) for s in seen} == {(str(expected_threads), expected_threads)}
     assert len({s["pid"] for s in seen}) >= 2  # jobs ran in separate worker processes
+    warmed = sweep_events(sweep_dir).of("workers_warm")
+    if launcher == "joblib":  # the pool warmed during the pre-flight is the one that ran the jobs
+        assert {s["pid"] for s in seen} <= set(warmed[0]["pids"]) and len(warmed[0]["pids"]) == concurrent
+    else:
+        assert warmed == []
 
 
 @pytest.mark.parametrize("launcher, batch_len, expected", [

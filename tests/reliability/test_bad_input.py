@@ -64,6 +64,13 @@ BAD_COMMAND_LINES = [
     ("run_subdir leaving the sweep", [SWEEP, "hydra.sweeper.run_subdir=../elsewhere"], "'../elsewhere'"),
     ("absolute run_subdir", [SWEEP, "hydra.sweeper.run_subdir=/tmp/elsewhere"], "'/tmp/elsewhere'"),
     ("unparsable override", [SWEEP, "optimizer.lr=["], "optimizer.lr=["),
+    ("validator that cannot be imported", [SWEEP, "hydra.sweeper.validate=no_such_module.check"],
+     "hydra.sweeper.validate=no_such_module.check: cannot import it"),
+    ("warm-up that cannot be imported", [SWEEP, "hydra.sweeper.warm_up=no_such_module.warm"],
+     "hydra.sweeper.warm_up=no_such_module.warm: cannot import it"),
+    # the joblib workers are warming while the pre-flight fails: they are stopped, nothing printed
+    ("bad value while joblib workers warm up", [SWEEP, "optimizer.lr=-0.001", "hydra/launcher=joblib",
+                                                "hydra.launcher.n_jobs=2"], "-0.001"),
 ]
 
 # Study files in a temporary config folder added with hydra.searchpath: (file text, expected text)
