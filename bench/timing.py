@@ -7,6 +7,7 @@ load over both sides of a ratio instead of landing on one of them.
 from __future__ import annotations
 
 import os
+import resource
 import statistics
 import subprocess
 import sys
@@ -58,6 +59,14 @@ def interleaved(commands: Mapping[str, Sequence[str]], repeats: int, *, env: Map
         for name, command in commands.items():
             times[name].append(timed_run(command, env=env)[0])
     return times
+
+
+def children_cpu_s() -> float:
+    """CPU seconds (user + system) used so far by this process's finished subprocesses and theirs
+    (a sweep's joblib workers included): the difference around :func:`timed_run` is what the
+    command cost the machine's cores, next to what it cost in wall time."""
+    usage = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return usage.ru_utime + usage.ru_stime
 
 
 def median(values: Sequence[float]) -> float:
