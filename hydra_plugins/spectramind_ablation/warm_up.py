@@ -55,8 +55,9 @@ class WorkerWarmUp:
 
 
 def start_warm_up(launcher: Any, function: Callable[[], Any], n_runs: int) -> Optional[WorkerWarmUp]:
-    """Run ``function`` in each worker the launcher will use for ``n_runs`` runs, without waiting;
-    None when the launcher is not Hydra's joblib launcher or would run the jobs in this process."""
+    """Run ``function`` once in each worker the launcher will use for ``n_runs`` runs, without
+    waiting; None when the launcher is not Hydra's joblib launcher, would run the jobs in this
+    process, or has nothing to run."""
     if not type(launcher).__module__.startswith("hydra_plugins.hydra_joblib_launcher") or n_runs < 1:
         return None
     from hydra_plugins.hydra_joblib_launcher._core import process_joblib_cfg
@@ -66,9 +67,12 @@ def start_warm_up(launcher: Any, function: Callable[[], Any], n_runs: int) -> Op
     options["backend"] = "loky"  # what the launcher's launch() sets, and converts, before its Parallel
     process_joblib_cfg(options)
     with parallel_config(backend="loky"):
-        n_workers = min(effective_n_jobs(options.get("n_jobs", -1)), n_runs)
-    if n_workers < 2:  # one job at a time: joblib runs it in this process
+        n_jobs = effective_n_jobs(options.get("n_jobs", -1))
+    if n_jobs < 2:  # one job at a time: joblib runs the jobs in this process
         return None
+    # The pool always has n_jobs workers; with fewer runs than that, only as many are warmed (a run
+    # may then start in one that was not).
+    n_workers = min(n_jobs, n_runs)
     options["return_as"] = "generator_unordered"  # returns once the tasks are dispatched
     outputs = Parallel(**options)(delayed(function)() for _ in range(n_workers))
     return WorkerWarmUp(outputs, n_workers)

@@ -50,11 +50,12 @@ def alive(pid: int) -> bool:
     return state != "Z"
 
 
-def test_each_worker_runs_the_warm_up_once():
-    warm_up = start_warm_up(joblib_launcher(n_jobs=2), own_pid, n_runs=8)
+@pytest.mark.parametrize("n_runs, n_workers", [(8, 2), (1, 1)])
+def test_each_worker_runs_the_warm_up_once(n_runs, n_workers):
+    warm_up = start_warm_up(joblib_launcher(n_jobs=2), own_pid, n_runs=n_runs)
     record = warm_up.join()
-    assert record["workers"] == 2
-    assert len(set(record["pids"])) == 2 and os.getpid() not in record["pids"]
+    assert record["workers"] == n_workers
+    assert len(set(record["pids"])) == n_workers and os.getpid() not in record["pids"]
     assert all(alive(pid) for pid in record["pids"])  # kept for the launch
     warm_up.cancel()  # after join: nothing to stop
     assert all(alive(pid) for pid in record["pids"])
@@ -77,7 +78,7 @@ def test_a_failed_warm_up_is_reported_not_raised():
 @pytest.mark.parametrize("launcher, n_runs", [
     pytest.param("basic", 8, id="basic launcher: jobs run in the sweep's process"),
     pytest.param(1, 8, id="joblib n_jobs=1: joblib runs the jobs in this process"),
-    pytest.param(2, 1, id="one run to launch"),
+    pytest.param(2, 0, id="nothing to launch"),
 ])
 def test_no_warm_up_without_worker_processes(launcher, n_runs):
     from hydra._internal.core_plugins.basic_launcher import BasicLauncher
