@@ -141,8 +141,8 @@ def warm_up() -> int:
     """Import what a training needs, in a launcher's worker process before its first job.
 
     The ablation sweeper (``hydra.sweeper.warm_up``) runs this once in each joblib worker while it
-    composes and checks the study's configs, so the 2-3 s a fresh process spends importing torch
-    and Lightning overlap the pre-flight instead of delaying the first runs. Returns the worker's
+    composes and checks the study's configs, so the seconds a fresh process spends importing torch
+    and Lightning (docs/performance.md) overlap the pre-flight instead of delaying the first runs. Returns the worker's
     process id (recorded in the sweep's events)."""
     import importlib
 

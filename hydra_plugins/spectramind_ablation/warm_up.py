@@ -1,12 +1,13 @@
 """Start the joblib launcher's worker processes while the sweeper's pre-flight runs.
 
 With Hydra's joblib launcher every worker is a fresh Python process that imports the training
-stack (2-3 s for torch and Lightning) when its first job reaches it: after the pre-flight, while
-the sweep's own process waits and, on a 2-core machine, one core had nothing to do during the
-pre-flight. :func:`start_warm_up` asks joblib for the launcher's pool early, with the launcher's
-own ``Parallel`` arguments, and runs the sweeper's ``warm_up`` function once in each worker; when
-the launcher's ``Parallel`` then asks for a pool with the same arguments, joblib reuses that one
-(``tests/ablation/test_warm_up.py`` checks that the runs land in the warmed processes).
+stack (4-5 CPU-s for torch and Lightning on the benchmark machine) when its first job reaches it:
+after the pre-flight, while the sweep's own process waits and, on a 2-core machine, one core had
+nothing to do during the pre-flight. :func:`start_warm_up` asks joblib for the launcher's pool
+early, with the launcher's own ``Parallel`` arguments, and runs the sweeper's ``warm_up``
+function once in each worker; when the launcher's ``Parallel`` then asks for a pool with the same
+arguments, joblib reuses that one (``tests/ablation/test_launchers.py`` checks, in a real sweep,
+that the runs land in the warmed processes).
 
 Other launchers are left alone: the basic launcher runs jobs in the sweep's process, submitit
 and Ray start theirs elsewhere and later.
