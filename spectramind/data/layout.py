@@ -22,6 +22,7 @@ import hashlib
 import json
 import os
 from pathlib import Path
+from typing import Iterator
 
 import numpy as np
 import pandas as pd
@@ -249,6 +250,17 @@ def read_dataset_info(data_dir: str | os.PathLike) -> dict:
     return info
 
 
+def dataset_files(root: Path) -> Iterator[tuple[Path, os.stat_result]]:
+    """(path, stat) of every file of the data set in ``root``, without the derived ``cache/``
+    folder (which DVC's ``.dvcignore`` leaves out too)."""
+    for dirpath, dirnames, filenames in os.walk(root):
+        if Path(dirpath) == root and CACHE_DIR in dirnames:
+            dirnames.remove(CACHE_DIR)
+        for name in filenames:
+            path = Path(dirpath) / name
+            yield path, path.stat()
+
+
 def dataset_fingerprint(data_dir: str | os.PathLike) -> str:
     """sha256 over the sorted (relative path, size, mtime_ns) of every dataset file.
 
@@ -257,14 +269,8 @@ def dataset_fingerprint(data_dir: str | os.PathLike) -> str:
     caches keyed on the fingerprint must not invalidate themselves.
     """
     root = _data_dir(data_dir)
-    entries = []
-    for dirpath, dirnames, filenames in os.walk(root):
-        if Path(dirpath) == root and CACHE_DIR in dirnames:
-            dirnames.remove(CACHE_DIR)
-        for name in filenames:
-            full = Path(dirpath) / name
-            stat = full.stat()
-            entries.append((full.relative_to(root).as_posix(), stat.st_size, stat.st_mtime_ns))
+    entries = [(path.relative_to(root).as_posix(), stat.st_size, stat.st_mtime_ns)
+               for path, stat in dataset_files(root)]
     digest = hashlib.sha256()
     for rel, size, mtime_ns in sorted(entries):
         digest.update(f"{rel}\0{size}\0{mtime_ns}\n".encode())

@@ -29,7 +29,7 @@ from typing import Any, Iterator, Optional, Tuple
 
 import yaml
 
-from spectramind.data.layout import CACHE_DIR
+from spectramind.data.layout import dataset_files
 
 log = logging.getLogger(__name__)
 
@@ -124,12 +124,6 @@ def _load(path: Path) -> dict:
 
 
 def _folder_totals(data: Path) -> Tuple[int, int]:
-    """(number of files, total bytes) under ``data``, without its derived ``cache/`` folder."""
-    nfiles = size = 0
-    for dirpath, dirnames, filenames in os.walk(data):
-        if Path(dirpath) == data and CACHE_DIR in dirnames:
-            dirnames.remove(CACHE_DIR)
-        for name in filenames:
-            nfiles += 1
-            size += (Path(dirpath) / name).stat().st_size
-    return nfiles, size
+    """(number of files, total bytes) of the data set in ``data`` (its ``cache/`` left out)."""
+    sizes = [stat.st_size for _, stat in dataset_files(data)]
+    return len(sizes), sum(sizes)
