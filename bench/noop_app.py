@@ -11,7 +11,6 @@ sweep should cost.
 
 from __future__ import annotations
 
-
 import hydra
 from omegaconf import DictConfig
 
