@@ -20,7 +20,6 @@ from spectramind.data.simulate import (
     FORMAT_VERSION,
     G_NEWTON,
     M_SUN,
-    AU,
     R_SUN,
     SimulationConfig,
     ensure_dataset,
@@ -106,13 +105,13 @@ def test_orbits_obey_keplers_law_and_fit_the_window(small_dataset):
     stars = pd.read_csv(small_dataset / "train_star_info.csv")
     period_s = stars["P"].to_numpy() * 86400
     kepler_sma = (G_NEWTON * stars["Ms"].to_numpy() * M_SUN * period_s**2 / (4 * math.pi**2)) ** (1 / 3)
-    np.testing.assert_allclose(stars["sma"].to_numpy() * AU, kepler_sma, rtol=1e-9)
-    a_over_rs = stars["sma"] * AU / (stars["Rs"] * R_SUN)
+    a_over_rs = stars["sma"]  # in stellar radii, as in the competition's star info
+    np.testing.assert_allclose(a_over_rs.to_numpy() * stars["Rs"].to_numpy() * R_SUN, kepler_sma, rtol=1e-9)
     impact = a_over_rs * np.cos(np.radians(stars["i"]))
     assert (impact >= 0).all() and (impact < 0.8).all()
     depths = pd.read_csv(small_dataset / "train.csv").iloc[:, 1:].to_numpy()
     for row, k in zip(stars.itertuples(), np.sqrt(depths.max(axis=1))):
-        t14 = transit_duration_hours(row.P, row.sma * AU / (row.Rs * R_SUN), impact[row.Index], k)
+        t14 = transit_duration_hours(row.P, row.sma, impact[row.Index], k)
         assert 0 < t14 < SMALL.max_t14_fraction * SMALL.window_hours
 
 

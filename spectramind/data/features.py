@@ -23,8 +23,6 @@ import numpy as np
 from spectramind.data import layout
 from spectramind.errors import DatasetError
 
-AU_M = 1.495978707e11
-R_SUN_M = 6.957e8
 # Bounds on Rp/Rs used to place the windows without knowing the planet size: out-of-transit
 # points must be clear of the largest plausible planet, in-transit points fully inside the disk.
 K_OUTER = 0.2
@@ -64,7 +62,7 @@ def transit_window(
     T23/2 (for Rp/Rs = K_INNER); for near-grazing geometry, where T23 vanishes, the central half of
     the chord of the planet's centre.
     """
-    a_over_rs = float(star_row["sma"]) * AU_M / (float(star_row["Rs"]) * R_SUN_M)
+    a_over_rs = float(star_row["sma"])  # in stellar radii, as in the competition's star info
     inc = math.radians(float(star_row["i"]))
     p_days = float(star_row["P"])
     half_t14 = _half_chord_hours(p_days, a_over_rs, inc, 1.0 + K_OUTER)

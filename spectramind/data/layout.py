@@ -34,7 +34,8 @@ WAVELENGTH_COLUMNS = [f"wl_{i}" for i in range(1, N_WAVELENGTHS + 1)]
 SIGMA_COLUMNS = [f"sigma_{i}" for i in range(1, N_WAVELENGTHS + 1)]
 NOISE_COLUMNS = [f"noise_{i}" for i in range(1, N_WAVELENGTHS + 1)]
 DEPTH_SIGMA_COLUMNS = [f"depth_sigma_{i}" for i in range(1, N_WAVELENGTHS + 1)]
-# Numeric star/orbit columns of train_star_info.csv (besides planet_id).
+# Numeric star/orbit columns of train_star_info.csv (besides planet_id), in the competition's units:
+# Rs, Ms solar; Ts K; Mp Jupiter masses; e; P days; sma in stellar radii (a/Rs); i degrees.
 STAR_COLUMNS = ["Rs", "Ms", "Ts", "Mp", "e", "P", "sma", "i"]
 # Per-planet systematics parameters in noise_truth.csv.
 SYSTEMATICS_COLUMNS = [

@@ -29,7 +29,8 @@ import pandas as pd
 from spectramind.data import layout
 from spectramind.errors import ConfigurationError, DatasetError
 
-FORMAT_VERSION = 1
+# 2: train_star_info.csv gives sma in stellar radii (a/Rs), as the competition's files do.
+FORMAT_VERSION = 2
 
 # Physical constants (SI).
 K_BOLTZMANN = 1.380649e-23
@@ -41,7 +42,6 @@ R_SUN = 6.957e8
 M_SUN = 1.98847e30
 R_JUPITER = 7.1492e7
 M_JUPITER = 1.89813e27
-AU = 1.495978707e11
 MEAN_MOLECULAR_WEIGHT = 2.3  # H2/He-dominated atmosphere, in units of m_H
 
 FGS1_WAVELENGTH_UM = 0.70
@@ -200,37 +200,80 @@ def _photon_noise(
     return noise
 
 
-def _ar1(rng: np.random.Generator, n: int, phi: float) -> np.ndarray:
-    """Unit-variance AR(1) series: correlated pointing jitter."""
-    eps = rng.standard_normal(n) * math.sqrt(1.0 - phi**2)
-    out = np.empty(n)
+def jitter_series(rng: np.random.Generator, step_correlations: np.ndarray) -> np.ndarray:
+    """Unit-variance AR(1) series, the pointing jitter: ``step_correlations[t]`` links sample t+1 to t.
+
+    A constant correlation is the evenly sampled case (the light-curve layout); the raw-frame
+    simulator passes ``phi ** (dt / reference step)`` for its uneven read times, which samples the
+    same continuous (Ornstein-Uhlenbeck) process.
+    """
+    phi = np.concatenate([[0.0], np.asarray(step_correlations, dtype=np.float64)])
+    eps = rng.standard_normal(phi.size) * np.sqrt(1.0 - phi**2)
+    out = np.empty(phi.size)
     out[0] = rng.standard_normal()
-    for t in range(1, n):
-        out[t] = phi * out[t - 1] + eps[t]
+    for t in range(1, phi.size):
+        out[t] = phi[t] * out[t - 1] + eps[t]
     return out
 
 
 @dataclass
-class _Planet:
-    """Everything drawn or derived for one planet; columns of the CSVs and inputs to the light curve."""
+class PlanetSystem:
+    """Everything drawn for one planet that does not change between visits: star, orbit, atmosphere."""
 
     rs: float
     ms: float
     ts: float
     mp: float
+    magnitude: float
     rp0: float  # reference radius, metres
     p_days: float
-    sma_au: float
+    sma: float  # metres
+    a_over_rs: float
     inc_deg: float
     teq: float
     scale_height: float  # metres
     cloudy: bool
     log_abundances: dict[str, float]
     depth: np.ndarray  # (283,) (Rp/Rs)^2
-    noise: np.ndarray  # (283,) per-sample photon noise (relative flux)
-    depth_sigma: np.ndarray  # (283,)
-    systematics: dict[str, float]  # keyed by layout.SYSTEMATICS_COLUMNS
-    flux: np.ndarray  # (n_time, 283) float32
+    limb_darkening: tuple[np.ndarray, np.ndarray]  # quadratic (u1, u2), each (283,)
+    noise: np.ndarray  # (283,) photon noise (relative flux) per sample of the light-curve layout
+
+    def star_row(self) -> list[float]:
+        """The values of layout.STAR_COLUMNS in the competition's units: Rs, Ms in solar units,
+        Ts in K, Mp in Jupiter masses, P in days, sma in stellar radii (a/Rs), i in degrees."""
+        return [self.rs, self.ms, self.ts, self.mp, 0.0, self.p_days, self.a_over_rs, self.inc_deg]
+
+    def atmosphere_row(self) -> list[float]:
+        """The values of layout.ATMOSPHERE_COLUMNS."""
+        return [self.rp0 / R_JUPITER, self.teq, self.scale_height / 1e3, int(self.cloudy),
+                *(self.log_abundances[m] for m in ("H2O", "CO2", "CH4", "CO"))]
+
+
+@dataclass
+class VisitSystematics:
+    """The instrument's multiplicative systematics during one visit (drawn anew for every visit)."""
+
+    drift_linear: float
+    drift_quadratic: float
+    drift_exp: float
+    drift_exp_tau_h: float
+    chromatic_amp: float
+    chromatic_curvature: float
+    jitter_amp: float
+    jitter_phase: float
+
+    def truth(self, config: SimulationConfig, magnitude: float) -> dict[str, float]:
+        """The columns of noise_truth.csv (layout.SYSTEMATICS_COLUMNS), in ppm where relative."""
+        return {
+            "star_mag": magnitude,
+            "jitter_ppm": self.jitter_amp * 1e6,
+            "jitter_correlation": config.jitter_correlation,
+            "drift_linear_ppm": self.drift_linear * 1e6,
+            "drift_quadratic_ppm": self.drift_quadratic * 1e6,
+            "drift_exp_ppm": self.drift_exp * 1e6,
+            "drift_exp_tau_h": self.drift_exp_tau_h,
+            "chromatic_drift_ppm": self.chromatic_amp * 1e6,
+        }
 
 
 def _draw_orbit(rng: np.random.Generator, config: SimulationConfig, ms: float, rs: float, k: float):
@@ -278,15 +321,10 @@ def _spectrum(
     return structure - np.median(structure), cloudy, log_abundances
 
 
-def _simulate_planet(
-    seed_seq: np.random.SeedSequence,
-    config: SimulationConfig,
-    wavelengths: np.ndarray,
-    time_h: np.ndarray,
-) -> _Planet:
-    rng = np.random.default_rng(seed_seq)
-    n_time = time_h.size
-
+def draw_system(
+    rng: np.random.Generator, config: SimulationConfig, wavelengths: np.ndarray
+) -> PlanetSystem:
+    """Draw a star, a planet on an orbit that fits the window, and its atmosphere's spectrum."""
     # Star: a rough main sequence with scatter.
     ms = rng.uniform(0.6, 1.4)
     rs = ms**0.8 * 10 ** rng.normal(0.0, 0.04)
@@ -305,99 +343,149 @@ def _simulate_planet(
     scale_height = K_BOLTZMANN * teq / (MEAN_MOLECULAR_WEIGHT * M_HYDROGEN * gravity)
     structure, cloudy, log_abundances = _spectrum(rng, config, wavelengths)
     radius = rp0 + scale_height * structure
-    depth = (radius / (rs * R_SUN)) ** 2
+    return PlanetSystem(
+        rs=rs, ms=ms, ts=ts, mp=mp, magnitude=magnitude, rp0=rp0, p_days=p_days, sma=sma,
+        a_over_rs=a_over_rs, inc_deg=inc_deg, teq=teq, scale_height=scale_height, cloudy=cloudy,
+        log_abundances=log_abundances, depth=(radius / (rs * R_SUN)) ** 2,
+        limb_darkening=limb_darkening(wavelengths, ts),
+        noise=_photon_noise(wavelengths, ts, magnitude, config),
+    )
 
-    # Noise-free transit per channel with wavelength-dependent limb darkening.
-    u1, u2 = limb_darkening(wavelengths, ts)
-    params = batman.TransitParams()
-    params.t0, params.per, params.a, params.inc = 0.0, p_days, a_over_rs, inc_deg
-    params.ecc, params.w, params.limb_dark = 0.0, 90.0, "quadratic"
-    params.rp, params.u = k0, [float(u1[0]), float(u2[0])]
-    model = batman.TransitModel(params, time_h / 24.0)
-    transit = np.empty((n_time, wavelengths.size))
-    for c in range(wavelengths.size):
-        params.rp = math.sqrt(depth[c])
-        params.u = [float(u1[c]), float(u2[c])]
-        transit[:, c] = model.light_curve(params)
 
-    noise = _photon_noise(wavelengths, ts, magnitude, config)
-
-    # White-noise information limit of the depth: Var = sigma^2 / sum_t (s_t - mean s)^2, with
-    # s_t the transit shape per unit depth and an unknown constant baseline.
-    shape = (1.0 - transit) / depth
-    spread = np.sum((shape - shape.mean(axis=0)) ** 2, axis=0)
-    depth_sigma = noise / np.sqrt(spread)
-
-    # Systematics. tau runs over [-1, 1] across the window.
-    tau = time_h / (config.window_hours / 2)
+def draw_systematics(rng: np.random.Generator, config: SimulationConfig) -> VisitSystematics:
+    """Drift, settling ramp, chromatic drift and jitter amplitudes of one visit."""
     drift = config.drift_ppm * 1e-6
     drift_linear = drift * rng.normal()
     drift_quadratic = drift * rng.normal()
     # Settling ramp at the start of the visit; detectors settle upwards or downwards.
     drift_exp = drift * rng.uniform(0.5, 2.0) * rng.choice([-1.0, 1.0])
     drift_exp_tau_h = rng.uniform(0.3, 1.0)
-    achromatic = (
-        1.0
-        + drift_linear * tau
-        + drift_quadratic * (tau**2 - 1.0 / 3.0)
-        + drift_exp * np.exp(-(time_h - time_h[0]) / drift_exp_tau_h)
-    )
     chromatic_amp = config.chromatic_drift_ppm * 1e-6 * rng.normal()
     chromatic_curvature = rng.uniform(-1.0, 1.0)
-    chromatic_profile = (wavelengths - 2.9) / 1.0
-    chromatic = 1.0 + chromatic_amp * np.outer(tau + chromatic_curvature * tau**2, chromatic_profile)
     jitter_amp = config.jitter_ppm * 1e-6 * rng.uniform(0.5, 1.5)
     jitter_phase = rng.uniform(0.0, 2 * math.pi)
-    jitter_sensitivity = 1.0 + 0.5 * np.sin(2 * math.pi * wavelengths / 1.3 + jitter_phase)
-    jitter = 1.0 + jitter_amp * np.outer(_ar1(rng, n_time, config.jitter_correlation), jitter_sensitivity)
-
-    flux = transit * achromatic[:, None] * chromatic * jitter
-    flux += rng.standard_normal(flux.shape) * noise
-
-    return _Planet(
-        rs=rs, ms=ms, ts=ts, mp=mp, rp0=rp0, p_days=p_days, sma_au=sma / AU, inc_deg=inc_deg,
-        teq=teq, scale_height=scale_height, cloudy=cloudy, log_abundances=log_abundances,
-        depth=depth, noise=noise, depth_sigma=depth_sigma,
-        systematics={
-            "star_mag": magnitude,
-            "jitter_ppm": jitter_amp * 1e6,
-            "jitter_correlation": config.jitter_correlation,
-            "drift_linear_ppm": drift_linear * 1e6,
-            "drift_quadratic_ppm": drift_quadratic * 1e6,
-            "drift_exp_ppm": drift_exp * 1e6,
-            "drift_exp_tau_h": drift_exp_tau_h,
-            "chromatic_drift_ppm": chromatic_amp * 1e6,
-        },
-        flux=flux.astype(np.float32),
+    return VisitSystematics(
+        drift_linear=drift_linear, drift_quadratic=drift_quadratic, drift_exp=drift_exp,
+        drift_exp_tau_h=drift_exp_tau_h, chromatic_amp=chromatic_amp,
+        chromatic_curvature=chromatic_curvature, jitter_amp=jitter_amp, jitter_phase=jitter_phase,
     )
+
+
+def transit_light_curves(
+    system: PlanetSystem, time_from_mid_h: np.ndarray, wavelengths: np.ndarray
+) -> np.ndarray:
+    """Noise-free relative flux (n_time, 283): batman transits with per-channel limb darkening."""
+    u1, u2 = system.limb_darkening
+    params = batman.TransitParams()
+    params.t0, params.per, params.a, params.inc = 0.0, system.p_days, system.a_over_rs, system.inc_deg
+    params.ecc, params.w, params.limb_dark = 0.0, 90.0, "quadratic"
+    params.rp, params.u = math.sqrt(system.depth[0]), [float(u1[0]), float(u2[0])]
+    model = batman.TransitModel(params, np.asarray(time_from_mid_h, dtype=np.float64) / 24.0)
+    transit = np.empty((np.size(time_from_mid_h), wavelengths.size))
+    for c in range(wavelengths.size):
+        params.rp = math.sqrt(system.depth[c])
+        params.u = [float(u1[c]), float(u2[c])]
+        transit[:, c] = model.light_curve(params)
+    return transit
+
+
+def systematics_factor(
+    systematics: VisitSystematics,
+    config: SimulationConfig,
+    time_from_centre_h: np.ndarray,
+    wavelengths: np.ndarray,
+    jitter: np.ndarray,
+) -> np.ndarray:
+    """Multiplicative systematics (n_time, 283) at times measured from the visit's centre.
+
+    Polynomial drifts in tau (-1..1 across the window), a settling ramp from the first sample,
+    a chromatic drift linear in wavelength, and the jitter series scaled by a wavelength-dependent
+    sensitivity.
+    """
+    t = np.asarray(time_from_centre_h, dtype=np.float64)
+    tau = t / (config.window_hours / 2)
+    s = systematics
+    achromatic = (
+        1.0
+        + s.drift_linear * tau
+        + s.drift_quadratic * (tau**2 - 1.0 / 3.0)
+        + s.drift_exp * np.exp(-(t - t[0]) / s.drift_exp_tau_h)
+    )
+    chromatic_profile = (wavelengths - 2.9) / 1.0
+    chromatic = 1.0 + s.chromatic_amp * np.outer(tau + s.chromatic_curvature * tau**2, chromatic_profile)
+    jitter_sensitivity = 1.0 + 0.5 * np.sin(2 * math.pi * wavelengths / 1.3 + s.jitter_phase)
+    return achromatic[:, None] * chromatic * (1.0 + s.jitter_amp * np.outer(jitter, jitter_sensitivity))
+
+
+@dataclass
+class _Planet:
+    """One planet of the light-curve layout: its system, systematics, information limit and flux."""
+
+    system: PlanetSystem
+    systematics: VisitSystematics
+    depth_sigma: np.ndarray  # (283,)
+    flux: np.ndarray  # (n_time, 283) float32
+
+
+def _simulate_planet(
+    seed_seq: np.random.SeedSequence,
+    config: SimulationConfig,
+    wavelengths: np.ndarray,
+    time_h: np.ndarray,
+) -> _Planet:
+    rng = np.random.default_rng(seed_seq)
+    system = draw_system(rng, config, wavelengths)
+    transit = transit_light_curves(system, time_h, wavelengths)
+
+    # White-noise information limit of the depth: Var = sigma^2 / sum_t (s_t - mean s)^2, with
+    # s_t the transit shape per unit depth and an unknown constant baseline.
+    shape = (1.0 - transit) / system.depth
+    spread = np.sum((shape - shape.mean(axis=0)) ** 2, axis=0)
+    depth_sigma = system.noise / np.sqrt(spread)
+
+    systematics = draw_systematics(rng, config)
+    jitter = jitter_series(rng, np.full(time_h.size - 1, config.jitter_correlation))
+    flux = transit * systematics_factor(systematics, config, time_h, wavelengths, jitter)
+    flux += rng.standard_normal(flux.shape) * system.noise
+    return _Planet(system=system, systematics=systematics, depth_sigma=depth_sigma,
+                   flux=flux.astype(np.float32))
+
+
+def planet_ids_and_seeds(
+    config: SimulationConfig,
+) -> tuple[np.ndarray, list[np.random.SeedSequence]]:
+    """The data set's planet ids (7 digits, unique) and each planet's own seed sequence.
+
+    A planet's draws depend only on its own seed sequence, so any one planet can be rendered again
+    (the raw-frame simulator's truth) without simulating the others.
+    """
+    ids_seq, planets_seq = np.random.SeedSequence(config.seed).spawn(2)
+    planet_ids = np.random.default_rng(ids_seq).choice(
+        9_000_000, size=config.n_planets, replace=False
+    ) + 1_000_000
+    return planet_ids, planets_seq.spawn(config.n_planets)
 
 
 def _write_dataset(directory: Path, config: SimulationConfig) -> None:
     """Simulate every planet and write the full layout into `directory` (which must exist)."""
     wavelengths = wavelength_grid()
     time_h = time_grid(config)
-    ids_seq, planets_seq = np.random.SeedSequence(config.seed).spawn(2)
-    planet_ids = np.random.default_rng(ids_seq).choice(
-        9_000_000, size=config.n_planets, replace=False
-    ) + 1_000_000
+    planet_ids, planet_seeds = planet_ids_and_seeds(config)
     curves_dir = directory / layout.LIGHT_CURVE_DIR
     curves_dir.mkdir()
 
     labels, stars, noise_rows, atmospheres = [], [], [], []
-    for planet_id, seq in zip(planet_ids, planets_seq.spawn(config.n_planets)):
+    for planet_id, seq in zip(planet_ids, planet_seeds):
         planet = _simulate_planet(seq, config, wavelengths, time_h)
         np.save(curves_dir / f"{int(planet_id)}.npy", planet.flux)
-        labels.append(planet.depth)
-        stars.append([planet.rs, planet.ms, planet.ts, planet.mp, 0.0, planet.p_days,
-                      planet.sma_au, planet.inc_deg])
+        system = planet.system
+        labels.append(system.depth)
+        stars.append(system.star_row())
+        truth = planet.systematics.truth(config, system.magnitude)
         noise_rows.append(np.concatenate([
-            planet.noise, planet.depth_sigma,
-            [planet.systematics[c] for c in layout.SYSTEMATICS_COLUMNS],
+            system.noise, planet.depth_sigma, [truth[c] for c in layout.SYSTEMATICS_COLUMNS],
         ]))
-        atmospheres.append([
-            planet.rp0 / R_JUPITER, planet.teq, planet.scale_height / 1e3, int(planet.cloudy),
-            *(planet.log_abundances[m] for m in ("H2O", "CO2", "CH4", "CO")),
-        ])
+        atmospheres.append(system.atmosphere_row())
 
     def write_table(name: str, columns: list[str], rows: list) -> None:
         frame = pd.DataFrame(np.asarray(rows, dtype=np.float64), columns=columns)
