@@ -44,13 +44,37 @@ ablate_app = typer.Typer(
     help="Run, resume, inspect and report ablation studies (a sweep directory holds one study's runs).",
     no_args_is_help=True, rich_markup_mode=None,
 )
-data_app = typer.Typer(help="Simulated Ariel-like data sets.", no_args_is_help=True, rich_markup_mode=None)
+data_app = typer.Typer(help="Data sets: simulate light curves or the competition's raw frames, calibrate raw frames.",
+                       no_args_is_help=True, rich_markup_mode=None)
 app.add_typer(ablate_app, name="ablate")
 app.add_typer(data_app, name="data")
 
 _EXISTING_DIR = dict(exists=True, file_okay=False, dir_okay=True)
 _EXISTING_FILE = dict(exists=True, file_okay=True, dir_okay=False)
 _SWEEP_DIR_HELP = "Sweep directory (the one holding sweep.json, e.g. multirun/<date>/<time>)."
+
+
+class DataFormat(str, Enum):
+    """What `spectramind data simulate` writes."""
+
+    light_curves = "light-curves"
+    adc2025_raw = "adc2025-raw"
+    adc2024_raw = "adc2024-raw"
+
+
+class Split(str, Enum):
+    train = "train"
+    test = "test"
+
+
+class Extraction(str, Enum):
+    optimal = "optimal"
+    box = "box"
+
+
+class Backend(str, Enum):
+    loky = "loky"
+    ray = "ray"
 
 
 class ScoreVariant(str, Enum):
@@ -292,19 +316,99 @@ def predict_command(
 @data_app.command("simulate")
 def data_simulate(
     out: Path = typer.Option(Path("data/simulated"), "--out", metavar="DIR", help="Output folder (must not exist or be empty)."),
+    data_format: DataFormat = typer.Option(DataFormat.light_curves, "--format",
+                                           help="light-curves: the fast layout models train on; adc2025-raw / "
+                                                "adc2024-raw: the competition's raw detector frames and calibration "
+                                                "files (then `spectramind data calibrate`)."),
     n_planets: Optional[int] = typer.Option(None, "--n-planets", min=1, metavar="N", show_default=False,
-                                            help="Number of planets [default: 800]."),
+                                            help="Number of planets [default: 800; raw formats 40]."),
     n_time: Optional[int] = typer.Option(None, "--n-time", min=16, metavar="N", show_default=False,
-                                         help="Time samples per light curve [default: 160]."),
+                                         help="Time samples per light curve (light-curves only) [default: 160]."),
+    airs_frames: Optional[int] = typer.Option(None, "--airs-frames", min=4, metavar="F", show_default=False,
+                                              help="AIRS-CH0 reads per visit, even (raw formats; FGS1 gets 12x) "
+                                                   "[default: the real 11250]."),
     seed: Optional[int] = typer.Option(None, "--seed", metavar="INT", show_default=False,
                                        help="Random seed; the same settings give byte-identical files [default: 20250]."),
 ) -> None:
-    """Generate an Ariel-like simulated data set (labels, light curves, star info) in the ADC 2025 layout."""
-    from spectramind.data.simulate import SimulationConfig, simulate_dataset
+    """Generate a simulated data set: Ariel-like light curves, or the competition's raw frames.
 
-    chosen = {"n_planets": n_planets, "n_time": n_time, "seed": seed}
-    config = SimulationConfig(**{k: v for k, v in chosen.items() if v is not None})
-    typer.echo(str(simulate_dataset(out, config)))
+    The raw formats render the same planets' light curves through a detector model (trace, PSF,
+    dark current, read noise, dead and hot pixels, flat field, non-linearity, ADC, saturation)
+    into the competition's files, plus test_solution.csv and simulation.json (docs/real-data.md).
+    """
+    if data_format is DataFormat.light_curves:
+        from spectramind.data.simulate import SimulationConfig, simulate_dataset
+
+        if airs_frames is not None:
+            _fail("--airs-frames applies to the raw formats (--format adc2025-raw or adc2024-raw)")
+        chosen = {"n_planets": n_planets, "n_time": n_time, "seed": seed}
+        config = SimulationConfig(**{k: v for k, v in chosen.items() if v is not None})
+        typer.echo(str(simulate_dataset(out, config)))
+        return
+    import dataclasses
+
+    from spectramind.data.raw_simulate import FORMATS, RAW_PHYSICS, RawSimulationConfig, simulate_raw_dataset
+
+    if n_time is not None:
+        _fail("--n-time applies to --format light-curves; the raw formats take --airs-frames")
+    physics = dataclasses.replace(RAW_PHYSICS, **{k: v for k, v in (("n_planets", n_planets), ("seed", seed))
+                                                  if v is not None})
+    chosen = {"airs_frames": airs_frames} if airs_frames is not None else {}
+    config = RawSimulationConfig(physics=physics, variant=FORMATS[data_format.value], **chosen)
+    typer.echo(str(simulate_raw_dataset(out, config)))
+
+
+def _planet_list(text: Optional[str]) -> Optional[List[int]]:
+    if not text:
+        return None
+    try:
+        return [int(word) for word in text.split(",") if word.strip()]
+    except ValueError:
+        _fail(f"--planets {text!r}: expected planet ids separated by commas, e.g. 34983,1873185")
+
+
+@data_app.command("calibrate")
+def data_calibrate(
+    raw_dir: Path = typer.Argument(..., metavar="RAW_DIR", help="A folder in the competition's layout (ADC 2025 or "
+                                   "2024), downloaded or simulated.", **_EXISTING_DIR),
+    out_dir: Path = typer.Argument(..., metavar="OUT_DIR", help="Calibrated folder to write or resume (the light-curve "
+                                   "layout: train with data=adc data.data_dir=OUT_DIR)."),
+    split: Split = typer.Option(Split.train, "--split", help="Which split's planets to calibrate."),
+    airs_bin: int = typer.Option(30, "--airs-bin", min=1, metavar="N", help="AIRS CDS frames summed per time bin."),
+    fgs_bin: int = typer.Option(360, "--fgs-bin", min=1, metavar="N", help="FGS1 CDS frames summed per time bin."),
+    workers: int = typer.Option(1, "--workers", "-j", min=1, metavar="N", help="Planets calibrated at the same time."),
+    planets: Optional[str] = typer.Option(None, "--planets", metavar="ID,...", show_default=False,
+                                          help="Only these planets [default: every planet of the split]."),
+    extraction_method: Extraction = typer.Option(Extraction.optimal, "--extraction",
+                                                 help="Spatial extraction: optimal (profile-weighted) or box sum."),
+    backend: Backend = typer.Option(Backend.loky, "--backend", help="joblib backend for --workers: loky (this "
+                                    "machine) or ray (a Ray cluster: RAY_ADDRESS, else a local one)."),
+) -> None:
+    """Calibrate raw frames into light curves: ADC, masks, linearity, dark, CDS, flat, extraction, binning.
+
+    Resumable: planets already in OUT_DIR are skipped. A planet that fails is recorded in
+    OUT_DIR/calibration.json and the others go on; the command then lists the failures and exits 1.
+    """
+    from spectramind.data.calibrate import CalibrationParams, calibrate_folder
+
+    chosen = _planet_list(planets)
+    params = CalibrationParams(airs_bin=airs_bin, fgs_bin=fgs_bin, extraction=extraction_method.value)
+
+    def report(result: dict, count: int, total: int) -> None:
+        what = (f"completed ({result['visits']} visit{'s' if result['visits'] > 1 else ''}, {result['seconds']:.1f} s)"
+                if result["status"] == "completed" else f"FAILED: {result['error']}")
+        typer.echo(f"[calibrate] {count}/{total} planet {result['planet_id']}: {what}", err=True)
+
+    manifest = calibrate_folder(raw_dir, out_dir, split=split.value, params=params, workers=workers,
+                                planets=chosen, backend=backend.value, progress=report)
+    statuses = manifest["planets"]
+    selected = [str(p) for p in chosen] if chosen else list(statuses)
+    failed = [(pid, statuses[pid]["error"]) for pid in selected if statuses[pid]["status"] == "failed"]
+    completed = manifest["counts"]["completed"]
+    typer.echo(f"{out_dir}: {completed} planet(s) calibrated, {len(failed)} failed")
+    for pid, error in failed:
+        typer.echo(f"error: planet {pid}: {error}", err=True)
+    raise typer.Exit(1 if failed else 0)
 
 
 @app.command("score")

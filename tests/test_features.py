@@ -45,7 +45,7 @@ def _estimates(data_dir: Path, detrend: bool) -> tuple[np.ndarray, np.ndarray]:
     for index in range(len(stars)):
         row = stars.iloc[index]
         flux = layout.load_light_curve(data_dir, row["planet_id"])
-        d, e = features.estimate_depth(flux, time_h, row, detrend=detrend)
+        d, e = features.estimate_depth(flux, time_h, features.transit_window(row, time_h), detrend=detrend)
         depth.append(d)
         err.append(e)
     return np.array(depth), np.array(err)

@@ -40,7 +40,7 @@ RAMP_TIMESCALES_H = tuple(np.geomspace(0.15, 2.0, 12))
 # Star/orbit columns passed to the model (e is constant for circular orbits, so it is left out).
 STAR_FEATURE_COLUMNS = ["Rs", "Ms", "Ts", "Mp", "P", "sma", "i"]
 # Bump when the extraction changes so cached feature files are recomputed.
-FEATURES_VERSION = 1
+FEATURES_VERSION = 2
 
 
 def _half_chord_hours(p_days: float, a_over_rs: float, inc_rad: float, reach: float) -> float:
@@ -79,6 +79,73 @@ def transit_window(
             f"samples for T14={2 * half_t14:.2f} h; the time grid does not cover the transit"
         )
     return in_transit, out_of_transit
+
+
+# Fitting a transit's window to a white-light curve (data whose times count from the visit's start):
+# a trapezoid with these ingress fractions (T12/T14), over a coarse grid of this many samples, then
+# refined by whole samples around the best coarse fit.
+INGRESS_FRACTIONS = (0.05, 0.12, 0.2, 0.3)
+COARSE_STEP_SAMPLES = 2
+REFINE_SAMPLES = 3
+
+
+def _trapezoids(t: np.ndarray, mid: np.ndarray, t14: np.ndarray, ingress: np.ndarray) -> np.ndarray:
+    """Unit-depth trapezoid transits (candidates, n_time) for arrays of candidate parameters."""
+    edge = (0.5 * t14[:, None] - np.abs(t[None, :] - mid[:, None])) / (ingress * t14)[:, None]
+    return np.clip(edge, 0.0, 1.0)
+
+
+def _best_trapezoid(white: np.ndarray, t: np.ndarray, mid: np.ndarray, t14: np.ndarray,
+                    ingress: np.ndarray) -> tuple[float, float, float]:
+    """The candidate trapezoid that, with a quadratic baseline, explains most of the white light."""
+    tau = (t - t.mean()) / np.ptp(t)
+    baseline = np.vander(tau, 3, increasing=True)
+    projector = baseline @ np.linalg.solve(baseline.T @ baseline, baseline.T)
+    y = white - projector @ white
+    shapes = _trapezoids(t, mid, t14, ingress)
+    shapes -= shapes @ projector
+    energy = np.einsum("gn,gn->g", shapes, shapes)
+    overlap = -(shapes @ y)  # a transit lowers the flux: positive depth
+    gain = np.where((energy > 0) & (overlap > 0), overlap**2 / np.where(energy > 0, energy, 1.0), -np.inf)
+    best = int(np.argmax(gain))
+    return float(mid[best]), float(t14[best]), float(ingress[best])
+
+
+def fitted_transit_window(light_curve: np.ndarray, time_hours: np.ndarray, label: str = "planet") -> tuple[
+        np.ndarray, np.ndarray, float]:
+    """(in-transit, out-of-transit, mid-transit hour) found in the light curve itself.
+
+    For data whose times count from the visit's start (calibrated data): the white light (every
+    channel normalised to its median, then averaged) is fitted with a trapezoid over a quadratic
+    baseline, on a grid of mid-times, durations and ingress fractions, coarse then fine. The masks
+    then follow as for `transit_window`: in transit within T23/2 less half a sample, out of transit
+    beyond T14/2 plus a margin.
+    """
+    flux = np.asarray(light_curve, dtype=np.float64)
+    t = np.asarray(time_hours, dtype=np.float64)
+    white = (flux / np.median(flux, axis=0)).mean(axis=1)
+    step = float(np.median(np.diff(t)))
+    span = float(t[-1] - t[0])
+    fractions = np.asarray(INGRESS_FRACTIONS)
+
+    def grid(mids: np.ndarray, durations: np.ndarray) -> tuple[float, float, float]:
+        m, d, f = np.meshgrid(mids, durations, fractions, indexing="ij")
+        return _best_trapezoid(white, t, m.ravel(), d.ravel(), f.ravel())
+
+    coarse = COARSE_STEP_SAMPLES * step
+    mid, t14, ingress = grid(np.arange(t[0], t[-1], coarse), np.arange(3 * step, 0.9 * span, coarse))
+    offsets = np.arange(-REFINE_SAMPLES, REFINE_SAMPLES + 1) * step / 2
+    mid, t14, ingress = grid(mid + offsets, np.clip(t14 + offsets, 2 * step, None))
+    half_t23 = 0.5 * t14 * (1.0 - 2.0 * ingress)
+    in_transit = np.abs(t - mid) < half_t23 - 0.5 * step
+    out_of_transit = np.abs(t - mid) > 0.5 * t14 * (1.0 + OUT_MARGIN) + 0.5 * step
+    if in_transit.sum() < MIN_IN_POINTS or out_of_transit.sum() < MIN_OUT_POINTS:
+        raise DatasetError(
+            f"{label}: found only {in_transit.sum()} in-transit and {out_of_transit.sum()} out-of-transit "
+            f"samples (transit at {mid:.2f} h lasting {t14:.2f} h); the light curve does not cover a transit "
+            f"with baseline"
+        )
+    return in_transit, out_of_transit, mid
 
 
 def _least_squares(design: np.ndarray, targets: np.ndarray) -> np.ndarray:
@@ -138,11 +205,15 @@ def _detrended_baseline(
 
 
 def estimate_depth(
-    light_curve: np.ndarray, time_hours: np.ndarray, star_row: Mapping, detrend: bool
+    light_curve: np.ndarray,
+    time_hours: np.ndarray,
+    window: tuple[np.ndarray, np.ndarray],
+    detrend: bool,
 ) -> tuple[np.ndarray, np.ndarray]:
     """Depth 1 - mean(in-transit flux / baseline) per channel, and its standard error.
 
-    detrend=False: the baseline is each channel's raw out-of-transit mean. detrend=True: the
+    ``window`` is the (in-transit, out-of-transit) pair of masks over ``time_hours``, from
+    `transit_window` or `fitted_transit_window`. detrend=False: the baseline is each channel's raw out-of-transit mean. detrend=True: the
     baseline follows the instrument drifts (see `_detrended_baseline`), fitted out of transit
     and extrapolated under it.
 
@@ -153,7 +224,7 @@ def estimate_depth(
     """
     flux = np.asarray(light_curve, dtype=np.float64)
     t = np.asarray(time_hours, dtype=np.float64)
-    in_transit, out_of_transit = transit_window(star_row, t)
+    in_transit, out_of_transit = window
     n_in, n_out = int(in_transit.sum()), int(out_of_transit.sum())
     leverage = np.full(flux.shape[1], 1.0 / n_out)
     if detrend:
@@ -170,15 +241,43 @@ def estimate_depth(
     return depth, depth_err
 
 
+def _combine_visits(estimates: list[tuple[np.ndarray, np.ndarray]]) -> tuple[np.ndarray, np.ndarray]:
+    """Inverse-variance mean of several visits' (depth, error) per channel."""
+    if len(estimates) == 1:
+        return estimates[0]
+    depths = np.stack([d for d, _ in estimates])
+    weights = 1.0 / np.stack([e for _, e in estimates]) ** 2
+    return (weights * depths).sum(axis=0) / weights.sum(axis=0), 1.0 / np.sqrt(weights.sum(axis=0))
+
+
+def planet_depth(flux: np.ndarray, time_h: np.ndarray, star_row: Mapping, detrend: bool,
+                 from_visit_start: bool) -> tuple[np.ndarray, np.ndarray]:
+    """One planet's depth and error per channel, over every visit of its light curve.
+
+    Times from mid-transit (simulated data): the window follows from the orbit. Times from the
+    visit's start (calibrated data): each visit's window and mid-transit are fitted to the visit.
+    """
+    label = f"planet {int(star_row['planet_id'])}"
+    estimates = []
+    for visit in (flux[None] if flux.ndim == 2 else flux):
+        if from_visit_start:
+            in_transit, out_of_transit, mid = fitted_transit_window(visit, time_h, label)
+            estimates.append(estimate_depth(visit, time_h - mid, (in_transit, out_of_transit), detrend))
+        else:
+            estimates.append(estimate_depth(visit, time_h, transit_window(star_row, time_h), detrend))
+    return _combine_visits(estimates)
+
+
 def _compute_features(data_dir: Path, detrend: bool) -> dict[str, np.ndarray]:
     stars = layout.read_star_info(data_dir)
     time_h = layout.read_time(data_dir)
+    from_visit_start = layout.time_origin(data_dir) == layout.TIME_FROM_VISIT_START
     n = len(stars)
     depth = np.empty((n, layout.N_WAVELENGTHS), dtype=np.float32)
     depth_err = np.empty((n, layout.N_WAVELENGTHS), dtype=np.float32)
     for row_index, row in enumerate(stars.to_dict("records")):
         flux = layout.load_light_curve(data_dir, row["planet_id"], n_time=time_h.size)
-        d, e = estimate_depth(flux, time_h, row, detrend)
+        d, e = planet_depth(np.asarray(flux, dtype=np.float64), time_h, row, detrend, from_visit_start)
         if not (np.isfinite(d).all() and np.isfinite(e).all()):
             raise DatasetError(
                 f"{layout.light_curve_path(data_dir, row['planet_id'])}: depth estimate is not finite"

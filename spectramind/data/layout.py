@@ -7,13 +7,20 @@ KeyError or a shape error deep inside training.
 Layout of a data directory:
   train.csv              planet_id, wl_1..wl_283: true transit depths (Rp/Rs)^2
   wavelengths.csv        one row, wl_1..wl_283: channel wavelengths in um
-  train_star_info.csv    planet_id + STAR_COLUMNS
-  light_curves/<id>.npy  float32 (n_time, 283) normalised flux
-  light_curve_time.npy   float64 (n_time,) hours from mid-transit, shared by all planets
+  train_star_info.csv    planet_id + STAR_COLUMNS (test_star_info.csv in a calibrated test split)
+  light_curves/<id>.npy  float32 (n_time, 283) normalised flux; (n_visits, n_time, 283) for a
+                         planet observed more than once (calibrated data)
+  light_curve_time.npy   float64 (n_time,) hours, shared by all planets: from mid-transit
+                         (simulated), or from the visit's start (calibrated: dataset.json says
+                         time_origin "visit_start", and each visit's transit is found in the data)
   noise_truth.csv        planet_id, noise_*, depth_sigma_*, per-planet systematics parameters
   atmosphere_truth.csv   planet_id + ATMOSPHERE_COLUMNS (what shaped each true spectrum)
-  dataset.json           generator config, seed, format_version, n_planets, n_time
+  flux_levels.csv        calibrated data: planet_id, visit, f_1..f_283, mean signal in e-/s
+  dataset.json           format_version, n_planets, n_time, seed, config (generator or calibration)
   cache/                 derived files (features); not part of the dataset fingerprint
+
+The simulator writes the first group of files, ``spectramind data calibrate`` the calibrated kind
+(``spectramind.data.calibrated_folder``); both read the same way.
 """
 
 from __future__ import annotations
@@ -32,6 +39,7 @@ from spectramind.errors import DatasetError
 N_WAVELENGTHS = 283
 WAVELENGTH_COLUMNS = [f"wl_{i}" for i in range(1, N_WAVELENGTHS + 1)]
 SIGMA_COLUMNS = [f"sigma_{i}" for i in range(1, N_WAVELENGTHS + 1)]
+FLUX_LEVEL_COLUMNS = [f"f_{i}" for i in range(1, N_WAVELENGTHS + 1)]
 NOISE_COLUMNS = [f"noise_{i}" for i in range(1, N_WAVELENGTHS + 1)]
 DEPTH_SIGMA_COLUMNS = [f"depth_sigma_{i}" for i in range(1, N_WAVELENGTHS + 1)]
 # Numeric star/orbit columns of train_star_info.csv (besides planet_id), in the competition's units:
@@ -61,13 +69,18 @@ ATMOSPHERE_COLUMNS = [
 
 LABELS_FILE = "train.csv"
 WAVELENGTHS_FILE = "wavelengths.csv"
-STAR_INFO_FILE = "train_star_info.csv"
+STAR_INFO_FILES = {"train": "train_star_info.csv", "test": "test_star_info.csv"}
+STAR_INFO_FILE = STAR_INFO_FILES["train"]
+FLUX_LEVELS_FILE = "flux_levels.csv"
 LIGHT_CURVE_DIR = "light_curves"
 TIME_FILE = "light_curve_time.npy"
 NOISE_TRUTH_FILE = "noise_truth.csv"
 ATMOSPHERE_TRUTH_FILE = "atmosphere_truth.csv"
 DATASET_INFO_FILE = "dataset.json"
 CACHE_DIR = "cache"
+# dataset.json's time_origin: where light_curve_time.npy counts from.
+TIME_FROM_MID_TRANSIT = "mid_transit"
+TIME_FROM_VISIT_START = "visit_start"
 
 
 def _data_dir(data_dir: str | os.PathLike) -> Path:
@@ -151,9 +164,43 @@ def read_labels(path_or_dir: str | os.PathLike) -> pd.DataFrame:
 
 
 def read_star_info(data_dir: str | os.PathLike) -> pd.DataFrame:
-    """planet_id + STAR_COLUMNS: stellar and orbital parameters, the model's auxiliary inputs."""
+    """planet_id + STAR_COLUMNS: the data set's planets with their stellar and orbital parameters.
+
+    Read from train_star_info.csv, or test_star_info.csv in a calibrated test split. A calibrated
+    ADC 2024 folder has no star information at all: its planets come from flux_levels.csv and
+    the star columns are NaN.
+    """
     root = _data_dir(data_dir)
-    return _read_table(root / STAR_INFO_FILE, ["planet_id", *STAR_COLUMNS], _expected_rows(root))
+    for name in STAR_INFO_FILES.values():
+        if (root / name).is_file():
+            return _read_table(root / name, ["planet_id", *STAR_COLUMNS], _expected_rows(root))
+    if (root / FLUX_LEVELS_FILE).is_file():
+        ids = np.unique(read_flux_levels(root)["planet_id"].to_numpy())
+        frame = pd.DataFrame(np.nan, index=range(ids.size), columns=STAR_COLUMNS)
+        frame.insert(0, "planet_id", ids.astype(np.int64))
+        return frame
+    raise DatasetError(f"{root / STAR_INFO_FILE}: file is missing")
+
+
+def read_flux_levels(data_dir: str | os.PathLike) -> pd.DataFrame:
+    """planet_id, visit, f_1..f_283: a calibrated planet's mean signal per channel, in e-/s."""
+    root = _data_dir(data_dir)
+    path = root / FLUX_LEVELS_FILE
+    frame = _read_table(path, ["planet_id", "visit", *FLUX_LEVEL_COLUMNS], None, has_planet_id=False)
+    if frame[["planet_id", "visit"]].duplicated().any():
+        raise DatasetError(f"{path}: duplicate (planet_id, visit) rows")
+    return frame.astype({"planet_id": np.int64, "visit": np.int64})
+
+
+def time_origin(data_dir: str | os.PathLike) -> str:
+    """Where the data set's times count from: TIME_FROM_MID_TRANSIT unless dataset.json says else."""
+    root = _data_dir(data_dir)
+    if not (root / DATASET_INFO_FILE).is_file():
+        return TIME_FROM_MID_TRANSIT
+    origin = read_dataset_info(root).get("time_origin", TIME_FROM_MID_TRANSIT)
+    if origin not in (TIME_FROM_MID_TRANSIT, TIME_FROM_VISIT_START):
+        raise DatasetError(f"{root / DATASET_INFO_FILE}: unknown time_origin {origin!r}")
+    return origin
 
 
 def read_wavelengths(data_dir: str | os.PathLike) -> np.ndarray:
@@ -200,17 +247,19 @@ def load_light_curve(
     mmap: bool = True,
     n_time: int | None = None,
 ) -> np.ndarray:
-    """One planet's (n_time, 283) flux; memory-mapped by default so large datasets stay on disk.
+    """One planet's flux, (n_time, 283) or (n_visits, n_time, 283); memory-mapped by default so
+    large datasets stay on disk.
 
     Pass `n_time` (the length of the time grid) to also check the number of samples.
     """
     root = _data_dir(data_dir)
     path = light_curve_path(root, planet_id)
     flux = _load_npy(path, mmap)
-    if flux.ndim != 2 or flux.shape[1] != N_WAVELENGTHS:
-        raise DatasetError(f"{path}: expected shape (n_time, {N_WAVELENGTHS}), got {flux.shape}")
-    if n_time is not None and flux.shape[0] != n_time:
-        raise DatasetError(f"{path}: has {flux.shape[0]} time samples, the time grid has {n_time}")
+    if flux.ndim not in (2, 3) or flux.shape[-1] != N_WAVELENGTHS or 0 in flux.shape:
+        raise DatasetError(f"{path}: expected shape (n_time, {N_WAVELENGTHS}) or (n_visits, n_time, "
+                           f"{N_WAVELENGTHS}), got {flux.shape}")
+    if n_time is not None and flux.shape[-2] != n_time:
+        raise DatasetError(f"{path}: has {flux.shape[-2]} time samples, the time grid has {n_time}")
     if not np.issubdtype(flux.dtype, np.floating):
         raise DatasetError(f"{path}: expected floating-point flux, got {flux.dtype}")
     if not np.isfinite(flux).all():

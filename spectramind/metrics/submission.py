@@ -176,7 +176,7 @@ def write_submission(
     The file is validated like `read_submission` before it is written (a submission Kaggle would
     reject is never produced) and replaced atomically so readers never see half a file.
     """
-    ids = torch.as_tensor(planet_ids).detach().cpu().numpy().reshape(-1)
+    ids = np.asarray(planet_ids.detach().cpu() if isinstance(planet_ids, torch.Tensor) else planet_ids).reshape(-1)
     mu_np = torch.as_tensor(mu).detach().cpu().numpy().astype(np.float64)
     sigma_np = torch.as_tensor(sigma).detach().cpu().numpy().astype(np.float64)
     expected = (len(ids), N_WAVELENGTHS)

@@ -81,7 +81,7 @@ DAMAGES = {
     "light curve truncated": (lambda root: _truncate(_light_curve(root)), "light_curves", "truncated or not a .npy"),
     "light curve of the wrong shape": (
         lambda root: np.save(_light_curve(root), np.ones((48, 282), dtype=np.float32)), "light_curves",
-        "expected shape (n_time, 283), got (48, 282)"),
+        "expected shape (n_time, 283) or (n_visits, n_time, 283), got (48, 282)"),
     "time grid of the wrong shape": (
         lambda root: np.save(root / "light_curve_time.npy", np.ones((48, 2))), "light_curve_time.npy",
         "expected a 1-D array"),

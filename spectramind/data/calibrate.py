@@ -1,0 +1,355 @@
+"""Calibrate the competition's raw frames into 283-channel light curves (Hydra-free).
+
+``spectramind data calibrate RAW_DIR OUT_DIR`` and :func:`calibrate_folder` turn a folder in the
+ADC 2025 or ADC 2024 layout (``spectramind.data.raw_layout``) into a calibrated folder in the
+project's light-curve layout (``spectramind.data.calibrated_folder``) that the DataModule trains
+on. Per visit and sensor, the organisers' reduction with the fixes top solutions made::
+
+    1 ADC          electrons = DN / gain + offset
+    2 masks        dead pixels (dead.parquet), hot pixels (5-sigma clip of the dark), and per read
+                   saturated (DN 65535) or NaN values: masked, never averaged in
+    3 linearity    linear_corr's polynomial, per pixel and per read
+    4 CDS + dark   long read - short read - dark x (t_long - t_short): the dark subtraction of each
+                   read (dark x its time since reset) cancels to this, exactly
+    5 binning      the sum of ``airs_bin`` / ``fgs_bin`` consecutive CDS frames per pixel
+    6 flat field   divide by flat
+    7 crop + flip  AIRS columns 39:321, reversed so channels ascend in wavelength like wl_2..wl_283
+    8 extraction   optimal (profile-weighted) or box sum of the whole spatial profile
+                   (``spectramind.data.extraction``), in electrons per second of integration
+    9 assembly     [FGS1 | AIRS], each channel normalised to its visit mean (flux_levels.csv keeps
+                   the means); FGS1 resampled onto AIRS's bin times when their bin counts differ
+
+Every visit is calibrated and kept: a planet observed twice gets a (2, n_time, 283) light curve,
+and the features combine the visits' depths by their errors.
+
+Memory stays bounded whatever a visit's length: a signal file is read in blocks of pixels over
+all frames (parquet stores columns separately) of at most ``block_values`` values, and only the
+time-binned frames are kept. Planets run in parallel with joblib (``workers``), locally or on a
+Ray cluster (``backend="ray"``); each planet's output is committed atomically, so a killed run
+resumes where it stopped and a planet that fails is recorded while the others go on.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import os
+import time
+import traceback
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from spectramind.data import extraction, layout
+from spectramind.data.calibrated_folder import CalibratedFolder
+from spectramind.data.raw_layout import (
+    AIRS,
+    AIRS_END_COLUMN,
+    AIRS_FIRST_COLUMN,
+    AXIS_INFO_FILE,
+    FGS,
+    FRAME_SHAPE,
+    LINEAR_CORR_TERMS,
+    SATURATED_DN,
+    SENSORS,
+    AxisInfo,
+    RawLayout,
+    SensorCalibration,
+    SignalFile,
+    Visit,
+    apply_linear_corr,
+    detect_layout,
+    read_adc,
+    read_axis_info,
+    read_calibration,
+    read_star_info,
+)
+from spectramind.errors import ConfigurationError, DatasetError
+
+BACKENDS = ("loky", "ray")
+HOT_SIGMA = 5.0
+HOT_ITERATIONS = 5
+# A pixel whose flat is this low does not respond (dead pixels' flats are near zero): masked.
+FLAT_FLOOR = 0.1
+# A read frame with more than this fraction of NaN or saturated pixels is unusable.
+MAX_BAD_FRAME_FRACTION = 0.5
+
+
+@dataclass(frozen=True)
+class CalibrationParams:
+    """What the calibration does; the defaults are the organisers' bins (187 time bins of 144 s)."""
+
+    airs_bin: int = 30
+    fgs_bin: int = 360
+    extraction: str = "optimal"
+    mask_hot: bool = True
+    linearity: bool = True
+    # Values read and processed at a time per sensor: bounds a worker's memory (~50 B per value).
+    block_values: int = 2**21
+
+    def __post_init__(self) -> None:
+        for name in ("airs_bin", "fgs_bin", "block_values"):
+            if int(getattr(self, name)) < 1:
+                raise ConfigurationError(f"{name}={getattr(self, name)!r} must be >= 1")
+        if self.extraction not in extraction.METHODS:
+            raise ConfigurationError(f"extraction={self.extraction!r}; expected one of {', '.join(extraction.METHODS)}")
+
+    def record(self) -> dict[str, Any]:
+        """The parameters that shape the output (``block_values`` only bounds memory)."""
+        return {k: v for k, v in dataclasses.asdict(self).items() if k != "block_values"}
+
+    def bin_size(self, sensor: str) -> int:
+        return self.fgs_bin if sensor == FGS else self.airs_bin
+
+
+def hot_pixels(dark: np.ndarray, dead: np.ndarray) -> np.ndarray:
+    """Pixels whose dark current lies beyond HOT_SIGMA standard deviations of the median, clipped
+    iteratively as astropy's ``sigma_clip(dark, sigma=5, maxiters=5)`` does (dead pixels ignored)."""
+    values = np.where(dead, np.nan, dark)
+    clipped = np.isnan(values)
+    for _ in range(HOT_ITERATIONS):
+        kept = values[~clipped]
+        if kept.size == 0:
+            break
+        outside = np.abs(values - np.median(kept)) > HOT_SIGMA * kept.std()
+        updated = np.isnan(values) | outside
+        if np.array_equal(updated, clipped):
+            break
+        clipped = updated
+    return clipped & ~dead
+
+
+@dataclass
+class SensorSeries:
+    """One sensor's calibrated visit: time-bin centres (hours) and flux (bins, channels) in e-/s."""
+
+    times_h: np.ndarray
+    flux: np.ndarray
+    masked_pixels: float
+
+
+def _add_to_bins(sums: np.ndarray, flagged: np.ndarray, cds: np.ndarray, bad: np.ndarray,
+                 first_pair: int, bin_size: int, positions: slice) -> None:
+    """Add CDS frames (pairs, pixels) starting at ``first_pair`` into the per-bin sums."""
+    n_bins = sums.shape[0]
+    pair = first_pair
+    end = first_pair + cds.shape[0]
+    while pair < end and pair // bin_size < n_bins:
+        b = pair // bin_size
+        if pair == b * bin_size and end >= (b + 1) * bin_size:  # a run of whole bins at once
+            whole = min((end - pair) // bin_size, n_bins - b)
+            lo = pair - first_pair
+            span = slice(lo, lo + whole * bin_size)
+            sums[b:b + whole, positions] += cds[span].reshape(whole, bin_size, -1).sum(axis=1)
+            flagged[b:b + whole, positions] |= bad[span].reshape(whole, bin_size, -1).any(axis=1)
+            pair += whole * bin_size
+        else:
+            stop = min(end, (b + 1) * bin_size)
+            span = slice(pair - first_pair, stop - first_pair)
+            sums[b, positions] += cds[span].sum(axis=0)
+            flagged[b, positions] |= bad[span].any(axis=0)
+            pair = stop
+
+
+def calibrate_sensor(signal: SignalFile, calibration: SensorCalibration, gain: float, offset: float,
+                     axis: AxisInfo, params: CalibrationParams) -> SensorSeries:
+    """Steps 1-8 for one sensor of one visit (see the module docstring)."""
+    sensor, path = signal.sensor, signal.path
+    bin_size = params.bin_size(sensor)
+    n_pairs = signal.n_frames // 2
+    n_bins = n_pairs // bin_size
+    if n_bins < 1:
+        raise ConfigurationError(f"{path}: {n_pairs} read pairs, fewer than the bin of {bin_size}")
+    seconds = axis.read_seconds(sensor, signal.n_frames, path)
+    read_times = axis.frame_times_h(sensor, signal.n_frames, path)
+    exposure = seconds[1::2] - seconds[0::2]
+    rows, width = FRAME_SHAPE[sensor]
+    columns = np.arange(AIRS_FIRST_COLUMN, AIRS_END_COLUMN) if sensor == AIRS else np.arange(width)
+    pixels = (np.arange(rows)[:, None] * width + columns[None, :]).ravel()
+    coefficients = calibration.linear_corr.reshape(LINEAR_CORR_TERMS, -1)[:, pixels]
+    dark = calibration.dark.ravel()[pixels]
+    sums = np.zeros((n_bins, pixels.size))
+    flagged = np.zeros((n_bins, pixels.size), dtype=bool)
+    bad_per_frame = np.zeros(signal.n_frames, dtype=np.int64)
+    for first, positions, values in signal.blocks(pixels, params.block_values):
+        electrons = values.astype(np.float64)
+        bad = ~np.isfinite(electrons) | (electrons >= SATURATED_DN)
+        bad_per_frame[first:first + len(values)] += bad.sum(axis=1)
+        electrons /= gain
+        electrons += offset
+        if params.linearity:
+            electrons = apply_linear_corr(electrons, coefficients[:, positions])
+        cds = electrons[1::2] - electrons[0::2]
+        first_pair = first // 2
+        cds -= np.outer(exposure[first_pair:first_pair + len(cds)], dark[positions])
+        pair_bad = bad[0::2] | bad[1::2]
+        cds[pair_bad] = 0.0
+        _add_to_bins(sums, flagged, cds, pair_bad, first_pair, bin_size, positions)
+    unusable = np.flatnonzero(bad_per_frame > MAX_BAD_FRAME_FRACTION * pixels.size)
+    if unusable.size:
+        raise DatasetError(f"{path}: {unusable.size} of {signal.n_frames} frames are more than half NaN or "
+                           f"saturated (first: frame {int(unusable[0])})")
+
+    shape = (rows, columns.size)
+    flat = calibration.flat.ravel()[pixels].reshape(shape)
+    static = calibration.dead.ravel()[pixels].reshape(shape) | (flat < FLAT_FLOOR)
+    if params.mask_hot:
+        static |= hot_pixels(calibration.dark, calibration.dead).ravel()[pixels].reshape(shape)
+    frames = (sums / np.where(static, 1.0, flat).ravel()).reshape(n_bins, *shape)
+    good = ~(static[None] | flagged.reshape(n_bins, *shape))
+    point_source = sensor == FGS
+    bin_exposure = exposure[: n_bins * bin_size].reshape(n_bins, bin_size).sum(axis=1)
+    profile, mean_frame = extraction.spatial_profile(frames, good, point_source)
+    weights = extraction.pixel_weights(
+        params.extraction, profile, mean_frame, flat, calibration.read.ravel()[pixels].reshape(shape),
+        dark.reshape(shape) * bin_exposure.mean(), 2 * bin_size, point_source)
+    charge = extraction.extract(frames, good, profile, weights, point_source, str(path))
+    pair_times = 0.5 * (read_times[0::2] + read_times[1::2])
+    times = pair_times[: n_bins * bin_size].reshape(n_bins, bin_size).mean(axis=1)
+    flux = charge / bin_exposure[:, None]
+    if sensor == AIRS:
+        flux = flux[:, ::-1]  # columns 320..39: ascending wavelength, as wl_2..wl_283
+    return SensorSeries(times_h=times, flux=flux, masked_pixels=float(1.0 - good.mean()))
+
+
+def combine_sensors(airs_times: np.ndarray, airs_flux: np.ndarray, fgs_times: np.ndarray,
+                    fgs_flux: np.ndarray) -> tuple[np.ndarray, bool]:
+    """[FGS1 | AIRS] on AIRS's bins, (bins, 283): FGS1 as binned when the bin counts agree, else
+    linearly interpolated onto AIRS's bin times (then the flag is True)."""
+    resampled = fgs_times.size != airs_times.size
+    fgs = np.interp(airs_times, fgs_times, fgs_flux) if resampled else fgs_flux
+    return np.column_stack([fgs, airs_flux]), resampled
+
+
+def calibrate_visit(raw: RawLayout, split: str, visit: Visit, axis: AxisInfo,
+                    params: CalibrationParams) -> tuple[np.ndarray, np.ndarray, dict[str, Any]]:
+    """One visit: (bin times in hours from its start, flux (bins, 283) in e-/s, details)."""
+    adc = read_adc(raw, split, visit.planet_id)
+    # Everything that can be checked cheaply is checked before the frames are read.
+    inputs = {sensor: (SignalFile(visit.signal[sensor], sensor), read_calibration(visit.calibration[sensor], sensor))
+              for sensor in SENSORS}
+    series = {sensor: calibrate_sensor(signal, calibration, *adc[sensor], axis, params)
+              for sensor, (signal, calibration) in inputs.items()}
+    airs, fgs = series[AIRS], series[FGS]
+    flux, resampled = combine_sensors(airs.times_h, airs.flux, fgs.times_h, fgs.flux[:, 0])
+    level = flux.mean(axis=0)
+    if not (np.isfinite(flux).all() and (level > 0).all()):
+        channel = int(np.flatnonzero(~np.isfinite(level) | (level <= 0))[0]) if not (level > 0).all() else 0
+        raise DatasetError(f"{visit.signal[AIRS].parent}: visit {visit.index} gives no positive signal in "
+                           f"channel wl_{channel + 1} (dark or corrupted frames)")
+    details = {"fgs_resampled": bool(resampled),
+               "masked_pixels": {sensor: round(s.masked_pixels, 5) for sensor, s in series.items()}}
+    return airs.times_h, flux, details
+
+
+def calibrate_planet(raw: RawLayout, split: str, planet_id: int, axis: AxisInfo,
+                     params: CalibrationParams) -> tuple[np.ndarray, np.ndarray, np.ndarray, dict[str, Any]]:
+    """Every visit of a planet: (times, curves (visits, bins, 283) normalised, levels (visits, 283) e-/s,
+    details)."""
+    times, fluxes, details = None, [], []
+    for visit in raw.visits(split, planet_id):
+        visit_times, flux, visit_details = calibrate_visit(raw, split, visit, axis, params)
+        if times is not None and not np.array_equal(times, visit_times):
+            raise DatasetError(f"{visit.signal[AIRS]}: visit {visit.index} gives {visit_times.size} time bins, "
+                               f"visit 0 {times.size}: its frame count differs")
+        times = visit_times
+        fluxes.append(flux)
+        details.append(visit_details)
+    flux = np.stack(fluxes)
+    levels = flux.mean(axis=1)
+    return times, flux / levels[:, None, :], levels, {"visit_details": details}
+
+
+def _calibrate_and_store(root: Path, variant: str, split: str, planet_id: int, out_dir: Path,
+                         parameters: dict[str, Any], params: CalibrationParams, axis: AxisInfo) -> dict[str, Any]:
+    """One planet, in whichever process runs it: calibrated and committed, or recorded as failed."""
+    from spectramind.fast_exit import skip_final_collection
+
+    skip_final_collection()
+    folder = CalibratedFolder(out_dir, parameters)
+    started = time.perf_counter()
+    try:
+        times, curves, levels, details = calibrate_planet(RawLayout(root, variant), split, planet_id, axis, params)
+    except Exception as exc:  # recorded; the other planets go on (KeyboardInterrupt still stops the run)
+        message = " ".join(str(exc).split()) if isinstance(exc, (DatasetError, ConfigurationError)) else (
+            f"{type(exc).__name__}: {exc} | " + " | ".join(traceback.format_exc().strip().splitlines()[-3:]))
+        folder.write_failure(planet_id, message, time.perf_counter() - started)
+        return {"planet_id": planet_id, "status": "failed", "error": message}
+    seconds = time.perf_counter() - started
+    folder.write_planet(planet_id, times, curves, levels, seconds, details)
+    return {"planet_id": planet_id, "status": "completed", "seconds": seconds, "visits": len(curves)}
+
+
+def _parallel_results(tasks: list, workers: int, backend: str):
+    """Run the tasks (delayed calls) with joblib: loky processes here, or Ray's cluster."""
+    import joblib
+
+    if backend == "ray":
+        try:
+            import ray
+            from ray.util.joblib import register_ray
+        except ImportError:
+            raise ConfigurationError("--backend ray needs Ray: pip install 'spectramind[ray]'") from None
+        register_ray()
+        if not ray.is_initialized():
+            ray.init(address=os.environ.get("RAY_ADDRESS"), log_to_driver=False, include_dashboard=False)
+    with joblib.parallel_config(backend=backend, n_jobs=workers):
+        yield from joblib.Parallel(return_as="generator_unordered")(tasks)
+
+
+def calibrate_folder(
+    raw_dir: str | Path,
+    out_dir: str | Path,
+    split: str = "train",
+    params: CalibrationParams | None = None,
+    workers: int = 1,
+    planets: list[int] | None = None,
+    backend: str = "loky",
+    progress: Callable[[dict[str, Any], int, int], None] | None = None,
+) -> dict[str, Any]:
+    """Calibrate a split of a raw folder into ``out_dir``; return the manifest.
+
+    Planets already completed in ``out_dir`` are skipped; failed ones are tried again. A planet
+    that fails is recorded and the others go on: check ``manifest["counts"]["failed"]``.
+    """
+    params = params or CalibrationParams()
+    if split not in ("train", "test"):
+        raise ConfigurationError(f"split={split!r}; expected train or test")
+    if backend not in BACKENDS:
+        raise ConfigurationError(f"backend={backend!r}; expected one of {', '.join(BACKENDS)}")
+    if int(workers) < 1:
+        raise ConfigurationError(f"workers={workers!r} must be >= 1")
+    raw = detect_layout(raw_dir)
+    axis = read_axis_info(raw.root / AXIS_INFO_FILE)
+    wavelengths = layout.read_wavelengths(raw.root)
+    available = raw.planet_ids(split)
+    if not available:
+        raise DatasetError(f"{raw.root / split}: no planet folders")
+    if planets:
+        unknown = sorted(set(planets) - set(available))
+        if unknown:
+            raise DatasetError(f"{raw.root / split}: unknown planet id(s) {', '.join(map(str, unknown[:5]))}"
+                               f"{' ...' if len(unknown) > 5 else ''}")
+    star_file = raw.star_info_file(split)
+    star_info = read_star_info(star_file) if star_file is not None and star_file.is_file() else None
+    labels = layout.read_labels(raw.labels_file) if split == "train" and raw.labels_file.is_file() else None
+
+    parameters = {**params.record(), "variant": raw.variant, "split": split}
+    folder = CalibratedFolder(out_dir, parameters)
+    done = folder.completed()
+    todo = [pid for pid in (sorted(set(planets)) if planets else available) if pid not in done]
+    arguments = (raw.variant, split)
+    task_args = [(raw.root, *arguments, pid, Path(out_dir), parameters, params, axis) for pid in todo]
+    if workers == 1 and backend == "loky":
+        results = (_calibrate_and_store(*args) for args in task_args)
+    else:
+        from joblib import delayed
+
+        results = _parallel_results([delayed(_calibrate_and_store)(*args) for args in task_args], workers, backend)
+    for count, result in enumerate(results, start=1):
+        if progress is not None:
+            progress(result, count, len(todo))
+    return folder.finalise(split, wavelengths, star_info, labels,
+                           source={"raw_dir": str(Path(raw_dir).resolve()), "variant": raw.variant})
