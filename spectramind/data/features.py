@@ -117,7 +117,8 @@ def fitted_transit_window(light_curve: np.ndarray, time_hours: np.ndarray, label
 
     For data whose times count from the visit's start (calibrated data): the white light (every
     channel normalised to its median, then averaged) is fitted with a trapezoid over a quadratic
-    baseline, on a grid of mid-times, durations and ingress fractions, coarse then fine. The masks
+    baseline, on a grid of mid-times, durations and ingress fractions, coarse then fine, each
+    transit wholly inside the visit (as the competition's visits are planned). The masks
     then follow as for `transit_window`: in transit within T23/2 less half a sample, out of transit
     beyond T14/2 plus a margin.
     """
@@ -129,8 +130,11 @@ def fitted_transit_window(light_curve: np.ndarray, time_hours: np.ndarray, label
     fractions = np.asarray(INGRESS_FRACTIONS)
 
     def grid(mids: np.ndarray, durations: np.ndarray) -> tuple[float, float, float]:
-        m, d, f = np.meshgrid(mids, durations, fractions, indexing="ij")
-        return _best_trapezoid(white, t, m.ravel(), d.ravel(), f.ravel())
+        m, d, f = (a.ravel() for a in np.meshgrid(mids, durations, fractions, indexing="ij"))
+        inside = (m - d / 2 > t[0]) & (m + d / 2 < t[-1])  # the whole transit within the visit
+        if not inside.any():
+            raise DatasetError(f"{label}: {t.size} samples over {span:.2f} h are too few to find a transit")
+        return _best_trapezoid(white, t, m[inside], d[inside], f[inside])
 
     coarse = COARSE_STEP_SAMPLES * step
     mid, t14, ingress = grid(np.arange(t[0], t[-1], coarse), np.arange(3 * step, 0.9 * span, coarse))

@@ -1,0 +1,49 @@
+"""Configurations and helpers shared by the raw-data tests (tests/raw)."""
+
+from __future__ import annotations
+
+import dataclasses
+from pathlib import Path
+
+import numpy as np
+
+from spectramind.data.calibrate import CalibrationParams, calibrate_folder
+from spectramind.data.detector import DetectorConfig
+from spectramind.data.raw_simulate import RAW_PHYSICS, RawSimulationConfig, binned_truth, simulate_raw_dataset, visit_truth
+
+# 4 planets, one of them in the test split, one observed twice; 80 AIRS read pairs, 960 FGS1 pairs.
+RAW_2025 = RawSimulationConfig(physics=dataclasses.replace(RAW_PHYSICS, n_planets=4, seed=11), airs_frames=160,
+                               test_fraction=0.25, second_visit_fraction=0.25)
+# The same kind of set with every stochastic and lossy detector step off (float64 frames).
+IDEAL = RawSimulationConfig(physics=dataclasses.replace(RAW_PHYSICS, n_planets=3, seed=12), airs_frames=96,
+                            test_fraction=0.34, second_visit_fraction=0.34,
+                            detector=DetectorConfig(photon_noise=False, read_noise=False, quantize=False))
+RAW_2024 = dataclasses.replace(RAW_2025, variant="adc2024", physics=dataclasses.replace(RAW_2025.physics, seed=13))
+# 20 time bins for both sensors, or 40.
+BINS = CalibrationParams(airs_bin=4, fgs_bin=48)
+FINE_BINS = CalibrationParams(airs_bin=2, fgs_bin=24)
+
+
+def simulate(out: Path, config: RawSimulationConfig) -> Path:
+    return simulate_raw_dataset(out, config)
+
+
+def calibrate(raw: Path, out: Path, split: str = "train", params: CalibrationParams = BINS, **options) -> Path:
+    manifest = calibrate_folder(raw, out, split=split, params=params, **options)
+    assert manifest["counts"]["failed"] == 0, manifest
+    return out
+
+
+def light_curve(calibrated: Path, planet_id: int) -> np.ndarray:
+    """(visits, n_time, 283), whatever the number of visits."""
+    curve = np.load(calibrated / "light_curves" / f"{planet_id}.npy")
+    return curve[None] if curve.ndim == 2 else curve
+
+
+def truth(raw: Path, planet_id: int, visit: int, params: CalibrationParams = BINS):
+    """(times, relative flux, noise sigma) an ideal calibration of this visit gives, and the model."""
+    model = visit_truth(raw, planet_id, visit)
+    from spectramind.data.raw_simulate import read_simulation_config
+
+    times, flux, sigma = binned_truth(model, read_simulation_config(raw), params.airs_bin, params.fgs_bin)
+    return times, flux, sigma, model
