@@ -20,6 +20,9 @@ TINY_PARAMS = {
     "simulate": TINY_SIMULATION,
     "ablate": {"study": "", "overrides": "model=mlp,cnn1d trainer.max_epochs=2"},
     "leaderboard": {"metric": "adc2025", "top": 1},
+    "simulate_raw": {"format": "adc2025-raw", "n_planets": 12, "airs_frames": 160, "seed": 3},
+    "calibrate": {"raw_dir": "dvc_runs/raw", "airs_bin": 2, "fgs_bin": 24, "workers": 2},
+    "train_calibrated": {"overrides": "trainer.max_epochs=2"},
 }
 
 
@@ -59,7 +62,8 @@ def reproduced(tmp_path_factory) -> Path:
 
 def test_every_stage_runs_in_order_and_writes_its_outputs(reproduced):
     lock = yaml.safe_load((reproduced / "dvc.lock").read_text())
-    assert list(lock["stages"]) == ["simulate", "ablate", "leaderboard"]
+    assert list(lock["stages"]) == ["simulate", "ablate", "leaderboard", "simulate_raw", "calibrate",
+                                    "train_calibrated"]
     stage_outs = {name: [out["path"] for out in stage.get("outs", [])] for name, stage in lock["stages"].items()}
     for paths in stage_outs.values():
         for path in paths:
@@ -144,3 +148,17 @@ def test_a_data_set_added_with_dvc_add_is_recognised(tmp_path, tiny_data_dir):
     assert (record["nfiles"], record["size"], record["matches_files"]) == (pointer["nfiles"], pointer["size"], True)
     (project / "data" / "train.csv").write_text("planet_id\n")  # now the folder differs from the hash
     assert dvc_tracked_hash(project / "data")["matches_files"] is False
+
+
+def test_real_data_path_runs_raw_to_calibrated_to_trained(reproduced):
+    lock = yaml.safe_load((reproduced / "dvc.lock").read_text())["stages"]
+    raw_out = next(out for out in lock["simulate_raw"]["outs"] if out["path"] == "dvc_runs/raw")
+    raw_dep = next(dep for dep in lock["calibrate"]["deps"] if dep["path"] == "dvc_runs/raw")
+    assert raw_dep["md5"] == raw_out["md5"]
+    calibrated = reproduced / "dvc_runs" / "calibrated"
+    manifest = json.loads((calibrated / "calibration.json").read_text())
+    assert manifest["counts"]["failed"] == 0 and manifest["counts"]["completed"] >= 8
+    record = json.loads((reproduced / "dvc_runs" / "train_calibrated" / "run.json").read_text())
+    assert record["status"] == "completed" and record["dataset_dvc"]["stage"] == "calibrate"
+    shown = json.loads(_dvc(["metrics", "show", "--json"], reproduced).stdout)[""]["data"]
+    assert "adc2025" in shown["dvc_runs/train_calibrated/metrics.json"]["data"]
