@@ -6,6 +6,11 @@ compute, and shrink the data by the number of time samples, so models train in s
 `detrend` switch is an ablation axis: modelling the out-of-transit baseline (white-light ramp and
 drift, plus a smooth chromatic polynomial) removes the instrument drifts that otherwise bias the
 depth by several hundred ppm.
+
+Where the transit is: simulated light curves count time from mid-transit, so the window follows
+from the orbit (`transit_window`); calibrated raw data counts from each visit's start, so each
+visit's window is fitted to its own white light (`fitted_transit_window`), and a planet observed
+more than once gets the inverse-variance mean of its visits' depths (`planet_depth`).
 """
 
 from __future__ import annotations
@@ -119,8 +124,8 @@ def fitted_transit_window(light_curve: np.ndarray, time_hours: np.ndarray, label
     channel normalised to its median, then averaged) is fitted with a trapezoid over a quadratic
     baseline, on a grid of mid-times, durations and ingress fractions, coarse then fine, each
     transit wholly inside the visit (as the competition's visits are planned). The masks
-    then follow as for `transit_window`: in transit within T23/2 less half a sample, out of transit
-    beyond T14/2 plus a margin.
+    then follow as for `transit_window`: in transit within T23/2 less half a sample (for a transit
+    too short for that, the central half of T14), out of transit beyond T14/2 plus a margin.
     """
     flux = np.asarray(light_curve, dtype=np.float64)
     t = np.asarray(time_hours, dtype=np.float64)
@@ -142,6 +147,8 @@ def fitted_transit_window(light_curve: np.ndarray, time_hours: np.ndarray, label
     mid, t14, ingress = grid(mid + offsets, np.clip(t14 + offsets, 2 * step, None))
     half_t23 = 0.5 * t14 * (1.0 - 2.0 * ingress)
     in_transit = np.abs(t - mid) < half_t23 - 0.5 * step
+    if in_transit.sum() < MIN_IN_POINTS:  # a short or grazing transit: the central half of the chord
+        in_transit = np.abs(t - mid) < 0.25 * t14
     out_of_transit = np.abs(t - mid) > 0.5 * t14 * (1.0 + OUT_MARGIN) + 0.5 * step
     if in_transit.sum() < MIN_IN_POINTS or out_of_transit.sum() < MIN_OUT_POINTS:
         raise DatasetError(

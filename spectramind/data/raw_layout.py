@@ -131,7 +131,7 @@ def read_calibration(folder: Path, sensor: str) -> SensorCalibration:
 
 def apply_linear_corr(x: np.ndarray, coefficients: np.ndarray) -> np.ndarray:
     """linear_corr's polynomial, c0 + c1 x + ... + c5 x^5, on charge ``x`` (..., n) with per-pixel
-    coefficients (6, n), in Horner form; ``x`` is overwritten when it is a float64 array we own."""
+    coefficients (6, n), in Horner form (a new array; ``x`` is left as it is)."""
     result = coefficients[-1] * x
     for k in range(LINEAR_CORR_TERMS - 2, 0, -1):
         result += coefficients[k]
@@ -255,7 +255,7 @@ class RawLayout:
                     raise DatasetError(f"{folder / self.signal_name(sensor, index)}: file is missing "
                                        f"(visit {index} has the other sensor's signal)")
             calibration = {s: folder / self.calibration_name(s, index) for s in SENSORS}
-            for sensor, path in calibration.items():
+            for path in calibration.values():
                 if not path.is_dir():
                     raise DatasetError(f"{path}: calibration folder is missing for visit {index}")
             visits.append(Visit(planet_id=planet_id, index=index, signal=signal, calibration=calibration))

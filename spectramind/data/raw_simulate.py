@@ -63,6 +63,7 @@ from spectramind.data.raw_layout import (
 )
 from spectramind.data.simulate import (
     FGS1_WAVELENGTH_UM,
+    PlanetSystem,
     SimulationConfig,
     draw_system,
     draw_systematics,
@@ -204,7 +205,7 @@ def _visit_seed(seq: np.random.SeedSequence, visit: int) -> np.random.SeedSequen
 def _visit_models(
     config: RawSimulationConfig, seq: np.random.SeedSequence, planet_id: int, n_visits: int,
     wavelengths: np.ndarray, axis: AxisInfo,
-) -> tuple[list[VisitModel], np.ndarray]:
+) -> tuple[list[VisitModel], PlanetSystem]:
     """Every visit of one planet, and its true spectrum. The planet's draws come first from its own
     seed, in the light-curve simulator's order (same planet, same first visit's systematics)."""
     physics = config.physics

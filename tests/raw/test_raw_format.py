@@ -171,3 +171,31 @@ def test_adc2024_layout(raw_2024):
 def test_bad_configurations_are_refused(changes, message):
     with pytest.raises(ConfigurationError, match=message):
         RawSimulationConfig(**changes)
+
+
+def test_frames_are_streamed_so_memory_does_not_grow_with_the_visit(tmp_path, monkeypatch):
+    """The frames' arrays (numpy, traced by tracemalloc) stay the size of one chunk and one row group
+    whatever the visit's length. (The parquet footer still grows by ~1 kB per column and row group:
+    docs/performance.md has the simulator's peak RSS for a full-cadence visit.)"""
+    import dataclasses
+    import tracemalloc
+
+    import spectramind.data.raw_simulate as raw
+
+    monkeypatch.setattr(raw, "ROW_GROUP_BYTES", 2**20)  # small, so that a short visit already streams
+    monkeypatch.setattr(raw, "CHUNK_VALUES", 2**16)
+
+    def peak(frames: int) -> int:
+        config = raw.RawSimulationConfig(physics=dataclasses.replace(raw.RAW_PHYSICS, n_planets=1, seed=1),
+                                         airs_frames=frames, test_fraction=0.5, second_visit_fraction=0.0)
+        tracemalloc.start()
+        try:
+            raw.simulate_raw_dataset(tmp_path / f"raw{frames}", config)
+            return tracemalloc.get_traced_memory()[1]
+        finally:
+            tracemalloc.stop()
+
+    small, large = peak(200), peak(1000)
+    # 800 more AIRS reads and 9600 more FGS1 reads: 38 MB more as uint16, 150 MB as float64; what
+    # grows is only the per-pair light curves (1 MB per 1000 reads).
+    assert large - small < 10 * 2**20, (small, large)
