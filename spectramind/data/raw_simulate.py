@@ -432,7 +432,7 @@ def _bins(values: np.ndarray, size: int) -> np.ndarray:
 
 def _sensor_truth(model: VisitModel, sensor: str, axis: AxisInfo, config: RawSimulationConfig,
                   bin_size: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """One sensor's binned truth: (bin times h, charge per bin (bins, channels), its noise variance).
+    """One sensor's binned truth: (bin times h, flux (bins, channels) in e-/s, its noise variance).
 
     The variance is what photon and read noise (and dark current's shot noise) leave after an
     ideal optimal extraction over the pixels calibration keeps (dead, hot and unresponsive pixels
@@ -443,32 +443,24 @@ def _sensor_truth(model: VisitModel, sensor: str, axis: AxisInfo, config: RawSim
     from spectramind.data.calibrate import FLAT_FLOOR, hot_pixels
 
     calibration = model.calibration[sensor]
-    n_frames = axis.times_h[sensor].size
-    seconds = axis.read_seconds(sensor, n_frames, Path(sensor))
+    seconds = axis.read_seconds(sensor, axis.times_h[sensor].size, Path(sensor))
     exposure = seconds[1::2] - seconds[0::2]
     times = _bins(pair_times_h(axis, sensor), bin_size).mean(axis=1)
-    profile = spatial_profile(sensor, config.detector)
     keep = ~(calibration.dead | (calibration.flat < FLAT_FLOOR) | hot_pixels(calibration.dark, calibration.dead))
-    if sensor == FGS:
+    pixels = [spatial_profile(sensor, config.detector), calibration.flat, calibration.dark, calibration.read, keep]
+    if sensor == FGS:  # one channel spread over the whole frame
         flux = model.fgs_flux[:, None] * model.channel_rates[:1]
-        columns = slice(None)
-        shape = (1, -1)  # one channel over the whole frame
-    else:
-        flux = model.airs_flux[:, 1:][:, ::-1] * model.channel_rates[1:][::-1]  # columns 39..320
-        columns = slice(AIRS_FIRST_COLUMN, AIRS_END_COLUMN)
-        shape = None
-    charge = _bins(flux * exposure[:, None], bin_size)  # (bins, size, channels)
-    pieces = [profile[:, columns], calibration.flat[:, columns], calibration.dark[:, columns],
-              calibration.read[:, columns], keep[:, columns]]
-    if shape is not None:
-        pieces = [p.reshape(-1, 1) for p in pieces]
-    p, flat, dark, read, good = pieces
-    mean_charge = charge.mean(axis=1)  # (bins, channels): the bin's typical pair
-    pair_s = float(exposure.mean())
-    variance_pix = (flat * p * mean_charge[:, None, :] + dark * pair_s + 2 * read**2) / flat**2
-    information = np.where(good, p**2, 0.0) / np.where(good, variance_pix, 1.0)
-    variance = bin_size / information.sum(axis=1)  # (bins, channels)
-    total = charge.sum(axis=1)
+        profile, flat, dark, read, good = (a.reshape(-1, 1) for a in pixels)
+    else:  # columns 39..320, one channel each
+        flux = model.airs_flux[:, 1:][:, ::-1] * model.channel_rates[1:][::-1]
+        profile, flat, dark, read, good = (a[:, AIRS_FIRST_COLUMN:AIRS_END_COLUMN] for a in pixels)
+    charge = _bins(flux * exposure[:, None], bin_size)  # (bins, pairs per bin, channels)
+    typical = charge.mean(axis=1)[:, None, :]  # a bin's typical pair: (bins, 1, channels)
+    variance_pix = (flat * profile * typical + dark * exposure.mean() + 2 * read**2) / flat**2
+    information = np.where(good, profile**2, 0.0) / np.where(good, variance_pix, 1.0)
+    bin_seconds = _bins(exposure, bin_size).sum(axis=1)[:, None]
+    total = charge.sum(axis=1) / bin_seconds
+    variance = bin_size / information.sum(axis=1) / bin_seconds**2
     if sensor == AIRS:
         total, variance = total[:, ::-1], variance[:, ::-1]  # ascending wavelength, as wl_2..wl_283
     return times, total, variance
@@ -476,17 +468,16 @@ def _sensor_truth(model: VisitModel, sensor: str, axis: AxisInfo, config: RawSim
 
 def binned_truth(model: VisitModel, config: RawSimulationConfig, airs_bin: int, fgs_bin: int
                  ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """What an ideal calibration of this visit gives with these bins: (times h, flux (bins, 283),
-    its noise standard deviation), both relative to the visit mean of each channel."""
+    """What an ideal calibration of this visit gives with these bins: (bin times h, flux (bins, 283)
+    in e-/s, the standard deviation of its noise)."""
     from spectramind.data.calibrate import combine_sensors
 
     axis = axis_info(config)
-    airs_t, airs_charge, airs_var = _sensor_truth(model, AIRS, axis, config, airs_bin)
-    fgs_t, fgs_charge, fgs_var = _sensor_truth(model, FGS, axis, config, fgs_bin)
-    charge, _ = combine_sensors(airs_t, airs_charge, fgs_t, fgs_charge[:, 0])
+    airs_t, airs_flux, airs_var = _sensor_truth(model, AIRS, axis, config, airs_bin)
+    fgs_t, fgs_flux, fgs_var = _sensor_truth(model, FGS, axis, config, fgs_bin)
+    flux, _ = combine_sensors(airs_t, airs_flux, fgs_t, fgs_flux[:, 0])
     variance, _ = combine_sensors(airs_t, airs_var, fgs_t, fgs_var[:, 0])
-    level = charge.mean(axis=0)
-    return airs_t, charge / level, np.sqrt(variance) / level
+    return airs_t, flux, np.sqrt(variance)
 
 
 def write_direct_light_curves(raw_dir: str | os.PathLike, out_dir: str | os.PathLike, split: str = "train",
@@ -518,10 +509,8 @@ def write_direct_light_curves(raw_dir: str | os.PathLike, out_dir: str | os.Path
         for model in models:
             times, flux, sigma = binned_truth(model, config, airs_bin, fgs_bin)
             noisy = flux + sigma * rng.standard_normal(flux.shape)
-            level = noisy.mean(axis=0)
-            curves.append(noisy / level)
-            levels.append(level * model.channel_rates * np.concatenate([[model.fgs_flux.mean()],
-                                                                        model.airs_flux[:, 1:].mean(axis=0)]))
+            levels.append(noisy.mean(axis=0))
+            curves.append(noisy / levels[-1])
         folder.write_planet(int(planet_id), times, np.stack(curves), np.stack(levels), time.perf_counter() - started)
     star_file = raw.star_info_file(split)
     star_info = read_star_info(star_file) if star_file is not None and star_file.is_file() else None

@@ -9,7 +9,14 @@ import numpy as np
 
 from spectramind.data.calibrate import CalibrationParams, calibrate_folder
 from spectramind.data.detector import DetectorConfig
-from spectramind.data.raw_simulate import RAW_PHYSICS, RawSimulationConfig, binned_truth, simulate_raw_dataset, visit_truth
+from spectramind.data.raw_simulate import (
+    RAW_PHYSICS,
+    RawSimulationConfig,
+    binned_truth,
+    read_simulation_config,
+    simulate_raw_dataset,
+    visit_truth,
+)
 
 # 4 planets, one of them in the test split, one observed twice; 80 AIRS read pairs, 960 FGS1 pairs.
 RAW_2025 = RawSimulationConfig(physics=dataclasses.replace(RAW_PHYSICS, n_planets=4, seed=11), airs_frames=160,
@@ -41,9 +48,9 @@ def light_curve(calibrated: Path, planet_id: int) -> np.ndarray:
 
 
 def truth(raw: Path, planet_id: int, visit: int, params: CalibrationParams = BINS):
-    """(times, relative flux, noise sigma) an ideal calibration of this visit gives, and the model."""
+    """(times, flux, noise sigma) an ideal calibration of this visit gives, relative to each
+    channel's visit mean as the calibrated light curves are, and the visit's model."""
     model = visit_truth(raw, planet_id, visit)
-    from spectramind.data.raw_simulate import read_simulation_config
-
     times, flux, sigma = binned_truth(model, read_simulation_config(raw), params.airs_bin, params.fgs_bin)
-    return times, flux, sigma, model
+    level = flux.mean(axis=0)
+    return times, flux / level, sigma / level, model

@@ -194,3 +194,26 @@ def test_hot_pixels_are_the_five_sigma_outliers_of_the_dark():
 def test_output_folder_with_other_parameters_is_refused(raw_2025, calibrated_2025):
     with pytest.raises(ConfigurationError, match="airs_bin 4 -> 5"):
         calibrate(raw_2025, calibrated_2025, params=CalibrationParams(airs_bin=5, fgs_bin=48))
+
+
+def test_ideal_calibration_twin_has_the_same_planets_bins_and_noise(raw_2025, calibrated_2025, tmp_path):
+    from spectramind.data.raw_simulate import write_direct_light_curves
+
+    direct = tmp_path / "direct"
+    manifest = write_direct_light_curves(raw_2025, direct, airs_bin=BINS.airs_bin, fgs_bin=BINS.fgs_bin)
+    assert manifest["counts"] == {"completed": 3, "failed": 0}
+    np.testing.assert_array_equal(layout.read_time(direct), layout.read_time(calibrated_2025))
+    pd.testing.assert_frame_equal(layout.read_labels(direct), layout.read_labels(calibrated_2025))
+    pd.testing.assert_frame_equal(layout.read_star_info(direct), layout.read_star_info(calibrated_2025))
+    z = []
+    for planet_id in _train_ids(raw_2025):
+        twin, calibrated = light_curve(direct, planet_id), light_curve(calibrated_2025, planet_id)
+        assert twin.shape == calibrated.shape
+        for visit in range(len(twin)):
+            sigma = truth(raw_2025, planet_id, visit)[2]
+            z.append(((twin[visit] - calibrated[visit]) / sigma).ravel())
+    # Two independent draws of the same noise around the same truth differ by sqrt(2) sigmas.
+    assert 1.3 < np.concatenate(z).std() < 1.55
+    ratio = (layout.read_flux_levels(direct)[layout.FLUX_LEVEL_COLUMNS].to_numpy()
+             / layout.read_flux_levels(calibrated_2025)[layout.FLUX_LEVEL_COLUMNS].to_numpy())
+    assert np.abs(ratio - 1).max() < 0.01
