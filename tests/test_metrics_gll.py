@@ -58,7 +58,29 @@ def test_score_matches_independent_implementation(seed, variant, clip):
     expected = reference_score(y, mu, sigma, naive_mean, naive_std, variant, clip)
     got = ariel_score(*(torch.from_numpy(a) for a in (y, mu, sigma)), naive_mean, naive_std, variant, clip)
     assert got.dtype == torch.float64
-    assert float(got) == pytest.approx(expected, rel=1e-9, abs=1e-12)
+    assert float(got) == pytest.approx(expected, rel=1e-12, abs=1e-15)
+
+
+NAIVE_FORMS = {
+    "python floats": lambda m, s: (float(m), float(s)),
+    "numpy scalars": lambda m, s: (np.float64(m), np.float64(s)),
+    "0-d tensors": lambda m, s: (torch.tensor(m, dtype=torch.float64), torch.tensor(s, dtype=torch.float64)),
+    "float32 arrays": lambda m, s: (np.full(N_WL, m, dtype=np.float32), np.full(N_WL, s, dtype=np.float32)),
+}
+
+
+@pytest.mark.parametrize("form", NAIVE_FORMS, ids=list(NAIVE_FORMS))
+@pytest.mark.parametrize("variant", ["adc2025", "adc2024"])
+def test_naive_statistics_of_any_type_give_the_exact_score(form, variant):
+    """The naive mean and std as the training labels' statistics arrive (Python floats from
+    `naive_statistics` and the DataModule, numpy, tensors, float32 arrays): the score is the
+    formula's for exactly those values, to 1e-12."""
+    y, mu, sigma, train = make_case(7)
+    naive_mean, naive_std = NAIVE_FORMS[form](train.mean(), train.std())
+    expected = reference_score(y, mu, sigma, np.asarray(naive_mean, dtype=np.float64),
+                               np.asarray(naive_std, dtype=np.float64), variant, clip=False)
+    got = ariel_score(*(torch.from_numpy(a) for a in (y, mu, sigma)), naive_mean, naive_std, variant, clip=False)
+    assert float(got) == pytest.approx(expected, rel=1e-12, abs=0)
 
 
 @pytest.mark.parametrize("variant", ["adc2025", "adc2024"])

@@ -48,12 +48,14 @@ ArrayLike = Tensor | np.ndarray | float
 def as_float64(x: ArrayLike, device: torch.device | None = None) -> Tensor:
     """Convert any array-like input to a float64 tensor (inputs may arrive as float32 or numpy).
 
-    numpy arrays are copied: pandas (copy-on-write) and broadcast views hand out read-only arrays,
-    which torch can only wrap with a warning.
+    Converted straight to float64: a Python float given to ``torch.as_tensor`` without a dtype
+    becomes float32 first and loses ~1e-8 of its value. numpy arrays are copied: pandas
+    (copy-on-write) and broadcast views hand out read-only arrays, which torch can only wrap with
+    a warning.
     """
     if isinstance(x, np.ndarray):
         return torch.tensor(x, dtype=torch.float64, device=device)
-    return torch.as_tensor(x, device=device).to(torch.float64)
+    return torch.as_tensor(x, dtype=torch.float64, device=device)
 
 
 def as_spectra(y: ArrayLike, mu: ArrayLike, sigma: ArrayLike) -> tuple[Tensor, Tensor, Tensor]:
