@@ -16,6 +16,7 @@ def predict_folder(checkpoint: str | Path, data_dir: str | Path, out: str | Path
     from hydra.utils import instantiate
     from omegaconf import OmegaConf
 
+    from spectramind.data.calibrated_folder import check_same_calibration
     from spectramind.data.features import load_features
     from spectramind.metrics.submission import write_submission
 
@@ -26,6 +27,7 @@ def predict_folder(checkpoint: str | Path, data_dir: str | Path, out: str | Path
     if not config_path.is_file():
         raise DatasetError(f"{config_path} not found: the checkpoint must sit in a run's checkpoints/ folder")
     cfg = OmegaConf.load(config_path)
+    check_same_calibration(cfg.data.data_dir, data_dir)
     module = instantiate(cfg.model, loss=instantiate(cfg.loss))
     try:
         state = torch.load(checkpoint, map_location="cpu", weights_only=True)["state_dict"]

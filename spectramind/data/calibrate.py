@@ -317,6 +317,9 @@ def _parallel_results(tasks: list, workers: int, backend: str):
         register_ray()
         if not ray.is_initialized():
             ray.init(address=os.environ.get("RAY_ADDRESS"), log_to_driver=False, include_dashboard=False)
+        cpus = int(ray.cluster_resources().get("CPU", 0))
+        if workers > cpus:
+            raise ConfigurationError(f"--workers {workers} exceeds the Ray cluster's {cpus} CPUs")
     # Ray's joblib backend returns results only as a list, at the end; loky as each planet ends.
     # Either way each planet's output is committed by the worker the moment it is done.
     return_as = "list" if backend == "ray" else "generator_unordered"

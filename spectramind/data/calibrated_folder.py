@@ -28,8 +28,11 @@ import pandas as pd
 
 from spectramind.atomic import replacing
 from spectramind.data import layout
-from spectramind.errors import ConfigurationError
+from spectramind.errors import ConfigurationError, DatasetError
 
+# The calibration parameters that change what a light curve looks like: a model trained on one
+# setting must not predict from folders calibrated with another.
+SHAPING_PARAMETERS = ("airs_bin", "fgs_bin", "extraction", "mask_hot", "linearity")
 RECORD_DIR = ".calibration"
 PARAMETERS_FILE = "parameters.json"
 MANIFEST_FILE = "calibration.json"
@@ -160,3 +163,28 @@ class CalibratedFolder:
                       star_info[star_info["planet_id"].isin(keep)].sort_values("planet_id"))
         if labels is not None:
             _csv_dump(self.root / layout.LABELS_FILE, labels[labels["planet_id"].isin(keep)].sort_values("planet_id"))
+
+
+def _calibration_config(folder: Path) -> dict[str, Any] | None:
+    """The calibration parameters recorded in a folder's dataset.json, or None for other data."""
+    if not (folder / layout.DATASET_INFO_FILE).is_file():
+        return None
+    info = layout.read_dataset_info(folder)
+    return info["config"] if info.get("time_origin") == layout.TIME_FROM_VISIT_START else None
+
+
+def check_same_calibration(trained_on: str | Path, predicting: str | Path) -> None:
+    """Refuse to predict from a folder calibrated unlike the one the model was trained on (other
+    bins, extraction or corrections). Nothing to check when either folder is not calibrated data
+    or the training folder is no longer there (e.g. a Kaggle notebook that only has the checkpoint)."""
+    trained, other = Path(trained_on), Path(predicting)
+    if not trained.is_dir():
+        return
+    first, second = _calibration_config(trained), _calibration_config(other)
+    if first is None or second is None:
+        return
+    differing = [k for k in SHAPING_PARAMETERS if k in first and k in second and first[k] != second[k]]
+    if differing:
+        shown = ", ".join(f"{k} {second[k]!r} (trained on {first[k]!r})" for k in differing)
+        raise DatasetError(f"{other}: calibrated with {shown} in {trained}; calibrate it with the same "
+                           f"parameters as the training folder")

@@ -217,3 +217,14 @@ def test_ideal_calibration_twin_has_the_same_planets_bins_and_noise(raw_2025, ca
     ratio = (layout.read_flux_levels(direct)[layout.FLUX_LEVEL_COLUMNS].to_numpy()
              / layout.read_flux_levels(calibrated_2025)[layout.FLUX_LEVEL_COLUMNS].to_numpy())
     assert np.abs(ratio - 1).max() < 0.01
+
+
+def test_predicting_from_a_folder_calibrated_otherwise_is_refused(calibrated_2025, calibrated_fine, tiny_data_dir):
+    from spectramind.data.calibrated_folder import check_same_calibration
+    from spectramind.errors import DatasetError
+
+    check_same_calibration(calibrated_2025, calibrated_2025)
+    with pytest.raises(DatasetError, match=r"calibrated with airs_bin 2 \(trained on 4\), fgs_bin 24 \(trained on 48\)"):
+        check_same_calibration(calibrated_2025, calibrated_fine)
+    check_same_calibration(tiny_data_dir, calibrated_fine)  # simulated light curves: nothing to compare
+    check_same_calibration(calibrated_2025.parent / "gone", calibrated_fine)  # training folder not at hand

@@ -10,7 +10,10 @@ import sys
 import time
 from pathlib import Path
 
+import pytest
+
 from raw_support import calibrate
+from spectramind.errors import ConfigurationError
 
 SPECTRAMIND = Path(sys.executable).parent / "spectramind"
 
@@ -43,6 +46,8 @@ def test_ray_backend_output_is_bit_identical_to_sequential(raw_2025, calibrated_
     ray.init(num_cpus=2, include_dashboard=False, log_to_driver=False)
     try:
         on_ray = calibrate(raw_2025, tmp_path / "ray", workers=2, backend="ray")
+        with pytest.raises(ConfigurationError, match="--workers 3 exceeds the Ray cluster's 2 CPUs"):
+            calibrate(raw_2025, tmp_path / "too-many", workers=3, backend="ray")
     finally:
         ray.shutdown()
     assert _outputs(on_ray) == _outputs(calibrated_2025)
