@@ -29,6 +29,7 @@ from spectramind.tracking.events import read_events
 
 RUNS_DIR = "runs"
 MANIFEST_FILE = "sweep.json"
+HYDRA_MULTIRUN_FILE = "multirun.yaml"  # Hydra's own record of a multirun: a sweep whatever its sweeper
 EVENTS_FILE = "events.jsonl"
 RUN_RECORD_FILE = "run.json"
 METRICS_FILE = "metrics.json"
@@ -89,6 +90,9 @@ def collate_runs(sweep_dir: str | os.PathLike) -> SweepTable:
     root = Path(sweep_dir)
     if not root.is_dir():
         raise DatasetError(f"sweep directory not found: {root}")
+    if not any((root / name).exists() for name in (MANIFEST_FILE, HYDRA_MULTIRUN_FILE, RUNS_DIR)):
+        raise DatasetError(f"{root}: not a sweep directory (no {MANIFEST_FILE}, {HYDRA_MULTIRUN_FILE} or "
+                           f"{RUNS_DIR}/); nothing written")
     warnings: list[str] = []
     manifest = _load_json(root, MANIFEST_FILE, warnings, required=False)
     if manifest is not None and not isinstance(manifest.get("runs", []), list):

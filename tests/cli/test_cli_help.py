@@ -25,7 +25,7 @@ COMMANDS = list(_commands(typer.main.get_command(app)))
 def test_the_tree_has_the_documented_commands():
     paths = {" ".join(path) for path, _ in COMMANDS}
     assert {"ablate run", "ablate resume", "ablate status", "ablate leaderboard", "ablate export",
-            "train", "predict", "data simulate", "score"} <= paths
+            "train", "predict", "data simulate", "data calibrate", "score"} <= paths
 
 
 @pytest.mark.parametrize("path, command", COMMANDS, ids=[" ".join(p) or "spectramind" for p, _ in COMMANDS])

@@ -47,6 +47,11 @@ def test_a_directory_without_a_sweep_is_named(tmp_path):
     assert "sweep.json" in message
     message = single_error_line(spectramind("ablate", "resume", tmp_path, cwd=tmp_path))
     assert "multirun.yaml" in message
+    (tmp_path / "notes.txt").write_text("mine")
+    for command in ("leaderboard", "export"):
+        message = single_error_line(spectramind("ablate", command, tmp_path, cwd=tmp_path))
+        assert f"{tmp_path}: not a sweep directory" in message
+    assert [p.name for p in tmp_path.iterdir()] == ["notes.txt"]  # nothing written into it
 
 
 def test_unknown_config_option_lists_the_available_ones(tmp_path):

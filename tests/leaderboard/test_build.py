@@ -99,7 +99,16 @@ def test_missing_sweep_dir(tmp_path):
         build_leaderboard(tmp_path / "absent")
 
 
+def test_a_folder_that_is_not_a_sweep_is_refused_and_left_alone(tmp_path):
+    (tmp_path / "notes.txt").write_text("not a sweep")
+    (tmp_path / "data").mkdir()
+    with pytest.raises(DatasetError, match="not a sweep directory"):
+        build_leaderboard(tmp_path)
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["data", "notes.txt"]
+
+
 def test_empty_sweep_dir_still_gets_every_output(tmp_path):
+    (tmp_path / "multirun.yaml").write_text("hydra: {}\n")  # a Hydra multirun with no runs yet
     paths = build_leaderboard(tmp_path)
     document = json.loads(paths["json"].read_text())
     assert document["n_runs"] == 0 and document["best_adc2025"] is None
