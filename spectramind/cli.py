@@ -97,7 +97,8 @@ def _run_hydra(argv: List[str]) -> int:
     sys.argv = ["spectramind.train", *argv]
     os.environ["HYDRA_FULL_ERROR"] = "1"  # Hydra re-raises instead of printing a report and exiting 1
     try:
-        train.main()
+        with outcome.reporting():
+            train.main()
     except Exception as exc:
         message = train.user_error_message(exc)
         if message is None:

@@ -219,20 +219,21 @@ def entry_point() -> None:
 
     skip_final_collection()
 
-    if os.environ.get("HYDRA_FULL_ERROR"):
-        main()
-    else:
-        os.environ["HYDRA_FULL_ERROR"] = "1"  # set while main runs: launchers' workers inherit it
-        try:
+    with outcome.reporting():
+        if os.environ.get("HYDRA_FULL_ERROR"):
             main()
-        except Exception as exc:
-            message = user_error_message(exc)
-            if message is None:
-                raise
-            print(f"error: {message}", file=sys.stderr)
-            sys.exit(2)
-        finally:
-            del os.environ["HYDRA_FULL_ERROR"]
+        else:
+            os.environ["HYDRA_FULL_ERROR"] = "1"  # set while main runs: launchers' workers inherit it
+            try:
+                main()
+            except Exception as exc:
+                message = user_error_message(exc)
+                if message is None:
+                    raise
+                print(f"error: {message}", file=sys.stderr)
+                sys.exit(2)
+            finally:
+                del os.environ["HYDRA_FULL_ERROR"]
     sys.exit(outcome.exit_status())
 
 

@@ -56,8 +56,14 @@ class AblationSweeper(Sweeper):
     def setup(self, *, hydra_context: HydraContext, task_function: TaskFunction, config: DictConfig) -> None:
         from hydra.core.plugins import Plugins
 
+        from hydra_plugins.spectramind_ablation.exit_status import UnsuccessfulRunsExit
+
         self.hydra_context = hydra_context
         self.config = config
+        if hydra_context.callbacks is not None:
+            # on_multirun_end runs the callbacks in reverse order: the first one runs last, after
+            # the leaderboard and every other callback.
+            hydra_context.callbacks.callbacks.insert(0, UnsuccessfulRunsExit())
         # the launcher composes each job's config through this loader: it reuses the pre-flight's
         self.composed = PreComposedConfigs(hydra_context.config_loader)
         self.launcher = Plugins.instance().instantiate_launcher(
