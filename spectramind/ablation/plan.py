@@ -17,7 +17,7 @@ from typing import Any, Iterable, Sequence
 from spectramind.ablation.design import RunSpec
 from spectramind.ablation.manifest import find_run
 from spectramind.tracking.events import utc_now
-from spectramind.tracking.record import git_state, read_json
+from spectramind.tracking.record import METRICS_FILE, RUN_RECORD_FILE, git_state, read_json
 
 
 @dataclass
@@ -43,7 +43,7 @@ def index_run_records(sweep_dir: str | Path) -> dict[str, tuple[Path, dict[str, 
     where one run has several directories (job-number layout, retried), its latest attempt."""
     found: dict[str, tuple[Path, dict[str, Any]]] = {}
     root = Path(sweep_dir)
-    for path in list(root.glob("*/run.json")) + list(root.glob("*/*/run.json")):
+    for path in list(root.glob(f"*/{RUN_RECORD_FILE}")) + list(root.glob(f"*/*/{RUN_RECORD_FILE}")):
         record = read_json(path)
         if not record or "run_id" not in record:
             continue
@@ -82,8 +82,9 @@ def plan_sweep(
         }
         if old:
             entry.update({k: old[k] for k in ("job_num", "run_dir") if old.get(k) is not None})
-        record = records.get(spec.run_id, (None, None))[1]
-        if record and record.get("status") == "completed" and record.get("config_hash") == entry["config_hash"]:
+        run_dir, record = records.get(spec.run_id, (None, None))
+        if (record and record.get("status") == "completed" and record.get("config_hash") == entry["config_hash"]
+                and _metrics_readable(run_dir)):
             entry.update(status="completed", started=record.get("started"), ended=record.get("ended"))
             completed.append(spec.run_id)
         elif record is None and _completed_without_record(old, entry["config_hash"], sweep_dir):
@@ -107,13 +108,21 @@ def plan_sweep(
     return SweepPlan(manifest, to_launch, completed, over_budget)
 
 
+def _metrics_readable(run_dir: Path) -> bool:
+    """A completed run's metrics.json, where it wrote one, can still be read: a run whose results
+    are damaged is run again rather than counted as done."""
+    metrics = run_dir / METRICS_FILE
+    return not metrics.exists() or read_json(metrics) is not None
+
+
 def _completed_without_record(old: dict[str, Any] | None, config_hash: str, sweep_dir: str | Path) -> bool:
     """A run of a task function that keeps no run.json: the sweeper's own entry says it completed
-    with this config, and its job directory is still there."""
+    with this config, and its job directory is still there, without a run.json (one that exists
+    but cannot be read is a damaged record: that run is run again)."""
     if not old or old.get("status") != "completed" or old.get("config_hash") != config_hash:
         return False
     run_dir = old.get("run_dir")
-    return bool(run_dir) and (Path(sweep_dir) / run_dir).is_dir()
+    return bool(run_dir) and (Path(sweep_dir) / run_dir).is_dir() and not (Path(sweep_dir) / run_dir / RUN_RECORD_FILE).exists()
 
 
 def next_job_number(manifest: dict[str, Any]) -> int:

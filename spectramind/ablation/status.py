@@ -28,8 +28,10 @@ def sweep_status(sweep_dir: str | Path) -> str:
     durations = [d for d in (_seconds_between(r.get("started"), r.get("ended"))
                              for r in runs if r["status"] == "completed") if d is not None]
     remaining = len(runs) - done
+    given, recorded = Path(sweep_dir).resolve(), manifest.get("sweep_dir")
+    moved = f" (recorded at {recorded}: moved or copied)" if recorded and Path(recorded) != given else ""
     lines = [
-        f"sweep {manifest.get('sweep_dir', sweep_dir)}  study={manifest.get('study')}  design={manifest.get('design')}",
+        f"sweep {given}{moved}  study={manifest.get('study')}  design={manifest.get('design')}",
         f"progress: {done}/{len(runs)} runs finished ({100 * done / max(1, len(runs)):.0f}%)",
         "by status: " + ", ".join(f"{status} {n}" for status, n in sorted(counts.items())),
     ]

@@ -26,13 +26,12 @@ import pandas as pd
 
 from spectramind.errors import DatasetError
 from spectramind.tracking.events import read_events
+from spectramind.tracking.record import METRICS_FILE, RUN_RECORD_FILE
 
 RUNS_DIR = "runs"
 MANIFEST_FILE = "sweep.json"
 HYDRA_MULTIRUN_FILE = "multirun.yaml"  # Hydra's own record of a multirun: a sweep whatever its sweeper
 EVENTS_FILE = "events.jsonl"
-RUN_RECORD_FILE = "run.json"
-METRICS_FILE = "metrics.json"
 DEFAULT_SEED_KEY = "seed"
 TERMINAL_STATUSES = ("completed", "failed", "diverged", "skipped")
 UNSET_LEVEL = "(default)"

@@ -18,7 +18,7 @@ import torch
 
 from spectramind.data.layout import N_WAVELENGTHS
 from spectramind.metrics.submission import write_submission
-from spectramind.tracking.record import write_json_atomic
+from spectramind.tracking.record import METRICS_FILE, write_json_atomic
 
 LAST_CHECKPOINT = Path("checkpoints") / "last.ckpt"
 
@@ -50,4 +50,4 @@ def write_run_outputs(run_dir: Path, predictions: list[dict[str, torch.Tensor]],
             columns[f"{name}_{i + 1}"] = values[:, i]
     pd.DataFrame(columns).to_parquet(run_dir / "predictions.parquet", index=False)
     write_submission(run_dir / "submission.csv", planet_id, arrays["mu"], arrays["sigma"])
-    write_json_atomic(run_dir / "metrics.json", metrics)
+    write_json_atomic(run_dir / METRICS_FILE, metrics)

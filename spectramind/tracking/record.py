@@ -25,6 +25,9 @@ from spectramind.errors import TrainingDiverged
 from spectramind.tracking.events import append_event, utc_now
 
 RUN_STATUSES = ("pending", "running", "completed", "failed", "diverged", "skipped")
+# A run directory's record and its test metrics (read back by the sweeper and the leaderboard).
+RUN_RECORD_FILE = "run.json"
+METRICS_FILE = "metrics.json"
 _TRACEBACK_TAIL = 20
 
 
@@ -137,7 +140,7 @@ class RunRecorder:
 
     def previous(self) -> dict[str, Any] | None:
         """The run.json left by an earlier attempt of this run, if any."""
-        return read_json(self.run_dir / "run.json")
+        return read_json(self.run_dir / RUN_RECORD_FILE)
 
     def start(self) -> None:
         self.run_dir.mkdir(parents=True, exist_ok=True)
@@ -181,7 +184,7 @@ class RunRecorder:
         return False
 
     def _save(self) -> None:
-        write_json_atomic(self.run_dir / "run.json", self.record)
+        write_json_atomic(self.run_dir / RUN_RECORD_FILE, self.record)
 
     def _sync_manifest(self, metrics: dict[str, float] | None = None) -> None:
         if self.sweep_dir is None:

@@ -102,3 +102,35 @@ def test_a_sigkilled_sweep_resumes_to_the_same_completed_set(tmp_path, train_ove
     assert metrics["epochs"] == 4  # trained to the end, continuing from the checkpoint
     epochs_run = [e["epoch"] for e in run_events(sweep_dir, planned[1]).of("epoch_end")]
     assert sorted(set(epochs_run)) == [0, 1, 2, 3] and len(epochs_run) < 2 * 4
+
+
+def test_resume_reruns_runs_whose_record_or_metrics_are_damaged(tmp_path, train_overrides):
+    """The sweep's own manifest says completed, but a run's run.json is torn and another's
+    metrics.json is garbage: exactly those two are trained again; `status` on the folder, moved,
+    names the folder it was given."""
+    sweep_dir = tmp_path / "sweep"
+    args = [*train_overrides, "model=mlp,cnn1d", "loss=gll,mse", "hydra.sweeper.design=ofat",
+            "+hydra.sweeper.baseline={model: mlp, loss: gll}", f"hydra.sweep.dir={sweep_dir}"]
+    first = run_sweep(tmp_path, *args)
+    assert first.returncode == 0, explain(first)
+    torn, garbage, intact = (run["run_id"] for run in manifest(sweep_dir)["runs"])
+    before = run_record(sweep_dir, intact)
+    record = sweep_dir / "runs" / torn / "run.json"
+    record.write_text(record.read_text()[: len(record.read_text()) // 2])
+    (sweep_dir / "runs" / garbage / "metrics.json").write_text("{not json")
+
+    resumed = run_sweep(tmp_path, *args, RESUME)
+    assert resumed.returncode == 0, explain(resumed)
+    assert "1 already completed, 2 to launch" in resumed.stdout
+    assert statuses(sweep_dir) == ["completed"] * 3
+    assert run_record(sweep_dir, intact) == before
+    for run_id in (torn, garbage):
+        assert len(run_events(sweep_dir, run_id).of("run_start")) >= 1
+        assert json.loads((sweep_dir / "runs" / run_id / "metrics.json").read_text())["adc2025"] is not None
+
+    moved = tmp_path / "moved"
+    sweep_dir.rename(moved)
+    from spectramind.ablation.status import sweep_status
+
+    header = sweep_status(moved).splitlines()[0]
+    assert header.startswith(f"sweep {moved.resolve()} (recorded at {sweep_dir.resolve()}: moved or copied)")
