@@ -2,7 +2,7 @@
 
 Runs every section (or those named with ``--only``), prints each figure as it is measured,
 merges them into bench/results.json and rewrites the generated block of docs/performance.md.
-A full run takes about 13 minutes on 2 cores. Exit status 0 whether or not targets are met
+A full run takes about 20 minutes on 2 cores. Exit status 0 whether or not targets are met
 (this is a measurement, not a test); 1 if a measured command failed.
 """
 
@@ -36,8 +36,8 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
                         help="epochs per run in the parallel speed-up benchmark, one workload per value "
                              f"(CPU-bound runs; default: {' '.join(map(str, DEFAULT_PARALLEL_EPOCHS))})")
     parser.add_argument("--repeats", type=int, default=3, metavar="N",
-                        help="samples per side in the orchestration (best of N) and resume (median of N) "
-                             "sections; more samples tame a noisy machine")
+                        help="samples per side in the orchestration (best of N), resume (median of N) and "
+                             "calibration (best of N) sections; more samples tame a noisy machine")
     parser.add_argument("--no-docs", action="store_true", help="do not rewrite docs/performance.md")
     parser.add_argument("--keep", action="store_true", help="keep the working directory (sweeps, data)")
     return parser.parse_args(argv)
@@ -45,7 +45,7 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
 
 def run_section(name: str, args: argparse.Namespace, work: Path, state: dict) -> dict:
     """Measure one section; ``state`` carries the finished sweep from orchestration to resume."""
-    from bench import collation, simulator, startup, sweeps, training_step
+    from bench import calibration, collation, simulator, startup, sweeps, training_step
 
     if name == "orchestration":
         section, state["finished_sweep"] = sweeps.orchestration(work, args.repeats)
@@ -60,6 +60,8 @@ def run_section(name: str, args: argparse.Namespace, work: Path, state: dict) ->
         return training_step.training_step(work)
     if name == "startup":
         return startup.startup()
+    if name == "calibration":
+        return calibration.calibration(work, args.repeats)
     return simulator.simulator(work)
 
 
