@@ -182,7 +182,7 @@ def calibrate_sensor(signal: SignalFile, calibration: SensorCalibration, gain: f
     if n_bins < 1:
         raise ConfigurationError(f"{path}: {n_pairs} read pairs, fewer than the bin of {bin_size}")
     seconds = axis.read_seconds(sensor, signal.n_frames, path)
-    read_times = axis.frame_times_h(sensor, signal.n_frames, path)
+    pair_times = axis.pair_times_h(sensor, signal.n_frames, path)
     exposure = seconds[1::2] - seconds[0::2]
     rows, width = FRAME_SHAPE[sensor]
     columns = np.arange(AIRS_FIRST_COLUMN, AIRS_END_COLUMN) if sensor == AIRS else np.arange(width)
@@ -228,7 +228,6 @@ def calibrate_sensor(signal: SignalFile, calibration: SensorCalibration, gain: f
         params.extraction, profile, mean_frame, flat, calibration.read.ravel()[pixels].reshape(shape),
         dark.reshape(shape) * bin_exposure.mean(), 2 * bin_size, point_source)
     charge = extraction.extract(frames, good, profile, weights, point_source, str(path))
-    pair_times = 0.5 * (read_times[0::2] + read_times[1::2])
     times = pair_times[: n_bins * bin_size].reshape(n_bins, bin_size).mean(axis=1)
     flux = charge / bin_exposure[:, None]
     if sensor == AIRS:

@@ -161,11 +161,12 @@ class AxisInfo:
         seconds[1::2] += AIRS_LONG_READ_EXTRA_S
         return seconds
 
-    def frame_times_h(self, sensor: str, n_frames: int, source: Path) -> np.ndarray:
+    def pair_times_h(self, sensor: str, n_frames: int, source: Path) -> np.ndarray:
+        """Time of each of the first ``n_frames // 2`` read pairs: the mean of its two reads (hours)."""
         times = self.times_h[sensor]
         if times.size < n_frames:
             raise DatasetError(f"{source}: axis_info gives {times.size} {sensor} read times for {n_frames} frames")
-        return times[:n_frames]
+        return 0.5 * (times[0:n_frames:2] + times[1:n_frames:2])
 
 
 def read_axis_info(path: Path) -> AxisInfo:
@@ -360,7 +361,6 @@ class SignalFile:
         if self.n_frames % 2:
             raise DatasetError(f"{path}: {self.n_frames} frames, an odd count (reads come in short/long pairs)")
         self._one_frame_per_row = meta.num_columns == self.frame_size
-        self.nbytes = sum(meta.row_group(i).total_byte_size for i in range(meta.num_row_groups))
 
     def blocks(self, pixels: np.ndarray, max_values: int) -> Iterator[tuple[int, slice, np.ndarray]]:
         """``(first_frame, positions, values)`` blocks covering ``pixels`` (flat indices into a frame)

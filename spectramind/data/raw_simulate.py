@@ -45,6 +45,7 @@ from spectramind.data.raw_layout import (
     AIRS_END_COLUMN,
     AIRS_FIRST_COLUMN,
     AIRS_INTEGRATION_S,
+    AXIS_INFO_FILE,
     AXIS_INTEGRATION_COLUMN,
     AXIS_TIME_COLUMN,
     AXIS_WAVELENGTH_COLUMN,
@@ -179,9 +180,8 @@ def _column_throughput() -> np.ndarray:
 
 
 def pair_times_h(axis: AxisInfo, sensor: str) -> np.ndarray:
-    """Time of each read pair (the mean of its two reads), hours from the visit's start."""
-    times = axis.times_h[sensor]
-    return 0.5 * (times[0::2] + times[1::2])
+    """Time of each read pair of a visit (hours from its start), as calibration counts it."""
+    return axis.pair_times_h(sensor, axis.times_h[sensor].size, Path(AXIS_INFO_FILE))
 
 
 @dataclass
@@ -322,7 +322,7 @@ def _write_tables(root: Path, raw: RawLayout, config: RawSimulationConfig, plane
         AXIS_WAVELENGTH_COLUMN: padded(axis.airs_wavelengths_um),
         AXIS_INTEGRATION_COLUMN: padded(axis.airs_integration_s),
         AXIS_TIME_COLUMN[FGS]: padded(axis.times_h[FGS]),
-    }).to_parquet(root / "axis_info.parquet", index=False)
+    }).to_parquet(root / AXIS_INFO_FILE, index=False)
     pd.DataFrame([wavelengths], columns=layout.WAVELENGTH_COLUMNS).to_csv(root / layout.WAVELENGTHS_FILE, index=False)
     ids = pd.Series(planet_ids.astype(np.int64), name="planet_id")
 
@@ -345,8 +345,7 @@ def _write_tables(root: Path, raw: RawLayout, config: RawSimulationConfig, plane
             table(stars, layout.STAR_COLUMNS, chosen).to_csv(root / STAR_INFO_FILES[split], index=False)
     else:
         for split, chosen in (("train", ~test), ("test", test)):
-            frame = pd.DataFrame({"planet_id": ids[chosen].to_numpy(), **{k: v for k, v in adc.items()},
-                                  "star": 0})
+            frame = pd.DataFrame({"planet_id": ids[chosen].to_numpy(), **adc, "star": 0})
             frame.to_csv(raw.adc_info_file(split), index=False)
 
 
@@ -443,7 +442,7 @@ def _sensor_truth(model: VisitModel, sensor: str, axis: AxisInfo, config: RawSim
     from spectramind.data.calibrate import FLAT_FLOOR, hot_pixels
 
     calibration = model.calibration[sensor]
-    seconds = axis.read_seconds(sensor, axis.times_h[sensor].size, Path(sensor))
+    seconds = axis.read_seconds(sensor, axis.times_h[sensor].size, Path(AXIS_INFO_FILE))
     exposure = seconds[1::2] - seconds[0::2]
     times = _bins(pair_times_h(axis, sensor), bin_size).mean(axis=1)
     keep = ~(calibration.dead | (calibration.flat < FLAT_FLOOR) | hot_pixels(calibration.dark, calibration.dead))
