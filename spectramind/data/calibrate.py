@@ -303,16 +303,23 @@ def _calibrate_and_store(root: Path, variant: str, split: str, planet_id: int, o
     return {"planet_id": planet_id, "status": "completed", "seconds": seconds, "visits": len(curves)}
 
 
+def _ray():
+    """The ray module, or a one-line error naming the extra to install."""
+    try:
+        import ray
+    except ImportError:
+        raise ConfigurationError("--backend ray needs Ray: pip install 'spectramind[ray]'") from None
+    return ray
+
+
 def _parallel_results(tasks: list, workers: int, backend: str):
     """Run the tasks (delayed calls) with joblib: loky processes here, or Ray's cluster."""
     import joblib
 
     if backend == "ray":
-        try:
-            import ray
-            from ray.util.joblib import register_ray
-        except ImportError:
-            raise ConfigurationError("--backend ray needs Ray: pip install 'spectramind[ray]'") from None
+        ray = _ray()
+        from ray.util.joblib import register_ray
+
         register_ray()
         if not ray.is_initialized():
             ray.init(address=os.environ.get("RAY_ADDRESS"), log_to_driver=False, include_dashboard=False)
@@ -348,6 +355,8 @@ def calibrate_folder(
         raise ConfigurationError(f"backend={backend!r}; expected one of {', '.join(BACKENDS)}")
     if int(workers) < 1:
         raise ConfigurationError(f"workers={workers!r} must be >= 1")
+    if backend == "ray":
+        _ray()  # before anything is written
     raw = detect_layout(raw_dir)
     axis = read_axis_info(raw.root / AXIS_INFO_FILE)
     wavelengths = layout.read_wavelengths(raw.root)

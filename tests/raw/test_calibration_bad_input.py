@@ -122,3 +122,13 @@ def test_missing_axis_info_and_foreign_output_folders_are_refused(raw_2025, tmp_
     (foreign / "notes.txt").write_text("mine")
     assert "not empty and not a calibrated folder" in _single_error(_run(raw_2025, foreign))
     assert (foreign / "notes.txt").read_text() == "mine"
+
+
+def test_the_ray_backend_without_ray_names_the_extra_before_writing_anything(raw_2025, tmp_path, monkeypatch):
+    from spectramind.data.calibrate import calibrate_folder
+    from spectramind.errors import ConfigurationError
+
+    monkeypatch.setitem(sys.modules, "ray", None)  # as where the `ray` extra is not installed
+    with pytest.raises(ConfigurationError, match=r"--backend ray needs Ray: pip install 'spectramind\[ray\]'"):
+        calibrate_folder(raw_2025, tmp_path / "out", workers=2, backend="ray")
+    assert not (tmp_path / "out").exists()
