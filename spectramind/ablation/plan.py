@@ -10,6 +10,7 @@ config hash and job directory (``run_dir``), and Hydra job numbers that are neve
 
 from __future__ import annotations
 
+from collections import Counter
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any, Iterable, Sequence
@@ -29,9 +30,11 @@ class SweepPlan:
 
     def summary(self) -> str:
         m = self.manifest
-        n_configs = len({r["config_id"] for r in m["runs"]})
-        text = (f"design={m['design']}: {len(m['runs'])} runs ({n_configs} configurations"
-                f" x {max(1, len(m['seeds'] or []))} seeds), {len(self.completed)} already completed,"
+        per_config = Counter(r["config_id"] for r in m["runs"])
+        # Seeds per configuration, whether they come from the study's seeds or a swept seed override.
+        n_seeds = max(per_config.values(), default=1)
+        text = (f"design={m['design']}: {len(m['runs'])} runs ({len(per_config)} configurations"
+                f" x {n_seeds} seeds), {len(self.completed)} already completed,"
                 f" {len(self.to_launch)} to launch")
         if self.over_budget:
             text += f", {len(self.over_budget)} left pending by max_runs"

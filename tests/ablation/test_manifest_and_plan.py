@@ -150,3 +150,13 @@ def test_the_latest_attempt_of_a_run_wins_when_it_has_several_directories(tmp_pa
                                                     "started": "2025-01-02T00:00:00Z", "error": None})
     statuses, _ = reconcile_runs(tmp_path, manifest, [run_id], {run_id: None})
     assert statuses[run_id] == "completed"
+
+
+def test_the_plan_line_counts_seeds_swept_as_an_override(tmp_path):
+    """`seed=0,1 model=mlp,cnn1d`: the seed factor groups runs into configurations, and the plan line
+    says so (it used to count only the study's `seeds` list: "2 configurations x 1 seeds")."""
+    model = Factor("model", (Level("model=mlp", "mlp"), Level("model=cnn1d", "cnn1d")))
+    seed = Factor("seed", (Level("seed=0", 0), Level("seed=1", 1)))
+    planned = expand_design([model, seed])
+    plan = plan_sweep(planned, hashes_of(planned), tmp_path, study=STUDY, previous=None, budget_runs=None)
+    assert "4 runs (2 configurations x 2 seeds)" in plan.summary()
