@@ -17,7 +17,6 @@ from __future__ import annotations
 
 import math
 import os
-import tempfile
 import warnings
 import zipfile
 from collections.abc import Mapping
@@ -25,6 +24,7 @@ from pathlib import Path
 
 import numpy as np
 
+from spectramind.atomic import replacing
 from spectramind.data import layout
 from spectramind.errors import DatasetError
 
@@ -323,15 +323,9 @@ def _read_cache(path: Path) -> dict[str, np.ndarray] | None:
 
 def _write_cache(path: Path, features: dict[str, np.ndarray]) -> None:
     """Atomic write (temp file + rename) so a reader never sees half a cache file."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp_name = tempfile.mkstemp(prefix=f".{path.stem}-", suffix=".tmp", dir=path.parent)
-    try:
-        with os.fdopen(fd, "wb") as handle:
+    with replacing(path) as temporary:
+        with open(temporary, "wb") as handle:
             np.savez(handle, version=np.int64(FEATURES_VERSION), **features)
-        os.replace(tmp_name, path)
-    except BaseException:
-        Path(tmp_name).unlink(missing_ok=True)
-        raise
 
 
 def load_features(data_dir: str | os.PathLike, detrend: bool) -> dict[str, np.ndarray]:

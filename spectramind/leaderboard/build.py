@@ -18,6 +18,7 @@ from typing import Any
 
 import pandas as pd
 
+from spectramind.atomic import replacing
 from spectramind.leaderboard.collate import SweepTable, collate_runs
 from spectramind.leaderboard.export import export_top, json_ready
 from spectramind.leaderboard.html import render_html
@@ -62,15 +63,10 @@ def build_leaderboard(
 
 
 def write_text_atomic(path: Path, text: str) -> None:
-    """Write to a temp file in the same directory, then ``os.replace`` it over ``path``."""
-    temporary = path.with_name(f".{path.name}.{os.getpid()}.tmp")
-    try:
+    """Write ``text`` to a temporary file beside ``path``, then move it over ``path``."""
+    with replacing(path) as temporary:
         with open(temporary, "w", encoding="utf-8", newline="") as handle:
             handle.write(text)
-        os.replace(temporary, path)
-    finally:
-        if temporary.exists():
-            temporary.unlink()
 
 
 def json_text(document: dict[str, Any]) -> str:

@@ -21,6 +21,7 @@ from importlib import metadata
 from pathlib import Path
 from typing import Any
 
+from spectramind.atomic import replacing
 from spectramind.errors import TrainingDiverged
 from spectramind.tracking.events import append_event, utc_now
 
@@ -33,11 +34,8 @@ _TRACEBACK_TAIL = 20
 
 def write_json_atomic(path: str | os.PathLike, payload: Any) -> None:
     """Write JSON via a temp file and ``os.replace`` so readers never see a half-written file."""
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
-    tmp.write_text(json.dumps(payload, indent=2, default=str, allow_nan=True))
-    os.replace(tmp, path)
+    with replacing(path) as temporary:
+        temporary.write_text(json.dumps(payload, indent=2, default=str, allow_nan=True))
 
 
 def read_json(path: str | os.PathLike) -> dict[str, Any] | None:
