@@ -22,7 +22,7 @@ def main() -> None:
     from hydra import compose, initialize_config_module
 
     from spectramind.fast_exit import skip_final_collection
-    from spectramind.train import run_training
+    from spectramind.training import run_training
 
     with initialize_config_module("spectramind.conf", version_base="1.3"):
         for number, overrides in enumerate(json.loads(args.runs)):

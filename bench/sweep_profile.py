@@ -24,13 +24,13 @@ from pathlib import Path
 STAGES = (
     ("hydra._internal.hydra", "Hydra.multirun"),
     ("hydra_plugins.spectramind_ablation.sweeper", "AblationSweeper._preflight"),
-    ("spectramind.ablation.preflight", "check_training_config"),
+    ("spectramind.config_checks", "check_training_config"),
     ("hydra._internal.config_loader_impl", "ConfigLoaderImpl.load_sweep_config"),
     ("hydra._internal.core_plugins.basic_launcher", "run_job"),
     ("hydra.core.utils", "_save_config"),
     ("hydra.core.utils", "configure_log"),
-    ("spectramind.train", "run_training"),
-    ("spectramind.tracking.record", "RunRecorder._sync_manifest"),
+    ("spectramind.ablation.manifest", "record_run_status"),  # before training.py imports it by name
+    ("spectramind.training", "run_training"),
     ("spectramind.tracking.record", "RunRecorder.start"),
     ("spectramind.leaderboard.callback", "LeaderboardCallback.on_multirun_end"),
 )

@@ -123,7 +123,7 @@ def stack_import_cpu_s(repeats: int = 3) -> float:
     samples = []
     for _ in range(repeats):
         before = children_cpu_s()
-        timed_run(python_command("-c", "from spectramind.train import warm_up; warm_up()"))
+        timed_run(python_command("-c", "from spectramind.worker import warm_up; warm_up()"))
         samples.append(children_cpu_s() - before)
     return median(samples)
 

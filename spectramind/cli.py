@@ -92,6 +92,7 @@ def _run_hydra(argv: List[str]) -> int:
     """Call the Hydra task function with ``argv``; return the sweep's exit status (0 or 1)."""
     from spectramind import train
     from spectramind.ablation import outcome
+    from spectramind.errors import user_error_message
 
     saved_argv, saved_full_error = sys.argv, os.environ.get("HYDRA_FULL_ERROR")
     sys.argv = ["spectramind.train", *argv]
@@ -100,7 +101,7 @@ def _run_hydra(argv: List[str]) -> int:
         with outcome.reporting():
             train.main()
     except Exception as exc:
-        message = train.user_error_message(exc)
+        message = user_error_message(exc)
         if message is None:
             raise
         raise ConfigurationError(message) from None
@@ -219,7 +220,9 @@ def ablate_resume(
     """
     from omegaconf import OmegaConf
 
-    saved = sweep_dir / "multirun.yaml"
+    from spectramind.sweep_layout import HYDRA_MULTIRUN_FILE
+
+    saved = sweep_dir / HYDRA_MULTIRUN_FILE
     if not saved.is_file():
         _fail(f"{saved} not found: {sweep_dir} is not a sweep directory started by spectramind")
     config = OmegaConf.load(saved)

@@ -17,6 +17,12 @@ class TrainingDiverged(SpectramindError):
     """The training loss became non-finite; the run is recorded as `diverged`."""
 
 
+def first_line(exc: BaseException) -> str:
+    """An exception's message as one line (its first), or its type's name when it has none."""
+    text = str(exc).strip()
+    return text.splitlines()[0] if text else type(exc).__name__
+
+
 def hydra_error_line(exc: BaseException) -> str:
     """Hydra's multi-line error report as one line: tab-indented list items joined by commas,
     the config search path and documentation links dropped, the offending override named."""
@@ -35,3 +41,29 @@ def hydra_error_line(exc: BaseException) -> str:
     if override and str(override) not in message:
         message = f"override '{override}': {message}"
     return message
+
+
+def user_error_message(exc: BaseException) -> str | None:
+    """One line for an error the user can fix, or None for a bug (which keeps its traceback).
+
+    User errors: Hydra's and OmegaConf's (unknown key, bad type, missing config-group option,
+    failed pre-flight), malformed YAML in a config file, a path that cannot be written or read
+    (``hydra.run.dir`` under a regular file, a read-only disk), and spectramind's expected errors.
+    """
+    import yaml
+    from hydra.errors import HydraException
+    from omegaconf.errors import OmegaConfBaseException
+
+    if isinstance(exc, (HydraException, OmegaConfBaseException)):
+        message = hydra_error_line(exc)
+        cause = exc.__cause__  # Hydra keeps OmegaConf's reason (the offending value) here
+        if isinstance(cause, OmegaConfBaseException) and str(cause).strip():
+            message += f": {first_line(cause)}"
+        return message
+    if isinstance(exc, yaml.YAMLError):
+        return "malformed YAML: " + " ".join(str(exc).split())
+    if isinstance(exc, OSError) and exc.filename:
+        return f"{exc.filename}: {exc.strerror or type(exc).__name__}"
+    if isinstance(exc, SpectramindError):
+        return " ".join(str(exc).split())
+    return None

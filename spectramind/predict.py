@@ -19,9 +19,10 @@ def predict_folder(checkpoint: str | Path, data_dir: str | Path, out: str | Path
     from spectramind.data.calibrated_folder import check_same_calibration
     from spectramind.data.features import load_features
     from spectramind.metrics.submission import write_submission
+    from spectramind.sweep_layout import RESOLVED_CONFIG_FILE
 
     checkpoint = Path(checkpoint)
-    config_path = checkpoint.resolve().parent.parent / "config_resolved.yaml"
+    config_path = checkpoint.resolve().parent.parent / RESOLVED_CONFIG_FILE
     if not checkpoint.is_file():
         raise DatasetError(f"checkpoint {checkpoint} does not exist")
     if not config_path.is_file():

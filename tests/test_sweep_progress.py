@@ -8,7 +8,8 @@ import time
 import pytest
 
 from spectramind.ablation.manifest import load_manifest, save_manifest
-from spectramind.ablation.progress import SweepProgress, format_duration
+from spectramind.ablation.progress import SweepProgress
+from spectramind.timestamps import format_duration
 
 
 class FakeClock:
@@ -40,8 +41,8 @@ def _set_run(sweep_dir, run_id: str, status: str, started: str | None = None, en
     save_manifest(sweep_dir, manifest)
 
 
-@pytest.mark.parametrize("seconds, text", [(0, "0s"), (59.4, "59s"), (75, "1m15s"), (3600, "1h00m"), (3725, "1h02m")])
-def test_durations_are_short_and_fixed_format(seconds, text):
+@pytest.mark.parametrize("seconds, text", [(0, "0.0s"), (59.44, "59.4s"), (75, "1m 15s"), (3600, "1h 00m 00s"), (3725, "1h 02m 05s"), (None, "—")])
+def test_durations_are_fixed_format(seconds, text):
     assert format_duration(seconds) == text
 
 
@@ -59,8 +60,8 @@ def test_log_lines_one_per_finished_run_with_counts_and_eta(tmp_path):
         _set_run(tmp_path, "b", "failed", "2026-01-01T00:00:05Z", "2026-01-01T00:01:20Z")
     lines = stream.getvalue().splitlines()
     assert lines == [
-        "[ablation] 1/3 runs done, 0 failed, ETA 20s | a completed in 5s",
-        "[ablation] 2/3 runs done, 1 failed, ETA 10s | b failed in 1m15s",
+        "[ablation] 1/3 runs done, 0 failed, ETA 20.0s | a completed in 5.0s",
+        "[ablation] 2/3 runs done, 1 failed, ETA 10.0s | b failed in 1m 15s",
     ]
     assert progress.state.done == 2 and progress.state.failures == 1
 
@@ -82,7 +83,7 @@ def test_terminal_gets_one_rewritten_line_and_a_final_newline(tmp_path):
     frames = output.rstrip("\n").split("\r")[1:]
     first = "[ablation] 0/2 runs done, 0 failed, 2 running, ETA --"
     assert frames[0] == first
-    assert frames[1].rstrip() == "[ablation] 1/2 runs done, 1 failed, 1 running, ETA 30s"
+    assert frames[1].rstrip() == "[ablation] 1/2 runs done, 1 failed, 1 running, ETA 30.0s"
     assert frames[-1].rstrip() == "[ablation] 2/2 runs done, 1 failed"
     # a shorter line is padded so that no characters of the longer one before it remain visible
     assert len(frames[-1]) >= len(frames[-2])
@@ -96,7 +97,7 @@ def test_runs_that_ended_before_a_resume_are_not_counted(tmp_path):
         assert progress.poll().done == 0
         _set_run(tmp_path, "new", "completed", "2026-01-02T00:00:00Z", "2026-01-02T00:00:02Z")
     assert progress.state.done == 1 and progress.state.failures == 0
-    assert stream.getvalue().splitlines() == ["[ablation] 1/1 runs done, 0 failed | new completed in 2s"]
+    assert stream.getvalue().splitlines() == ["[ablation] 1/1 runs done, 0 failed | new completed in 2.0s"]
 
 
 def test_a_retried_run_counts_once_with_its_latest_status(tmp_path):
@@ -109,7 +110,7 @@ def test_a_retried_run_counts_once_with_its_latest_status(tmp_path):
         assert progress.poll().done == 0
         _set_run(tmp_path, "a", "completed", "2026-01-01T00:00:02Z", "2026-01-01T00:00:04Z")
     assert (progress.state.done, progress.state.failures) == (1, 0)
-    assert [line.split(" | ")[1] for line in stream.getvalue().splitlines()] == ["a failed in 1s", "a completed in 2s"]
+    assert [line.split(" | ")[1] for line in stream.getvalue().splitlines()] == ["a failed in 1.0s", "a completed in 2.0s"]
 
 
 def test_the_background_thread_polls_without_being_asked(tmp_path):

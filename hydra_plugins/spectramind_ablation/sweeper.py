@@ -1,16 +1,15 @@
 """AblationSweeper: Hydra's sweeper interface over spectramind's Hydra-free ablation logic.
 
-Flow: parse the study (``params`` + command-line sweeps, Hydra's grammar) → expand the design
-(``spectramind.ablation.design``) → compose every planned config before launching anything, while
-the joblib launcher's workers warm up (``warm_up.py``) →
-plan (resume, budget; ``spectramind.ablation.plan``) → launch batches through whatever launcher
-is configured → record outcomes in ``sweep.json`` / ``events.jsonl``. Failed runs never abort
-the sweep (unless ``fail_fast``). A batch the launcher loses as a whole (a joblib worker killed:
-loky then stops its pool) costs no other run: its unfinished runs are relaunched, those that were
-running one at a time, so the run that kills its process is the only one recorded failed (this
-needs run records; a task that keeps none has its lost batch recorded failed). The sweep returns
-normally so ``on_multirun_end`` callbacks (the leaderboard) still run, and the outcome is left in
-:mod:`spectramind.ablation.outcome` for the entry point to turn into the exit status.
+What is Hydra's stays here: the typed options (``config.py``), parsing the study (``params`` +
+command-line sweeps, in Hydra's override grammar), the baseline from the composed defaults,
+composing every planned config before anything launches (the pre-flight, while the joblib
+launcher's workers warm up: ``warm_up.py``; the composed configs are handed to the launcher:
+``composition.py``), and the launch function that calls the configured launcher. What is not
+is in ``spectramind.ablation``: the design (``design.py``), the plan and resume
+(``plan.py``), and the launch loop with its retries, lost-batch relaunch, fail-fast and budgets
+(``runner.py``), which records outcomes in ``sweep.json`` / ``events.jsonl`` and leaves the exit
+status in ``outcome.py``. The sweep returns normally whatever its runs did, so Hydra's
+``on_multirun_end`` callbacks (the leaderboard) still run.
 
 Nothing here assumes spectramind's task function: a task that records no ``run.json`` is
 tracked from the launcher's job results alone, and with ``run_subdir`` unset job directories
@@ -21,10 +20,7 @@ ever reused).
 from __future__ import annotations
 
 import copy
-import logging
 import os
-import sys
-import time
 from pathlib import Path
 from typing import Any, Callable, Dict, List, Optional, Sequence
 
@@ -39,9 +35,10 @@ from hydra.plugins.launcher import Launcher
 from hydra.plugins.sweeper import Sweeper
 from hydra.types import HydraContext, TaskFunction
 
+from spectramind.errors import first_line
+
 from .composition import PreComposedConfigs
 
-log = logging.getLogger(__name__)
 
 
 class AblationSweeper(Sweeper):
@@ -134,7 +131,7 @@ class AblationSweeper(Sweeper):
                 culprit = self._culprit(spec.overrides, number, validate)
                 where = f"override '{culprit}'" if culprit else f"overrides {' '.join(spec.overrides)!r}"
                 raise ConfigCompositionException(
-                    f"pre-flight check failed for run {spec.run_id}: {where}: {_first_line(exc)} "
+                    f"pre-flight check failed for run {spec.run_id}: {where}: {first_line(exc)} "
                     f"(run overrides: {' '.join(spec.overrides)}). Nothing was launched."
                 ) from None
         return hashes
@@ -174,29 +171,60 @@ class AblationSweeper(Sweeper):
     # ------------------------------------------------------------------ sweep
     def sweep(self, arguments: List[str]) -> Any:
         from spectramind.ablation import outcome
-        from spectramind.ablation.design import baseline_levels, expand_design
-        from spectramind.ablation.manifest import (
-            MANIFEST_NAME, SWEEP_EVENTS_NAME, find_run, load_manifest, manifest_lock, save_manifest,
-        )
-        from spectramind.ablation.plan import next_job_number, reconcile_runs, split_lost_batch
-        from spectramind.ablation.progress import SweepProgress
-        from spectramind.errors import SpectramindError
-        from spectramind.tracking.events import append_event, utc_now
+        from spectramind.ablation.runner import JobOutcome, RunnerPolicy, run_sweep
 
-        opts = self.options
         sweep_dir = Path(self.config.hydra.sweep.dir)
-        events = sweep_dir / SWEEP_EVENTS_NAME
         outcome.reset(sweep_dir)
         self._check_options()
-        previous = load_manifest(sweep_dir) if opts.get("resume") else None
-        if (previous is None and opts.get("run_subdir") and not opts.get("dry_run")
-                and (sweep_dir / MANIFEST_NAME).exists()):
+        previous = self._previous_manifest(sweep_dir)
+        plan = self._prepare(sweep_dir, arguments, previous)
+        if plan is None:  # dry run: the plan was printed
+            return []
+        returns: List[Sequence[JobReturn]] = []
+
+        def launch(batch, first_number: int) -> List[JobOutcome]:
+            batch_returns = self.launcher.launch(
+                [self._job_overrides(spec, len(batch)) for spec in batch], initial_job_idx=first_number
+            )
+            returns.append(batch_returns)
+            return [JobOutcome(_job_error(result), _run_dir(sweep_dir, result)) for result in batch_returns]
+
+        policy = RunnerPolicy(
+            batch_size=self._batch_size(len(plan.to_launch)), max_retries=int(self.options["max_retries"]),
+            fail_fast=bool(self.options.get("fail_fast")), time_budget_s=self.options.get("time_budget_s"),
+        )
+        try:
+            run_sweep(sweep_dir, plan.to_launch, launch, policy)
+        finally:
+            self.composed.forget()  # what the loop did not launch (budget, fail_fast) is not needed
+        return returns
+
+    def _previous_manifest(self, sweep_dir: Path) -> Optional[Dict[str, Any]]:
+        """The manifest of the sweep being resumed; refuses to start a second sweep over a first."""
+        from spectramind.ablation.manifest import load_manifest
+        from spectramind.sweep_layout import MANIFEST_FILE
+
+        opts = self.options
+        if opts.get("resume"):
+            return load_manifest(sweep_dir)
+        if opts.get("run_subdir") and not opts.get("dry_run") and (sweep_dir / MANIFEST_FILE).exists():
             # runs/<run_id> belongs to one sweep: continue it, never silently train it again. (Without
             # run_subdir, a repeated sweep starts again at job 0, as Hydra's BasicSweeper does.)
             raise CompactHydraException(
-                f"{sweep_dir / MANIFEST_NAME} already exists: pass hydra.sweeper.resume=true to continue "
+                f"{sweep_dir / MANIFEST_FILE} already exists: pass hydra.sweeper.resume=true to continue "
                 f"that sweep, or choose another hydra.sweep.dir"
             )
+        return None
+
+    def _prepare(self, sweep_dir: Path, arguments: List[str], previous):
+        """Study → design → pre-flight → plan → the sweep's first records, while the launcher's
+        workers warm up; the plan, or None for a dry run (which prints it and writes nothing)."""
+        from spectramind.ablation.design import baseline_levels, expand_design
+        from spectramind.errors import SpectramindError
+        from spectramind.sweep_layout import EVENTS_FILE
+        from spectramind.tracking.events import append_event
+
+        opts = self.options
         if not opts.get("dry_run"):
             _check_writable(sweep_dir)  # before the pre-flight: fail in a second, not after it
         design = opts.get("design") or "grid"
@@ -218,111 +246,14 @@ class AblationSweeper(Sweeper):
                 for spec in specs:
                     state = "done" if spec.run_id in plan.completed else "run"
                     print(f"[ablation]   {state:4s} {spec.run_id}  {' '.join(spec.overrides)}", flush=True)
-                return []
-            self._start_records(sweep_dir, events, plan, study, previous, len(specs))
+                return None
+            self._start_records(sweep_dir, plan, study, previous, len(specs))
             if warm_up is not None and plan.to_launch:
-                append_event(events, "workers_warm", **warm_up.join())
+                append_event(sweep_dir / EVENTS_FILE, "workers_warm", **warm_up.join())
         finally:
             if warm_up is not None:
                 warm_up.cancel()
-
-        t0 = time.monotonic()
-        returns: List[Sequence[JobReturn]] = []
-        queue = list(plan.to_launch)
-        tries = {spec.run_id: 0 for spec in queue}
-        isolate: set = set()  # suspects of a lost batch: launched alone, so a crash names its run
-        max_retries = int(opts.get("max_retries") or 0)
-        stop_reason = None
-        batch_size = self._batch_size(len(queue))
-        with SweepProgress(sweep_dir, total=len(queue)):  # runs done/total, failures, ETA
-            while queue:
-                budget_s = opts.get("time_budget_s")
-                if budget_s is not None and time.monotonic() - t0 >= budget_s:
-                    stop_reason = f"time budget of {budget_s} s spent"
-                    break
-                batch, queue = _next_batch(queue, batch_size, isolate)
-                with manifest_lock(sweep_dir):  # numbers first: a killed sweep never hands one out twice
-                    manifest = load_manifest(sweep_dir)
-                    first_number = next_job_number(manifest)
-                    for offset, spec in enumerate(batch):
-                        find_run(manifest, spec.run_id)["job_num"] = first_number + offset
-                    manifest["next_job_num"] = first_number + len(batch)
-                    save_manifest(sweep_dir, manifest)
-                results: Dict[str, JobReturn] = {}
-                job_errors: Dict[str, Any] = {}
-                launched_at = utc_now()
-                lost_error = None
-                try:
-                    batch_returns = self.launcher.launch(
-                        [self._job_overrides(s, len(batch)) for s in batch], initial_job_idx=first_number
-                    )
-                    for spec, result in zip(batch, batch_returns):
-                        results[spec.run_id] = result
-                        job_errors[spec.run_id] = _job_error(result)
-                    returns.append(batch_returns)
-                except Exception as exc:  # e.g. a worker process killed: the batch's results are lost
-                    log.error(f"[ablation] launcher failed for {len(batch)} run(s): {type(exc).__name__}: {_first_line(exc)}")
-                    lost_error = _error_record(exc)
-                    for spec in batch:
-                        job_errors[spec.run_id] = lost_error
-                ids = [s.run_id for s in batch]
-                requeue: List[str] = []
-                suspects: List[str] = []
-                if lost_error is not None and len(batch) > 1:
-                    suspects, bystanders = split_lost_batch(sweep_dir, ids, since=launched_at)
-                    if len(bystanders) < len(batch):  # something ran: relaunching is progress, not a loop
-                        requeue = suspects + bystanders
-                with manifest_lock(sweep_dir):
-                    manifest = load_manifest(sweep_dir)
-                    for run_id, result in results.items():
-                        find_run(manifest, run_id)["run_dir"] = _run_dir(sweep_dir, result)
-                    settled = [run_id for run_id in ids if run_id not in requeue]
-                    statuses, unreported = reconcile_runs(sweep_dir, manifest, settled, job_errors, since=launched_at)
-                    for run_id in requeue:
-                        find_run(manifest, run_id).update(status="pending", ended=None, error=None)
-                    save_manifest(sweep_dir, manifest)
-                if requeue:
-                    isolate.update(suspects)
-                    log.warning(f"[ablation] relaunching {len(requeue)} run(s) of the lost batch"
-                                f" ({len(suspects)} that were running, each alone)")
-                    append_event(events, "batch_lost", error=lost_error, settled=settled, suspects=suspects,
-                                 relaunched=requeue)
-                    queue = [s for s in batch if s.run_id in requeue] + queue
-                for spec in batch:
-                    if spec.run_id in requeue:
-                        continue
-                    tries[spec.run_id] += 1
-                    isolate.discard(spec.run_id)
-                    if spec.run_id in unreported:
-                        entry = find_run(manifest, spec.run_id)
-                        append_event(events, "run_end", run_id=spec.run_id, status=entry["status"],
-                                     duration_s=None, metrics={}, error=entry["error"])
-                # a failed run is retried (at the end of the queue); a diverged one would diverge again
-                done = [s for s in batch if s.run_id not in requeue]
-                retry = [s for s in done if statuses[s.run_id] == "failed" and tries[s.run_id] <= max_retries]
-                given_up = [s for s in done if statuses[s.run_id] in ("failed", "diverged") and s not in retry]
-                if given_up and opts.get("fail_fast"):
-                    stop_reason = f"fail_fast: run {given_up[0].run_id} {statuses[given_up[0].run_id]}"
-                    break
-                queue += retry
-        self.composed.forget()  # what the loop did not launch (budget, fail_fast) is not needed
-
-        manifest = load_manifest(sweep_dir)
-        counts: Dict[str, int] = {}
-        for run in manifest["runs"]:
-            counts[run["status"]] = counts.get(run["status"], 0) + 1
-        wall = round(time.monotonic() - t0, 3)
-        append_event(events, "sweep_end", counts=counts, wall_time_s=wall, stopped=stop_reason)
-        outcome.record(sweep_dir, counts, stop_reason)
-        print(f"[ablation] sweep finished in {wall:.1f} s: "
-              + ", ".join(f"{n} {s}" for s, n in sorted(counts.items()))
-              + (f" ({stop_reason})" if stop_reason else ""), flush=True)
-        for run in manifest["runs"]:  # why each unsuccessful run ended, one line each
-            if run["status"] in outcome.UNSUCCESSFUL:
-                error = run.get("error") or {}
-                print(f"[ablation] {run['status']}: {run['run_id']}: {error.get('type')}: {error.get('message')}",
-                      file=sys.stderr, flush=True)
-        return returns
+        return plan
 
     def _start_warm_up(self, specs, previous):
         """Warm the launcher's workers for the runs a resume will not skip (see ``warm_up``)."""
@@ -331,7 +262,9 @@ class AblationSweeper(Sweeper):
         function = _importable("warm_up", self.options.get("warm_up"))
         if function is None or self.options.get("dry_run"):
             return None
-        completed = {run["run_id"] for run in (previous or {}).get("runs", []) if run.get("status") == "completed"}
+        from spectramind.sweep_layout import COMPLETED
+
+        completed = {run["run_id"] for run in (previous or {}).get("runs", []) if run.get("status") == COMPLETED}
         pending = sum(spec.run_id not in completed for spec in specs)
         return start_warm_up(self.launcher, function, min(pending, self._batch_size(pending)))
 
@@ -355,14 +288,17 @@ class AblationSweeper(Sweeper):
         print(f"[ablation] {plan.summary()}", flush=True)
         return plan, study
 
-    def _start_records(self, sweep_dir: Path, events: Path, plan, study, previous, n_runs: int) -> None:
+    def _start_records(self, sweep_dir: Path, plan, study, previous, n_runs: int) -> None:
         """``multirun.yaml``, ``sweep.json`` and the sweep's first events, before any launch."""
         from spectramind.ablation.manifest import manifest_lock, save_manifest
+        from spectramind.sweep_layout import EVENTS_FILE, HYDRA_MULTIRUN_FILE
         from spectramind.tracking.events import append_event
+
+        events = sweep_dir / EVENTS_FILE
 
         try:
             sweep_dir.mkdir(parents=True, exist_ok=True)
-            OmegaConf.save(self.config, sweep_dir / "multirun.yaml")
+            OmegaConf.save(self.config, sweep_dir / HYDRA_MULTIRUN_FILE)
             with manifest_lock(sweep_dir):
                 save_manifest(sweep_dir, plan.manifest)
         except OSError as exc:
@@ -427,17 +363,6 @@ def _check_writable(sweep_dir: Path) -> None:
         raise CompactHydraException(f"cannot write the sweep directory {sweep_dir}: {existing} is not writable")
 
 
-def _next_batch(queue: List[Any], size: int, isolate: set) -> tuple:
-    """(batch, rest of the queue): up to ``size`` runs from the front, except that a run in
-    ``isolate`` is launched alone (a crash of its process then cannot be blamed on another run)."""
-    if queue[0].run_id in isolate:
-        return queue[:1], queue[1:]
-    end = 1
-    while end < min(size, len(queue)) and queue[end].run_id not in isolate:
-        end += 1
-    return queue[:end], queue[end:]
-
-
 def _comparable(value: Any) -> Any:
     """A parsed override value as compared between levels: quoted strings by their text."""
     from hydra.core.override_parser.types import QuotedString
@@ -454,12 +379,7 @@ def _importable(option: str, path: Optional[str]) -> Optional[Callable[..., Any]
     try:
         return get_method(path)
     except Exception as exc:
-        raise CompactHydraException(f"hydra.sweeper.{option}={path}: cannot import it ({_first_line(exc)})") from None
-
-
-def _first_line(exc: BaseException) -> str:
-    text = str(exc).strip()
-    return text.splitlines()[0] if text else type(exc).__name__
+        raise CompactHydraException(f"hydra.sweeper.{option}={path}: cannot import it ({first_line(exc)})") from None
 
 
 def _error_record(exc: BaseException) -> Dict[str, str]:

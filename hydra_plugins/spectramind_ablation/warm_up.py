@@ -20,6 +20,8 @@ import time
 import warnings
 from typing import Any, Callable, Dict, Iterator, Optional
 
+from spectramind.errors import first_line
+
 log = logging.getLogger(__name__)
 
 
@@ -39,7 +41,7 @@ class WorkerWarmUp:
         try:
             record["pids"] = sorted(outputs)
         except Exception as exc:
-            message = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+            message = first_line(exc)
             log.warning(f"[ablation] warming the joblib workers failed: {type(exc).__name__}: {message}")
             record["error"] = f"{type(exc).__name__}: {message}"
         record["seconds"] = round(time.monotonic() - self._started, 3)

@@ -15,18 +15,18 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any, Iterator
 
-from spectramind.tracking.events import append_event, utc_now
+from spectramind.sweep_layout import EVENTS_FILE, MANIFEST_FILE, MANIFEST_LOCK_FILE, RUNNING, TERMINAL_STATUSES
+from spectramind.timestamps import utc_now
+from spectramind.tracking.events import append_event
 from spectramind.tracking.record import read_json, write_json_atomic
 
-MANIFEST_NAME = "sweep.json"
-SWEEP_EVENTS_NAME = "events.jsonl"
+# The test metrics copied into the sweep's run_end events (the rest stay in each run's metrics.json).
 HEADLINE_METRICS = ("adc2025", "adc2024", "gll", "rmse_ppm", "coverage_1sigma")
-TERMINAL_STATUSES = ("completed", "failed", "diverged", "skipped")
 
 
 @contextmanager
 def manifest_lock(sweep_dir: str | os.PathLike) -> Iterator[None]:
-    path = Path(sweep_dir) / ".sweep.lock"
+    path = Path(sweep_dir) / MANIFEST_LOCK_FILE
     path.parent.mkdir(parents=True, exist_ok=True)
     with open(path, "a") as handle:
         fcntl.flock(handle, fcntl.LOCK_EX)
@@ -37,12 +37,12 @@ def manifest_lock(sweep_dir: str | os.PathLike) -> Iterator[None]:
 
 
 def load_manifest(sweep_dir: str | os.PathLike) -> dict[str, Any] | None:
-    return read_json(Path(sweep_dir) / MANIFEST_NAME)
+    return read_json(Path(sweep_dir) / MANIFEST_FILE)
 
 
 def save_manifest(sweep_dir: str | os.PathLike, manifest: dict[str, Any]) -> None:
     manifest["updated"] = utc_now()
-    write_json_atomic(Path(sweep_dir) / MANIFEST_NAME, manifest)
+    write_json_atomic(Path(sweep_dir) / MANIFEST_FILE, manifest)
 
 
 def find_run(manifest: dict[str, Any], run_id: str) -> dict[str, Any] | None:
@@ -62,7 +62,7 @@ def record_run_status(
         manifest = load_manifest(sweep_dir)
         entry = find_run(manifest, run_record["run_id"]) if manifest else None
         if entry is not None:
-            if status == "running":
+            if status == RUNNING:
                 entry["attempts"] = entry.get("attempts", 0) + 1
                 entry["started"] = run_record["started"]
                 entry["ended"] = None
@@ -73,7 +73,7 @@ def record_run_status(
             save_manifest(sweep_dir, manifest)
     if status in TERMINAL_STATUSES:
         append_event(
-            Path(sweep_dir) / SWEEP_EVENTS_NAME,
+            Path(sweep_dir) / EVENTS_FILE,
             "run_end",
             run_id=run_record["run_id"],
             status=status,

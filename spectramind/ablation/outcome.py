@@ -16,10 +16,10 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
+from spectramind.sweep_layout import MANIFEST_FILE, UNSUCCESSFUL_STATUSES
+
 _last: dict[str, Any] = {}
 _entry_points_reporting = 0
-
-UNSUCCESSFUL = ("failed", "diverged")
 
 
 def reset(sweep_dir: str | Path) -> None:
@@ -34,11 +34,7 @@ def record(sweep_dir: str | Path, counts: dict[str, int], stop_reason: str | Non
 def exit_status() -> int:
     """1 when the last sweep left failed or diverged runs, else 0."""
     counts = _last.get("counts", {})
-    return 1 if any(counts.get(status) for status in UNSUCCESSFUL) else 0
-
-
-def last() -> dict[str, Any]:
-    return dict(_last)
+    return 1 if any(counts.get(status) for status in UNSUCCESSFUL_STATUSES) else 0
 
 
 @contextmanager
@@ -59,5 +55,5 @@ def unreported_failure() -> str | None:
     if _entry_points_reporting or not exit_status():
         return None
     counts = _last.get("counts", {})
-    unsuccessful = ", ".join(f"{counts[s]} {s}" for s in UNSUCCESSFUL if counts.get(s))
-    return f"error: {unsuccessful} of {sum(counts.values())} runs; see {_last.get('sweep_dir')}/sweep.json"
+    unsuccessful = ", ".join(f"{counts[s]} {s}" for s in UNSUCCESSFUL_STATUSES if counts.get(s))
+    return f"error: {unsuccessful} of {sum(counts.values())} runs; see {_last.get('sweep_dir')}/{MANIFEST_FILE}"

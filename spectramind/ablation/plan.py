@@ -17,8 +17,9 @@ from typing import Any, Iterable, Sequence
 
 from spectramind.ablation.design import RunSpec
 from spectramind.ablation.manifest import find_run
-from spectramind.tracking.events import utc_now
-from spectramind.tracking.record import METRICS_FILE, RUN_RECORD_FILE, git_state, read_json
+from spectramind.timestamps import utc_now
+from spectramind.sweep_layout import COMPLETED, FAILED, METRICS_FILE, PENDING, RUN_OUTCOMES, RUN_RECORD_FILE, RUNNING
+from spectramind.tracking.record import git_state, read_json
 
 
 @dataclass
@@ -78,7 +79,7 @@ def plan_sweep(
             **asdict(spec),
             "overrides": list(spec.overrides),
             "config_hash": config_hashes[spec.run_id],
-            "status": "pending",
+            "status": PENDING,
             "attempts": old.get("attempts", 0) if old else 0,
             "started": None, "ended": None, "error": None,
             "job_num": None, "run_dir": None,
@@ -86,12 +87,12 @@ def plan_sweep(
         if old:
             entry.update({k: old[k] for k in ("job_num", "run_dir") if old.get(k) is not None})
         run_dir, record = records.get(spec.run_id, (None, None))
-        if (record and record.get("status") == "completed" and record.get("config_hash") == entry["config_hash"]
+        if (record and record.get("status") == COMPLETED and record.get("config_hash") == entry["config_hash"]
                 and _metrics_readable(run_dir)):
-            entry.update(status="completed", started=record.get("started"), ended=record.get("ended"))
+            entry.update(status=COMPLETED, started=record.get("started"), ended=record.get("ended"))
             completed.append(spec.run_id)
         elif record is None and _completed_without_record(old, entry["config_hash"], sweep_dir):
-            entry.update(status="completed", started=old.get("started"), ended=old.get("ended"))
+            entry.update(status=COMPLETED, started=old.get("started"), ended=old.get("ended"))
             completed.append(spec.run_id)
         elif budget_runs is not None and len(to_launch) >= budget_runs:
             over_budget.append(spec.run_id)
@@ -122,7 +123,7 @@ def _completed_without_record(old: dict[str, Any] | None, config_hash: str, swee
     """A run of a task function that keeps no run.json: the sweeper's own entry says it completed
     with this config, and its job directory is still there, without a run.json (one that exists
     but cannot be read is a damaged record: that run is run again)."""
-    if not old or old.get("status") != "completed" or old.get("config_hash") != config_hash:
+    if not old or old.get("status") != COMPLETED or old.get("config_hash") != config_hash:
         return False
     run_dir = old.get("run_dir")
     return bool(run_dir) and (Path(sweep_dir) / run_dir).is_dir() and not (Path(sweep_dir) / run_dir / RUN_RECORD_FILE).exists()
@@ -160,7 +161,7 @@ def split_lost_batch(
         record = records.get(run_id, (None, None))[1]
         if record is None:
             bystanders.append(run_id)
-        elif record.get("status") == "running":
+        elif record.get("status") == RUNNING:
             suspects.append(run_id)
     return suspects, bystanders
 
@@ -189,21 +190,21 @@ def reconcile_runs(
         entry = find_run(manifest, run_id)
         record = records.get(run_id, (None, None))[1]
         error = job_errors.get(run_id)
-        if record and record.get("status") in ("completed", "failed", "diverged"):
+        if record and record.get("status") in RUN_OUTCOMES:
             status, error = record["status"], record.get("error")
             entry.update(started=record.get("started"), ended=record.get("ended"))
-        elif record and record.get("status") == "running":
-            status = "failed"
+        elif record and record.get("status") == RUNNING:
+            status = FAILED
             error = error or {"type": "ProcessDied", "message": "the run's process ended without recording an outcome", "traceback": ""}
             entry["ended"] = utc_now()
         elif run_id in job_errors:
-            status = "failed" if error else "completed"
+            status = FAILED if error else COMPLETED
             entry["ended"] = utc_now()
         else:
-            status = "pending"
+            status = PENDING
         if record is None and run_id in job_errors:
             entry["attempts"] = entry.get("attempts", 0) + 1
-        if record is None or record.get("status") == "running":
+        if record is None or record.get("status") == RUNNING:
             unreported.add(run_id)
         entry.update(status=status, error=error)
         statuses[run_id] = status

@@ -21,19 +21,9 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Callable, TextIO
 
-from spectramind.ablation.manifest import TERMINAL_STATUSES, load_manifest
-
-UNSUCCESSFUL_STATUSES = ("failed", "diverged")
-
-
-def format_duration(seconds: float) -> str:
-    """``75`` → ``1m15s``; ``3725`` → ``1h02m``; short and fixed-format for a status line."""
-    seconds = max(0, int(round(seconds)))
-    if seconds < 60:
-        return f"{seconds}s"
-    if seconds < 3600:
-        return f"{seconds // 60}m{seconds % 60:02d}s"
-    return f"{seconds // 3600}h{seconds % 3600 // 60:02d}m"
+from spectramind.ablation.manifest import load_manifest
+from spectramind.sweep_layout import RUNNING, TERMINAL_STATUSES, UNSUCCESSFUL_STATUSES
+from spectramind.timestamps import format_duration, seconds_between
 
 
 @dataclass(frozen=True)
@@ -68,18 +58,6 @@ class ProgressState:
             eta = self.eta_s
             text += f", ETA {format_duration(eta)}" if eta is not None else ", ETA --"
         return text
-
-
-def _seconds_between(start: str | None, end: str | None) -> float | None:
-    from datetime import datetime
-
-    if not start or not end:
-        return None
-    try:
-        return (datetime.fromisoformat(end.replace("Z", "+00:00"))
-                - datetime.fromisoformat(start.replace("Z", "+00:00"))).total_seconds()
-    except ValueError:
-        return None
 
 
 class SweepProgress:
@@ -159,13 +137,13 @@ class SweepProgress:
         finished, running = [], 0
         for run in runs:
             status = run.get("status")
-            if status == "running":
+            if status == RUNNING:
                 running += 1
             elif status in TERMINAL_STATUSES:
                 run_id = run["run_id"]
                 if run_id in self._already_ended and self._already_ended[run_id] == run.get("ended"):
                     continue  # ended before this display started (e.g. completed before a resume)
-                finished.append(FinishedRun(run_id, status, _seconds_between(run.get("started"), run.get("ended"))))
+                finished.append(FinishedRun(run_id, status, seconds_between(run.get("started"), run.get("ended"))))
         return finished, running
 
     # ------------------------------------------------------------------ output

@@ -24,6 +24,7 @@ from spectramind.leaderboard.export import export_top, json_ready
 from spectramind.leaderboard.html import render_html
 from spectramind.leaderboard.markdown import render_markdown
 from spectramind.leaderboard.stats import COMPARISON_COLUMNS, DEFAULT_PRIMARY_METRIC, LeaderboardStats, compute_stats
+from spectramind.sweep_layout import STATUSES
 
 OUTPUT_FILES = {
     "markdown": "leaderboard.md",
@@ -111,7 +112,7 @@ def leaderboard_document(table: SweepTable, stats: LeaderboardStats) -> dict[str
         "best_p_ttest": best["p_ttest"] if best is not None else None,
         "n_runs": table.meta["n_runs"],
         "n_configs": table.meta["n_configs"],
-        **{f"n_{status}": counts.get(status, 0) for status in ("completed", "failed", "diverged", "running", "pending", "skipped")},
+        **{f"n_{status}": counts.get(status, 0) for status in STATUSES},
         "wall_time_s": table.meta.get("wall_time_s"),
         "best_config_id": stats.best_config_id,
         "best_run_id": stats.best_run_id,

@@ -13,7 +13,6 @@ runs that are plotted or exported), so a sweep of 1,000 runs collates in a fract
 
 from __future__ import annotations
 
-import datetime as dt
 import hashlib
 import json
 import math
@@ -25,15 +24,14 @@ from typing import Any
 import pandas as pd
 
 from spectramind.errors import DatasetError
+from spectramind.sweep_layout import (
+    COMPLETED, EVENTS_FILE, HYDRA_MULTIRUN_FILE, MANIFEST_FILE, METRICS_FILE, PENDING, RUN_RECORD_FILE, RUNNING,
+    RUNS_DIR, TERMINAL_STATUSES, UNFINISHED_STATUSES, UNSUCCESSFUL_STATUSES,
+)
+from spectramind.timestamps import parse_time
 from spectramind.tracking.events import read_events
-from spectramind.tracking.record import METRICS_FILE, RUN_RECORD_FILE
 
-RUNS_DIR = "runs"
-MANIFEST_FILE = "sweep.json"
-HYDRA_MULTIRUN_FILE = "multirun.yaml"  # Hydra's own record of a multirun: a sweep whatever its sweeper
-EVENTS_FILE = "events.jsonl"
 DEFAULT_SEED_KEY = "seed"
-TERMINAL_STATUSES = ("completed", "failed", "diverged", "skipped")
 UNSET_LEVEL = "(default)"
 _ERROR_MAX_CHARS = 300
 
@@ -149,11 +147,11 @@ def aggregate_configs(runs: pd.DataFrame, factor_columns: list[str], metric_name
     configs["is_baseline"] = runs.groupby("config_id", sort=False)["is_baseline"].any()
     status_counts = runs.groupby(["config_id", "status"], sort=False).size().unstack(fill_value=0)
     configs["n_runs"] = runs.groupby("config_id", sort=False).size()
-    for name, statuses in (("n_completed", ["completed"]), ("n_failed", ["failed", "diverged"]),
-                           ("n_unfinished", ["pending", "running"])):
+    for name, statuses in (("n_completed", [COMPLETED]), ("n_failed", UNSUCCESSFUL_STATUSES),
+                           ("n_unfinished", UNFINISHED_STATUSES)):
         present = [s for s in statuses if s in status_counts.columns]
         configs[name] = status_counts[present].sum(axis=1) if present else 0
-    completed = runs[runs["status"] == "completed"]
+    completed = runs[runs["status"] == COMPLETED]
     if metric_names:
         grouped = completed.groupby("config_id", sort=False)[metric_names]
         parts = {"mean": grouped.mean(), "std": grouped.std(ddof=1), "n": grouped.count()}
@@ -196,17 +194,6 @@ def override_key_value(line: str) -> tuple[str, str | None]:
     if key.startswith("~"):
         return key.lstrip("~"), None
     return key.lstrip("+"), value.strip() if sep else None
-
-
-def parse_time(text: Any) -> dt.datetime | None:
-    """Parse an ISO-8601 timestamp (``Z`` or offset); None when absent or malformed."""
-    if not isinstance(text, str) or not text:
-        return None
-    try:
-        parsed = dt.datetime.fromisoformat(text.replace("Z", "+00:00"))
-    except ValueError:
-        return None
-    return parsed if parsed.tzinfo else parsed.replace(tzinfo=dt.timezone.utc)
 
 
 # ---- reading files ----
@@ -411,7 +398,7 @@ def _run_row(
     row["device"] = _as_text(record.get("device"))
     row["overrides"] = " ".join(overrides)
     row["error_traceback"] = _as_text(error.get("traceback")) if isinstance(error, dict) else ""
-    if status == "completed" and files is not None and files.metrics is None:
+    if status == COMPLETED and files is not None and files.metrics is None:
         warnings.append(f"{RUNS_DIR}/{run_id}: status completed but {METRICS_FILE} is missing or unreadable")
     return row
 
@@ -425,14 +412,14 @@ def _resolve_status(manifest_status: Any, record_status: Any, files: _RunFiles |
     if manifest_status in TERMINAL_STATUSES:
         return str(manifest_status)
     if files is not None and files.metrics is not None:
-        return "completed"
+        return COMPLETED
     if isinstance(record_status, str) and record_status:
         return record_status
     if files is not None and files.last_event not in (None, "run_end"):
-        return "running"
+        return RUNNING
     if isinstance(manifest_status, str) and manifest_status:
         return manifest_status
-    return "pending" if files is None else "unknown"
+    return PENDING if files is None else "unknown"
 
 
 def _derived_config_id(assignment: dict[str, str | None]) -> str:

@@ -25,12 +25,14 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from spectramind.leaderboard.collate import RUN_RECORD_FILE, RUNS_DIR, SweepTable, is_safe_name
+from spectramind.leaderboard.collate import SweepTable, is_safe_name
 from spectramind.leaderboard.markdown import format_delta, format_p_value, format_score, markdown_cell
 from spectramind.leaderboard.stats import LeaderboardStats, best_run_of
+from spectramind.sweep_layout import (
+    BEST_CHECKPOINT, COMPLETED, RESOLVED_CONFIG_FILE, RESOLVED_CONFIGS_DIR, RUN_RECORD_FILE, RUNS_DIR, SUBMISSION_FILE,
+)
 
 EXPORT_DIR = "ablation_results"
-DEFAULT_CHECKPOINT = "checkpoints/best.ckpt"
 _UNSAFE_CHARACTERS = re.compile(r"[^A-Za-z0-9._-]+")
 _MAX_NAME = 80
 
@@ -67,7 +69,7 @@ def export_top(table: SweepTable, stats: LeaderboardStats, sweep_dir: str | os.P
     staging = root / f".{EXPORT_DIR}-staging-{os.getpid()}-{uuid.uuid4().hex[:8]}"
     staging.mkdir()
     try:
-        completed = table.runs[table.runs["status"] == "completed"]
+        completed = table.runs[table.runs["status"] == COMPLETED]
         scored = stats.ranked[stats.ranked["rank"].notna()].head(max(n, 0))
         entries = [_export_config(row, table, stats, completed, root, staging, target) for row in scored.to_dict("records")]
         index = {
@@ -93,9 +95,9 @@ def _export_config(row: dict[str, Any], table: SweepTable, stats: LeaderboardSta
     seeds = completed[completed["config_id"] == config_id]
     copied = {}
     if run_dir is not None:
-        for source, name in ((run_dir / "config_resolved.yaml", "config_resolved.yaml"),
-                             (root / "configs_resolved" / f"{best_run}.yaml", "config_resolved.yaml"),
-                             (run_dir / "submission.csv", "submission.csv")):
+        for source, name in ((run_dir / RESOLVED_CONFIG_FILE, RESOLVED_CONFIG_FILE),
+                             (root / RESOLVED_CONFIGS_DIR / f"{best_run}.yaml", RESOLVED_CONFIG_FILE),
+                             (run_dir / SUBMISSION_FILE, SUBMISSION_FILE)):
             if name not in copied and source.is_file():
                 shutil.copyfile(source, folder / name)
                 copied[name] = True
@@ -117,7 +119,7 @@ def _export_config(row: dict[str, Any], table: SweepTable, stats: LeaderboardSta
         "factors": metrics["factors"], "mean": row[f"{metric}_mean"], "std": row[f"{metric}_std"],
         "n": row[f"{metric}_n"], "delta_vs_baseline": row["delta"], "p_ttest": row["p_ttest"],
         "p_wilcoxon": row["p_wilcoxon"], "best_run_id": best_run,
-        "has_config": "config_resolved.yaml" in copied, "has_submission": "submission.csv" in copied,
+        "has_config": RESOLVED_CONFIG_FILE in copied, "has_submission": SUBMISSION_FILE in copied,
         "checkpoint_exists": checkpoint["exists"],
     }
 
@@ -127,7 +129,7 @@ def _checkpoint_pointer(root: Path, run_dir: Path | None, run_id: str | None, fi
     The path comes from run.json's ``checkpoints.best`` if it stays inside the run directory."""
     if run_dir is None or run_id is None:
         return {"run_id": run_id, "checkpoint": None, "from_sweep_dir": None, "exists": False}
-    relative = DEFAULT_CHECKPOINT
+    relative = BEST_CHECKPOINT
     try:
         record = json.loads((run_dir / RUN_RECORD_FILE).read_text())
         declared = (record.get("checkpoints") or {}).get("best")

@@ -6,8 +6,8 @@ sweep metadata, collation warnings. Every value that comes from a config, a labe
 passed through `markdown_cell`, so a ``|`` or a newline can never break a table and raw HTML
 never reaches a renderer that would interpret it.
 
-The text forms of numbers (`format_number`, `format_p_value`, `format_duration`) are defined
-here and reused by the HTML page, so both files print a value identically.
+The text forms of numbers (`format_number`, `format_p_value`) are defined here and reused by the
+HTML page, so both files print a value identically (durations: `spectramind.timestamps`).
 """
 
 from __future__ import annotations
@@ -20,11 +20,10 @@ import pandas as pd
 
 from spectramind.leaderboard.collate import SweepTable
 from spectramind.leaderboard.stats import LeaderboardStats
+from spectramind.sweep_layout import STATUSES, UNFINISHED_STATUSES, UNSUCCESSFUL_STATUSES
+from spectramind.timestamps import MISSING, format_duration
 
-MISSING = "—"
 SECONDARY_METRICS = ("gll", "rmse_ppm", "coverage_1sigma")
-FAILED_STATUSES = ("failed", "diverged")
-UNFINISHED_STATUSES = ("pending", "running")
 _MAX_LISTED_UNFINISHED = 20
 _MARKDOWN_SPECIAL = re.compile(r"([\\`*_\[\]|#~])")
 
@@ -54,18 +53,6 @@ def format_p_value(value: Any) -> str:
     return "<0.0001" if float(value) < 1e-4 else f"{float(value):.2g}"
 
 
-def format_duration(seconds: Any) -> str:
-    """``1h 30m 05s`` / ``4m 10s`` / ``12.3s``."""
-    if seconds is None or not math.isfinite(float(seconds)):
-        return MISSING
-    seconds = float(seconds)
-    if seconds < 60:
-        return f"{seconds:.1f}s"
-    minutes, secs = divmod(int(round(seconds)), 60)
-    hours, minutes = divmod(minutes, 60)
-    return f"{hours}h {minutes:02d}m {secs:02d}s" if hours else f"{minutes}m {secs:02d}s"
-
-
 def format_score(mean: Any, std: Any, n: Any) -> str:
     """``0.5437 ± 0.0098 (2)``; without a completed run, the missing mark."""
     if mean is None or mean is pd.NA or not math.isfinite(float(mean)):
@@ -89,7 +76,7 @@ def direction_text(higher_is_better: bool) -> str:
 
 def status_summary(status_counts: dict[str, int]) -> str:
     """``8 completed, 1 failed, 1 pending`` in a fixed order, unknown statuses last."""
-    order = ["completed", "failed", "diverged", "running", "pending", "skipped"]
+    order = list(STATUSES)
     keys = [k for k in order if status_counts.get(k)] + sorted(k for k in status_counts if k not in order)
     return ", ".join(f"{status_counts[k]} {k}" for k in keys) or "no runs"
 
@@ -184,10 +171,10 @@ def _effects_table(stats: LeaderboardStats) -> list[str]:
 
 
 def _failed_table(table: SweepTable) -> list[str]:
-    failed = table.runs[table.runs["status"].isin(FAILED_STATUSES)]
+    failed = table.runs[table.runs["status"].isin(UNSUCCESSFUL_STATUSES)]
     if failed.empty:
         return ["None."]
-    rows = [[markdown_cell(r["run_id"]), markdown_cell(r["status"]), _seed_text(r["seed"]), markdown_cell(r["error"] or MISSING)]
+    rows = [[markdown_cell(r["run_id"]), markdown_cell(r["status"]), seed_text(r["seed"]), markdown_cell(r["error"] or MISSING)]
             for _, r in failed.iterrows()]
     return _table(["Run", "Status", "Seed", "Error"], ["left", "left", "right", "left"], rows)
 
@@ -205,7 +192,8 @@ def _unfinished_text(table: SweepTable) -> str:
     return text
 
 
-def _seed_text(seed: Any) -> str:
+def seed_text(seed: Any) -> str:
+    """A run's seed as shown in tables: an integer, or the missing mark."""
     return MISSING if seed is None or pd.isna(seed) else str(int(seed))
 
 

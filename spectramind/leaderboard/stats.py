@@ -33,6 +33,7 @@ import pandas as pd
 from scipy import stats as scipy_stats
 
 from spectramind.errors import ConfigurationError
+from spectramind.sweep_layout import COMPLETED
 
 DEFAULT_PRIMARY_METRIC = "adc2025"
 MIN_PAIRS_TTEST = 2
@@ -90,7 +91,7 @@ def compute_stats(table, primary_metric: str = DEFAULT_PRIMARY_METRIC, higher_is
         if column not in configs:
             configs[column] = empty
     mean_column = f"{primary_metric}_mean"
-    completed = runs[runs["status"] == "completed"]
+    completed = runs[runs["status"] == COMPLETED]
     by_seed = seed_matrix(completed, primary_metric)
 
     baseline = table.baseline_config_id

@@ -17,10 +17,13 @@ import pandas as pd
 import torch
 
 from spectramind.data.layout import N_WAVELENGTHS
+from spectramind.errors import DatasetError
 from spectramind.metrics.submission import write_submission
-from spectramind.tracking.record import METRICS_FILE, write_json_atomic
+from spectramind.sweep_layout import LAST_CHECKPOINT, METRICS_FILE, PREDICTIONS_FILE, RUNNING, SUBMISSION_FILE
+from spectramind.tracking.record import write_json_atomic
 
-LAST_CHECKPOINT = Path("checkpoints") / "last.ckpt"
+# predictions.parquet: planet_id, then <quantity>_1 .. <quantity>_283 for each of these.
+PREDICTED_QUANTITIES = ("mu", "sigma", "y")
 
 
 def resumable_checkpoint(
@@ -28,7 +31,7 @@ def resumable_checkpoint(
 ) -> tuple[str | None, str | None]:
     """(checkpoint to continue from, note for the log) for a run about to start in ``run_dir``."""
     last = run_dir / LAST_CHECKPOINT
-    if not previous or previous.get("status") != "running" or not last.exists():
+    if not previous or previous.get("status") != RUNNING or not last.exists():
         return None, None
     if previous.get("config_hash") != current["config_hash"]:
         return None, f"config changed since the interrupted attempt; training {current['run_id']} from scratch"
@@ -44,10 +47,26 @@ def write_run_outputs(run_dir: Path, predictions: list[dict[str, torch.Tensor]],
     planet_id = torch.cat([p["planet_id"] for p in predictions]).numpy()
     columns: dict[str, np.ndarray] = {"planet_id": planet_id}
     arrays = {name: torch.cat([p[name] for p in predictions]).double().numpy()
-              for name in ("mu", "sigma", "y") if name in predictions[0]}
+              for name in PREDICTED_QUANTITIES if name in predictions[0]}
     for name, values in arrays.items():
         for i in range(N_WAVELENGTHS):
             columns[f"{name}_{i + 1}"] = values[:, i]
-    pd.DataFrame(columns).to_parquet(run_dir / "predictions.parquet", index=False)
-    write_submission(run_dir / "submission.csv", planet_id, arrays["mu"], arrays["sigma"])
+    pd.DataFrame(columns).to_parquet(run_dir / PREDICTIONS_FILE, index=False)
+    write_submission(run_dir / SUBMISSION_FILE, planet_id, arrays["mu"], arrays["sigma"])
     write_json_atomic(run_dir / METRICS_FILE, metrics)
+
+
+def read_predictions(path: Path) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """(y, mu, sigma) arrays of shape (n_planets, 283) from a run's predictions.parquet."""
+    import pyarrow.parquet as pq
+
+    columns = [f"{name}_{i}" for name in ("y", "mu", "sigma") for i in range(1, N_WAVELENGTHS + 1)]
+    try:
+        frame = pq.read_table(path, columns=columns)
+    except (OSError, ValueError, KeyError) as error:  # missing columns surface as ArrowInvalid (a ValueError)
+        raise DatasetError(f"{path}: unreadable predictions ({type(error).__name__}: {error})") from error
+
+    def block(name: str) -> np.ndarray:
+        return np.column_stack([frame.column(f"{name}_{i}").to_numpy() for i in range(1, N_WAVELENGTHS + 1)]).astype(float)
+
+    return block("y"), block("mu"), block("sigma")

@@ -8,7 +8,6 @@ line, which readers skip and report instead of failing.
 
 from __future__ import annotations
 
-import datetime as _dt
 import fcntl
 import json
 import os
@@ -16,10 +15,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-
-def utc_now() -> str:
-    """ISO-8601 UTC timestamp with a ``Z`` suffix; the one time format of every record."""
-    return _dt.datetime.now(_dt.timezone.utc).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+from spectramind.timestamps import utc_now
 
 
 def append_event(path: str | os.PathLike, event: str, **fields: Any) -> dict[str, Any]:

@@ -4,7 +4,9 @@
 training starts (status ``running``) and rewrites ``run.json`` atomically when the run ends,
 whatever the outcome: completed, failed (with error type, message and traceback tail) or
 diverged. A process killed outright leaves ``running`` behind, which the sweeper's resume logic
-recognises. Inside an ablation sweep it also mirrors the status into the sweep manifest.
+recognises. Whoever runs the training can follow the status through ``on_status`` (inside an
+ablation sweep: the sweep manifest's mirror, ``spectramind.ablation.manifest.record_run_status``);
+the recorder itself knows nothing of sweeps but the snapshot folder's name.
 """
 
 from __future__ import annotations
@@ -19,17 +21,20 @@ import traceback
 from functools import lru_cache
 from importlib import metadata
 from pathlib import Path
-from typing import Any
+from typing import Any, Callable
 
 from spectramind.atomic import replacing
-from spectramind.errors import TrainingDiverged
-from spectramind.tracking.events import append_event, utc_now
+from spectramind.errors import TrainingDiverged, first_line
+from spectramind.sweep_layout import (
+    COMPLETED, DIVERGED, EVENTS_FILE, FAILED, RESOLVED_CONFIG_FILE, RESOLVED_CONFIGS_DIR, RUN_RECORD_FILE, RUNNING,
+)
+from spectramind.timestamps import utc_now
+from spectramind.tracking.events import append_event
 
-RUN_STATUSES = ("pending", "running", "completed", "failed", "diverged", "skipped")
-# A run directory's record and its test metrics (read back by the sweeper and the leaderboard).
-RUN_RECORD_FILE = "run.json"
-METRICS_FILE = "metrics.json"
 _TRACEBACK_TAIL = 20
+
+# Called with the run record (and, when the run ends, its test metrics) at every status change.
+StatusHook = Callable[[dict[str, Any], "dict[str, float] | None"], None]
 
 
 def write_json_atomic(path: str | os.PathLike, payload: Any) -> None:
@@ -80,8 +85,7 @@ def error_record(exc: BaseException) -> dict[str, str]:
     """Error type, one-line message and traceback tail, as stored in run.json and events."""
     tail = traceback.format_exception(type(exc), exc, exc.__traceback__)
     text = "".join(tail).splitlines()[-_TRACEBACK_TAIL:]
-    message = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
-    return {"type": type(exc).__name__, "message": message, "traceback": "\n".join(text)}
+    return {"type": type(exc).__name__, "message": first_line(exc), "traceback": "\n".join(text)}
 
 
 class RunRecorder:
@@ -99,10 +103,12 @@ class RunRecorder:
         seed: int | None,
         device: str,
         sweep_dir: str | os.PathLike | None = None,
+        on_status: StatusHook | None = None,
     ) -> None:
         self.run_dir = Path(run_dir)
         self.sweep_dir = Path(sweep_dir) if sweep_dir else None
-        self.events_path = self.run_dir / "events.jsonl"
+        self.on_status = on_status
+        self.events_path = self.run_dir / EVENTS_FILE
         self._t0 = time.perf_counter()
         self.record: dict[str, Any] = {
             "run_id": identity.run_id,
@@ -120,7 +126,7 @@ class RunRecorder:
             "pid": os.getpid(),
             "host": platform.node(),
             "argv": sys.argv,
-            "status": "running",
+            "status": RUNNING,
             "started": utc_now(),
             "ended": None,
             "durations": {},
@@ -142,15 +148,15 @@ class RunRecorder:
 
     def start(self) -> None:
         self.run_dir.mkdir(parents=True, exist_ok=True)
-        (self.run_dir / "config_resolved.yaml").write_text(self._config_yaml)
+        (self.run_dir / RESOLVED_CONFIG_FILE).write_text(self._config_yaml)
         if self.sweep_dir is not None:
-            snapshot = self.sweep_dir / "configs_resolved" / f"{self.run_id}.yaml"
+            snapshot = self.sweep_dir / RESOLVED_CONFIGS_DIR / f"{self.run_id}.yaml"
             snapshot.parent.mkdir(parents=True, exist_ok=True)
             snapshot.write_text(self._config_yaml)
         self._save()
         self.event("run_start", run_id=self.run_id, config_hash=self.record["config_hash"],
                    seed=self.record["seed"], resumed_from=self.record["resumed_from"])
-        self._sync_manifest()
+        self._report_status()
 
     def event(self, name: str, **fields: Any) -> None:
         append_event(self.events_path, name, **fields)
@@ -166,7 +172,7 @@ class RunRecorder:
         self._save()
         self.event("run_end", run_id=self.run_id, status=status, error=error,
                    duration_s=self.record["durations"]["total_s"], metrics=metrics or {})
-        self._sync_manifest(metrics=metrics)
+        self._report_status(metrics)
 
     def __enter__(self) -> "RunRecorder":
         self.start()
@@ -174,19 +180,16 @@ class RunRecorder:
 
     def __exit__(self, exc_type, exc, tb) -> bool:
         if exc is None:
-            if self.record["status"] == "running":
-                self.finish("completed")
+            if self.record["status"] == RUNNING:
+                self.finish(COMPLETED)
         else:
-            status = "diverged" if isinstance(exc, TrainingDiverged) else "failed"
+            status = DIVERGED if isinstance(exc, TrainingDiverged) else FAILED
             self.finish(status, error=error_record(exc))
         return False
 
     def _save(self) -> None:
         write_json_atomic(self.run_dir / RUN_RECORD_FILE, self.record)
 
-    def _sync_manifest(self, metrics: dict[str, float] | None = None) -> None:
-        if self.sweep_dir is None:
-            return
-        from spectramind.ablation.manifest import record_run_status
-
-        record_run_status(self.sweep_dir, self.record, metrics=metrics)
+    def _report_status(self, metrics: dict[str, float] | None = None) -> None:
+        if self.on_status is not None:
+            self.on_status(self.record, metrics)

@@ -10,7 +10,8 @@ import pytest
 from spectramind.ablation.design import Factor, Level, expand_design
 from spectramind.ablation.manifest import load_manifest, record_run_status, save_manifest
 from spectramind.ablation.plan import next_job_number, plan_sweep, reconcile_runs
-from spectramind.tracking.events import read_events, utc_now
+from spectramind.timestamps import utc_now
+from spectramind.tracking.events import read_events
 from spectramind.tracking.record import write_json_atomic
 
 STUDY = {"study": None, "design": "grid", "factors": {}, "seeds": [], "seed_key": "seed"}

@@ -8,7 +8,7 @@ import pytest
 from sweep_helpers import explain, run_sweep
 from spectramind.tracking.identity import run_identity
 
-VALIDATE = "hydra.sweeper.validate=spectramind.ablation.preflight.check_training_config"
+VALIDATE = "hydra.sweeper.validate=spectramind.config_checks.check_training_config"
 
 
 @pytest.mark.parametrize("sweep, failing_run, bad, needs_validation", [

@@ -11,7 +11,8 @@ from .figures import figure_blocks, figure_strings
 from .synthetic_sweep import HOSTILE_ERROR, HOSTILE_LEVEL, FakeRun
 
 from spectramind.leaderboard.collate import collate_runs
-from spectramind.leaderboard.html import render_html, script_json
+from spectramind.leaderboard.escaping import script_json
+from spectramind.leaderboard.html import render_html
 from spectramind.leaderboard.stats import compute_stats
 
 

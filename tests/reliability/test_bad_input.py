@@ -27,7 +27,7 @@ from .battery import error_line
 SWEEP = "model=mlp,cnn1d"
 
 # Values that compose but that the training (Lightning, torch, the data module) would reject only
-# once it runs: the pre-flight check (spectramind.ablation.preflight) must reject them. Checked
+# once it runs: the pre-flight check (spectramind.config_checks) must reject them. Checked
 # in-process on the composed config, and the first four also end to end below.
 # (id, overrides, text the error must contain)
 BAD_VALUES = [
@@ -99,7 +99,7 @@ def assert_nothing_started(sweep_dir: Path) -> None:
 def test_bad_values_fail_the_pre_flight_check(tiny_data_dir, overrides, culprit):
     from hydra import compose, initialize_config_module
 
-    from spectramind.ablation.preflight import check_training_config
+    from spectramind.config_checks import check_training_config
     from spectramind.errors import ConfigurationError
 
     with initialize_config_module(config_module="spectramind.conf", version_base="1.3"):

@@ -1,14 +1,16 @@
-"""Checks of a training config that composing alone cannot do, run by the sweeper before launch.
+"""Checks of a training config that composing alone cannot do, run before anything trains.
 
 Hydra's composition catches unknown keys and missing config-group options, but not a value that
 only its consumer rejects (``data.val_fraction=0.9``, ``optimizer.lr=-1``, ``model.backbone.layers=abc``,
 ``+trainer.no_such_argument=1``). The ablation sweeper calls :func:`check_training_config` on every
 planned config (``hydra.sweeper.validate``) so such a run aborts the sweep before anything trains,
-instead of failing an hour into it. It builds the cheap objects only: the data module (which
-validates its arguments without reading data), the loss, the model and its optimizer; the
-trainer's arguments are checked by name and by the types Lightning declares for them (plus the
-ranges Lightning leaves open: ``max_epochs=0`` would "complete" a run that never trained), the
-seed and thread count by type, and extra callbacks and the logger by import.
+instead of failing an hour into it; a single training (``spectramind.training.run_training``)
+runs them first too. The checks build the cheap objects only: the data module (which validates its
+arguments without reading data), the loss, the model and its optimizer; the trainer's arguments
+are checked by name and by the types Lightning declares for them (plus the ranges Lightning leaves
+open: ``max_epochs=0`` would "complete" a run that never trained), the seed and thread count by
+type, and extra callbacks and the logger by import. They import Lightning and the model code, so
+they live beside the training, not in the Hydra-free ``spectramind.ablation``.
 """
 
 from __future__ import annotations
@@ -20,7 +22,7 @@ from typing import Any
 
 from omegaconf import DictConfig, OmegaConf
 
-from spectramind.errors import ConfigurationError
+from spectramind.errors import ConfigurationError, first_line
 
 
 def check_training_config(cfg: DictConfig) -> None:
@@ -46,8 +48,7 @@ def _build(node: str, make):
         return make()
     except Exception as exc:
         cause = exc.__cause__ if exc.__cause__ is not None else exc
-        text = str(cause).strip().splitlines()[0] if str(cause).strip() else type(cause).__name__
-        raise ConfigurationError(f"{node}: {type(cause).__name__}: {text}") from None
+        raise ConfigurationError(f"{node}: {type(cause).__name__}: {first_line(cause)}") from None
 
 
 def check_run_settings(cfg: DictConfig) -> None:

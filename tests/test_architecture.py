@@ -1,0 +1,111 @@
+"""The import structure the architecture doc promises: no cycles, among packages or modules.
+
+Imports are read from the source (module level and inside functions alike, since a lazy import
+is still a dependency), so a cycle fails here even where Python would happen to resolve it.
+"""
+
+from __future__ import annotations
+
+import ast
+from collections import defaultdict
+from pathlib import Path
+
+import spectramind
+
+ROOT = Path(spectramind.__file__).parent
+
+
+def _module_name(path: Path) -> str:
+    parts = path.relative_to(ROOT.parent).with_suffix("").parts
+    return ".".join(parts[:-1] if parts[-1] == "__init__" else parts)
+
+
+def _imports() -> dict[str, set[str]]:
+    """spectramind module -> the spectramind modules it imports."""
+    modules = {_module_name(path): path for path in ROOT.rglob("*.py") if "conf" not in path.relative_to(ROOT).parts}
+    edges: dict[str, set[str]] = defaultdict(set)
+    for name, path in modules.items():
+        for node in ast.walk(ast.parse(path.read_text(), filename=str(path))):
+            if isinstance(node, ast.Import):
+                targets = [alias.name for alias in node.names]
+            elif isinstance(node, ast.ImportFrom) and node.level == 0 and node.module:
+                # `from spectramind.x import y` imports module spectramind.x.y when that is a module
+                targets = [f"{node.module}.{alias.name}" if f"{node.module}.{alias.name}" in modules else node.module
+                           for alias in node.names]
+            else:
+                continue
+            edges[name].update(t for t in targets if t in modules and t != name)
+    return edges
+
+
+def _unit(module: str) -> str:
+    """The package a module belongs to (``spectramind.ablation``), or the top-level module itself."""
+    return ".".join(module.split(".")[:2])
+
+
+def _cycle(edges: dict[str, set[str]]) -> list[str] | None:
+    """One cycle of the directed graph, as a path that returns to its start, or None."""
+    state: dict[str, int] = {}  # 1 = on the current path, 2 = done
+    path: list[str] = []
+
+    def visit(node: str) -> list[str] | None:
+        state[node] = 1
+        path.append(node)
+        for target in sorted(edges.get(node, ())):
+            if state.get(target) == 1:
+                return path[path.index(target):] + [target]
+            if target not in state and (found := visit(target)):
+                return found
+        path.pop()
+        state[node] = 2
+        return None
+
+    for node in sorted(edges):
+        if node not in state and (found := visit(node)):
+            return found
+    return None
+
+
+def test_the_import_graph_is_read():
+    edges = _imports()
+    assert "spectramind.ablation.manifest" in edges["spectramind.ablation.runner"]
+    assert "spectramind.data.layout" in edges["spectramind.leaderboard.figures"]
+
+
+def test_no_import_cycle_among_packages():
+    packages: dict[str, set[str]] = defaultdict(set)
+    for source, targets in _imports().items():
+        packages[_unit(source)].update(_unit(t) for t in targets if _unit(t) != _unit(source))
+    assert _cycle(packages) is None, " -> ".join(_cycle(packages))
+
+
+def test_no_import_cycle_among_modules():
+    edges = _imports()
+    assert _cycle(edges) is None, " -> ".join(_cycle(edges))
+
+
+def test_cycle_finder_finds_a_cycle():
+    assert _cycle({"a": {"b"}, "b": {"c"}, "c": {"a"}}) == ["a", "b", "c", "a"]
+    assert _cycle({"a": {"b"}, "b": {"c"}}) is None
+
+
+def test_tracking_and_the_hydra_free_packages_do_not_import_the_sweep_logic_or_hydra_plugins():
+    """The run recorder reports status changes through a hook (training passes the manifest's);
+    the sweep logic itself never needs Lightning (config checks live beside the training)."""
+    edges = _imports()
+    for source, targets in edges.items():
+        if source.startswith("spectramind.tracking"):
+            assert not any(t.startswith("spectramind.ablation") for t in targets), (source, targets)
+        if source.startswith("spectramind.ablation"):
+            assert not any(t.startswith(("spectramind.training", "spectramind.models", "spectramind.config_checks"))
+                           for t in targets), (source, targets)
+
+
+def test_the_sweep_logic_is_hydra_free():
+    """spectramind.ablation (design, plan, runner, ...) runs without Hydra, torch or Lightning."""
+    for path in (ROOT / "ablation").glob("*.py"):
+        for node in ast.walk(ast.parse(path.read_text())):
+            names = ([a.name for a in node.names] if isinstance(node, ast.Import)
+                     else [node.module or ""] if isinstance(node, ast.ImportFrom) else [])
+            assert not [n for n in names if n.split(".")[0] in ("hydra", "torch", "pytorch_lightning", "omegaconf")], (
+                path.name, names)
