@@ -36,7 +36,8 @@ def predict_folder(checkpoint: str | Path, data_dir: str | Path, out: str | Path
         raise DatasetError(f"checkpoint {checkpoint} is unreadable ({type(exc).__name__})") from None
     module.load_state_dict(state)
     module.eval()
-    features = load_features(data_dir, detrend=bool(cfg.data.detrend))
+    # the run's own feature method; runs recorded before the option existed used windowed depths
+    features = load_features(data_dir, detrend=bool(cfg.data.detrend), method=cfg.data.get("features", "window"))
     with torch.no_grad():
         mu, sigma = module(torch.as_tensor(features["depth"]), torch.as_tensor(features["depth_err"]))
     return write_submission(out, features["planet_ids"], mu, sigma)

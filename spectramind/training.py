@@ -37,8 +37,13 @@ from spectramind.tracking.random_state import RandomStateCallback
 from spectramind.tracking.record import RunRecorder
 
 # Known-harmless noise from Lightning on every run: a torch deprecation inside Lightning itself,
-# the one-worker DataLoader hint (our data is in memory) and the start-up banner and tips.
-_QUIET_WARNINGS = (r".*isinstance\(treespec, LeafSpec\).*", r".*does not have many workers.*")
+# the one-worker DataLoader hint (our data is in memory) and the start-up banner and tips; and,
+# for models fitted without gradient steps (model=transit_fit), the hints that nothing is optimised.
+_QUIET_WARNINGS = (
+    r".*isinstance\(treespec, LeafSpec\).*", r".*does not have many workers.*",
+    r".*`configure_optimizers` returned `None`.*", r".*`training_step` returned `None`.*",
+    r".*`parameters` is an empty generator.*",
+)
 
 
 def _quiet_lightning() -> None:

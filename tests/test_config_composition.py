@@ -56,5 +56,5 @@ def test_default_composition_selects_the_ablation_sweeper():
     with initialize_config_module(config_module="spectramind.conf", version_base="1.3"):
         cfg = compose(config_name="config", return_hydra_config=True)
     assert cfg.hydra.sweeper._target_.endswith("AblationSweeper")
-    assert cfg.hydra.runtime.choices["model"] == "cnn1d"
+    assert cfg.hydra.runtime.choices["model"] == "spectral_prior"
     assert cfg.seed == 0

@@ -162,3 +162,20 @@ def test_load_features_names_a_damaged_light_curve(tmp_path):
     np.save(root / "light_curves" / f"{planet_id}.npy", np.ones((10, 283), dtype=np.float32))
     with pytest.raises(DatasetError, match=f"{planet_id}.npy"):
         features.load_features(root, detrend=True)
+
+
+def test_transit_fit_features_are_cached_apart_and_beat_the_window(drifting):
+    window = features.load_features(drifting, detrend=True)
+    fitted = features.load_features(drifting, detrend=True, method="transit_fit")
+    assert features.feature_cache_path(drifting, True, "transit_fit").is_file()
+    assert features.feature_cache_path(drifting, True) != features.feature_cache_path(drifting, True, "transit_fit")
+    truth = _truth(drifting)
+    assert _rms(fitted["depth"] - truth) < 0.5 * _rms(window["depth"] - truth)
+    np.testing.assert_array_equal(fitted["planet_ids"], window["planet_ids"])
+
+
+def test_unknown_feature_method_is_a_configuration_error(drifting):
+    from spectramind.errors import ConfigurationError
+
+    with pytest.raises(ConfigurationError, match="unknown feature method 'box'"):
+        features.load_features(drifting, detrend=True, method="box")

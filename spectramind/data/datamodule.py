@@ -16,7 +16,7 @@ import pytorch_lightning as pl
 import torch
 from torch.utils.data import DataLoader, Dataset
 
-from spectramind.data.features import load_features
+from spectramind.data.features import check_method, load_features
 from spectramind.data.layout import WAVELENGTH_COLUMNS, read_labels
 from spectramind.errors import ConfigurationError, DatasetError
 
@@ -39,6 +39,7 @@ class ArielDataModule(pl.LightningDataModule):
         self,
         data_dir: str,
         simulation: dict[str, Any] | None = None,
+        features: str = "transit_fit",
         detrend: bool = True,
         val_fraction: float = 0.15,
         test_fraction: float = 0.15,
@@ -54,6 +55,7 @@ class ArielDataModule(pl.LightningDataModule):
             raise ConfigurationError(f"data.batch_size must be >= 1, got {batch_size!r}")
         self.data_dir = Path(data_dir).expanduser()
         self.simulation = dict(simulation) if simulation else None
+        self.features = check_method(features)
         self.detrend = bool(detrend)
         self.val_fraction = val_fraction
         self.test_fraction = test_fraction
@@ -88,7 +90,7 @@ class ArielDataModule(pl.LightningDataModule):
         if self.splits:
             return
         self.prepare_data()
-        features = load_features(self.data_dir, detrend=self.detrend)
+        features = load_features(self.data_dir, detrend=self.detrend, method=self.features)
         labels = read_labels(self.data_dir).set_index("planet_id")
         planet_ids = np.asarray(features["planet_ids"])
         missing = np.setdiff1d(planet_ids, labels.index.to_numpy())

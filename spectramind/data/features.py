@@ -11,6 +11,11 @@ Where the transit is: simulated light curves count time from mid-transit, so the
 from the orbit (`transit_window`); calibrated raw data counts from each visit's start, so each
 visit's window is fitted to its own white light (`fitted_transit_window`), and a planet observed
 more than once gets the inverse-variance mean of its visits' depths (`planet_depth`).
+
+Two methods (`METHODS`, the data module's `features` option): "window" measures the depth as
+above; "transit_fit" runs the classical transit fit of `spectramind.data.transit_fit` (batman
+white-light fits, per-channel fits sharing their shape), several times closer to the true depths.
+Both are cached per dataset by `load_features`.
 """
 
 from __future__ import annotations
@@ -25,8 +30,10 @@ from pathlib import Path
 import numpy as np
 
 from spectramind.atomic import replacing
-from spectramind.data import layout
-from spectramind.errors import DatasetError
+from spectramind.data import layout, transit_fit
+from spectramind.data.systematics import (CHROMATIC_SMOOTHING_DEGREE, DETREND_ORDER, RAMP_TIMESCALES_H,
+                                          least_squares)
+from spectramind.errors import ConfigurationError, DatasetError
 
 # Bounds on Rp/Rs used to place the windows without knowing the planet size: out-of-transit
 # points must be clear of the largest plausible planet, in-transit points fully inside the disk.
@@ -36,12 +43,6 @@ K_INNER = 0.15
 OUT_MARGIN = 0.1
 MIN_IN_POINTS = 3
 MIN_OUT_POINTS = 8
-# Detrending baseline: polynomial in time of this order, its time-dependent coefficients smoothed
-# across AIRS channels by a polynomial in channel index of CHROMATIC_SMOOTHING_DEGREE.
-DETREND_ORDER = 2
-CHROMATIC_SMOOTHING_DEGREE = 3
-# Candidate timescales (hours) of the exponential settling ramp at the start of a visit.
-RAMP_TIMESCALES_H = tuple(np.geomspace(0.15, 2.0, 12))
 # Star/orbit columns passed to the model (e is constant for circular orbits, so it is left out).
 STAR_FEATURE_COLUMNS = ["Rs", "Ms", "Ts", "Mp", "P", "sma", "i"]
 # Bump when the extraction changes so cached feature files are recomputed.
@@ -159,16 +160,6 @@ def fitted_transit_window(light_curve: np.ndarray, time_hours: np.ndarray, label
     return in_transit, out_of_transit, mid
 
 
-def _least_squares(design: np.ndarray, targets: np.ndarray) -> np.ndarray:
-    """Least-squares coefficients via the normal equations.
-
-    The designs here have a handful of well-scaled columns, so this is accurate, and it avoids
-    LAPACK's SVD solver whose thread start-up costs ~1 ms per call under multi-threaded BLAS:
-    more than the whole fit, thousands of times per dataset.
-    """
-    return np.linalg.solve(design.T @ design, design.T @ targets)
-
-
 def _white_light_baseline(flux: np.ndarray, t: np.ndarray, out_of_transit: np.ndarray) -> np.ndarray:
     """Achromatic baseline (n_time,) fitted to the AIRS white-light curve out of transit.
 
@@ -183,7 +174,7 @@ def _white_light_baseline(flux: np.ndarray, t: np.ndarray, out_of_transit: np.nd
     best_baseline, best_rss = None, math.inf
     for timescale in RAMP_TIMESCALES_H:
         design = np.column_stack([poly, np.exp(-(t - t[0]) / timescale)])
-        baseline = design @ _least_squares(design[out_of_transit], white[out_of_transit])
+        baseline = design @ least_squares(design[out_of_transit], white[out_of_transit])
         rss = float(np.sum((white[out_of_transit] - baseline[out_of_transit]) ** 2))
         if rss < best_rss:
             best_baseline, best_rss = baseline, rss
@@ -206,7 +197,7 @@ def _detrended_baseline(
     relative = flux / white[:, None]
     poly = np.vander(tau, DETREND_ORDER + 1, increasing=True)
     x_out = poly[out_of_transit]
-    coef = _least_squares(x_out, relative[out_of_transit])
+    coef = least_squares(x_out, relative[out_of_transit])
     channel = np.linspace(0.0, 1.0, flux.shape[1] - 1)
     for k in range(1, DETREND_ORDER + 1):
         smooth = np.polynomial.polynomial.polyfit(channel, coef[k, 1:], CHROMATIC_SMOOTHING_DEGREE)
@@ -252,7 +243,7 @@ def estimate_depth(
     return depth, depth_err
 
 
-def _combine_visits(estimates: list[tuple[np.ndarray, np.ndarray]]) -> tuple[np.ndarray, np.ndarray]:
+def combine_visits(estimates: list[tuple[np.ndarray, np.ndarray]]) -> tuple[np.ndarray, np.ndarray]:
     """Inverse-variance mean of several visits' (depth, error) per channel."""
     if len(estimates) == 1:
         return estimates[0]
@@ -276,19 +267,64 @@ def planet_depth(flux: np.ndarray, time_h: np.ndarray, star_row: Mapping, detren
             estimates.append(estimate_depth(visit, time_h - mid, (in_transit, out_of_transit), detrend))
         else:
             estimates.append(estimate_depth(visit, time_h, transit_window(star_row, time_h), detrend))
-    return _combine_visits(estimates)
+    return combine_visits(estimates)
 
 
-def _compute_features(data_dir: Path, detrend: bool) -> dict[str, np.ndarray]:
+def planet_transit_fit(flux: np.ndarray, time_h: np.ndarray, star_row: Mapping, wavelengths_um: np.ndarray,
+               from_visit_start: bool) -> tuple[np.ndarray, np.ndarray]:
+    """One planet's depth and error per channel over every visit, by the classical transit fit.
+
+    Times from mid-transit (simulated data): the fit starts at t0 = 0 with the window from the
+    orbit. Times from the visit's start (calibrated data): it starts at the transit found in the
+    visit's white light.
+    """
+    label = f"planet {int(star_row['planet_id'])}"
+    orbit = transit_fit.Orbit.from_star(star_row, label)
+    fits = []
+    for visit in (flux[None] if flux.ndim == 2 else flux):
+        if from_visit_start:
+            in_transit, out_of_transit, mid = fitted_transit_window(visit, time_h, label)
+        else:
+            (in_transit, out_of_transit), mid = transit_window(star_row, time_h), 0.0
+        fits.append(transit_fit.fit_visit(visit, time_h, orbit, wavelengths_um, (in_transit, out_of_transit), mid))
+    return combine_visits(fits)
+
+
+# How a planet's depths are measured: `planet_depth` over transit windows, or the classical transit
+# fit of `spectramind.data.transit_fit` (which models the systematics itself: `detrend` does not apply).
+METHODS = ("window", "transit_fit")
+
+
+def check_method(method: str) -> str:
+    """`method` if it is one of METHODS, else a ConfigurationError naming the choices."""
+    if method not in METHODS:
+        raise ConfigurationError(f"unknown feature method {method!r}; expected one of {', '.join(METHODS)}")
+    return method
+
+
+def _method_version(method: str) -> int:
+    """The version a cache file of `method` must carry to be reused."""
+    return transit_fit.TRANSIT_FIT_VERSION if method == "transit_fit" else FEATURES_VERSION
+
+
+def _compute_features(data_dir: Path, detrend: bool, method: str) -> dict[str, np.ndarray]:
     stars = layout.read_star_info(data_dir)
     time_h = layout.read_time(data_dir)
     from_visit_start = layout.time_origin(data_dir) == layout.TIME_FROM_VISIT_START
+    if method == "transit_fit":
+        wavelengths = layout.read_wavelengths(data_dir)
+
+        def measure(flux: np.ndarray, row: dict) -> tuple[np.ndarray, np.ndarray]:
+            return planet_transit_fit(flux, time_h, row, wavelengths, from_visit_start)
+    else:
+        def measure(flux: np.ndarray, row: dict) -> tuple[np.ndarray, np.ndarray]:
+            return planet_depth(flux, time_h, row, detrend, from_visit_start)
     n = len(stars)
     depth = np.empty((n, layout.N_WAVELENGTHS), dtype=np.float32)
     depth_err = np.empty((n, layout.N_WAVELENGTHS), dtype=np.float32)
     for row_index, row in enumerate(stars.to_dict("records")):
         flux = layout.load_light_curve(data_dir, row["planet_id"], n_time=time_h.size)
-        d, e = planet_depth(np.asarray(flux, dtype=np.float64), time_h, row, detrend, from_visit_start)
+        d, e = measure(np.asarray(flux, dtype=np.float64), row)
         if not (np.isfinite(d).all() and np.isfinite(e).all()):
             raise DatasetError(
                 f"{layout.light_curve_path(data_dir, row['planet_id'])}: depth estimate is not finite"
@@ -302,34 +338,35 @@ def _compute_features(data_dir: Path, detrend: bool) -> dict[str, np.ndarray]:
     }
 
 
-def feature_cache_path(data_dir: str | os.PathLike, detrend: bool) -> Path:
-    """Where `load_features` caches its result: keyed on the dataset fingerprint."""
+def feature_cache_path(data_dir: str | os.PathLike, detrend: bool, method: str = "window") -> Path:
+    """Where `load_features` caches its result: keyed on the method and the dataset fingerprint."""
     fingerprint = layout.dataset_fingerprint(data_dir)
-    return Path(data_dir) / layout.CACHE_DIR / f"features-detrend{int(detrend)}-{fingerprint[:12]}.npz"
+    key = f"detrend{int(detrend)}" if method == "window" else method
+    return Path(data_dir) / layout.CACHE_DIR / f"features-{key}-{fingerprint[:12]}.npz"
 
 
-def _read_cache(path: Path) -> dict[str, np.ndarray] | None:
-    """The cached features, or None if absent, unreadable or from another FEATURES_VERSION."""
+def _read_cache(path: Path, version: int) -> dict[str, np.ndarray] | None:
+    """The cached features, or None if absent, unreadable or from another `version`."""
     if not path.is_file():
         return None
     try:
         with np.load(path, allow_pickle=False) as cached:
-            if int(cached["version"]) != FEATURES_VERSION:
+            if int(cached["version"]) != version:
                 return None
             return {k: cached[k] for k in ("planet_ids", "depth", "depth_err", "star")}
     except (OSError, ValueError, KeyError, EOFError, zipfile.BadZipFile):  # a truncated .npz is no zip
         return None
 
 
-def _write_cache(path: Path, features: dict[str, np.ndarray]) -> None:
+def _write_cache(path: Path, features: dict[str, np.ndarray], version: int) -> None:
     """Atomic write (temp file + rename) so a reader never sees half a cache file."""
     with replacing(path) as temporary:
         with open(temporary, "wb") as handle:
-            np.savez(handle, version=np.int64(FEATURES_VERSION), **features)
+            np.savez(handle, version=np.int64(version), **features)
 
 
-def load_features(data_dir: str | os.PathLike, detrend: bool) -> dict[str, np.ndarray]:
-    """Depth features of every planet, computed once per dataset version and cached.
+def load_features(data_dir: str | os.PathLike, detrend: bool, method: str = "window") -> dict[str, np.ndarray]:
+    """Depth features of every planet by `method` (METHODS), computed once per dataset version and cached.
 
     Returns planet_ids (int64, n), depth and depth_err (float32, n x 283) and star (float32,
     n x len(STAR_FEATURE_COLUMNS)), rows in train_star_info.csv order. A data directory that
@@ -338,13 +375,14 @@ def load_features(data_dir: str | os.PathLike, detrend: bool) -> dict[str, np.nd
     root = Path(data_dir)
     if not root.is_dir():
         raise DatasetError(f"{root}: data directory does not exist")
-    cache_path = feature_cache_path(root, detrend)
-    cached = _read_cache(cache_path)
+    version = _method_version(check_method(method))
+    cache_path = feature_cache_path(root, detrend, method)
+    cached = _read_cache(cache_path, version)
     if cached is not None:
         return cached
-    features = _compute_features(root, detrend)
+    features = _compute_features(root, detrend, method)
     try:
-        _write_cache(cache_path, features)
+        _write_cache(cache_path, features, version)
     except OSError as err:
         warnings.warn(f"{cache_path}: could not cache features ({err})", stacklevel=2)
     return features

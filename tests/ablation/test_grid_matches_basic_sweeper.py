@@ -8,6 +8,8 @@ for hand-picked grammar cases and for generated ones.
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 from hydra._internal.config_loader_impl import ConfigLoaderImpl
 from hydra._internal.core_plugins.basic_sweeper import BasicSweeper
@@ -19,6 +21,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from hydra_plugins.spectramind_ablation.sweeper import AblationSweeper
+import spectramind
 from spectramind.ablation.design import expand_design
 from spectramind.errors import ConfigurationError
 
@@ -75,8 +78,11 @@ def test_study_params_come_before_the_command_line_like_basic_sweeper_params(con
 
 
 def test_glob_expands_to_the_config_group_options(config_loader):
-    jobs = ablation_jobs(config_loader, ["model=glob(*)"])
-    assert jobs == [["model=cnn1d"], ["model=mlp"]]
+    options = sorted(path.stem for path in (Path(spectramind.__file__).parent / "conf" / "model").glob("*.yaml"))
+    assert len(options) >= 2 and "cnn1d" in options
+    assert ablation_jobs(config_loader, ["model=glob(*)"]) == [[f"model={name}"] for name in options]
+    assert ablation_jobs(config_loader, ["model=glob(*,exclude=cnn1d)"]) == [
+        [f"model={name}"] for name in options if name != "cnn1d"]
 
 
 def test_shuffled_sweeps_give_the_same_job_set(config_loader):

@@ -43,7 +43,9 @@ def test_a_study_is_selected_by_name(tmp_path):
 
 @pytest.mark.parametrize("overrides, design, n_runs", [
     (["hydra.sweeper.seeds=[0,1,2]"], "grid", 12),
-    (["hydra.sweeper.design=ofat"], "ofat", 3),
+    # ofat: the baseline keeps the default model (spectral_prior, not a level of the quick study's
+    # model factor) and loss=gll; then model=mlp, model=cnn1d and loss=mse one at a time
+    (["hydra.sweeper.design=ofat"], "ofat", 4),
     (["hydra.sweeper.design=random", "hydra.sweeper.max_runs=3", "hydra.sweeper.random_seed=5"], "random", 3),
     (["hydra.sweeper.params.loss=gll"], "grid", 2),
     (["loss=mse", "optimizer.lr=1e-3,1e-2"], "grid", 4),

@@ -1,0 +1,250 @@
+"""The classical transit fit: batman white-light fits, then per-channel depths that share their shape.
+
+Why a model fit instead of the windowed depth of `features.estimate_depth`: under limb darkening
+1 - mean(in-transit flux / baseline) is not (Rp/Rs)^2 (the bias is largest at FGS1's 0.7 um), and
+a baseline extrapolated from the out-of-transit wings alone adds an error common to every channel.
+Fitting the whole light curve with a physical transit shape removes both, and the fit's covariance
+gives each depth its error.
+
+Steps, per visit (`fit_visit`):
+
+1. White light: FGS1 and the AIRS white light (the mean of its channels, each normalised to its
+   median) are fitted together with batman: a shared mid-transit time, per curve the radius ratio
+   and quadratic limb darkening (Kipping's q1, q2), over the orbit from the star info (P, a/Rs, i),
+   times a systematics baseline per curve: quadratic in time plus the exponential settling ramp of
+   the visit's start (its timescale fitted too). The baseline's coefficients are solved linearly
+   inside the non-linear fit (variable projection), so the optimiser sees only the transit and the
+   ramp timescale.
+2. Common mode: the AIRS white light's residual relative to its model is the pointing jitter (and
+   whatever else moves every channel together), the regressor each channel decorrelates against.
+3. Channels: each channel, divided by its detector's white-light baseline, is fitted linearly with
+   its own transit template (the white light's mid-time and radius, limb darkening interpolated in
+   wavelength between FGS1 and the AIRS white light), an offset, the common mode, and (AIRS) a
+   chromatic drift quadratic in time whose coefficients are smoothed across channels first. The
+   depth's error is the linear fit's covariance scaled by the channel's residual scatter. One
+   iteration re-renders each template at the channel's own fitted radius.
+
+`features.planet_transit_fit` runs this over a planet's visits: each visit's fit starts from its
+transit window (from the orbit, or found in the white light of calibrated visits, whose times
+count from the visit's start), and several visits' depths are combined by inverse variance.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Mapping
+from dataclasses import dataclass
+
+import batman
+import numpy as np
+from scipy.optimize import least_squares
+
+from spectramind.data import systematics
+from spectramind.errors import DatasetError
+
+# Bump when the fit changes so cached fits are recomputed.
+TRANSIT_FIT_VERSION = 1
+# How far (hours) the fitted mid-transit may move from its starting guess.
+MID_TIME_RANGE_H = 0.5
+# Bounds on the radius ratio and on the ramp timescale (hours).
+RP_BOUNDS = (1e-3, 0.5)
+RAMP_TIMESCALE_BOUNDS_H = (0.05, 5.0)
+# Starting limb darkening (Kipping's q1, q2): u1 ~ 0.36, u2 ~ 0.24, a Sun-like star in the optical.
+Q_START = (0.36, 0.3)
+# Each channel's template is re-rendered this many times at the channel's own fitted depth (kept
+# above the floor), since ingress and egress last longer for a larger planet.
+TEMPLATE_REFINEMENTS = 1
+CHANNEL_DEPTH_FLOOR = 1e-6
+
+
+@dataclass(frozen=True)
+class Orbit:
+    """A circular orbit in the star info's units: period in days, a/Rs, inclination in degrees."""
+
+    period_days: float
+    a_over_rs: float
+    inc_deg: float
+
+    @classmethod
+    def from_star(cls, star_row: Mapping, label: str) -> "Orbit":
+        values = [float(star_row[k]) for k in ("P", "sma", "i")]
+        if not all(math.isfinite(v) for v in values) or values[0] <= 0 or values[1] <= 1:
+            raise DatasetError(f"{label}: the transit fit needs the orbit (P, sma, i) from the star info, "
+                               f"got {values}")
+        return cls(*values)
+
+
+class TransitShape:
+    """batman's quadratic-limb-darkened transit on one time grid and orbit, for any t0, Rp/Rs and u."""
+
+    def __init__(self, time_h: np.ndarray, orbit: Orbit) -> None:
+        self.params = batman.TransitParams()
+        p = self.params
+        p.t0, p.per, p.a, p.inc = 0.0, orbit.period_days, orbit.a_over_rs, orbit.inc_deg
+        p.ecc, p.w, p.limb_dark, p.rp, p.u = 0.0, 90.0, "quadratic", 0.1, [0.3, 0.2]
+        self.model = batman.TransitModel(p, np.ascontiguousarray(time_h, dtype=np.float64) / 24.0)
+
+    def __call__(self, t0_h: float, rp: float, u1: float, u2: float) -> np.ndarray:
+        self.params.t0, self.params.rp, self.params.u = t0_h / 24.0, rp, [u1, u2]
+        return self.model.light_curve(self.params)
+
+
+def limb_darkening_from_q(q1: float, q2: float) -> tuple[float, float]:
+    """Kipping (2013): any (q1, q2) in [0, 1]^2 is a physical quadratic law (u1, u2)."""
+    root = math.sqrt(q1)
+    return 2.0 * root * q2, root * (1.0 - 2.0 * q2)
+
+
+def _baseline_design(time_h: np.ndarray, ramp_timescale_h: float) -> np.ndarray:
+    """Columns of the systematics baseline: 1, tau, tau^2 (tau spanning -1..1) and the start ramp."""
+    tau = _unit_time(time_h)
+    ramp = np.exp(-(time_h - time_h[0]) / ramp_timescale_h)
+    return np.column_stack([np.ones_like(tau), tau, tau**2, ramp])
+
+
+def _unit_time(time_h: np.ndarray) -> np.ndarray:
+    return (time_h - 0.5 * (time_h[0] + time_h[-1])) / (0.5 * (time_h[-1] - time_h[0]))
+
+
+def _point_scatter(y: np.ndarray) -> float:
+    """White-noise level of a series from its point-to-point differences (robust to slow trends)."""
+    return float(np.median(np.abs(np.diff(y))) / (0.6745 * math.sqrt(2.0))) or 1e-6
+
+
+@dataclass
+class WhiteLightFit:
+    """One white-light curve's fit: transit parameters and its systematics baseline."""
+
+    rp: float
+    u: tuple[float, float]
+    baseline: np.ndarray  # (n_time,) the systematics baseline alone
+    model: np.ndarray  # (n_time,) transit x baseline
+
+
+def fit_white_light(
+    curves: list[np.ndarray], time_h: np.ndarray, shape: TransitShape, mid_guess_h: float,
+    depth_guess: list[float],
+) -> tuple[float, list[WhiteLightFit]]:
+    """Fit white-light curves sharing one mid-transit time; return it and each curve's fit.
+
+    Parameters: t0, then per curve Rp/Rs, q1, q2 and the ramp timescale (log); the baseline's
+    coefficients are solved linearly at every step. Residuals are weighted by each curve's
+    point-to-point scatter, so the better-measured curve dominates the shared mid-time.
+    """
+    weights = [1.0 / _point_scatter(y) for y in curves]
+
+    def unpack(theta: np.ndarray, i: int) -> tuple[float, float, float, float]:
+        rp, q1, q2, log_tau = theta[1 + 4 * i: 5 + 4 * i]
+        return rp, q1, q2, math.exp(log_tau)
+
+    def solve(theta: np.ndarray, i: int) -> tuple[np.ndarray, np.ndarray]:
+        rp, q1, q2, tau = unpack(theta, i)
+        transit = shape(theta[0], rp, *limb_darkening_from_q(q1, q2))
+        design = _baseline_design(time_h, tau)
+        coef = systematics.least_squares(transit[:, None] * design, curves[i])
+        return transit, design @ coef
+
+    def residuals(theta: np.ndarray) -> np.ndarray:
+        parts = []
+        for i, y in enumerate(curves):
+            transit, baseline = solve(theta, i)
+            parts.append((y - transit * baseline) * weights[i])
+        return np.concatenate(parts)
+
+    start, lower, upper = [mid_guess_h], [mid_guess_h - MID_TIME_RANGE_H], [mid_guess_h + MID_TIME_RANGE_H]
+    ramp_start = math.log(float(np.median(systematics.RAMP_TIMESCALES_H)))
+    for depth in depth_guess:
+        rp0 = float(np.clip(math.sqrt(max(depth, RP_BOUNDS[0] ** 2)), *RP_BOUNDS))
+        start += [rp0, *Q_START, ramp_start]
+        lower += [RP_BOUNDS[0], 0.0, 0.0, math.log(RAMP_TIMESCALE_BOUNDS_H[0])]
+        upper += [RP_BOUNDS[1], 1.0, 1.0, math.log(RAMP_TIMESCALE_BOUNDS_H[1])]
+    result = least_squares(residuals, np.array(start), bounds=(np.array(lower), np.array(upper)),
+                           x_scale="jac", method="trf")
+    theta = result.x
+    fits = []
+    for i in range(len(curves)):
+        transit, baseline = solve(theta, i)
+        rp, q1, q2, _ = unpack(theta, i)
+        fits.append(WhiteLightFit(rp=rp, u=limb_darkening_from_q(q1, q2), baseline=baseline,
+                                  model=transit * baseline))
+    return float(theta[0]), fits
+
+
+def channel_limb_darkening(wavelengths_um: np.ndarray, fgs: tuple[float, float],
+                           airs: tuple[float, float]) -> np.ndarray:
+    """(283, 2) quadratic coefficients per channel from FGS1's and the AIRS white light's.
+
+    FGS1 keeps its own. AIRS channels follow a power law in wavelength through the two fitted
+    points (limb darkening weakens steadily towards the infrared), the AIRS white light standing at
+    the mean AIRS wavelength; a coefficient whose two values differ in sign (no power law passes
+    through them) is interpolated linearly in log wavelength instead.
+    """
+    lam_f = wavelengths_um[0]
+    lam_a = float(wavelengths_um[1:].mean())
+    x = np.log(wavelengths_um / lam_f) / math.log(lam_a / lam_f)
+    out = np.empty((wavelengths_um.size, 2))
+    for k in range(2):
+        u_f, u_a = fgs[k], airs[k]
+        if u_f > 0 and u_a > 0:
+            out[:, k] = u_f * (u_a / u_f) ** x
+        else:
+            out[:, k] = u_f + (u_a - u_f) * x
+        out[0, k] = u_f
+    return out
+
+
+def _solve_channels(design: np.ndarray, y: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Batched least squares: design (C, n, p), y (C, n) -> coefficients (C, p), inverse normal
+    matrices (C, p, p) and residual scatter (C,) with n - p degrees of freedom."""
+    normal_inv = np.linalg.inv(np.einsum("cnp,cnq->cpq", design, design))
+    coef = np.einsum("cpq,cnq,cn->cp", normal_inv, design, y)
+    residual = y - np.einsum("cnp,cp->cn", design, coef)
+    scatter = np.sqrt(np.einsum("cn,cn->c", residual, residual) / (y.shape[1] - design.shape[2]))
+    return coef, normal_inv, scatter
+
+
+def fit_visit(flux: np.ndarray, time_h: np.ndarray, orbit: Orbit, wavelengths_um: np.ndarray,
+              window: tuple[np.ndarray, np.ndarray], mid_guess_h: float) -> tuple[np.ndarray, np.ndarray]:
+    """Depth (Rp/Rs)^2 and its error per channel from one visit (n_time, 283).
+
+    `window` = (in-transit, out-of-transit) masks and `mid_guess_h` give the starting values."""
+    flux = np.asarray(flux, dtype=np.float64)
+    t = np.asarray(time_h, dtype=np.float64)
+    relative = flux / np.median(flux, axis=0)
+    in_transit, out_of_transit = window
+    fgs, white = relative[:, 0], relative[:, 1:].mean(axis=1)
+    guesses = [1.0 - y[in_transit].mean() / y[out_of_transit].mean() for y in (fgs, white)]
+    shape = TransitShape(t, orbit)
+    mid, (fgs_fit, white_fit) = fit_white_light([fgs, white], t, shape, mid_guess_h, guesses)
+    common_mode = white / white_fit.model - 1.0
+
+    # Each channel relative to its detector's baseline: FGS1's own, the AIRS white light's for AIRS.
+    baseline = np.column_stack([fgs_fit.baseline, np.repeat(white_fit.baseline[:, None], flux.shape[1] - 1, 1)])
+    y = (relative / baseline).T  # (283, n_time)
+    ld = channel_limb_darkening(wavelengths_um, fgs_fit.u, white_fit.u)
+    rp = np.r_[fgs_fit.rp, np.full(flux.shape[1] - 1, white_fit.rp)]
+    tau = _unit_time(t)
+
+    def templates(radius: np.ndarray) -> np.ndarray:
+        """Per-channel transit shape per unit depth, (283, n_time)."""
+        return np.stack([(1.0 - shape(mid, r, *u)) / r**2 for r, u in zip(radius, ld)])
+
+    # Chromatic drift of AIRS: quadratic in time, its coefficients smoothed across channels.
+    ones = np.ones_like(t)
+    full = np.stack([np.column_stack([ones, tau, tau**2, -s, common_mode]) for s in templates(rp)[1:]])
+    coef, _, _ = _solve_channels(full, y[1:])
+    channel = np.linspace(0.0, 1.0, coef.shape[0])
+    drift = np.zeros_like(y)
+    for k, column in ((1, tau), (2, tau**2)):
+        smooth = np.polynomial.polynomial.polyfit(channel, coef[:, k], systematics.CHROMATIC_SMOOTHING_DEGREE)
+        drift[1:] += np.polynomial.polynomial.polyval(channel, smooth)[:, None] * column
+    y = y - drift
+
+    radius = rp
+    for _ in range(1 + TEMPLATE_REFINEMENTS):
+        design = np.stack([np.column_stack([ones, -s, common_mode]) for s in templates(radius)])
+        coef, normal_inv, scatter = _solve_channels(design, y)
+        depth = coef[:, 1]
+        radius = np.sqrt(np.maximum(depth, CHANNEL_DEPTH_FLOOR))
+    return depth, scatter * np.sqrt(normal_inv[:, 1, 1])
+

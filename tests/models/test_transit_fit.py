@@ -1,0 +1,137 @@
+"""The classical transit fit: depths recovered from injected transits, errors that match the scatter,
+calibration, the spectral prior, and `model=transit_fit` through the training entry point."""
+
+from __future__ import annotations
+
+import json
+import math
+
+import numpy as np
+import pytest
+import torch
+
+from spectramind.data import features, transit_fit
+from spectramind.data.simulate import limb_darkening, wavelength_grid
+from spectramind.errors import DatasetError
+from spectramind.models.calibration import calibrate_sigma
+from spectramind.models.spectral_prior import GaussianSpectralPrior
+from training_support import run_module, tiny_overrides
+
+STAR = {"planet_id": 1, "P": 3.0, "sma": 10.0, "i": 88.0, "Ts": 5800.0}
+TIME_H = np.linspace(-5.0, 5.0, 160)
+WAVELENGTHS = wavelength_grid()
+
+
+def _spectrum() -> np.ndarray:
+    """A depth spectrum around 1 % with a band and a slope, (Rp/Rs)^2 per channel."""
+    return 0.01 * (1.0 + 0.03 * np.exp(-0.5 * ((WAVELENGTHS - 2.7) / 0.15) ** 2) - 0.01 * WAVELENGTHS)
+
+
+def _light_curve(depth: np.ndarray, time_h: np.ndarray, mid_h: float, noise: np.ndarray, seed: int) -> np.ndarray:
+    """batman transits with the simulator's limb darkening, times a drift and a settling ramp, plus noise."""
+    orbit = transit_fit.Orbit.from_star(STAR, "test")
+    shape = transit_fit.TransitShape(time_h, orbit)
+    u1, u2 = limb_darkening(WAVELENGTHS, STAR["Ts"])
+    flux = np.column_stack([shape(mid_h, math.sqrt(d), a, b) for d, a, b in zip(depth, u1, u2)])
+    tau = (time_h - time_h.mean()) / np.ptp(time_h)
+    drift = 1.0 + 8e-4 * tau - 5e-4 * tau**2 + 1e-3 * np.exp(-(time_h - time_h[0]) / 0.5)
+    rng = np.random.default_rng(seed)
+    return flux * drift[:, None] + rng.standard_normal(flux.shape) * noise
+
+
+def _fit(flux: np.ndarray, time_h: np.ndarray = TIME_H, from_visit_start: bool = False):
+    return features.planet_transit_fit(flux, time_h, STAR, WAVELENGTHS, from_visit_start)
+
+
+def test_noiseless_transit_gives_back_the_injected_depths():
+    depth = _spectrum()
+    fitted, error = _fit(_light_curve(depth, TIME_H, 0.0, np.zeros(283), seed=0))
+    # Limb darkening is fitted and interpolated across AIRS, so not exact; the windowed depth is off by ~10 %.
+    np.testing.assert_allclose(fitted, depth, rtol=2e-3)
+    assert (error >= 0).all()
+
+
+@pytest.fixture(scope="module")
+def noisy_fits():
+    depth = _spectrum()
+    noise = np.r_[1e-4, np.full(282, 1e-3)]
+    fits = [_fit(_light_curve(depth, TIME_H, 0.0, noise, seed=seed)) for seed in range(4)]
+    return depth, np.array([f for f, _ in fits]), np.array([e for _, e in fits]), noise
+
+
+def test_noisy_depths_are_unbiased_within_their_errors(noisy_fits):
+    depth, fitted, error, _ = noisy_fits
+    z = (fitted - depth) / error
+    assert 0.8 < z[:, 1:].std() < 1.3  # AIRS errors match the scatter they claim
+    assert np.abs(z[:, 1:].mean()) < 0.2
+    assert np.all(np.abs(z[:, 0]) < 4)  # FGS1 within its error
+
+
+def test_errors_follow_the_photon_noise(noisy_fits):
+    depth, _, error, noise = noisy_fits
+    # The depth error of a transit of ~60 in-transit samples out of 160 is a few x noise / sqrt(n).
+    ratio = error[:, 1:] / (noise[1:] / math.sqrt(TIME_H.size))
+    assert 1.5 < np.median(ratio) < 5
+
+
+def test_visits_from_their_start_are_found_and_combined():
+    depth = _spectrum()
+    time_from_start = TIME_H - TIME_H[0]
+    noise = np.r_[1e-4, np.full(282, 1e-3)]
+    visits = np.stack([_light_curve(depth, time_from_start, mid, noise, seed=10 + k)
+                       for k, mid in enumerate((4.6, 5.3))])
+    combined, combined_err = _fit(visits, time_from_start, from_visit_start=True)
+    single, single_err = _fit(visits[0], time_from_start, from_visit_start=True)
+    assert np.median(combined_err / single_err) == pytest.approx(1 / math.sqrt(2), rel=0.15)
+    assert np.abs((combined - depth) / combined_err)[1:].std() < 1.5
+
+
+def test_planet_without_orbit_is_one_line_error():
+    star = {**STAR, "sma": float("nan")}
+    with pytest.raises(DatasetError, match="planet 1: the transit fit needs the orbit"):
+        features.planet_transit_fit(np.ones((160, 283)), TIME_H, star, WAVELENGTHS, False)
+
+
+def test_calibration_recovers_scale_and_floor():
+    rng = np.random.default_rng(0)
+    error = rng.uniform(1e-4, 3e-4, size=20000)
+    residual = rng.standard_normal(error.size) * np.sqrt((1.5 * error) ** 2 + 1e-4**2)
+    scale, floor = calibrate_sigma(error, residual)
+    assert scale == pytest.approx(1.5, rel=0.05) and floor == pytest.approx(1e-4, rel=0.1)
+
+
+def test_spectral_prior_denoises_spectra_from_a_low_dimensional_family():
+    rng = np.random.default_rng(1)
+    basis = np.stack([np.ones(283), np.linspace(-1, 1, 283), np.exp(-0.5 * ((WAVELENGTHS - 2.7) / 0.15) ** 2)], 1)
+
+    def draw(n):
+        y = 0.01 + rng.standard_normal((n, 3)) * [3e-3, 2e-4, 3e-4] @ basis.T
+        err = np.full((n, 283), 2e-4)
+        return y + rng.standard_normal(y.shape) * err, err, y
+
+    prior = GaussianSpectralPrior(rank=8)
+    prior.fit(*draw(400))
+    depth, err, y = draw(200)
+    mu, sigma = prior(torch.as_tensor(depth), torch.as_tensor(err))
+    mu, sigma = mu.numpy(), sigma.numpy()
+    assert np.sqrt(np.mean((mu - y) ** 2)) < 0.3 * np.sqrt(np.mean((depth - y) ** 2))
+    assert 0.8 < ((mu - y) / sigma).std() < 1.25
+
+
+def test_transit_fit_model_runs_through_the_training_entry_point(tmp_path, tiny_data_dir):
+    run_dir = tmp_path / "run"
+    result = run_module(["spectramind.train", *tiny_overrides(tiny_data_dir), "model=transit_fit",
+                         f"hydra.run.dir={run_dir}"], cwd=tmp_path)
+    assert result.returncode == 0, result.stderr[-3000:]
+    metrics = json.loads((run_dir / "metrics.json").read_text())
+    assert metrics["epochs"] == 1 and metrics["adc2025"] > 0
+    record = json.loads((run_dir / "run.json").read_text())
+    assert record["status"] == "completed" and record["n_params"] == 0
+    assert (run_dir / "checkpoints" / "best.ckpt").is_file() and (run_dir / "submission.csv").is_file()
+
+
+def test_transit_fit_model_refuses_windowed_depths(tmp_path, tiny_data_dir):
+    result = run_module(["spectramind.train", *tiny_overrides(tiny_data_dir), "model=transit_fit",
+                         "data.features=window", f"hydra.run.dir={tmp_path / 'run'}"], cwd=tmp_path)
+    assert result.returncode != 0
+    assert "needs data.features=transit_fit" in result.stderr
