@@ -13,12 +13,13 @@ the commands, so ``--help`` is fast.
 
 from __future__ import annotations
 
+import importlib.util
 import json
 import os
 import sys
 from enum import Enum
 from pathlib import Path
-from typing import List, NoReturn, Optional
+from typing import List, NoReturn, Optional, Sequence
 
 import typer
 
@@ -36,7 +37,7 @@ app = typer.Typer(
     name="spectramind",
     help="Train and ablate models that predict exoplanet transmission spectra (mu and sigma at 283 wavelengths).",
     no_args_is_help=True,
-    add_completion=False,
+    add_completion=True,  # `spectramind --install-completion`: commands, options and study names
     pretty_exceptions_enable=False,
     rich_markup_mode=None,
 )
@@ -94,8 +95,14 @@ def _run_hydra(argv: List[str]) -> int:
     from spectramind.ablation import outcome
     from spectramind.errors import user_error_message
 
+    import __main__
+
     saved_argv, saved_full_error = sys.argv, os.environ.get("HYDRA_FULL_ERROR")
+    saved_spec = getattr(__main__, "__spec__", None)
     sys.argv = ["spectramind.train", *argv]
+    # Lightning's DDP launcher starts the other ranks as `python -m <__main__'s module> <argv[1:]>`:
+    # that must be the training, not this CLI (which would not understand the overrides)
+    __main__.__spec__ = importlib.util.find_spec("spectramind.train")
     os.environ["HYDRA_FULL_ERROR"] = "1"  # Hydra re-raises instead of printing a report and exiting 1
     try:
         with outcome.reporting():
@@ -107,6 +114,7 @@ def _run_hydra(argv: List[str]) -> int:
         raise ConfigurationError(message) from None
     finally:
         sys.argv = saved_argv
+        __main__.__spec__ = saved_spec
         if saved_full_error is None:
             os.environ.pop("HYDRA_FULL_ERROR", None)
         else:
@@ -114,12 +122,46 @@ def _run_hydra(argv: List[str]) -> int:
     return outcome.exit_status()
 
 
-def study_names() -> List[str]:
-    """The studies shipped in conf/ablation/ (file names without .yaml)."""
+def study_names(config_dirs: Sequence[Path] = ()) -> List[str]:
+    """The studies shipped in conf/ablation/ and those in DIR/ablation/ of each user config
+    directory (``--config-dir DIR``, ``hydra.searchpath=[file://DIR]``): file names without .yaml."""
     from importlib.resources import files
 
-    return sorted(p.name[:-5] for p in files("spectramind.conf").joinpath("ablation").iterdir()
-                  if p.name.endswith(".yaml"))
+    folders = [files("spectramind.conf").joinpath("ablation"), *(Path(d) / "ablation" for d in config_dirs)]
+    return sorted({p.name[:-5] for folder in folders if folder.is_dir() for p in folder.iterdir()
+                   if p.name.endswith(".yaml")})
+
+
+_SEARCHPATH = "hydra.searchpath="
+
+
+def _config_dirs(overrides: List[str], config_dir: Optional[Path]) -> tuple[List[Path], List[str]]:
+    """The user config directories (``--config-dir`` and the ``file://`` entries of a
+    ``hydra.searchpath=[...]`` override) and the overrides with one ``hydra.searchpath`` holding
+    them all (Hydra takes one value per key; the sweep's multirun.yaml keeps it for resume)."""
+    searched = [o for o in overrides if o.startswith(_SEARCHPATH)]
+    entries: List[str] = []
+    for override in searched:
+        from hydra.core.override_parser.overrides_parser import OverridesParser
+
+        value = OverridesParser.create().parse_override(override).value()
+        entries += [str(v) for v in (value if isinstance(value, list) else [value])]
+    if config_dir is not None:
+        entries.append(f"file://{config_dir.resolve()}")
+    rest = [o for o in overrides if not o.startswith(_SEARCHPATH)]
+    if entries:
+        rest.append(f"{_SEARCHPATH}[{','.join(entries)}]")
+    return [Path(e[len("file://"):]) for e in entries if e.startswith("file://")], rest
+
+
+def _complete_study(ctx: typer.Context, incomplete: str) -> List[str]:
+    config_dir = ctx.params.get("config_dir")
+    return [name for name in study_names([config_dir] if config_dir else []) if name.startswith(incomplete)]
+
+
+_CONFIG_DIR_HELP = ("A config directory of your own, searched after spectramind's: DIR/ablation/NAME.yaml is "
+                    "the study NAME, DIR/experiment/NAME.yaml `experiment=NAME`, any DIR/GROUP/NAME.yaml "
+                    "`GROUP=NAME` (Hydra's hydra.searchpath).")
 
 
 def split_study(args: List[str]) -> tuple[Optional[str], List[str]]:
@@ -145,22 +187,25 @@ _LEADERBOARD_SWITCH = "++hydra.callbacks.leaderboard.enabled="
 
 
 def _launcher_overrides(jobs: int) -> List[str]:
-    """``--jobs N``: Hydra's joblib launcher with N workers (an optional dependency)."""
+    """``--jobs N``: Hydra's joblib launcher with N workers (a dependency; checked here so that a
+    broken install is named before the output folder is created)."""
     if jobs <= 1:
         return []
     from importlib.util import find_spec
 
+    from spectramind.errors import PLUGIN_INSTALL
+
     if find_spec("hydra_plugins.hydra_joblib_launcher") is None:
-        _fail(f"--jobs {jobs} needs Hydra's joblib launcher: pip install 'hydra-joblib-launcher' "
-              f"(or the package's [joblib] extra)")
+        _fail(f"--jobs {jobs} needs Hydra's joblib launcher: pip install {PLUGIN_INSTALL['hydra/launcher/joblib']}")
     return ["hydra/launcher=joblib", f"hydra.launcher.n_jobs={jobs}"]
 
 
 @ablate_app.command("run")
 def ablate_run(
     study: Optional[str] = typer.Argument(
-        None, metavar="STUDY", show_default=False,
-        help="A study file in conf/ablation/, without .yaml [default: `default` when no OVERRIDES are given].",
+        None, metavar="STUDY", show_default=False, autocompletion=_complete_study,
+        help="A study file in conf/ablation/ (or DIR/ablation/ of --config-dir), without .yaml "
+             "[default: `default` when no OVERRIDES are given].",
     ),
     overrides: Optional[List[str]] = typer.Argument(
         None, metavar="OVERRIDES", show_default=False,
@@ -174,6 +219,8 @@ def ablate_run(
                                              help="Sweep directory [default: multirun/<date>/<time>]."),
     jobs: int = typer.Option(1, "--jobs", "-j", min=1, metavar="N",
                              help="Runs trained at the same time on this machine (Hydra's joblib launcher) when N > 1."),
+    config_dir: Optional[Path] = typer.Option(None, "--config-dir", metavar="DIR", show_default=False,
+                                              help=_CONFIG_DIR_HELP, **_EXISTING_DIR),
     leaderboard: bool = typer.Option(True, "--leaderboard/--no-leaderboard",
                                      help="Build the leaderboard when the sweep ends (else: `spectramind ablate leaderboard DIR`)."),
     allow_failed_runs: bool = typer.Option(False, "--allow-failed-runs",
@@ -188,9 +235,10 @@ def ablate_run(
     """
     study, overrides = split_study([study, *(overrides or [])] if study is not None else [])
     _check_overrides(overrides)
+    config_dirs, overrides = _config_dirs(overrides, config_dir)
     argv = ["--multirun"]
     if study is not None:
-        known = study_names()
+        known = study_names(config_dirs)
         if study not in known:
             _fail(f"unknown study {study!r}; available: {', '.join(known)} (an override needs key=value)")
         argv.append(f"ablation={study}")
@@ -291,6 +339,8 @@ def train_command(
         None, metavar="OVERRIDES", show_default=False,
         help="Hydra overrides, e.g. `model=mlp loss=mse trainer.max_epochs=5`.",
     ),
+    config_dir: Optional[Path] = typer.Option(None, "--config-dir", metavar="DIR", show_default=False,
+                                              help=_CONFIG_DIR_HELP, **_EXISTING_DIR),
 ) -> None:
     """Train and test one model (same as `python -m spectramind.train [OVERRIDES]...`).
 
@@ -300,7 +350,7 @@ def train_command(
     """
     overrides = list(overrides or [])
     _check_overrides(overrides)
-    raise typer.Exit(_run_hydra(overrides))
+    raise typer.Exit(_run_hydra(_config_dirs(overrides, config_dir)[1]))
 
 
 @app.command("predict")

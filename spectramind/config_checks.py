@@ -9,7 +9,9 @@ runs them first too. The checks build the cheap objects only: the data module (w
 arguments without reading data), the loss, the model and its optimizer; the trainer's arguments
 are checked by name and by the types Lightning declares for them (plus the ranges Lightning leaves
 open: ``max_epochs=0`` would "complete" a run that never trained), the seed and thread count by
-type, and extra callbacks and the logger by import. They import Lightning and the model code, so
+type, callbacks and loggers by import, plus what Lightning would only reject once training ran
+(:func:`check_callbacks`) and whether each tracker is installed and its server answers
+(:func:`spectramind.tracking.loggers.check_loggers`). They import Lightning and the model code, so
 they live beside the training, not in the Hydra-free ``spectramind.ablation``.
 """
 
@@ -39,8 +41,46 @@ def check_training_config(cfg: DictConfig) -> None:
     check_run_settings(cfg)
     for name, node in (cfg.get("callbacks") or {}).items():
         _build(f"callbacks.{name}", lambda: get_class(node._target_))
-    if cfg.get("logger"):
-        _build("logger", lambda: get_class(cfg.logger._target_))
+    from spectramind.tracking.loggers import check_loggers, logger_nodes
+
+    for name, node in logger_nodes(cfg).items():
+        _build(f"logger.{name}", lambda: get_class(node._target_))
+    check_callbacks(cfg)
+    check_loggers(cfg)
+
+
+# Where the run's checkpoint goes and under which names: resume reads checkpoints/last.ckpt and the
+# leaderboard's export checkpoints/best.ckpt, so the training sets these arguments of the
+# ModelCheckpoint in `callbacks` (spectramind.training) and a config may only choose what is best.
+FIXED_CHECKPOINT_ARGUMENTS = ("dirpath", "filename", "save_last", "save_top_k", "enable_version_counter")
+
+
+def check_callbacks(cfg: DictConfig) -> None:
+    """What would fail inside Lightning once training started: the checkpoint's fixed arguments
+    set in the config, a LearningRateMonitor without a logger, a progress bar callback with
+    ``trainer.enable_progress_bar=false``."""
+    from hydra.utils import get_class
+    from pytorch_lightning.callbacks import LearningRateMonitor, ModelCheckpoint, ProgressBar
+
+    from spectramind.tracking.loggers import logger_nodes
+
+    seen_checkpoint = False
+    for name, node in (cfg.get("callbacks") or {}).items():
+        if node is None:
+            continue
+        cls = get_class(node._target_)
+        if issubclass(cls, ModelCheckpoint) and not seen_checkpoint:
+            seen_checkpoint = True
+            fixed = sorted(set(node) & set(FIXED_CHECKPOINT_ARGUMENTS))
+            if fixed:
+                raise ConfigurationError(
+                    f"callbacks.{name}.{fixed[0]}: set by the training (checkpoints/best.ckpt and last.ckpt "
+                    f"in the run directory, which resume and the leaderboard read); choose monitor/mode only")
+        if issubclass(cls, LearningRateMonitor) and not logger_nodes(cfg):
+            raise ConfigurationError(f"callbacks.{name} ({cls.__name__}) logs to a logger, and none is selected: "
+                                     f"add one, e.g. logger=csv")
+        if issubclass(cls, ProgressBar) and cfg.trainer.get("enable_progress_bar") is False:
+            raise ConfigurationError(f"callbacks.{name} ({cls.__name__}) contradicts trainer.enable_progress_bar=false")
 
 
 def _build(node: str, make):

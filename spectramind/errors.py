@@ -1,5 +1,7 @@
 """Errors a user can fix: printed as one line, without a traceback, by every entry point."""
 
+import re
+
 
 class SpectramindError(Exception):
     """Base class for expected errors (bad input, missing files, bad configuration)."""
@@ -43,6 +45,33 @@ def hydra_error_line(exc: BaseException) -> str:
     return message
 
 
+# The Hydra plugins the docs name, by the config-group option each adds: what installs it. Without
+# the plugin Hydra only says "Could not find 'hydra/launcher/ray'", which reads like a typo.
+PLUGIN_INSTALL = {
+    "hydra/launcher/joblib": "hydra-joblib-launcher",  # a dependency of spectramind: a broken install
+    "hydra/launcher/submitit_local": "'spectramind[submitit]'",
+    "hydra/launcher/submitit_slurm": "'spectramind[submitit]'",
+    "hydra/launcher/ray": "'spectramind[ray]'",
+    "hydra/launcher/ray_aws": "'spectramind[ray]'",
+    "hydra/launcher/rq": "hydra-rq-launcher",
+    "hydra/sweeper/optuna": "'spectramind[optuna]'",
+    "hydra/sweeper/nevergrad": "hydra-nevergrad-sweeper",
+    "hydra/sweeper/ax": "hydra-ax-sweeper",
+}
+_MISSING_OPTION = re.compile(r"Could not find '([^']+)'")
+
+
+def missing_plugin_hint(message: str) -> str | None:
+    """``pip install ...`` for a Hydra error about a launcher or sweeper that is not installed,
+    or None when the message is about anything else."""
+    found = _MISSING_OPTION.search(message)
+    package = PLUGIN_INSTALL.get(found.group(1)) if found else None
+    if package is None:
+        return None
+    group, _, option = found.group(1).rpartition("/")
+    return f"{group}={option} needs a Hydra plugin that is not installed: pip install {package}"
+
+
 def user_error_message(exc: BaseException) -> str | None:
     """One line for an error the user can fix, or None for a bug (which keeps its traceback).
 
@@ -56,6 +85,9 @@ def user_error_message(exc: BaseException) -> str | None:
 
     if isinstance(exc, (HydraException, OmegaConfBaseException)):
         message = hydra_error_line(exc)
+        hint = missing_plugin_hint(message)
+        if hint:
+            return hint
         cause = exc.__cause__  # Hydra keeps OmegaConf's reason (the offending value) here
         if isinstance(cause, OmegaConfBaseException) and str(cause).strip():
             message += f": {first_line(cause)}"

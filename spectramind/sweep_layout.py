@@ -13,15 +13,24 @@ defined here, once, and nowhere else::
         run.json  events.jsonl  metrics.json  config_resolved.yaml
         predictions.parquet  submission.csv  checkpoints/{best,last}.ckpt
 
+Any other Hydra multirun folder is a sweep too (another sweeper, e.g. basic or Optuna): Hydra's
+``multirun.yaml`` and numbered job folders ``<n>/`` with Hydra's ``.hydra/`` record of each job.
+
 This module imports nothing from spectramind, so every package can depend on it without cycles.
 """
 
 from __future__ import annotations
 
+import fcntl
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
 MANIFEST_FILE = "sweep.json"
 MANIFEST_LOCK_FILE = ".sweep.lock"
 EVENTS_FILE = "events.jsonl"  # the sweep's log and each run's (same format: tracking.events)
-HYDRA_MULTIRUN_FILE = "multirun.yaml"  # Hydra's own record of a multirun: a sweep whatever its sweeper
+HYDRA_MULTIRUN_FILE = "multirun.yaml"  # Hydra's own record of a multirun (its basic sweeper writes it)
+HYDRA_JOB_RECORD_DIR = ".hydra"  # Hydra's record of one job (its config, overrides), in every job folder
 RESOLVED_CONFIGS_DIR = "configs_resolved"
 RUNS_DIR = "runs"
 
@@ -51,3 +60,28 @@ UNFINISHED_STATUSES = (PENDING, RUNNING)
 # Ended as recorded by the run itself (a record still "running" after its job returned means the
 # process died).
 RUN_OUTCOMES = (COMPLETED, FAILED, DIVERGED)
+
+
+def is_sweep_dir(folder: Path) -> bool:
+    """Whether ``folder`` holds a sweep: spectramind's (sweep.json, runs/) or any Hydra multirun
+    (multirun.yaml, or a numbered job folder with Hydra's job record, as sweepers such as Optuna's
+    leave without a multirun.yaml)."""
+    if any((folder / name).exists() for name in (MANIFEST_FILE, HYDRA_MULTIRUN_FILE, RUNS_DIR)):
+        return True
+    return any(job.is_dir() and job.name.isdigit() and (job / HYDRA_JOB_RECORD_DIR).is_dir()
+               for job in folder.iterdir())
+
+
+@contextmanager
+def sweep_lock(sweep_dir: str | Path) -> Iterator[None]:
+    """Hold the sweep's exclusive ``flock`` (``.sweep.lock``): every read-modify-write of a file
+    that several processes or hosts update (sweep.json, the MLflow parent run's record) happens
+    under it."""
+    path = Path(sweep_dir) / MANIFEST_LOCK_FILE
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with open(path, "a") as handle:
+        fcntl.flock(handle, fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(handle, fcntl.LOCK_UN)

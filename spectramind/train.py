@@ -27,7 +27,7 @@ def main(cfg: DictConfig) -> float | None:
     hydra_cfg = HydraConfig.get()
     multirun = hydra_cfg.mode == RunMode.MULTIRUN
     try:
-        from spectramind.training import run_training
+        from spectramind.training import is_global_zero, run_training
 
         metrics = run_training(
             cfg,
@@ -40,8 +40,21 @@ def main(cfg: DictConfig) -> float | None:
             raise  # the sweeper records it and carries on with the other runs
         print(f"error: {exc}", file=sys.stderr)
         sys.exit(2)
+    if not is_global_zero():  # another rank of a distributed run: rank zero reports the run
+        return None
     print(f"[spectramind] run finished: {hydra_cfg.runtime.output_dir}", file=sys.stderr)
+    if not multirun:  # a sweep's runs are summed up by its leaderboard instead
+        print(headline(metrics))
     return metrics.get(cfg.primary_metric)
+
+
+def headline(metrics: dict) -> str:
+    """The test metrics a user looks at first, on one line (stdout, the result of the command):
+    ``test: adc2025=0.4123 adc2024=0.6011 gll=7.2 rmse_ppm=385.2 coverage_1sigma=0.66``."""
+    from spectramind.ablation.manifest import HEADLINE_METRICS
+
+    shown = [f"{name}={metrics[name]:.4g}" for name in HEADLINE_METRICS if isinstance(metrics.get(name), (int, float))]
+    return "test: " + " ".join(shown)
 
 
 def entry_point() -> None:

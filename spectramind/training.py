@@ -21,18 +21,21 @@ from typing import Any, Sequence
 
 import pytorch_lightning as pl
 import torch
-from hydra.utils import instantiate
+from hydra.utils import get_class, instantiate
 from omegaconf import DictConfig, OmegaConf
-from pytorch_lightning.callbacks import ModelCheckpoint
+from pytorch_lightning.callbacks import ModelCheckpoint, ProgressBar
 
 from spectramind.ablation.manifest import record_run_status
-from spectramind.config_checks import check_training_config
+from spectramind.config_checks import FIXED_CHECKPOINT_ARGUMENTS, check_training_config
 from spectramind.data.layout import dataset_fingerprint
+from spectramind.errors import ConfigurationError
+from spectramind.metrics.gll import LIMIT_PREFIX, VARIANTS, information_limit_score
 from spectramind.sweep_layout import BEST_CHECKPOINT, CHECKPOINTS_DIR, COMPLETED, LAST_CHECKPOINT
 from spectramind.tracking.artifacts import resumable_checkpoint, write_run_outputs
 from spectramind.tracking.dvc_hash import dataset_dvc_record
 from spectramind.tracking.events_callback import EventsCallback
 from spectramind.tracking.identity import config_hash, run_identity
+from spectramind.tracking.loggers import build_loggers, finish_loggers, log_run_config, run_tags
 from spectramind.tracking.random_state import RandomStateCallback
 from spectramind.tracking.record import RunRecorder
 
@@ -43,6 +46,8 @@ _QUIET_WARNINGS = (
     r".*isinstance\(treespec, LeafSpec\).*", r".*does not have many workers.*",
     r".*`configure_optimizers` returned `None`.*", r".*`training_step` returned `None`.*",
     r".*`parameters` is an empty generator.*",
+    # a DDP run's rank zero tests the best checkpoint in a fresh one-device trainer (no callbacks needed)
+    r".*callbacks used to create the checkpoint need to be provided.*",
 )
 
 
@@ -52,13 +57,82 @@ def _quiet_lightning() -> None:
     logging.getLogger("pytorch_lightning.utilities.rank_zero").setLevel(logging.WARNING)
 
 
+def _callbacks(cfg: DictConfig, run_dir: Path) -> tuple[ModelCheckpoint, list[pl.Callback]]:
+    """The ``callbacks`` group's Lightning callbacks, with the run's checkpointing among them
+    (the configured ModelCheckpoint with its place fixed, or the default one when none is
+    configured); returns (that checkpoint, all of them)."""
+    # <run_dir>/checkpoints/{best,last}.ckpt, one of each (config_checks rejects these keys in the config)
+    fixed = dict(zip(FIXED_CHECKPOINT_ARGUMENTS,
+                     (run_dir / CHECKPOINTS_DIR, Path(BEST_CHECKPOINT).stem, True, 1, False)))
+    checkpoint, callbacks = None, []
+    for node in (cfg.get("callbacks") or {}).values():
+        if node is None:
+            continue
+        is_checkpoint = checkpoint is None and issubclass(get_class(node._target_), ModelCheckpoint)
+        callback = instantiate(node, **fixed) if is_checkpoint else instantiate(node)
+        checkpoint = callback if is_checkpoint else checkpoint
+        callbacks.append(callback)
+    if checkpoint is None:
+        checkpoint = ModelCheckpoint(monitor="val/loss", mode="min", **fixed)
+        callbacks.insert(0, checkpoint)
+    return checkpoint, callbacks
+
+
+def is_global_zero() -> bool:
+    """Whether this process is global rank zero, the one that writes a run's record and artefacts.
+
+    Known from the environment, because the record is started before the Trainer exists: a
+    process is rank zero unless a launcher gave it a non-zero rank. Lightning's subprocess
+    launcher (``strategy: ddp``) starts ranks 1.. with ``LOCAL_RANK`` (and every process of
+    another node has ``NODE_RANK``); torchrun sets ``RANK``, Slurm ``SLURM_PROCID``. A single
+    process has none of them set, or all zero. :func:`run_training` checks this against the
+    Trainer's own ``global_rank`` once the Trainer is built.
+    """
+    return all(int(os.environ.get(name) or 0) == 0
+               for name in ("RANK", "LOCAL_RANK", "NODE_RANK", "SLURM_PROCID"))
+
+
+def _end_distributed_fit(trainer: pl.Trainer) -> None:
+    """After a multi-process fit, every rank leaves the process group: rank zero then tests and
+    predicts alone (:func:`_evaluator`) and the other ranks return. While the group is up, a
+    torchmetrics ``compute()`` on rank zero would wait in an all-gather for ranks that have left.
+    (``ddp_spawn`` fits in child processes: the calling process is in no group.)"""
+    if torch.distributed.is_available() and torch.distributed.is_initialized():
+        trainer.strategy.barrier("spectramind_fit_end")  # every rank is done with the fit's collectives
+        torch.distributed.destroy_process_group()
+
+
+def _evaluator(trainer: pl.Trainer, trainer_kwargs: dict[str, Any], loggers: list[Any],
+               run_dir: Path) -> pl.Trainer:
+    """The Trainer that tests and predicts: the fitting one for a single process; after a
+    distributed fit, a new single-device Trainer on rank zero (same accelerator and precision).
+
+    Why not test and predict on every rank: Lightning's DistributedSampler splits the test set
+    and pads it with repeated planets until it divides by the number of processes, so the summed
+    metric states would count those planets twice, and each rank would predict only its share
+    (gathering and de-duplicating them is more code than the problem deserves). Testing the best
+    checkpoint once in one process is a forward pass over the test split, small next to the fit,
+    and gives exactly the metrics and predictions that evaluating that checkpoint alone gives:
+    every test planet once. Validation during the fit stays distributed; its torchmetrics states
+    are summed over the ranks in ``compute()``.
+    """
+    if trainer.world_size == 1:
+        return trainer
+    single = {**trainer_kwargs, "devices": 1, "num_nodes": 1, "strategy": "auto"}
+    return pl.Trainer(**single, logger=loggers or False, default_root_dir=str(run_dir))
+
+
 def run_training(
     cfg: DictConfig,
     run_dir: str | Path,
     overrides: Sequence[str] = (),
     sweep_dir: str | Path | None = None,
 ) -> dict[str, Any]:
-    """Train, test and record one run in ``run_dir``; return its test metrics."""
+    """Train, test and record one run in ``run_dir``; return its test metrics.
+
+    In a distributed run (``trainer=ddp``) every rank calls this; only global rank zero writes the
+    record and artefacts, and only it tests, predicts and returns the metrics (``{}`` elsewhere).
+    """
     _quiet_lightning()
     # A single run gets the sweeper's pre-flight checks too: a bad value fails here, in one line,
     # before the run directory is written, not as a traceback from inside Lightning.
@@ -79,8 +153,12 @@ def run_training(
         sweep_dir=sweep_dir,
         # inside a sweep, the run's status changes are mirrored into the sweep's sweep.json
         on_status=functools.partial(record_run_status, sweep_dir) if sweep_dir is not None else None,
+        writes=(rank_zero := is_global_zero()),
     )
-    ckpt_path, resume_note = resumable_checkpoint(run_dir, recorder.previous(), recorder.record)
+    if rank_zero:
+        ckpt_path, resume_note = resumable_checkpoint(run_dir, recorder.previous(), recorder.record)
+    else:  # rank zero decided, and recorded it in run.json before Lightning launched this process
+        ckpt_path, resume_note = (recorder.previous() or {}).get("resumed_from"), None
     recorder.record["resumed_from"] = ckpt_path
     with recorder:
         if resume_note:
@@ -102,25 +180,39 @@ def run_training(
         module.set_statistics(**datamodule.label_statistics())
         recorder.update(n_params=module.n_parameters)
 
-        checkpoint = ModelCheckpoint(
-            dirpath=run_dir / CHECKPOINTS_DIR, filename=Path(BEST_CHECKPOINT).stem, monitor="val/loss", mode="min",
-            save_last=True, save_top_k=1, enable_version_counter=False,
-        )
-        trainer_kwargs.setdefault("enable_progress_bar", sweep_dir is None and sys.stderr.isatty())
-        logger = instantiate(cfg.logger, save_dir=str(run_dir)) if cfg.get("logger") else False
-        extra_callbacks = [instantiate(c) for c in (cfg.get("callbacks") or {}).values()]
-        callbacks = [checkpoint, RandomStateCallback(), EventsCallback(recorder), *extra_callbacks]
-        trainer = pl.Trainer(**trainer_kwargs, callbacks=callbacks, logger=logger, default_root_dir=str(run_dir))
+        checkpoint, configured = _callbacks(cfg, run_dir)
+        # A progress bar chosen in `callbacks` is shown; otherwise only in a terminal, outside sweeps.
+        shows_bar = any(isinstance(c, ProgressBar) for c in configured)
+        trainer_kwargs.setdefault("enable_progress_bar", shows_bar or (sweep_dir is None and sys.stderr.isatty()))
+        loggers = build_loggers(cfg, run_dir, identity, sweep_dir)
+        log_run_config(loggers, container, run_tags(identity, cfg.seed, sweep_dir))
+        callbacks = [*configured, RandomStateCallback(), EventsCallback(recorder)]
+        trainer = pl.Trainer(**trainer_kwargs, callbacks=callbacks, logger=loggers or False,
+                             default_root_dir=str(run_dir))
+        if trainer.is_global_zero != rank_zero:
+            raise ConfigurationError(f"this process is rank {trainer.global_rank} to Lightning but its environment "
+                                     "says otherwise: launch distributed runs with Lightning's launcher or torchrun")
+        if trainer.world_size > 1 and sweep_dir is not None:
+            # Lightning re-launches the command line for each rank: inside a sweep, the whole sweep.
+            raise ConfigurationError("a distributed trainer (trainer=ddp) runs one training at a time, "
+                                     "not inside --multirun")
         t0 = time.perf_counter()
         trainer.fit(module, datamodule=datamodule, ckpt_path=ckpt_path, weights_only=True)
         fit_s = time.perf_counter() - t0
-        best = "best" if checkpoint.best_model_path else None
+        if trainer.world_size > 1:
+            _end_distributed_fit(trainer)
+            if not rank_zero:
+                return {}
+        evaluator = _evaluator(trainer, trainer_kwargs, loggers, run_dir)
+        best = checkpoint.best_model_path or None
         t0 = time.perf_counter()
-        trainer.test(module, datamodule=datamodule, ckpt_path=best, verbose=False, weights_only=True)
-        predictions = trainer.predict(module, datamodule=datamodule, return_predictions=True)
+        evaluator.test(module, datamodule=datamodule, ckpt_path=best, verbose=False, weights_only=True)
+        predictions = evaluator.predict(module, datamodule=datamodule, return_predictions=True)
         test_s = time.perf_counter() - t0
+        finish_loggers(loggers)
 
         metrics = dict(module.test_results)
+        metrics.update(information_limit(datamodule))
         metrics.update(
             best_val_loss=float(checkpoint.best_model_score) if checkpoint.best_model_score is not None else None,
             epochs=trainer.current_epoch,
@@ -135,3 +227,17 @@ def run_training(
         recorder.event("test_end", metrics=metrics)
         recorder.finish(COMPLETED, metrics=metrics)
     return metrics
+
+
+def information_limit(datamodule) -> dict[str, float]:
+    """``limit_<score>``: the test split's per-channel information-limit scores (metrics.gll's
+    ``information_limit_score``), when the data set carries noise truth; the leaderboard shows them
+    as the reference every configuration is measured against. Empty for real data."""
+    depth_sigma = datamodule.depth_sigma("test")
+    if depth_sigma is None:
+        return {}
+    statistics = datamodule.label_statistics()
+    y = datamodule.splits["test"].tensors["y"]
+    return {f"{LIMIT_PREFIX}{variant}": float(information_limit_score(y, depth_sigma, statistics["naive_mean"],
+                                                              statistics["naive_std"], variant))
+            for variant in VARIANTS}

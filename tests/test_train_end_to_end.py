@@ -87,6 +87,32 @@ def test_metrics_predictions_and_submission_agree(trained):
         evaluate_predictions(y, mu, sigma, 0.0, 1.0)["rmse_ppm"], rel=1e-4)
 
 
+def test_metrics_carry_the_test_splits_information_limit(trained, tiny_data_dir):
+    """limit_adc2025 against numpy: E[log N(y; y + e, s)] = log N(0; 0, s) - 1/2 per cell, scored
+    against the naive and ideal references on the run's own test planets and naive statistics."""
+    import numpy as np
+    from scipy.stats import norm
+
+    from spectramind.data.datamodule import ArielDataModule
+    from spectramind.data.layout import DEPTH_SIGMA_COLUMNS, read_noise_truth
+
+    metrics = json.loads((trained / "metrics.json").read_text())
+    config = yaml.safe_load((trained / "config_resolved.yaml").read_text())["data"]
+    statistics = ArielDataModule(str(tiny_data_dir), split_seed=config["split_seed"], val_fraction=config["val_fraction"],
+                                 test_fraction=config["test_fraction"], features=config["features"]).label_statistics()
+    predictions = pd.read_parquet(trained / "predictions.parquet")
+    y = predictions[[f"y_{i}" for i in range(1, 284)]].to_numpy()
+    s = read_noise_truth(tiny_data_dir).set_index("planet_id").loc[predictions["planet_id"], DEPTH_SIGMA_COLUMNS].to_numpy()
+    gll_pred = norm.logpdf(0.0, scale=s) - 0.5
+    gll_naive = norm.logpdf(y, loc=statistics["naive_mean"], scale=statistics["naive_std"])
+    sigma_true = np.concatenate([[1e-6], np.full(282, 1e-5)])
+    gll_ideal = norm.logpdf(y, loc=y, scale=sigma_true)
+    weights = np.broadcast_to(np.concatenate([[57.846], np.ones(282)]), y.shape)
+    expected = np.average((gll_pred - gll_naive) / (gll_ideal - gll_naive), weights=weights)
+    assert metrics["limit_adc2025"] == pytest.approx(expected, rel=1e-9)
+    assert metrics["adc2025"] < metrics["limit_adc2025"] <= 1
+
+
 def test_same_config_and_seed_give_identical_metrics(tmp_path, tiny_data_dir, trained):
     result, run_dir = _train(tmp_path, tiny_data_dir, "seed=3")
     assert result.returncode == 0, result.stderr[-3000:]

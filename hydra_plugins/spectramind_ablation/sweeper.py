@@ -290,8 +290,8 @@ class AblationSweeper(Sweeper):
 
     def _start_records(self, sweep_dir: Path, plan, study, previous, n_runs: int) -> None:
         """``multirun.yaml``, ``sweep.json`` and the sweep's first events, before any launch."""
-        from spectramind.ablation.manifest import manifest_lock, save_manifest
-        from spectramind.sweep_layout import EVENTS_FILE, HYDRA_MULTIRUN_FILE
+        from spectramind.ablation.manifest import save_manifest
+        from spectramind.sweep_layout import EVENTS_FILE, HYDRA_MULTIRUN_FILE, sweep_lock
         from spectramind.tracking.events import append_event
 
         events = sweep_dir / EVENTS_FILE
@@ -299,7 +299,7 @@ class AblationSweeper(Sweeper):
         try:
             sweep_dir.mkdir(parents=True, exist_ok=True)
             OmegaConf.save(self.config, sweep_dir / HYDRA_MULTIRUN_FILE)
-            with manifest_lock(sweep_dir):
+            with sweep_lock(sweep_dir):
                 save_manifest(sweep_dir, plan.manifest)
         except OSError as exc:
             raise CompactHydraException(

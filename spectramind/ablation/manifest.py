@@ -9,31 +9,17 @@ sweeper reconciles the manifest from ``runs/<id>/run.json`` after each batch.
 
 from __future__ import annotations
 
-import fcntl
 import os
-from contextlib import contextmanager
 from pathlib import Path
-from typing import Any, Iterator
+from typing import Any
 
-from spectramind.sweep_layout import EVENTS_FILE, MANIFEST_FILE, MANIFEST_LOCK_FILE, RUNNING, TERMINAL_STATUSES
+from spectramind.sweep_layout import EVENTS_FILE, MANIFEST_FILE, RUNNING, TERMINAL_STATUSES, sweep_lock
 from spectramind.timestamps import utc_now
 from spectramind.tracking.events import append_event
 from spectramind.tracking.record import read_json, write_json_atomic
 
 # The test metrics copied into the sweep's run_end events (the rest stay in each run's metrics.json).
 HEADLINE_METRICS = ("adc2025", "adc2024", "gll", "rmse_ppm", "coverage_1sigma")
-
-
-@contextmanager
-def manifest_lock(sweep_dir: str | os.PathLike) -> Iterator[None]:
-    path = Path(sweep_dir) / MANIFEST_LOCK_FILE
-    path.parent.mkdir(parents=True, exist_ok=True)
-    with open(path, "a") as handle:
-        fcntl.flock(handle, fcntl.LOCK_EX)
-        try:
-            yield
-        finally:
-            fcntl.flock(handle, fcntl.LOCK_UN)
 
 
 def load_manifest(sweep_dir: str | os.PathLike) -> dict[str, Any] | None:
@@ -58,7 +44,7 @@ def record_run_status(
 ) -> None:
     """Mirror a run's status into the manifest; log ``run_end`` to the sweep events when it ends."""
     status = run_record["status"]
-    with manifest_lock(sweep_dir):
+    with sweep_lock(sweep_dir):
         manifest = load_manifest(sweep_dir)
         entry = find_run(manifest, run_record["run_id"]) if manifest else None
         if entry is not None:

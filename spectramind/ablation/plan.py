@@ -19,7 +19,7 @@ from spectramind.ablation.design import RunSpec
 from spectramind.ablation.manifest import find_run
 from spectramind.timestamps import utc_now
 from spectramind.sweep_layout import COMPLETED, FAILED, METRICS_FILE, PENDING, RUN_OUTCOMES, RUN_RECORD_FILE, RUNNING
-from spectramind.tracking.record import git_state, read_json
+from spectramind.tracking.record import git_state, index_run_records, read_json
 
 
 @dataclass
@@ -40,21 +40,6 @@ class SweepPlan:
         if self.over_budget:
             text += f", {len(self.over_budget)} left pending by max_runs"
         return text
-
-
-def index_run_records(sweep_dir: str | Path) -> dict[str, tuple[Path, dict[str, Any]]]:
-    """run_id -> (run dir, run.json) for every run recorded under ``sweep_dir`` (any subdir layout);
-    where one run has several directories (job-number layout, retried), its latest attempt."""
-    found: dict[str, tuple[Path, dict[str, Any]]] = {}
-    root = Path(sweep_dir)
-    for path in list(root.glob(f"*/{RUN_RECORD_FILE}")) + list(root.glob(f"*/*/{RUN_RECORD_FILE}")):
-        record = read_json(path)
-        if not record or "run_id" not in record:
-            continue
-        known = found.get(record["run_id"])
-        if known is None or str(record.get("started") or "") >= str(known[1].get("started") or ""):
-            found[record["run_id"]] = (path.parent, record)
-    return found
 
 
 def plan_sweep(

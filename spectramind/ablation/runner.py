@@ -34,11 +34,11 @@ from typing import Any
 
 from spectramind.ablation import outcome
 from spectramind.ablation.design import RunSpec
-from spectramind.ablation.manifest import find_run, load_manifest, manifest_lock, save_manifest
+from spectramind.ablation.manifest import find_run, load_manifest, save_manifest
 from spectramind.ablation.plan import next_job_number, reconcile_runs, split_lost_batch
 from spectramind.ablation.progress import SweepProgress
 from spectramind.errors import first_line
-from spectramind.sweep_layout import EVENTS_FILE, FAILED, PENDING, UNSUCCESSFUL_STATUSES
+from spectramind.sweep_layout import EVENTS_FILE, FAILED, PENDING, UNSUCCESSFUL_STATUSES, sweep_lock
 from spectramind.timestamps import utc_now
 from spectramind.tracking.events import append_event
 from spectramind.tracking.record import error_record
@@ -117,7 +117,7 @@ def _launch_batch(
     """Number, launch and reconcile one batch; (status of each settled run, runs to relaunch)."""
     events = sweep_dir / EVENTS_FILE
     ids = [spec.run_id for spec in batch]
-    with manifest_lock(sweep_dir):  # numbers first: a killed sweep never hands one out twice
+    with sweep_lock(sweep_dir):  # numbers first: a killed sweep never hands one out twice
         manifest = load_manifest(sweep_dir)
         first_number = next_job_number(manifest)
         for offset, run_id in enumerate(ids):
@@ -140,7 +140,7 @@ def _launch_batch(
         if len(bystanders) < len(batch):  # something ran: relaunching is progress, not a loop
             requeue = suspects + bystanders
     settled = [run_id for run_id in ids if run_id not in requeue]
-    with manifest_lock(sweep_dir):
+    with sweep_lock(sweep_dir):
         manifest = load_manifest(sweep_dir)
         for run_id, result in results.items():
             find_run(manifest, run_id)["run_dir"] = result.run_dir

@@ -1,4 +1,6 @@
-"""``spectramind ablate status``: runs by status, progress and ETA, read from ``sweep.json``."""
+"""``spectramind ablate status``: runs by status, progress and ETA, read from ``sweep.json``, or,
+for a plain Hydra multirun (another sweeper: basic, Optuna; no sweep.json), from its runs' own
+``run.json`` records."""
 
 from __future__ import annotations
 
@@ -6,14 +8,28 @@ from pathlib import Path
 
 from spectramind.ablation.manifest import load_manifest
 from spectramind.errors import SpectramindError
-from spectramind.sweep_layout import COMPLETED, MANIFEST_FILE, TERMINAL_STATUSES, UNSUCCESSFUL_STATUSES
+from spectramind.sweep_layout import (
+    COMPLETED, HYDRA_MULTIRUN_FILE, MANIFEST_FILE, TERMINAL_STATUSES, UNSUCCESSFUL_STATUSES, is_sweep_dir,
+)
 from spectramind.timestamps import seconds_between
+from spectramind.tracking.record import index_run_records
+
+
+def _plain_multirun(sweep_dir: Path) -> dict | None:
+    """A manifest-like view of a Hydra multirun without sweep.json: one entry per recorded run."""
+    if not is_sweep_dir(sweep_dir):
+        return None
+    records = index_run_records(sweep_dir)
+    runs = [{key: record.get(key) for key in ("run_id", "status", "started", "ended", "error")}
+            for _, record in sorted(records.values(), key=lambda found: str(found[1].get("started")))]
+    return {"runs": runs, "study": None, "design": f"none (a plain Hydra multirun, no {MANIFEST_FILE})"}
 
 
 def sweep_status(sweep_dir: str | Path) -> str:
-    manifest = load_manifest(sweep_dir)
+    manifest = load_manifest(sweep_dir) or _plain_multirun(Path(sweep_dir))
     if manifest is None:
-        raise SpectramindError(f"{Path(sweep_dir) / MANIFEST_FILE} not found or unreadable")
+        raise SpectramindError(f"{Path(sweep_dir) / MANIFEST_FILE} not found or unreadable, and no "
+                               f"{HYDRA_MULTIRUN_FILE} or Hydra job folders: not a sweep directory")
     runs = manifest["runs"]
     counts: dict[str, int] = {}
     for run in runs:

@@ -17,7 +17,9 @@ import torch
 from torch.utils.data import DataLoader, Dataset
 
 from spectramind.data.features import check_method, load_features
-from spectramind.data.layout import WAVELENGTH_COLUMNS, read_labels
+from spectramind.data.layout import (
+    DEPTH_SIGMA_COLUMNS, NOISE_TRUTH_FILE, WAVELENGTH_COLUMNS, read_labels, read_noise_truth,
+)
 from spectramind.errors import ConfigurationError, DatasetError
 
 
@@ -122,6 +124,20 @@ class ArielDataModule(pl.LightningDataModule):
             "naive_mean": float(train_y.mean()),
             "naive_std": float(train_y.std()),
         }
+
+    def depth_sigma(self, split: str) -> np.ndarray | None:
+        """Each planet's per-channel depth information limit (the simulator's ``noise_truth.csv``),
+        float64 (n_planets, 283) in the split's row order; None for data without noise truth."""
+        if not (self.data_dir / NOISE_TRUTH_FILE).is_file():
+            return None
+        if not self.splits:
+            self.setup()
+        truth = read_noise_truth(self.data_dir).set_index("planet_id")
+        planet_ids = self.splits[split].tensors["planet_id"].numpy()
+        missing = np.setdiff1d(planet_ids, truth.index.to_numpy())
+        if missing.size:
+            raise DatasetError(f"{self.data_dir / NOISE_TRUTH_FILE} has no row for planet ids {missing[:5].tolist()}")
+        return truth.loc[planet_ids, DEPTH_SIGMA_COLUMNS].to_numpy(np.float64)
 
     def label_statistics(self) -> dict[str, Any]:
         """Training-split label statistics: per-wavelength mean/std and the naive (mean, std) baseline."""

@@ -271,7 +271,7 @@ def planet_depth(flux: np.ndarray, time_h: np.ndarray, star_row: Mapping, detren
 
 
 def planet_transit_fit(flux: np.ndarray, time_h: np.ndarray, star_row: Mapping, wavelengths_um: np.ndarray,
-               from_visit_start: bool) -> tuple[np.ndarray, np.ndarray]:
+                       from_visit_start: bool, decorrelate: bool = True) -> tuple[np.ndarray, np.ndarray]:
     """One planet's depth and error per channel over every visit, by the classical transit fit.
 
     Times from mid-transit (simulated data): the fit starts at t0 = 0 with the window from the
@@ -286,12 +286,14 @@ def planet_transit_fit(flux: np.ndarray, time_h: np.ndarray, star_row: Mapping, 
             in_transit, out_of_transit, mid = fitted_transit_window(visit, time_h, label)
         else:
             (in_transit, out_of_transit), mid = transit_window(star_row, time_h), 0.0
-        fits.append(transit_fit.fit_visit(visit, time_h, orbit, wavelengths_um, (in_transit, out_of_transit), mid))
+        fits.append(transit_fit.fit_visit(visit, time_h, orbit, wavelengths_um, (in_transit, out_of_transit), mid,
+                                          decorrelate))
     return combine_visits(fits)
 
 
 # How a planet's depths are measured: `planet_depth` over transit windows, or the classical transit
-# fit of `spectramind.data.transit_fit` (which models the systematics itself: `detrend` does not apply).
+# fit of `spectramind.data.transit_fit` (which models the systematics itself; there `detrend`
+# switches the per-channel decorrelation of the white light's common mode).
 METHODS = ("window", "transit_fit")
 
 
@@ -315,7 +317,7 @@ def _compute_features(data_dir: Path, detrend: bool, method: str) -> dict[str, n
         wavelengths = layout.read_wavelengths(data_dir)
 
         def measure(flux: np.ndarray, row: dict) -> tuple[np.ndarray, np.ndarray]:
-            return planet_transit_fit(flux, time_h, row, wavelengths, from_visit_start)
+            return planet_transit_fit(flux, time_h, row, wavelengths, from_visit_start, decorrelate=detrend)
     else:
         def measure(flux: np.ndarray, row: dict) -> tuple[np.ndarray, np.ndarray]:
             return planet_depth(flux, time_h, row, detrend, from_visit_start)
@@ -341,7 +343,10 @@ def _compute_features(data_dir: Path, detrend: bool, method: str) -> dict[str, n
 def feature_cache_path(data_dir: str | os.PathLike, detrend: bool, method: str = "window") -> Path:
     """Where `load_features` caches its result: keyed on the method and the dataset fingerprint."""
     fingerprint = layout.dataset_fingerprint(data_dir)
-    key = f"detrend{int(detrend)}" if method == "window" else method
+    if method == "window":
+        key = f"detrend{int(detrend)}"
+    else:
+        key = method if detrend else f"{method}-no_common_mode"
     return Path(data_dir) / layout.CACHE_DIR / f"features-{key}-{fingerprint[:12]}.npz"
 
 

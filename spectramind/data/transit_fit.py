@@ -204,10 +204,13 @@ def _solve_channels(design: np.ndarray, y: np.ndarray) -> tuple[np.ndarray, np.n
 
 
 def fit_visit(flux: np.ndarray, time_h: np.ndarray, orbit: Orbit, wavelengths_um: np.ndarray,
-              window: tuple[np.ndarray, np.ndarray], mid_guess_h: float) -> tuple[np.ndarray, np.ndarray]:
+              window: tuple[np.ndarray, np.ndarray], mid_guess_h: float,
+              decorrelate: bool = True) -> tuple[np.ndarray, np.ndarray]:
     """Depth (Rp/Rs)^2 and its error per channel from one visit (n_time, 283).
 
-    `window` = (in-transit, out-of-transit) masks and `mid_guess_h` give the starting values."""
+    `window` = (in-transit, out-of-transit) masks and `mid_guess_h` give the starting values.
+    `decorrelate=False` leaves the white light's residual (the common mode: pointing jitter and
+    what else all channels share) out of the per-channel fits: the ablation of that step."""
     flux = np.asarray(flux, dtype=np.float64)
     t = np.asarray(time_h, dtype=np.float64)
     relative = flux / np.median(flux, axis=0)
@@ -217,6 +220,7 @@ def fit_visit(flux: np.ndarray, time_h: np.ndarray, orbit: Orbit, wavelengths_um
     shape = TransitShape(t, orbit)
     mid, (fgs_fit, white_fit) = fit_white_light([fgs, white], t, shape, mid_guess_h, guesses)
     common_mode = white / white_fit.model - 1.0
+    shared = [common_mode] if decorrelate else []
 
     # Each channel relative to its detector's baseline: FGS1's own, the AIRS white light's for AIRS.
     baseline = np.column_stack([fgs_fit.baseline, np.repeat(white_fit.baseline[:, None], flux.shape[1] - 1, 1)])
@@ -231,7 +235,7 @@ def fit_visit(flux: np.ndarray, time_h: np.ndarray, orbit: Orbit, wavelengths_um
 
     # Chromatic drift of AIRS: quadratic in time, its coefficients smoothed across channels.
     ones = np.ones_like(t)
-    full = np.stack([np.column_stack([ones, tau, tau**2, -s, common_mode]) for s in templates(rp)[1:]])
+    full = np.stack([np.column_stack([ones, tau, tau**2, -s, *shared]) for s in templates(rp)[1:]])
     coef, _, _ = _solve_channels(full, y[1:])
     channel = np.linspace(0.0, 1.0, coef.shape[0])
     drift = np.zeros_like(y)
@@ -242,7 +246,7 @@ def fit_visit(flux: np.ndarray, time_h: np.ndarray, orbit: Orbit, wavelengths_um
 
     radius = rp
     for _ in range(1 + TEMPLATE_REFINEMENTS):
-        design = np.stack([np.column_stack([ones, -s, common_mode]) for s in templates(radius)])
+        design = np.stack([np.column_stack([ones, -s, *shared]) for s in templates(radius)])
         coef, normal_inv, scatter = _solve_channels(design, y)
         depth = coef[:, 1]
         radius = np.sqrt(np.maximum(depth, CHANNEL_DEPTH_FLOOR))

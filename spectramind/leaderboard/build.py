@@ -83,9 +83,10 @@ def configs_frame(table: SweepTable, stats: LeaderboardStats) -> pd.DataFrame:
     """Ranked configurations: identity, run counts, primary metric stats and tests, then every
     other metric's mean/std/n."""
     ranked = stats.ranked
-    metric = stats.primary_metric
+    metrics = dict.fromkeys([stats.ranking_metric, stats.primary_metric])  # ranked-on first, each once
     leading = ["rank", "config_id", "label", *table.factor_columns.values(), "is_baseline", "n_runs", "n_completed",
-               "n_failed", "n_unfinished", f"{metric}_mean", f"{metric}_std", f"{metric}_n", *COMPARISON_COLUMNS]
+               "n_failed", "n_unfinished", *[f"{m}_{s}" for m in metrics for s in ("mean", "std", "n")],
+               *COMPARISON_COLUMNS]
     rest = [c for c in ranked.columns if c not in leading]
     return ranked[leading + rest]
 
@@ -96,7 +97,9 @@ def runs_frame(table: SweepTable) -> pd.DataFrame:
 
 
 def leaderboard_document(table: SweepTable, stats: LeaderboardStats) -> dict[str, Any]:
-    """``leaderboard.json``: plain headline numbers first, then meta, ranked configs, effects, runs."""
+    """``leaderboard.json``: plain headline numbers first, then meta, ranked configs, effects, runs.
+    ``best_<primary metric>`` is the best configuration's mean of the primary metric as scored
+    (clipped), also when the ranking used its unclipped twin (``ranking_metric``)."""
     metric, ranked = stats.primary_metric, stats.ranked
     best = ranked.iloc[0] if stats.best_config_id is not None else None
     baseline = ranked[ranked["config_id"] == stats.baseline_config_id].iloc[0] if stats.baseline_config_id else None
@@ -104,10 +107,11 @@ def leaderboard_document(table: SweepTable, stats: LeaderboardStats) -> dict[str
     document: dict[str, Any] = {
         "schema": JSON_SCHEMA,
         "primary_metric": metric,
+        "ranking_metric": stats.ranking_metric,
         "higher_is_better": stats.higher_is_better,
-        f"best_{metric}": best[stats.mean_column] if best is not None else None,
+        f"best_{metric}": best[f"{metric}_mean"] if best is not None else None,
         f"best_{metric}_std": best[f"{metric}_std"] if best is not None else None,
-        f"baseline_{metric}": baseline[stats.mean_column] if baseline is not None else None,
+        f"baseline_{metric}": baseline[f"{metric}_mean"] if baseline is not None else None,
         "best_delta_vs_baseline": best["delta"] if best is not None else None,
         "best_p_ttest": best["p_ttest"] if best is not None else None,
         "n_runs": table.meta["n_runs"],
@@ -121,6 +125,7 @@ def leaderboard_document(table: SweepTable, stats: LeaderboardStats) -> dict[str
         "factors": table.factor_levels,
         "configs": configs_frame(table, stats).to_dict("records"),
         "main_effects": stats.main_effects.to_dict("records"),
+        "balanced_grid": stats.balanced_grid,
         "runs": runs_frame(table).to_dict("records"),
         "warnings": table.warnings,
     }

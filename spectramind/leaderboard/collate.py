@@ -26,10 +26,11 @@ import pandas as pd
 from spectramind.errors import DatasetError
 from spectramind.sweep_layout import (
     COMPLETED, EVENTS_FILE, HYDRA_MULTIRUN_FILE, MANIFEST_FILE, METRICS_FILE, PENDING, RUN_RECORD_FILE, RUNNING,
-    RUNS_DIR, TERMINAL_STATUSES, UNFINISHED_STATUSES, UNSUCCESSFUL_STATUSES,
+    RUNS_DIR, TERMINAL_STATUSES, UNFINISHED_STATUSES, UNSUCCESSFUL_STATUSES, is_sweep_dir,
 )
 from spectramind.timestamps import parse_time
 from spectramind.tracking.events import read_events
+from spectramind.tracking.record import index_run_records
 
 DEFAULT_SEED_KEY = "seed"
 UNSET_LEVEL = "(default)"
@@ -65,11 +66,16 @@ class SweepTable:
     baseline_config_id: str | None
     seed_key: str
     meta: dict[str, Any]
+    run_dirs: dict[str, str] = field(default_factory=dict)  # run_id -> its folder, relative to sweep_dir
     warnings: list[str] = field(default_factory=list)
 
     @property
     def factors(self) -> list[str]:
         return list(self.factor_levels)
+
+    def run_dir(self, run_id: str) -> Path | None:
+        """The folder a run wrote (None for a run that never started)."""
+        return self.sweep_dir / self.run_dirs[run_id] if run_id in self.run_dirs else None
 
 
 @dataclass
@@ -87,9 +93,9 @@ def collate_runs(sweep_dir: str | os.PathLike) -> SweepTable:
     root = Path(sweep_dir)
     if not root.is_dir():
         raise DatasetError(f"sweep directory not found: {root}")
-    if not any((root / name).exists() for name in (MANIFEST_FILE, HYDRA_MULTIRUN_FILE, RUNS_DIR)):
-        raise DatasetError(f"{root}: not a sweep directory (no {MANIFEST_FILE}, {HYDRA_MULTIRUN_FILE} or "
-                           f"{RUNS_DIR}/); nothing written")
+    if not is_sweep_dir(root):
+        raise DatasetError(f"{root}: not a sweep directory (no {MANIFEST_FILE}, {HYDRA_MULTIRUN_FILE}, "
+                           f"{RUNS_DIR}/ or Hydra job folders); nothing written")
     warnings: list[str] = []
     manifest = _load_json(root, MANIFEST_FILE, warnings, required=False)
     if manifest is not None and not isinstance(manifest.get("runs", []), list):
@@ -97,14 +103,14 @@ def collate_runs(sweep_dir: str | os.PathLike) -> SweepTable:
         manifest = None
     seed_key = str((manifest or {}).get("seed_key") or DEFAULT_SEED_KEY)
 
-    run_dirs = _list_run_dirs(root / RUNS_DIR)
     planned = _planned_runs(manifest, warnings)
-    files = {run_id: _read_run_files(root, run_id, warnings) for run_id in run_dirs}
+    run_dirs = _locate_runs(root, manifest, planned)
+    files = {run_id: _read_run_files(root, run_dir, warnings) for run_id, run_dir in run_dirs.items()}
 
     ordered_ids = list(planned) + sorted(run_id for run_id in run_dirs if run_id not in planned)
     if manifest is not None:
         for run_id in ordered_ids[len(planned):]:
-            warnings.append(f"{RUNS_DIR}/{run_id}: run directory is not listed in {MANIFEST_FILE}")
+            warnings.append(f"{run_dirs[run_id]}: run directory is not listed in {MANIFEST_FILE}")
 
     overrides_by_run = {
         run_id: _overrides_of(planned.get(run_id), files.get(run_id)) for run_id in ordered_ids
@@ -128,7 +134,7 @@ def collate_runs(sweep_dir: str | os.PathLike) -> SweepTable:
     return SweepTable(
         sweep_dir=root, runs=runs, configs=configs, curves=curves, factor_levels=factor_levels,
         factor_columns=factor_columns, metric_names=metric_names, baseline_config_id=baseline,
-        seed_key=seed_key, meta=meta, warnings=warnings,
+        seed_key=seed_key, meta=meta, run_dirs=run_dirs, warnings=warnings,
     )
 
 
@@ -243,8 +249,29 @@ def is_safe_name(name: str) -> bool:
     return bool(name) and name not in (".", "..") and "/" not in name and "\\" not in name and "\0" not in name
 
 
-def _read_run_files(root: Path, run_id: str, warnings: list[str]) -> _RunFiles:
-    run_dir = f"{RUNS_DIR}/{run_id}"
+def _locate_runs(root: Path, manifest: dict[str, Any] | None, planned: dict[str, dict[str, Any]]) -> dict[str, str]:
+    """run_id -> the run's folder relative to the sweep: ``runs/<run_id>`` in spectramind's layout;
+    else the job folder the manifest recorded (the sweeper without ``run_subdir``); and for a plain
+    Hydra multirun (any sweeper: basic, Optuna...; no sweep.json) every job folder holding a run.json,
+    by the run id it records. Only folders inside the sweep are read."""
+    located = {run_id: f"{RUNS_DIR}/{run_id}" for run_id in _list_run_dirs(root / RUNS_DIR)}
+    for run_id, entry in planned.items():
+        recorded = entry.get("run_dir")
+        if run_id not in located and isinstance(recorded, str) and _is_inside(root, recorded):
+            located[run_id] = recorded
+    if manifest is None and not located:
+        for run_id, (path, _) in index_run_records(root).items():
+            if isinstance(run_id, str) and is_safe_name(run_id):
+                located[run_id] = path.relative_to(root).as_posix()
+    return located
+
+
+def _is_inside(root: Path, relative: str) -> bool:
+    path = (root / relative).resolve()
+    return path != root.resolve() and path.is_relative_to(root.resolve())
+
+
+def _read_run_files(root: Path, run_dir: str, warnings: list[str]) -> _RunFiles:
     record = _load_json(root, f"{run_dir}/{RUN_RECORD_FILE}", warnings, required=True)
     metrics = _load_json(root, f"{run_dir}/{METRICS_FILE}", warnings, required=False)
     events = _read_events_fast(root / run_dir / EVENTS_FILE)
@@ -399,7 +426,7 @@ def _run_row(
     row["overrides"] = " ".join(overrides)
     row["error_traceback"] = _as_text(error.get("traceback")) if isinstance(error, dict) else ""
     if status == COMPLETED and files is not None and files.metrics is None:
-        warnings.append(f"{RUNS_DIR}/{run_id}: status completed but {METRICS_FILE} is missing or unreadable")
+        warnings.append(f"{run_id}: status completed but its {METRICS_FILE} is missing or unreadable")
     return row
 
 

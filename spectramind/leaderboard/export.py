@@ -16,7 +16,6 @@ from __future__ import annotations
 import json
 import math
 import os
-import re
 import shutil
 import uuid
 from pathlib import Path
@@ -26,21 +25,15 @@ import numpy as np
 import pandas as pd
 
 from spectramind.leaderboard.collate import SweepTable, is_safe_name
-from spectramind.leaderboard.markdown import format_delta, format_p_value, format_score, markdown_cell
+from spectramind.leaderboard.markdown import markdown_cell
+from spectramind.leaderboard.text import format_delta, format_p_value, format_score
 from spectramind.leaderboard.stats import LeaderboardStats, best_run_of
+from spectramind.tracking.identity import safe_name
 from spectramind.sweep_layout import (
-    BEST_CHECKPOINT, COMPLETED, RESOLVED_CONFIG_FILE, RESOLVED_CONFIGS_DIR, RUN_RECORD_FILE, RUNS_DIR, SUBMISSION_FILE,
+    BEST_CHECKPOINT, COMPLETED, RESOLVED_CONFIG_FILE, RESOLVED_CONFIGS_DIR, RUN_RECORD_FILE, SUBMISSION_FILE,
 )
 
 EXPORT_DIR = "ablation_results"
-_UNSAFE_CHARACTERS = re.compile(r"[^A-Za-z0-9._-]+")
-_MAX_NAME = 80
-
-
-def safe_component(name: str) -> str:
-    """A single, harmless path component: ``../a/b`` -> ``a_b``; never empty, ``.`` or ``..``."""
-    cleaned = re.sub(r"\.{2,}", ".", _UNSAFE_CHARACTERS.sub("_", str(name))).strip("._-")[:_MAX_NAME].rstrip("._-")
-    return cleaned or "config"
 
 
 def json_ready(value: Any) -> Any:
@@ -73,7 +66,8 @@ def export_top(table: SweepTable, stats: LeaderboardStats, sweep_dir: str | os.P
         scored = stats.ranked[stats.ranked["rank"].notna()].head(max(n, 0))
         entries = [_export_config(row, table, stats, completed, root, staging, target) for row in scored.to_dict("records")]
         index = {
-            "primary_metric": stats.primary_metric, "higher_is_better": stats.higher_is_better,
+            "primary_metric": stats.primary_metric, "ranking_metric": stats.ranking_metric,
+            "higher_is_better": stats.higher_is_better,
             "baseline_config_id": stats.baseline_config_id, "n_requested": n, "configs": entries,
         }
         (staging / "index.json").write_text(json.dumps(json_ready(index), indent=2))
@@ -86,12 +80,13 @@ def export_top(table: SweepTable, stats: LeaderboardStats, sweep_dir: str | os.P
 
 def _export_config(row: dict[str, Any], table: SweepTable, stats: LeaderboardStats, completed: pd.DataFrame,
                    root: Path, staging: Path, target: Path) -> dict[str, Any]:
-    metric, config_id = stats.primary_metric, row["config_id"]
-    folder_name = f"{int(row['rank']):02d}_{safe_component(config_id)}"
+    metric, config_id = stats.ranking_metric, row["config_id"]
+    folder_name = f"{int(row['rank']):02d}_{safe_name(config_id, 'config')}"
     folder = _inside(staging, folder_name)
     folder.mkdir()
     best_run = best_run_of(completed, config_id, metric, stats.higher_is_better, seed=None)
-    run_dir = _inside(root / RUNS_DIR, best_run) if best_run and is_safe_name(best_run) else None
+    recorded = table.run_dirs.get(best_run) if best_run and is_safe_name(best_run) else None
+    run_dir = _inside(root, recorded) if recorded else None
     seeds = completed[completed["config_id"] == config_id]
     copied = {}
     if run_dir is not None:
@@ -104,7 +99,8 @@ def _export_config(row: dict[str, Any], table: SweepTable, stats: LeaderboardSta
     metrics = {
         "rank": int(row["rank"]), "config_id": config_id, "label": row["label"],
         "factors": {key: row[column] for key, column in table.factor_columns.items()},
-        "primary_metric": metric, "higher_is_better": stats.higher_is_better, "best_run_id": best_run,
+        "primary_metric": stats.primary_metric, "ranking_metric": metric, "higher_is_better": stats.higher_is_better,
+        "best_run_id": best_run,
         "delta_vs_baseline": row["delta"], "n_pairs": row["n_pairs"], "p_ttest": row["p_ttest"],
         "p_wilcoxon": row["p_wilcoxon"],
         "aggregate": {m: {"mean": row[f"{m}_mean"], "std": row[f"{m}_std"], "n": row[f"{m}_n"]} for m in table.metric_names},
@@ -167,7 +163,7 @@ def _swap_in(staging: Path, target: Path) -> None:
 
 
 def _index_markdown(entries: list[dict[str, Any]], stats: LeaderboardStats) -> str:
-    metric = markdown_cell(stats.primary_metric)
+    metric = markdown_cell(stats.ranking_metric)
     lines = [f"# Top {len(entries)} configurations by {metric}", "",
              f"| Rank | Configuration | {metric} mean ± std (n) | Δ vs baseline | p (paired t) | Folder | Best run |",
              "| ---: | --- | ---: | ---: | ---: | --- | --- |"]

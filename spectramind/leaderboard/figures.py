@@ -20,9 +20,9 @@ from spectramind.data.layout import N_WAVELENGTHS, read_wavelengths
 from spectramind.errors import DatasetError
 from spectramind.leaderboard.collate import SweepTable
 from spectramind.leaderboard.escaping import escape
-from spectramind.leaderboard.markdown import seed_text
-from spectramind.leaderboard.stats import LeaderboardStats
-from spectramind.sweep_layout import PREDICTIONS_FILE, RESOLVED_CONFIG_FILE, RUNS_DIR
+from spectramind.leaderboard.text import seed_text
+from spectramind.leaderboard.stats import LeaderboardStats, best_run_of
+from spectramind.sweep_layout import COMPLETED, PREDICTIONS_FILE, RESOLVED_CONFIG_FILE
 from spectramind.tracking.artifacts import read_predictions
 
 CURVE_METRIC = "val/loss"
@@ -32,7 +32,10 @@ MAX_HEATMAPS = 6
 MAX_CURVE_CONFIGS = 6
 PLOT_HEIGHT = 380
 PALETTE = ("#1f77b4", "#ff7f0e", "#9467bd", "#8c564b", "#e377c2", "#17becf", "#bcbd22")  # no best/baseline hues
-BEST_COLOR, BASELINE_COLOR, OTHER_COLOR = "#2ca02c", "#d62728", "#7f8fa6"
+BEST_COLOR, BASELINE_COLOR, OTHER_COLOR, CLASSICAL_COLOR = "#2ca02c", "#d62728", "#7f8fa6", "#1f77b4"
+# The classical baseline (docs/quality.md): its runs are diagnosed beside the best one when a sweep has them.
+CLASSICAL_MODEL_OVERRIDE = "model=transit_fit"
+Z_EDGES = np.linspace(-5.0, 5.0, 41)
 
 def _values(values: Iterable[Any]) -> list[Any]:
     """Plain JSON numbers; NaN/inf become null (plotly draws a gap)."""
@@ -57,7 +60,7 @@ def _layout(title: str, x_title: str, y_title: str, **extra: Any) -> dict[str, A
 
 
 def score_bar_figure(stats: LeaderboardStats) -> dict[str, Any]:
-    metric, mean = stats.primary_metric, stats.mean_column
+    metric, mean = stats.ranking_metric, stats.mean_column
     top = stats.ranked[stats.ranked["rank"].notna()].head(MAX_BAR_CONFIGS)
     colors = [BASELINE_COLOR if c == stats.baseline_config_id else (BEST_COLOR if c == stats.best_config_id else OTHER_COLOR)
               for c in top["config_id"]]
@@ -69,13 +72,19 @@ def score_bar_figure(stats: LeaderboardStats) -> dict[str, Any]:
         "hovertemplate": "%{y}<br>mean %{x:.5g} (n=%{customdata[0]})<extra></extra>",
     }
     height = max(PLOT_HEIGHT, 28 * len(top) + 120)
+    references = [(0.0, "naive")] + ([(stats.limit_reference, "information limit")] if stats.limit_reference is not None else [])
+    shapes = [{"type": "line", "xref": "x", "yref": "paper", "x0": x, "x1": x, "y0": 0, "y1": 1,
+               "line": {"color": "#555", "dash": "dot", "width": 1}} for x, _ in references]
+    notes = [{"xref": "x", "yref": "paper", "x": x, "y": 1, "yanchor": "bottom", "showarrow": False,
+              "text": f"{name} {x:.3g}", "font": {"size": 10, "color": "#555"}} for x, name in references]
     return {"data": [trace], "layout": _layout(
         f"{escape(metric)} by configuration (green: best, red: baseline)", f"{escape(metric)} mean", "",
-        height=height, yaxis={"autorange": "reversed", "type": "category"}, margin={"l": 20})}
+        height=height, yaxis={"autorange": "reversed", "type": "category"}, margin={"l": 20},
+        shapes=shapes, annotations=notes)}
 
 
 def trend_figures(table: SweepTable, stats: LeaderboardStats) -> list[dict[str, Any]]:
-    figures, metric = [], stats.primary_metric
+    figures, metric = [], stats.ranking_metric
     for factor, trend in stats.trends.groupby("factor", sort=False):
         baseline_level = None
         if stats.baseline_config_id is not None:
@@ -118,8 +127,8 @@ def heatmap_figures(table: SweepTable, stats: LeaderboardStats) -> list[dict[str
             "type": "heatmap", "x": [escape(l) for l in levels_x], "y": [escape(l) for l in levels_y], "z": z,
             "colorscale": "Viridis", "reversescale": reverse, "texttemplate": "%{z:.4g}",
             "hovertemplate": f"{escape(key_x)}=%{{x}}<br>{escape(key_y)}=%{{y}}<br>mean %{{z:.5g}}<extra></extra>",
-            "colorbar": {"title": {"text": escape(stats.primary_metric)}},
-        }], "layout": _layout(f"{escape(stats.primary_metric)}: {escape(key_y)} × {escape(key_x)}", escape(key_x),
+            "colorbar": {"title": {"text": escape(stats.ranking_metric)}},
+        }], "layout": _layout(f"{escape(stats.ranking_metric)}: {escape(key_y)} × {escape(key_x)}", escape(key_x),
                               escape(key_y), xaxis={"type": "category"}, yaxis={"type": "category"})})
     return figures
 
@@ -140,13 +149,13 @@ def parallel_coordinates_figure(table: SweepTable, stats: LeaderboardStats) -> d
             "range": [-0.25, max(len(levels) - 1, 0) + 0.25],
         })
     scores = _values(scored[stats.mean_column])
-    dimensions.append({"label": escape(stats.primary_metric), "values": scores})
+    dimensions.append({"label": escape(stats.ranking_metric), "values": scores})
     return {"data": [{
         "type": "parcoords", "dimensions": dimensions,
         "line": {"color": scores, "colorscale": "Viridis", "reversescale": not stats.higher_is_better,
-                 "showscale": True, "colorbar": {"title": {"text": escape(stats.primary_metric)}}},
+                 "showscale": True, "colorbar": {"title": {"text": escape(stats.ranking_metric)}}},
     }], "layout": {"height": PLOT_HEIGHT + 60, "margin": {"l": 80, "r": 80, "t": 100, "b": 30},
-                   "title": {"text": f"Factors vs {escape(stats.primary_metric)} (one line per configuration)", "font": {"size": 14}}}}
+                   "title": {"text": f"Factors vs {escape(stats.ranking_metric)} (one line per configuration)", "font": {"size": 14}}}}
 
 
 def training_curves_figure(table: SweepTable, stats: LeaderboardStats) -> dict[str, Any] | None:
@@ -182,17 +191,22 @@ def training_curves_figure(table: SweepTable, stats: LeaderboardStats) -> dict[s
         xaxis={"tick0": 0, "dtick": max(1, math.ceil(last_epoch / 10))})}
 
 
-def diagnostics_figures(table: SweepTable, stats: LeaderboardStats, sweep_dir: Path) -> tuple[list[dict[str, Any]], list[str]]:
-    """Residual, sigma vs error, per-wavelength GLL and calibration of the best and baseline runs."""
+def diagnostics_figures(table: SweepTable, stats: LeaderboardStats) -> tuple[list[dict[str, Any]], list[str]]:
+    """Residual, sigma vs error, per-wavelength GLL, coverage calibration and z-scores of the best
+    and baseline runs, and of the classical fit's run where the sweep has one."""
     chosen = [("best", stats.best_run_id, BEST_COLOR)]
     if stats.baseline_run_id is not None and stats.baseline_run_id != stats.best_run_id:
         chosen.append(("baseline", stats.baseline_run_id, BASELINE_COLOR))
+    classical = classical_fit_run(table, stats)
+    if classical is not None and classical not in (stats.best_run_id, stats.baseline_run_id):
+        chosen.append(("classical fit", classical, CLASSICAL_COLOR))
     loaded, notes = [], []
     for role, run_id, color in chosen:
         if run_id is None:
             continue
-        path = sweep_dir / RUNS_DIR / run_id / PREDICTIONS_FILE
-        if not path.is_file():
+        run_dir = table.run_dir(run_id)
+        path = run_dir / PREDICTIONS_FILE if run_dir is not None else None
+        if path is None or not path.is_file():
             notes.append(f"No {PREDICTIONS_FILE} for the {role} run {run_id}.")
             continue
         try:
@@ -206,10 +220,10 @@ def diagnostics_figures(table: SweepTable, stats: LeaderboardStats, sweep_dir: P
 
     from spectramind.metrics.diagnostics import calibration_curve, per_wavelength_gll
 
-    wavelengths = _run_wavelengths(sweep_dir / RUNS_DIR / loaded[0][1])
+    wavelengths = _run_wavelengths(table.run_dir(loaded[0][1]))
     x = _values(wavelengths) if wavelengths is not None else list(range(1, N_WAVELENGTHS + 1))
     x_title = "wavelength (µm)" if wavelengths is not None else "wavelength index (1 = FGS1, 2–283 = AIRS-CH0)"
-    residual, spread, gll, calibration = [], [], [], []
+    residual, spread, gll, calibration, z_scores = [], [], [], [], []
     for role, run_id, color, y, mu, sigma in loaded:
         notes.append(f"{role}: run {run_id}.")
         name = role
@@ -221,6 +235,10 @@ def diagnostics_figures(table: SweepTable, stats: LeaderboardStats, sweep_dir: P
         nominal, observed = calibration_curve(y, mu, sigma, CALIBRATION_LEVELS)
         calibration.append({"type": "scatter", "mode": "lines+markers", "x": _values(nominal.numpy()),
                             "y": _values(observed.numpy()), "name": name, "line": {"color": color}})
+        z = ((mu - y) / sigma).ravel()
+        density, _ = np.histogram(z[np.isfinite(z)], bins=Z_EDGES, density=True)
+        z_scores.append({"type": "scatter", "mode": "lines", "line": {"shape": "hvh", "color": color},
+                         "x": _values((Z_EDGES[:-1] + Z_EDGES[1:]) / 2), "y": _values(density), "name": name})
     calibration.append({"type": "scatter", "mode": "lines", "x": [0, 1], "y": [0, 1], "name": "ideal",
                         "line": {"color": "#999", "dash": "dash"}, "hoverinfo": "skip"})
     figures = [
@@ -230,8 +248,25 @@ def diagnostics_figures(table: SweepTable, stats: LeaderboardStats, sweep_dir: P
         {"data": calibration, "layout": _layout("Calibration: observed vs nominal coverage of μ ± z·σ",
                                                 "nominal coverage", "observed coverage",
                                                 xaxis={"range": [0, 1]}, yaxis={"range": [0, 1]})},
+        {"data": [*z_scores, {"type": "scatter", "mode": "lines", "x": _values(Z_EDGES), "name": "N(0, 1)",
+                               "y": _values(np.exp(-Z_EDGES ** 2 / 2) / math.sqrt(2 * math.pi)),
+                               "line": {"color": "#999", "dash": "dash"}, "hoverinfo": "skip"}],
+         "layout": _layout("z-scores (μ − y)/σ over all cells: calibrated σ follows N(0, 1)", "z", "density")},
     ]
     return figures, notes
+
+
+def classical_fit_run(table: SweepTable, stats: LeaderboardStats) -> str | None:
+    """The run of the best-ranked configuration that selected the classical fit (``model=transit_fit``),
+    of the best run's seed where it has one."""
+    runs = table.runs[table.runs["status"] == COMPLETED]
+    selected = runs[runs["overrides"].str.split().apply(lambda lines: CLASSICAL_MODEL_OVERRIDE in lines)]
+    if selected.empty or stats.ranking_metric not in selected:
+        return None
+    order = [c for c in stats.ranked["config_id"] if c in set(selected["config_id"])]
+    best_seed = runs.loc[runs["run_id"] == stats.best_run_id, "seed"]
+    return best_run_of(selected, order[0], stats.ranking_metric, stats.higher_is_better,
+                       seed=best_seed.iloc[0] if len(best_seed) else None)
 
 
 def _run_wavelengths(run_dir: Path) -> np.ndarray | None:

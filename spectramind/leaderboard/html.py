@@ -40,17 +40,23 @@ from spectramind.leaderboard.figures import (
     training_curves_figure,
     trend_figures,
 )
-from spectramind.leaderboard.markdown import (
+from spectramind.leaderboard.stats import LeaderboardStats
+from spectramind.leaderboard.text import (
     SECONDARY_METRICS,
     dataset_summary,
     direction_text,
+    effects_note,
+    effects_title,
     format_delta,
+    format_interval,
     format_number,
     format_p_value,
+    format_percent,
+    ranking_note,
+    reference_note,
     seed_text,
     status_summary,
 )
-from spectramind.leaderboard.stats import LeaderboardStats
 from spectramind.sweep_layout import UNSUCCESSFUL_STATUSES
 from spectramind.timestamps import MISSING, format_duration
 
@@ -70,10 +76,12 @@ def render_html(table: SweepTable, stats: LeaderboardStats, sweep_dir: str | Pat
         f"<header><h1>Ablation leaderboard: {escape(title)}</h1>",
         f"<p class='sub'>Primary metric <b>{escape(stats.primary_metric)}</b> "
         f"({direction_text(stats.higher_is_better)}) · design {escape(table.meta.get('design') or MISSING)} · "
-        f"{escape(Path(sweep_dir))}</p></header>",
+        f"{escape(Path(sweep_dir))}</p>"
+        + "".join(f"<p class='sub'>{escape(note)}</p>" for note in (ranking_note(stats), reference_note(stats)) if note)
+        + "</header>",
         _cards(table, stats),
         _ranking_section(table, stats),
-        _plots_section(page, table, stats, Path(sweep_dir)),
+        _plots_section(page, table, stats),
         _effects_section(stats),
         _failed_section(table),
         _runs_section(table, stats),
@@ -122,12 +130,16 @@ def _cards(table: SweepTable, stats: LeaderboardStats) -> str:
     cards = []
     if stats.best_config_id is not None:
         best = ranked.iloc[0]
-        cards.append(("Best configuration", format_number(best[mean]), best["label"]))
+        clipped = f" ({stats.primary_metric} {format_number(best[stats.clipped_mean_column])})" if stats.clipped_mean_column else ""
+        cards.append(("Best configuration", format_number(best[mean]) + clipped, best["label"]))
         if stats.baseline_config_id is not None:
             cards.append(("Δ best vs baseline", format_delta(best["delta"]), f"p (paired t) = {format_p_value(best['p_ttest'])}"))
     if stats.baseline_config_id is not None:
         baseline = ranked[ranked["config_id"] == stats.baseline_config_id].iloc[0]
         cards.append(("Baseline", format_number(baseline[mean]), baseline["label"]))
+    if stats.limit_reference is not None:
+        best_fraction = format_percent(ranked.iloc[0]["fraction_of_limit"]) if stats.best_config_id is not None else MISSING
+        cards.append(("Information limit", format_number(stats.limit_reference), f"best at {best_fraction} of it; naive = 0"))
     meta = table.meta
     cards.append(("Runs", str(meta["n_runs"]), status_summary(meta["status_counts"])))
     cards.append(("Wall time", format_duration(meta.get("wall_time_s")), "finished" if meta.get("finished") else "not finished"))
@@ -159,10 +171,14 @@ def _sortable_table(table_id: str, headers: list[tuple[str, str]], rows: list[st
 
 
 def _ranking_section(table: SweepTable, stats: LeaderboardStats) -> str:
-    metric, factor_columns = stats.primary_metric, list(table.factor_columns.values())
-    secondary = [m for m in SECONDARY_METRICS if m != metric and f"{m}_mean" in stats.ranked]
+    metric, clipped = stats.ranking_metric, stats.clipped_mean_column
+    factor_columns = list(table.factor_columns.values())
+    secondary = [m for m in SECONDARY_METRICS if m not in (metric, stats.primary_metric) and f"{m}_mean" in stats.ranked]
     headers = [("Rank", "num"), *[(c, "text") for c in factor_columns or ["configuration"]],
-               (f"{metric} mean", "num"), ("std", "num"), ("n", "num"), ("Δ vs baseline", "num"),
+               (f"{metric} mean", "num"), ("std", "num"), ("n", "num"),
+               *([(f"{stats.primary_metric} mean", "num")] if clipped else []),
+               *([("% of limit", "num")] if stats.limit_reference is not None else []), ("Δ vs baseline", "num"),
+               ("95 % CI (seeds)", "text"),
                ("p (paired t)", "num"), ("p (Wilcoxon)", "num"), *[(m, "num") for m in secondary],
                ("completed", "num"), ("failed", "num"), ("unfinished", "num"), ("config id", "text")]
     rows = []
@@ -172,10 +188,14 @@ def _ranking_section(table: SweepTable, stats: LeaderboardStats) -> str:
         cells = [_cell(rank + (" (baseline)" if css == "baseline" else ""), row["rank"] if pd.notna(row["rank"]) else math.nan)]
         cells += [_cell(row[c]) for c in factor_columns] or [_cell(row["label"])]
         cells += [
-            _cell(format_number(row[f"{metric}_mean"]), row[f"{metric}_mean"], "num"),
-            _cell(format_number(row[f"{metric}_std"]), row[f"{metric}_std"], "num"),
-            _cell(row[f"{metric}_n"], row[f"{metric}_n"], "num"),
+            _cell(format_number(row[stats.mean_column]), row[stats.mean_column], "num"),
+            _cell(format_number(row[stats.std_column]), row[stats.std_column], "num"),
+            _cell(row[stats.n_column], row[stats.n_column], "num"),
+            *([_cell(format_number(row[clipped]), row[clipped], "num")] if clipped else []),
+            *([_cell(format_percent(row["fraction_of_limit"]), row["fraction_of_limit"], "num")]
+              if stats.limit_reference is not None else []),
             _cell(format_delta(row["delta"]), row["delta"], "num"),
+            _cell(format_interval(row["ci_low"], row["ci_high"]), css="num"),
             _cell(format_p_value(row["p_ttest"]), row["p_ttest"], "num"),
             _cell(format_p_value(row["p_wilcoxon"]), row["p_wilcoxon"], "num"),
             *[_cell(format_number(row[f"{m}_mean"]), row[f"{m}_mean"], "num") for m in secondary],
@@ -183,8 +203,9 @@ def _ranking_section(table: SweepTable, stats: LeaderboardStats) -> str:
             _cell(row["n_unfinished"], row["n_unfinished"], "num"), _cell(row["config_id"], css="id"),
         ]
         rows.append(f"<tr class='{css}'>{''.join(cells)}</tr>")
-    note = ("mean ± sample std over completed seeds; Δ = mean − baseline mean; p-values from tests paired by seed "
-            "(paired t-test from 2 pairs, Wilcoxon signed-rank from 6); — = not computable.")
+    note = ("mean ± sample std over completed seeds; Δ = mean − baseline mean, with the 95 % CI of the difference "
+            "paired by seed; p-values from tests paired by seed (paired t-test from 2 pairs, Wilcoxon signed-rank "
+            "from 6); — = not computable.")
     return (f"<section id='ranking'><h2>Ranking ({len(stats.ranked)} configurations)</h2>"
             + _sortable_table("ranking-table", headers, rows) + f"<p class='note'>{escape(note)}</p></section>")
 
@@ -192,15 +213,21 @@ def _ranking_section(table: SweepTable, stats: LeaderboardStats) -> str:
 def _effects_section(stats: LeaderboardStats) -> str:
     if stats.main_effects.empty:
         return ""
+    grand = stats.balanced_grid
     rows = [
         "<tr>" + _cell(r.factor) + _cell(r.level) + _cell(r.n_configs, r.n_configs, "num")
-        + _cell(format_number(r.mean), r.mean, "num") + _cell(format_delta(r.effect), r.effect, "num")
-        + _cell(format_delta(r.delta_vs_baseline), r.delta_vs_baseline, "num") + "</tr>"
+        + _cell(format_number(r.mean), r.mean, "num")
+        + (_cell(format_delta(r.effect), r.effect, "num") if grand else "")
+        + _cell(format_delta(r.delta_vs_baseline), r.delta_vs_baseline, "num")
+        + _cell(format_interval(r.ci_low, r.ci_high), css="num") + "</tr>"
         for r in stats.main_effects.itertuples(index=False)
     ]
-    headers = [("factor", "text"), ("level", "text"), ("configs", "num"), (f"mean {stats.primary_metric}", "num"),
-               ("effect vs grand mean", "num"), ("Δ vs baseline (others at baseline)", "num")]
-    return "<section id='effects'><h2>Main effects</h2>" + _sortable_table("effects-table", headers, rows) + "</section>"
+    headers = [("factor", "text"), ("level", "text"), ("configs", "num"), (f"mean {stats.ranking_metric}", "num"),
+               *([("effect vs grand mean", "num")] if grand else []), ("Δ vs baseline (others at baseline)", "num"),
+               ("95 % CI (seeds)", "text")]
+    return (f"<section id='effects'><h2>{escape(effects_title(stats))}</h2>"
+            + _sortable_table("effects-table", headers, rows)
+            + f"<p class='note'>{escape(effects_note(stats))}</p></section>")
 
 
 def _failed_section(table: SweepTable) -> str:
@@ -257,7 +284,7 @@ def _meta_section(table: SweepTable) -> str:
 # ---- figures ----
 
 
-def _plots_section(page: _Page, table: SweepTable, stats: LeaderboardStats, sweep_dir: Path) -> str:
+def _plots_section(page: _Page, table: SweepTable, stats: LeaderboardStats) -> str:
     parts = ["<section id='plots'>"]
 
     def block(title: str, figures: list[dict[str, Any]], note: str = "", grid: bool = False) -> None:
@@ -288,8 +315,8 @@ def _plots_section(page: _Page, table: SweepTable, stats: LeaderboardStats, swee
     curves = training_curves_figure(table, stats)
     block("Training curves", [curves] if curves else [],
           "" if curves else f"No '{CURVE_METRIC}' epoch events were found in the runs' events.jsonl.")
-    diagnostics, notes = diagnostics_figures(table, stats, sweep_dir)
-    block("Best vs baseline: per-wavelength diagnostics", diagnostics, " ".join(notes), grid=True)
+    diagnostics, notes = diagnostics_figures(table, stats)
+    block("Best vs baseline (and the classical fit): per-wavelength diagnostics", diagnostics, " ".join(notes), grid=True)
     parts.append("</section>")
     return "".join(parts)
 

@@ -6,59 +6,40 @@ sweep metadata, collation warnings. Every value that comes from a config, a labe
 passed through `markdown_cell`, so a ``|`` or a newline can never break a table and raw HTML
 never reaches a renderer that would interpret it.
 
-The text forms of numbers (`format_number`, `format_p_value`) are defined here and reused by the
-HTML page, so both files print a value identically (durations: `spectramind.timestamps`).
+Numbers and notes are written by `spectramind.leaderboard.text`, as on the HTML page.
 """
 
 from __future__ import annotations
 
-import math
 import re
 from typing import Any
 
 import pandas as pd
 
 from spectramind.leaderboard.collate import SweepTable
-from spectramind.leaderboard.stats import LeaderboardStats
-from spectramind.sweep_layout import STATUSES, UNFINISHED_STATUSES, UNSUCCESSFUL_STATUSES
+from spectramind.leaderboard.stats import CONFIDENCE_LEVEL, LeaderboardStats
+from spectramind.leaderboard.text import (
+    SECONDARY_METRICS,
+    dataset_summary,
+    direction_text,
+    effects_note,
+    effects_title,
+    format_delta,
+    format_interval,
+    format_number,
+    format_p_value,
+    format_percent,
+    format_score,
+    ranking_note,
+    reference_note,
+    seed_text,
+    status_summary,
+)
+from spectramind.sweep_layout import UNFINISHED_STATUSES, UNSUCCESSFUL_STATUSES
 from spectramind.timestamps import MISSING, format_duration
 
-SECONDARY_METRICS = ("gll", "rmse_ppm", "coverage_1sigma")
 _MAX_LISTED_UNFINISHED = 20
 _MARKDOWN_SPECIAL = re.compile(r"([\\`*_\[\]|#~])")
-
-
-def format_number(value: Any) -> str:
-    """4 significant digits; scientific notation only for very small or large magnitudes."""
-    if value is None or value is pd.NA:
-        return MISSING
-    number = float(value)
-    if not math.isfinite(number):
-        return MISSING if math.isnan(number) else ("∞" if number > 0 else "-∞")
-    if number == 0:
-        return "0"
-    if abs(number) < 1e-3 or abs(number) >= 1e5:
-        return f"{number:.3e}"
-    return f"{number:#.4g}" if abs(number) < 1 else f"{number:.{max(0, 3 - int(math.log10(abs(number))))}f}"
-
-
-def format_delta(value: Any) -> str:
-    text = format_number(value)
-    return text if text in (MISSING, "0") or text.startswith("-") else f"+{text}"
-
-
-def format_p_value(value: Any) -> str:
-    if value is None or value is pd.NA or not math.isfinite(float(value)):
-        return MISSING
-    return "<0.0001" if float(value) < 1e-4 else f"{float(value):.2g}"
-
-
-def format_score(mean: Any, std: Any, n: Any) -> str:
-    """``0.5437 ± 0.0098 (2)``; without a completed run, the missing mark."""
-    if mean is None or mean is pd.NA or not math.isfinite(float(mean)):
-        return MISSING
-    spread = f" ± {format_number(std)}" if std is not None and pd.notna(std) else ""
-    return f"{format_number(mean)}{spread} ({int(n)})"
 
 
 def markdown_cell(value: Any) -> str:
@@ -68,27 +49,6 @@ def markdown_cell(value: Any) -> str:
     text = " ".join(text.split())
     text = text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
     return _MARKDOWN_SPECIAL.sub(r"\\\1", text)
-
-
-def direction_text(higher_is_better: bool) -> str:
-    return "higher is better" if higher_is_better else "lower is better"
-
-
-def status_summary(status_counts: dict[str, int]) -> str:
-    """``8 completed, 1 failed, 1 pending`` in a fixed order, unknown statuses last."""
-    order = list(STATUSES)
-    keys = [k for k in order if status_counts.get(k)] + sorted(k for k in status_counts if k not in order)
-    return ", ".join(f"{status_counts[k]} {k}" for k in keys) or "no runs"
-
-
-def dataset_summary(meta: dict[str, Any]) -> str:
-    """The runs' data set fingerprint(s), and the hash DVC tracks for it where a DVC file does."""
-    def listed(value: Any) -> str | None:
-        return ", ".join(value) if isinstance(value, list) else value
-
-    text = listed(meta.get("dataset_hash")) or MISSING
-    dvc = listed(meta.get("dataset_dvc_md5"))
-    return f"{text} (DVC md5 {dvc})" if dvc else text
 
 
 def render_markdown(table: SweepTable, stats: LeaderboardStats) -> str:
@@ -101,7 +61,8 @@ def render_markdown(table: SweepTable, stats: LeaderboardStats) -> str:
         "",
         f"Primary metric **{markdown_cell(stats.primary_metric)}** ({direction_text(stats.higher_is_better)}); "
         f"design {markdown_cell(meta.get('design') or MISSING)}; {meta['n_runs']} runs "
-        f"({status_summary(meta['status_counts'])}); baseline: {baseline_label}.",
+        f"({status_summary(meta['status_counts'])}); baseline: {baseline_label}."
+        + "".join(f" {markdown_cell(note)}" for note in (ranking_note(stats), reference_note(stats)) if note),
         "",
         "## Ranking",
         "",
@@ -111,7 +72,7 @@ def render_markdown(table: SweepTable, stats: LeaderboardStats) -> str:
         "paired by seed (paired t-test; Wilcoxon signed-rank from 6 pairs); — = not computable.",
     ]
     if len(stats.main_effects):
-        lines += ["", "## Main effects", "", *_effects_table(stats)]
+        lines += ["", f"## {effects_title(stats)}", "", *_effects_table(stats), "", effects_note(stats)]
     lines += ["", "## Failed and diverged runs", "", *_failed_table(table)]
     lines += ["", "## Unfinished runs", "", _unfinished_text(table)]
     lines += ["", "## Sweep", "", *_meta_lines(table)]
@@ -133,14 +94,15 @@ def _table(header: list[str], align: list[str], rows: list[list[str]]) -> list[s
 
 
 def _ranking_table(table: SweepTable, stats: LeaderboardStats) -> list[str]:
-    metric = stats.primary_metric
+    metric, clipped = stats.ranking_metric, stats.clipped_mean_column
     factor_columns = list(table.factor_columns.values())
-    secondary = [m for m in SECONDARY_METRICS if m != metric and f"{m}_mean" in stats.ranked]
+    secondary = [m for m in SECONDARY_METRICS if m not in (metric, stats.primary_metric) and f"{m}_mean" in stats.ranked]
     header = ["Rank", *([markdown_cell(c) for c in factor_columns] or ["Configuration"]),
-              f"{markdown_cell(metric)} mean ± std (n)", "Δ vs baseline", "p (paired t)", "p (Wilcoxon)",
-              *[markdown_cell(m) for m in secondary], "Runs", "Config id"]
-    align = ["right", *["left"] * max(1, len(factor_columns)), "right", "right", "right", "right",
-             *["right"] * len(secondary), "left", "left"]
+              f"{markdown_cell(metric)} mean ± std (n)", *([f"{markdown_cell(stats.primary_metric)} mean"] if clipped else []),
+              *(["% of limit"] if stats.limit_reference is not None else []), "Δ vs baseline", "p (paired t)", "p (Wilcoxon)", *[markdown_cell(m) for m in secondary], "Runs", "Config id"]
+    align = ["right", *["left"] * max(1, len(factor_columns)), "right", *(["right"] if clipped else []),
+             *(["right"] if stats.limit_reference is not None else []), "right",
+             "right", "right", *["right"] * len(secondary), "left", "left"]
     rows = []
     for cell in stats.ranked.to_dict("records"):
         rank = MISSING if pd.isna(cell["rank"]) else str(int(cell["rank"]))
@@ -154,7 +116,9 @@ def _ranking_table(table: SweepTable, stats: LeaderboardStats) -> list[str]:
             runs += f", {cell['n_unfinished']} unfinished"
         rows.append([
             rank, *identity,
-            format_score(cell[f"{metric}_mean"], cell[f"{metric}_std"], cell[f"{metric}_n"]),
+            format_score(cell[stats.mean_column], cell[stats.std_column], cell[stats.n_column]),
+            *([format_number(cell[clipped])] if clipped else []),
+            *([format_percent(cell["fraction_of_limit"])] if stats.limit_reference is not None else []),
             format_delta(cell["delta"]), format_p_value(cell["p_ttest"]), format_p_value(cell["p_wilcoxon"]),
             *[format_number(cell[f"{m}_mean"]) for m in secondary], runs, markdown_cell(cell["config_id"]),
         ])
@@ -162,12 +126,15 @@ def _ranking_table(table: SweepTable, stats: LeaderboardStats) -> list[str]:
 
 
 def _effects_table(stats: LeaderboardStats) -> list[str]:
-    header = ["Factor", "Level", "Configs", f"mean {markdown_cell(stats.primary_metric)}",
-              "Effect vs grand mean", "Δ vs baseline (others at baseline)"]
+    grand = stats.balanced_grid
+    header = ["Factor", "Level", "Configs", f"mean {markdown_cell(stats.ranking_metric)}",
+              *(["Effect vs grand mean"] if grand else []), "Δ vs baseline (others at baseline)",
+              f"{int(100 * CONFIDENCE_LEVEL)} % CI (seeds)"]
     rows = [[markdown_cell(r.factor), markdown_cell(r.level), str(r.n_configs), format_number(r.mean),
-             format_delta(r.effect), format_delta(r.delta_vs_baseline)]
+             *([format_delta(r.effect)] if grand else []), format_delta(r.delta_vs_baseline),
+             format_interval(r.ci_low, r.ci_high)]
             for r in stats.main_effects.itertuples(index=False)]
-    return _table(header, ["left", "left", "right", "right", "right", "right"], rows)
+    return _table(header, ["left", "left", "right", "right", *(["right"] if grand else []), "right", "right"], rows)
 
 
 def _failed_table(table: SweepTable) -> list[str]:
@@ -190,11 +157,6 @@ def _unfinished_text(table: SweepTable) -> str:
     if len(unfinished) > len(listed):
         text += f"\n- … and {len(unfinished) - len(listed)} more"
     return text
-
-
-def seed_text(seed: Any) -> str:
-    """A run's seed as shown in tables: an integer, or the missing mark."""
-    return MISSING if seed is None or pd.isna(seed) else str(int(seed))
 
 
 def _meta_lines(table: SweepTable) -> list[str]:

@@ -6,6 +6,11 @@ Everything here is a pure function of DataFrames (the ``runs`` and ``configs`` t
 Conventions
 -----------
 * Scores are aggregated over *completed* runs only; std is the sample std over seeds (ddof=1).
+* Ranking, differences and tests use the **unclipped** score when the primary metric is a clipped
+  Ariel score whose unclipped twin the runs recorded (``adc2025`` -> ``adc2025_unclipped``): the
+  official score is clipped to [0, 1], so every configuration below the naive baseline ties at 0
+  (and its seeds at 0 ± 0), which hides which of them is worse and leaves tests nothing to test.
+  The clipped mean is shown beside it.
 * ``delta`` = mean(variant) - mean(baseline) of the primary metric (all completed seeds of each);
   its sign is the metric's own, whatever the direction (see ``higher_is_better``).
 * Paired tests pair a variant's run with the baseline's run *of the same seed* (the seeds share
@@ -14,12 +19,18 @@ Conventions
   needs >= 2 pairs and non-zero variance of the differences; the Wilcoxon signed-rank test
   (scipy.stats.wilcoxon) is only run with >= 6 pairs (below that its smallest attainable two-sided
   p-value exceeds 0.05) and not when every difference is zero. Otherwise the p-value is NaN.
-* Main effects (per factor level) are reported two ways, because designs differ:
-  ``effect`` = mean of the config means having that level - grand mean of all config means (the
-  classical main effect; meaningful for balanced grid/random designs), and ``delta_vs_baseline`` =
-  mean of the configs that differ from the baseline configuration *only* in this factor, at this
-  level, minus the baseline mean (the one-factor-at-a-time contrast; defined for OFAT and for any
-  grid containing the baseline).
+  ``ci_low``/``ci_high``: the 95 % t confidence interval of the mean paired difference (>= 2 pairs).
+* The reference: when the runs recorded ``limit_<primary metric>`` (the test split's per-channel
+  information-limit score, for data sets that carry noise truth), ``limit_reference`` is its mean
+  over completed runs and ``fraction_of_limit`` each configuration's mean over its own limit's
+  mean (the naive baseline scores 0 by definition).
+* Effects per factor level: ``delta_vs_baseline`` = the mean of the configuration that differs
+  from the baseline *only* in this factor, at this level, minus the baseline mean, with the
+  paired confidence interval over seeds (the one-factor-at-a-time contrast; defined for OFAT and
+  for any grid or random design containing those configurations). ``effect`` = mean of the config
+  means having that level - grand mean of all config means (the classical main effect) only for a
+  balanced full-factorial grid (every combination of levels scored once); elsewhere averages over
+  levels mix in whichever other levels happened to be run with it and mislead (NaN).
 """
 
 from __future__ import annotations
@@ -33,6 +44,7 @@ import pandas as pd
 from scipy import stats as scipy_stats
 
 from spectramind.errors import ConfigurationError
+from spectramind.metrics.gll import LIMIT_PREFIX
 from spectramind.sweep_layout import COMPLETED
 
 DEFAULT_PRIMARY_METRIC = "adc2025"
@@ -41,7 +53,18 @@ MIN_PAIRS_WILCOXON = 6
 # Metric-name fragments whose metrics are better when smaller; every other metric (scores,
 # log-likelihoods) is better when larger. Pass higher_is_better explicitly to override.
 LOWER_IS_BETTER_FRAGMENTS = ("rmse", "mae", "loss", "violations", "time_s", "n_params")
-COMPARISON_COLUMNS = ("delta", "n_pairs", "mean_paired_difference", "t_statistic", "p_ttest", "p_wilcoxon")
+COMPARISON_COLUMNS = ("delta", "n_pairs", "mean_paired_difference", "ci_low", "ci_high", "t_statistic", "p_ttest",
+                      "p_wilcoxon")
+CONFIDENCE_LEVEL = 0.95
+EFFECT_COLUMNS = ("factor", "level", "n_configs", "mean", "effect", "delta_vs_baseline", "ci_low", "ci_high", "n_pairs")
+UNCLIPPED_SUFFIX = "_unclipped"  # a clipped score's twin, as metrics.json records it (metrics.diagnostics)
+
+
+def ranking_metric_for(primary_metric: str, metric_names) -> str:
+    """The metric to rank, difference and test on: the unclipped twin of a clipped score when the
+    runs recorded one, else the primary metric itself (module docstring)."""
+    unclipped = f"{primary_metric}{UNCLIPPED_SUFFIX}"
+    return unclipped if unclipped in metric_names else primary_metric
 
 
 def default_higher_is_better(metric: str) -> bool:
@@ -54,14 +77,18 @@ def default_higher_is_better(metric: str) -> bool:
 class LeaderboardStats:
     """The statistics every renderer shows.
 
-    ``ranked``: the configs table sorted best first, with ``rank`` (1-based; <NA> for configs
-    without a completed run) and the COMPARISON_COLUMNS against the baseline (NaN without one).
-    ``main_effects``: one row per (factor, level). ``trends``: per (factor, level) the metric's
+    ``ranked``: the configs table sorted best first by ``ranking_metric``, with ``rank`` (1-based;
+    <NA> for configs without a completed run) and the COMPARISON_COLUMNS against the baseline (NaN
+    without one). ``main_effects``: one row per (factor, level); ``balanced_grid`` says whether its
+    grand-mean ``effect`` is defined. ``trends``: per (factor, level) the ranking metric's
     mean/std/n over seeds for the ablation trend plots.
     """
 
     primary_metric: str
+    ranking_metric: str
     higher_is_better: bool
+    balanced_grid: bool
+    limit_reference: float | None
     ranked: pd.DataFrame
     main_effects: pd.DataFrame
     trends: pd.DataFrame
@@ -72,7 +99,20 @@ class LeaderboardStats:
 
     @property
     def mean_column(self) -> str:
-        return f"{self.primary_metric}_mean"
+        return f"{self.ranking_metric}_mean"
+
+    @property
+    def std_column(self) -> str:
+        return f"{self.ranking_metric}_std"
+
+    @property
+    def n_column(self) -> str:
+        return f"{self.ranking_metric}_n"
+
+    @property
+    def clipped_mean_column(self) -> str | None:
+        """The primary (clipped) score's mean, shown beside the ranking metric when they differ."""
+        return f"{self.primary_metric}_mean" if self.ranking_metric != self.primary_metric else None
 
 
 def compute_stats(table, primary_metric: str = DEFAULT_PRIMARY_METRIC, higher_is_better: bool | None = None) -> LeaderboardStats:
@@ -83,32 +123,38 @@ def compute_stats(table, primary_metric: str = DEFAULT_PRIMARY_METRIC, higher_is
         )
     if higher_is_better is None:
         higher_is_better = default_higher_is_better(primary_metric)
+    metric = ranking_metric_for(primary_metric, table.metric_names)
     runs, configs = table.runs, table.configs.copy()
-    if primary_metric not in runs:  # nothing has finished yet: every score is unknown
-        runs = runs.assign(**{primary_metric: math.nan})
-    for column, empty in ((f"{primary_metric}_mean", math.nan), (f"{primary_metric}_std", math.nan),
-                          (f"{primary_metric}_n", 0)):
-        if column not in configs:
-            configs[column] = empty
-    mean_column = f"{primary_metric}_mean"
+    if metric not in runs:  # nothing has finished yet: every score is unknown
+        runs = runs.assign(**{metric: math.nan})
+    for name in {primary_metric, metric}:
+        for column, empty in ((f"{name}_mean", math.nan), (f"{name}_std", math.nan), (f"{name}_n", 0)):
+            if column not in configs:
+                configs[column] = empty
+    mean_column = f"{metric}_mean"
     completed = runs[runs["status"] == COMPLETED]
-    by_seed = seed_matrix(completed, primary_metric)
+    by_seed = seed_matrix(completed, metric)
 
     baseline = table.baseline_config_id
     comparison = compare_to_baseline(configs.set_index("config_id")[mean_column], by_seed, baseline)
     ranked = rank_configs(configs.join(comparison, on="config_id"), mean_column, higher_is_better)
+    limit, limit_reference = f"{LIMIT_PREFIX}{primary_metric}", None
+    if limit in completed and completed[limit].notna().any():
+        limit_reference = float(completed[limit].mean())
+        ranked["fraction_of_limit"] = ranked[mean_column] / ranked[f"{limit}_mean"]
     factor_columns = list(table.factor_columns.values())
-    effects = main_effects(ranked, table.factor_columns, table.factor_levels, mean_column, baseline)
+    balanced = is_balanced_grid(ranked, table.factor_columns, mean_column)
+    effects = main_effects(ranked, table.factor_columns, table.factor_levels, mean_column, baseline, balanced)
     trends = factor_trends(completed, table.factor_columns,
-                           table.factor_levels, primary_metric, _baseline_levels(configs, baseline, factor_columns))
+                           table.factor_levels, metric, _baseline_levels(configs, baseline, factor_columns))
     best_config = ranked["config_id"].iloc[0] if len(ranked) and pd.notna(ranked["rank"].iloc[0]) else None
-    best_run = best_run_of(completed, best_config, primary_metric, higher_is_better, seed=None)
+    best_run = best_run_of(completed, best_config, metric, higher_is_better, seed=None)
     best_seed = completed.loc[completed["run_id"] == best_run, "seed"].iloc[0] if best_run else None
-    baseline_run = best_run_of(completed, baseline, primary_metric, higher_is_better, seed=best_seed)
+    baseline_run = best_run_of(completed, baseline, metric, higher_is_better, seed=best_seed)
     return LeaderboardStats(
-        primary_metric=primary_metric, higher_is_better=bool(higher_is_better), ranked=ranked,
-        main_effects=effects, trends=trends, baseline_config_id=baseline, best_config_id=best_config,
-        best_run_id=best_run, baseline_run_id=baseline_run,
+        primary_metric=primary_metric, ranking_metric=metric, higher_is_better=bool(higher_is_better),
+        balanced_grid=balanced, limit_reference=limit_reference, ranked=ranked, main_effects=effects, trends=trends, baseline_config_id=baseline,
+        best_config_id=best_config, best_run_id=best_run, baseline_run_id=baseline_run,
     )
 
 
@@ -133,8 +179,8 @@ def paired_tests(baseline_by_seed: pd.Series, variants_by_seed: pd.DataFrame) ->
     variants = variants_by_seed.to_numpy(dtype=float)
     usable = np.isfinite(variants) & np.isfinite(baseline)[None, :]
     result = pd.DataFrame(
-        {"n_pairs": usable.sum(axis=1), "mean_paired_difference": math.nan, "t_statistic": math.nan,
-         "p_ttest": math.nan, "p_wilcoxon": math.nan},
+        {"n_pairs": usable.sum(axis=1), "mean_paired_difference": math.nan, "ci_low": math.nan, "ci_high": math.nan,
+         "t_statistic": math.nan, "p_ttest": math.nan, "p_wilcoxon": math.nan},
         index=variants_by_seed.index,
     )
     patterns: dict[bytes, list[int]] = {}
@@ -152,6 +198,10 @@ def paired_tests(baseline_by_seed: pd.Series, variants_by_seed: pd.DataFrame) ->
         result.loc[index, "mean_paired_difference"] = differences.mean(axis=1)
         if n_pairs < MIN_PAIRS_TTEST:
             continue
+        half_width = (scipy_stats.t.ppf(0.5 + CONFIDENCE_LEVEL / 2, n_pairs - 1)
+                      * differences.std(axis=1, ddof=1) / math.sqrt(n_pairs))
+        result.loc[index, "ci_low"] = differences.mean(axis=1) - half_width
+        result.loc[index, "ci_high"] = differences.mean(axis=1) + half_width
         spread = np.ptp(differences, axis=1)
         scale = np.max(np.abs(differences), axis=1)
         varying = spread > 1e-12 * scale  # differences not all equal (up to float rounding)
@@ -180,7 +230,7 @@ def compare_to_baseline(config_means: pd.Series, by_seed: pd.DataFrame, baseline
         tests = paired_tests(by_seed.loc[baseline_config_id], by_seed)
         for column in tests.columns:
             result.loc[tests.index, column] = tests[column]
-    result.loc[baseline_config_id, ["t_statistic", "p_ttest", "p_wilcoxon"]] = math.nan
+    result.loc[baseline_config_id, ["ci_low", "ci_high", "t_statistic", "p_ttest", "p_wilcoxon"]] = math.nan
     result["n_pairs"] = result["n_pairs"].fillna(0).astype(int)
     return result
 
@@ -196,20 +246,36 @@ def rank_configs(configs: pd.DataFrame, mean_column: str, higher_is_better: bool
     return ranked
 
 
+def is_balanced_grid(configs: pd.DataFrame, factor_columns: dict[str, str], mean_column: str) -> bool:
+    """Whether the scored configurations are a full factorial of the levels they use, each
+    combination once: the only design in which a level's mean over configurations compares that
+    level alone (every other factor's levels are averaged in equally). A level no configuration
+    scored (all its runs failed) leaves the grid of the others balanced."""
+    if not factor_columns:
+        return False
+    scored = configs[np.isfinite(configs[mean_column].to_numpy(dtype=float))]
+    columns = list(factor_columns.values())
+    combinations = scored[columns].astype(str).apply(tuple, axis=1)
+    expected = math.prod(scored[column].astype(str).nunique() for column in columns)
+    return expected > 1 and len(scored) == expected and combinations.nunique() == expected
+
+
 def main_effects(
     configs: pd.DataFrame,
     factor_columns: dict[str, str],
     factor_levels: dict[str, list[str]],
     mean_column: str,
     baseline_config_id: str | None,
+    balanced_grid: bool,
 ) -> pd.DataFrame:
-    """Per (factor, level), in the sweep's level order: n_configs, mean, ``effect`` vs the grand
-    mean and ``delta_vs_baseline`` (definitions in the module docstring). Only configs with a
-    finite mean count; a level without any is left out."""
+    """Per (factor, level), in the sweep's level order: n_configs, mean, ``delta_vs_baseline`` with
+    its paired confidence interval (``ci_low``, ``ci_high``, ``n_pairs``) and, for a balanced grid
+    only, ``effect`` vs the grand mean (definitions in the module docstring). ``configs`` is the
+    ranked table (COMPARISON_COLUMNS included). Only configs with a finite mean count; a level
+    without any is left out."""
     scored = configs[np.isfinite(configs[mean_column].to_numpy(dtype=float))]
     grand_mean = scored[mean_column].mean() if len(scored) else math.nan
     baseline = scored[scored["config_id"] == baseline_config_id]
-    baseline_mean = baseline[mean_column].iloc[0] if len(baseline) else math.nan
     rows = []
     for key, column in factor_columns.items():
         others = [c for c in factor_columns.values() if c != column]
@@ -220,13 +286,17 @@ def main_effects(
             group = scored.loc[scored[column] == level, mean_column]
             if group.empty:
                 continue
-            contrast = at_baseline.loc[at_baseline[column] == level, mean_column]
+            contrast = at_baseline[at_baseline[column] == level]
+            one = contrast.iloc[0] if len(contrast) == 1 else None  # the configuration that changes only this
             rows.append({
                 "factor": key, "level": level, "n_configs": len(group), "mean": group.mean(),
-                "effect": group.mean() - grand_mean,
-                "delta_vs_baseline": contrast.mean() - baseline_mean if len(contrast) else math.nan,
+                "effect": group.mean() - grand_mean if balanced_grid else math.nan,
+                "delta_vs_baseline": one["delta"] if one is not None else math.nan,
+                "ci_low": one["ci_low"] if one is not None else math.nan,
+                "ci_high": one["ci_high"] if one is not None else math.nan,
+                "n_pairs": int(one["n_pairs"]) if one is not None else 0,
             })
-    return pd.DataFrame(rows, columns=["factor", "level", "n_configs", "mean", "effect", "delta_vs_baseline"])
+    return pd.DataFrame(rows, columns=list(EFFECT_COLUMNS))
 
 
 def factor_trends(

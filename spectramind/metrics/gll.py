@@ -131,13 +131,17 @@ def ariel_score_sums(
     adc2025: (sum of w * cell score, sum of w); adc2024: (sum of GLL_pred - GLL_naive, sum of
     GLL_ideal - GLL_naive). Both are plain sums over cells, which is what lets batches accumulate.
     """
-    check_variant(variant)
     y_t, mu_t, sigma_t = as_spectra(y, mu, sigma)
+    return _score_sums(y_t, gaussian_log_likelihood(y_t, mu_t, sigma_t), naive_mean, naive_std, variant)
+
+
+def _score_sums(y_t: Tensor, gll_pred: Tensor, naive_mean: ArrayLike, naive_std: ArrayLike,
+                variant: str) -> tuple[Tensor, Tensor]:
+    """``ariel_score_sums`` from the prediction's per-cell log-likelihoods."""
+    check_variant(variant)
     mean_t = naive_statistic(naive_mean, "naive_mean").to(y_t.device)
     std_t = naive_statistic(naive_std, "naive_std").to(y_t.device)
     sigma_true, weights = _sigma_true_and_weights(variant, y_t.device)
-
-    gll_pred = gaussian_log_likelihood(y_t, mu_t, sigma_t)
     gll_naive = gaussian_log_likelihood(y_t, mean_t.expand_as(y_t), std_t.expand_as(y_t))
     gll_ideal = gaussian_log_likelihood(y_t, y_t, sigma_true.expand_as(y_t))
     if variant == "adc2025":
@@ -160,6 +164,27 @@ def ariel_score(
     numerator, denominator = ariel_score_sums(y, mu, sigma, naive_mean, naive_std, variant)
     score = numerator / denominator
     return score.clamp(0.0, 1.0) if clip else score
+
+
+# metrics.json's name of a score's information limit: limit_adc2025, limit_adc2024
+LIMIT_PREFIX = "limit_"
+
+
+def information_limit_score(
+    y: ArrayLike, depth_sigma: ArrayLike, naive_mean: ArrayLike, naive_std: ArrayLike, variant: str = "adc2025"
+) -> Tensor:
+    """The expected (unclipped) score of the per-channel information limit: a predictor whose μ is
+    the truth plus the irreducible noise of each channel's depth, N(0, depth_sigma), and whose σ is
+    that depth_sigma (the simulator's ``noise_truth.csv``).
+
+    Its log-likelihood's expectation per cell is ``-log(depth_sigma) - log(2π)/2 - 1/2`` (the
+    squared standard error averages to 1), and both scores are linear in the predicted
+    log-likelihoods, so this is the score such a predictor gets on average, without drawing noise.
+    """
+    y_t, sigma_t, _ = as_spectra(y, depth_sigma, depth_sigma)
+    expected_gll = -_HALF_LOG_2PI - torch.log(sigma_t.clamp_min(SIGMA_FLOOR)) - 0.5
+    numerator, denominator = _score_sums(y_t, expected_gll, naive_mean, naive_std, variant)
+    return numerator / denominator
 
 
 class Float64SumMetric(Metric):

@@ -100,7 +100,7 @@ class SpectraModule(SpectrumPredictor):
             raise TrainingDiverged(
                 f"training loss became {loss.item()} at epoch {self.current_epoch}, step {self.global_step}"
             )
-        self.log("train/loss", loss, on_step=False, on_epoch=True, batch_size=len(batch["y"]))
+        self.log("train/loss", loss, on_step=False, on_epoch=True, batch_size=len(batch["y"]), sync_dist=True)
         return loss
 
     def configure_optimizers(self) -> torch.optim.Optimizer:

@@ -60,14 +60,17 @@ class SpectrumPredictor(pl.LightningModule):
         self.val_metrics = self._new_metrics()
 
     def validation_step(self, batch: dict[str, torch.Tensor], batch_idx: int) -> None:
-        self.log("val/loss", self.normalised_loss(batch), on_epoch=True, batch_size=len(batch["y"]))
+        # averaged over a DDP run's ranks, so that every rank checkpoints on the same val/loss
+        self.log("val/loss", self.normalised_loss(batch), on_epoch=True, batch_size=len(batch["y"]), sync_dist=True)
         mu, sigma = self(batch["depth"], batch["depth_err"])
         self.val_metrics.update(batch["y"], mu, sigma)
 
     def on_validation_epoch_end(self) -> None:
         results = self.val_metrics.compute()
         for name in ("adc2025", "gll", "rmse_ppm", "coverage_1sigma"):
-            self.log(f"val/{name}", float(results[name]))
+            # already over every rank (torchmetrics syncs its states in compute), so the same value
+            # everywhere: averaging it over the ranks changes nothing and lets callbacks on any rank see it
+            self.log(f"val/{name}", float(results[name]), sync_dist=True)
 
     def on_test_epoch_start(self) -> None:
         self.test_metrics = self._new_metrics()

@@ -15,7 +15,15 @@ from dataclasses import dataclass
 from typing import Any, Iterable, Mapping
 
 _UNSAFE = re.compile(r"[^A-Za-z0-9._-]+")
-_MAX_LABEL = 80
+_MAX_NAME = 80
+
+
+def safe_name(text: str, fallback: str) -> str:
+    """``text`` as one harmless path component of at most 80 characters: characters outside
+    ``[A-Za-z0-9._-]`` become ``_``, runs of dots one dot, no leading or trailing ``._-``; never
+    empty, ``.`` or ``..`` (``fallback`` then). Run labels and export folders are made with it."""
+    cleaned = re.sub(r"\.{2,}", ".", _UNSAFE.sub("_", str(text))).strip("._-")
+    return cleaned[:_MAX_NAME].rstrip("._-") or fallback
 
 
 @dataclass(frozen=True)
@@ -53,9 +61,13 @@ def override_key(line: str) -> str:
     return line.partition("=")[0].strip().lstrip("+~")
 
 
-# Overrides that configure the sweep rather than the run: selecting a study file (`ablation=...`)
-# or Hydra itself. Whatever they do change in the run's config is still caught by `config_hash`.
-_NOT_RUN_KEYS = ("hydra", "ablation")
+# Overrides that configure the sweep or what watches it rather than the run: selecting a study
+# file (`ablation=...`), Hydra itself, and the experiment trackers (`logger=mlflow` records the same
+# training elsewhere). Whatever else they change in the run's config is still caught by `config_hash`.
+_NOT_RUN_KEYS = ("hydra", "ablation", "logger")
+# Config nodes that do not change what a run computes, left out of its config hash: resuming a
+# sweep with another tracker re-runs nothing.
+_NOT_HASHED_KEYS = ("logger",)
 
 
 def run_identity(overrides: Iterable[str], seed_key: str = "seed") -> RunIdentity:
@@ -86,8 +98,7 @@ def _label(lines: list[str]) -> str:
         parts.append(f"{prefix}{key}-{value}" if value else f"{prefix}{key}")
     if not parts:
         return "default"
-    label = _UNSAFE.sub("_", "_".join(parts)).strip("._-") or "run"
-    return label[:_MAX_LABEL].rstrip("._-")
+    return safe_name("_".join(parts), "run")
 
 
 def _short_hash(lines: list[str]) -> str:
@@ -95,6 +106,7 @@ def _short_hash(lines: list[str]) -> str:
 
 
 def config_hash(config: Mapping[str, Any]) -> str:
-    """Hash of a resolved configuration (a plain mapping without the ``hydra`` node)."""
-    canonical = json.dumps(config, sort_keys=True, default=str, separators=(",", ":"))
+    """Hash of a resolved configuration (a plain mapping without the ``hydra`` node), trackers left out."""
+    computed = {key: value for key, value in config.items() if key not in _NOT_HASHED_KEYS}
+    canonical = json.dumps(computed, sort_keys=True, default=str, separators=(",", ":"))
     return hashlib.sha256(canonical.encode()).hexdigest()[:16]

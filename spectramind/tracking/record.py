@@ -7,6 +7,9 @@ diverged. A process killed outright leaves ``running`` behind, which the sweeper
 recognises. Whoever runs the training can follow the status through ``on_status`` (inside an
 ablation sweep: the sweep manifest's mirror, ``spectramind.ablation.manifest.record_run_status``);
 the recorder itself knows nothing of sweeps but the snapshot folder's name.
+
+In a distributed run every process builds the same recorder, but only global rank zero writes
+(``writes=False`` on the others): one ``run.json``, one event log, one status report per run.
 """
 
 from __future__ import annotations
@@ -49,6 +52,23 @@ def read_json(path: str | os.PathLike) -> dict[str, Any] | None:
         return json.loads(Path(path).read_text())
     except (OSError, ValueError):
         return None
+
+
+def index_run_records(sweep_dir: str | Path) -> dict[str, tuple[Path, dict[str, Any]]]:
+    """run_id -> (run dir, run.json) for every run recorded one or two levels under ``sweep_dir``
+    (``runs/<run_id>/``, Hydra's numbered job folders ``<n>/``, any ``hydra.sweep.subdir``); where
+    one run has several directories (job-number layout, retried, an optimiser's repeated trial),
+    its latest attempt."""
+    found: dict[str, tuple[Path, dict[str, Any]]] = {}
+    root = Path(sweep_dir)
+    for path in list(root.glob(f"*/{RUN_RECORD_FILE}")) + list(root.glob(f"*/*/{RUN_RECORD_FILE}")):
+        record = read_json(path)
+        if not record or "run_id" not in record:
+            continue
+        known = found.get(record["run_id"])
+        if known is None or str(record.get("started") or "") >= str(known[1].get("started") or ""):
+            found[record["run_id"]] = (path.parent, record)
+    return found
 
 
 @lru_cache(maxsize=1)
@@ -104,8 +124,12 @@ class RunRecorder:
         device: str,
         sweep_dir: str | os.PathLike | None = None,
         on_status: StatusHook | None = None,
+        writes: bool = True,
     ) -> None:
         self.run_dir = Path(run_dir)
+        # False on the other ranks of a distributed run: they keep the record in memory (the
+        # training code reads it) but leave the files and the status hook to rank zero.
+        self.writes = writes
         self.sweep_dir = Path(sweep_dir) if sweep_dir else None
         self.on_status = on_status
         self.events_path = self.run_dir / EVENTS_FILE
@@ -147,6 +171,8 @@ class RunRecorder:
         return read_json(self.run_dir / RUN_RECORD_FILE)
 
     def start(self) -> None:
+        if not self.writes:
+            return
         self.run_dir.mkdir(parents=True, exist_ok=True)
         (self.run_dir / RESOLVED_CONFIG_FILE).write_text(self._config_yaml)
         if self.sweep_dir is not None:
@@ -159,6 +185,8 @@ class RunRecorder:
         self._report_status()
 
     def event(self, name: str, **fields: Any) -> None:
+        if not self.writes:
+            return
         append_event(self.events_path, name, **fields)
 
     def update(self, **fields: Any) -> None:
@@ -188,8 +216,10 @@ class RunRecorder:
         return False
 
     def _save(self) -> None:
+        if not self.writes:
+            return
         write_json_atomic(self.run_dir / RUN_RECORD_FILE, self.record)
 
     def _report_status(self, metrics: dict[str, float] | None = None) -> None:
-        if self.on_status is not None:
+        if self.on_status is not None and self.writes:
             self.on_status(self.record, metrics)

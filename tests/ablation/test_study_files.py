@@ -26,10 +26,10 @@ def test_the_default_study_is_ofat_over_four_choices_with_two_seeds(tmp_path):
     stdout, runs = dry_run(tmp_path, "ablation=default")
     assert "design=ofat: 10 runs (5 configurations x 2 seeds), 0 already completed" in stdout
     assert len(runs) == 10
-    baseline = ["model=cnn1d", "loss=gll", "data.detrend=True", "optimizer.lr=0.003"]
+    baseline = ["model=spectral_prior", "data.features=transit_fit", "loss=gll", "optimizer.lr=0.003"]
     assert all(set(baseline) <= set(r) for r in runs[:2]) and [r[-1] for r in runs[:2]] == ["seed=0", "seed=1"]
     varied = {tuple(sorted(set(r) - set(baseline) - {"ablation=default", "seed=0", "seed=1"})) for r in runs[2:]}
-    assert varied == {("model=mlp",), ("loss=mse",), ("data.detrend=False",), ("optimizer.lr=0.001",)}
+    assert varied == {("model=cnn1d",), ("loss=mse",), ("data.features=window",), ("optimizer.lr=0.001",)}
 
 
 def test_a_study_is_selected_by_name(tmp_path):

@@ -85,7 +85,7 @@ def test_rebuild_overwrites_outputs(mixed_sweep):
     first = build_leaderboard(mixed_sweep.dir)["json"].read_text()
     run = next(r for r in mixed_sweep.runs if r.status == "running")
     run_dir = mixed_sweep.dir / "runs" / run.run_id
-    (run_dir / "metrics.json").write_text(json.dumps({**mixed_sweep.runs[0].metrics, "adc2025": 0.99}))
+    (run_dir / "metrics.json").write_text(json.dumps({**mixed_sweep.runs[0].metrics, "adc2025": 0.99, "adc2025_unclipped": 0.99}))
     record = json.loads((run_dir / "run.json").read_text())
     (run_dir / "run.json").write_text(json.dumps({**record, "status": "completed"}))
     second = json.loads(build_leaderboard(mixed_sweep.dir)["json"].read_text())

@@ -11,7 +11,8 @@ import pytest
 from .synthetic_sweep import FakeRun
 
 from spectramind.leaderboard.collate import collate_runs
-from spectramind.leaderboard.export import export_top, safe_component
+from spectramind.leaderboard.export import export_top
+from spectramind.tracking.identity import safe_name
 from spectramind.leaderboard.stats import compute_stats
 
 
@@ -76,9 +77,10 @@ def test_hostile_ids_stay_inside_the_sweep_dir(sweep_factory, tmp_path):
 
 
 @pytest.mark.parametrize("name", ["../../x", "..", ".", "/etc/passwd", "a/../../b", "", "...", "é<script>"])
-def test_safe_component(name):
-    component = safe_component(name)
+def test_safe_name(name):
+    component = safe_name(name, "config")
     assert component and component not in (".", "..") and os.sep not in component and ".." not in component
+    assert len(safe_name(name * 50, "config")) <= 80
 
 
 def test_checkpoint_pointer_ignores_paths_leaving_the_run_dir(mixed_sweep):

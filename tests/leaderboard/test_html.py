@@ -93,3 +93,21 @@ def test_script_json_escapes_markup_characters():
     text = script_json({"a": "</script><b>&"})
     assert "<" not in text and ">" not in text and "&" not in text
     assert json.loads(text) == {"a": "</script><b>&"}
+
+
+def test_the_classical_fit_is_diagnosed_beside_the_best_run_with_z_scores(sweep_factory):
+    runs = [FakeRun({"model": model}, seed, predictions=True, is_baseline=model == "cnn1d",
+                    metrics={"adc2025": score + seed / 100, "adc2025_unclipped": score + seed / 100})
+            for model, score in (("cnn1d", 0.40), ("spectral_prior", 0.53), ("transit_fit", 0.48)) for seed in (0, 1)]
+    sweep = sweep_factory({"model": ["cnn1d", "spectral_prior", "transit_fit"]}, runs, baseline={"model": "cnn1d"})
+    table = collate_runs(sweep.dir)
+    page = render_html(table, compute_stats(table), sweep.dir)
+    figures = [json.loads(block) for block in figure_blocks(page)]
+    z_figure = next(f for f in figures if f["layout"]["title"]["text"].startswith("z-scores"))
+    assert [trace["name"] for trace in z_figure["data"]] == ["best", "baseline", "classical fit", "N(0, 1)"]
+    density = z_figure["data"][0]
+    assert sum(density["y"]) * 0.25 == pytest.approx(1.0, abs=0.05)  # a density over bins of width 0.25
+    error = next(f for f in figures if f["layout"]["title"]["text"] == "Predicted σ vs actual error")
+    assert "classical fit: RMS(μ − y)" in [trace["name"] for trace in error["data"]]
+    transit_fit_seed1 = next(r.run_id for r in runs if r.factors["model"] == "transit_fit" and r.seed == 1)
+    assert f"classical fit: run {transit_fit_seed1}." in html.unescape(page)  # the best run's seed

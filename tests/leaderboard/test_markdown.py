@@ -7,7 +7,8 @@ import re
 import pytest
 
 from spectramind.leaderboard.collate import collate_runs
-from spectramind.leaderboard.markdown import format_p_value, markdown_cell, render_markdown
+from spectramind.leaderboard.markdown import markdown_cell, render_markdown
+from spectramind.leaderboard.text import format_p_value
 from spectramind.leaderboard.stats import compute_stats
 
 
@@ -78,3 +79,45 @@ def test_markdown_cell_is_one_safe_line():
     assert "\n" not in cell
     assert _cells(f"| {cell} |") == [cell]
     assert "<" not in cell and "`f`" not in cell
+
+
+def test_effects_against_a_grand_mean_only_for_a_balanced_grid(sweep_factory):
+    from .synthetic_sweep import FakeRun
+
+    ofat = [FakeRun({"model": "cnn1d", "lr": "1"}, s, is_baseline=True) for s in (0, 1, 2)]
+    ofat += [FakeRun({"model": "mlp", "lr": "1"}, s) for s in (0, 1, 2)]
+    ofat += [FakeRun({"model": "cnn1d", "lr": "2"}, s) for s in (0, 1, 2)]
+    sweep = sweep_factory({"model": ["cnn1d", "mlp"], "lr": ["1", "2"]}, ofat,
+                          baseline={"model": "cnn1d", "lr": "1"}, design="ofat")
+    text = render_markdown(table := collate_runs(sweep.dir), compute_stats(table))
+    assert "## Effect of each level (others at baseline)" in text and "Effect vs grand mean" not in text
+    assert "95 % CI (seeds)" in text and "ranked, differenced and tested on adc2025\\_unclipped" in text.lower()
+    grid = ofat + [FakeRun({"model": "mlp", "lr": "2"}, s) for s in (0, 1, 2)]
+    sweep = sweep_factory({"model": ["cnn1d", "mlp"], "lr": ["1", "2"]}, grid, baseline={"model": "cnn1d", "lr": "1"})
+    text = render_markdown(table := collate_runs(sweep.dir), compute_stats(table))
+    assert "## Main effects" in text and "Effect vs grand mean" in text
+
+
+def test_the_information_limit_is_the_reference_and_each_configuration_a_fraction_of_it(sweep_factory, tmp_path):
+    from spectramind.leaderboard.html import render_html
+
+    from .synthetic_sweep import FakeRun
+
+    means = {"a": 0.45, "b": 0.30}
+    runs = [FakeRun({"f": f}, seed, metrics={"adc2025": m + 0.01 * seed, "adc2025_unclipped": m + 0.01 * seed,
+                                             "limit_adc2025": 0.5 + 0.01 * seed}, is_baseline=f == "a")
+            for f, m in means.items() for seed in (0, 1)]
+    sweep = sweep_factory({"f": ["a", "b"]}, runs, baseline={"f": "a"})
+    table = collate_runs(sweep.dir)
+    stats = compute_stats(table)
+    assert stats.limit_reference == pytest.approx(0.505)
+    ranked = stats.ranked.set_index("label")
+    assert ranked.loc["f=a", "fraction_of_limit"] == pytest.approx(0.455 / 0.505)
+    text = render_markdown(table, stats)
+    assert "per-channel information limit = 0.5050" in text and "% of limit" in text
+    assert f"{100 * 0.455 / 0.505:.1f} %" in text and f"{100 * 0.305 / 0.505:.1f} %" in text
+    page = render_html(table, stats, sweep.dir)
+    assert "Information limit" in page and f"{100 * 0.455 / 0.505:.1f} %" in page
+    without = compute_stats(collate_runs(sweep_factory({"f": ["a"]}, [FakeRun({"f": "a"}, 0)]).dir))
+    assert without.limit_reference is None and "% of limit" not in render_markdown(collate_runs(
+        sweep_factory({"f": ["a"]}, [FakeRun({"f": "a"}, 0)]).dir), without)

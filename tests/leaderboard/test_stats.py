@@ -180,3 +180,56 @@ def test_sweep_without_any_completed_run(sweep_factory):
                                             ("violations_total", False), ("train_time_s", False)])
 def test_default_direction(metric, higher):
     assert default_higher_is_better(metric) is higher
+
+
+def test_a_balanced_grid_is_recognised_and_an_incomplete_one_is_not(sweep_factory):
+    full = [FakeRun({"f": f, "g": g}, seed, metrics={"adc2025": 0.3 + seed / 100}, is_baseline=(f, g) == ("a", "x"))
+            for f in ("a", "b") for g in ("x", "y") for seed in (0, 1)]
+    sweep = sweep_factory({"f": ["a", "b"], "g": ["x", "y"]}, full, baseline={"f": "a", "g": "x"})
+    assert compute_stats(collate_runs(sweep.dir)).balanced_grid
+    holed = [r for r in full if (r.factors["f"], r.factors["g"]) != ("b", "y")]
+    sweep = sweep_factory({"f": ["a", "b"], "g": ["x", "y"]}, holed, baseline={"f": "a", "g": "x"})
+    stats = compute_stats(collate_runs(sweep.dir))
+    assert not stats.balanced_grid
+    assert stats.main_effects["effect"].isna().all()  # an average over levels would mislead here
+
+
+def test_ofat_effects_are_differences_to_the_baseline_with_a_paired_interval(sweep_factory):
+    stats = compute_stats(collate_runs(_ofat_sweep(sweep_factory).dir))
+    assert not stats.balanced_grid
+    effects = stats.main_effects.set_index(["factor", "level"])
+    assert effects["effect"].isna().all()
+    differences = np.array(BETTER[:6]) - np.array(BASELINE[:6])  # seed 6 of mlp failed: 6 pairs
+    low, high = scipy_stats.t.interval(0.95, len(differences) - 1, loc=differences.mean(),
+                                       scale=scipy_stats.sem(differences))
+    mlp = effects.loc[("model", "mlp")]
+    assert (mlp["ci_low"], mlp["ci_high"]) == (pytest.approx(low), pytest.approx(high))
+    assert mlp["n_pairs"] == 6
+    assert mlp["delta_vs_baseline"] == pytest.approx(np.mean(BETTER[:6]) - np.mean(BASELINE))
+    worse = np.array(WORSE) - np.array(BASELINE)
+    assert effects.loc[("lr", "0.01"), "ci_high"] == pytest.approx(
+        scipy_stats.t.interval(0.95, 6, loc=worse.mean(), scale=scipy_stats.sem(worse))[1])
+    assert math.isnan(effects.loc[("model", "cnn1d"), "ci_low"])  # the baseline against itself
+
+
+def test_clipped_scores_are_ranked_and_tested_on_their_unclipped_values(sweep_factory):
+    """Three configurations below the naive baseline: the official score clips all of them to 0."""
+    unclipped = {"a": [-0.10, -0.12, -0.11], "b": [-0.50, -0.45, -0.55], "c": [-0.02, -0.03, -0.01]}
+    runs = [FakeRun({"f": f}, seed, metrics={"adc2025": 0.0, "adc2025_unclipped": value}, is_baseline=f == "a")
+            for f, values in unclipped.items() for seed, value in enumerate(values)]
+    table = collate_runs(sweep_factory({"f": ["a", "b", "c"]}, runs, baseline={"f": "a"}).dir)
+    stats = compute_stats(table, "adc2025")
+    assert (stats.primary_metric, stats.ranking_metric) == ("adc2025", "adc2025_unclipped")
+    assert list(stats.ranked["label"]) == ["f=c", "f=a", "f=b"]
+    ranked = stats.ranked.set_index("label")
+    expected = scipy_stats.ttest_rel(unclipped["b"], unclipped["a"]).pvalue
+    assert ranked.loc["f=b", "p_ttest"] == pytest.approx(expected)
+    assert ranked.loc["f=b", "delta"] == pytest.approx(np.mean(unclipped["b"]) - np.mean(unclipped["a"]))
+    assert (ranked["adc2025_mean"] == 0.0).all()  # the clipped score is still there, to show beside it
+    assert stats.clipped_mean_column == "adc2025_mean"
+    assert compute_stats(table, "adc2025_unclipped").clipped_mean_column is None
+
+
+def test_a_score_recorded_without_its_unclipped_twin_is_ranked_as_it_is(sweep_factory):
+    stats = compute_stats(collate_runs(_ofat_sweep(sweep_factory).dir), "adc2025")
+    assert stats.ranking_metric == "adc2025" and stats.clipped_mean_column is None

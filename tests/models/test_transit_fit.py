@@ -135,3 +135,20 @@ def test_transit_fit_model_refuses_windowed_depths(tmp_path, tiny_data_dir):
                          "data.features=window", f"hydra.run.dir={tmp_path / 'run'}"], cwd=tmp_path)
     assert result.returncode != 0
     assert "needs data.features=transit_fit" in result.stderr
+
+
+def test_decorrelating_the_common_mode_takes_pointing_jitter_out_of_the_channels():
+    """A pointing jitter shared by every channel (each with its own sensitivity) is what the white
+    light's residual regresses out of each channel's fit; without that step (data.detrend=false)
+    it stays in the residuals, and the errors the fit reports grow with it."""
+    depth = _spectrum()
+    rng = np.random.default_rng(3)
+    jitter = rng.standard_normal(TIME_H.size) * 1e-3
+    sensitivity = rng.uniform(0.5, 1.5, 283)
+    flux = _light_curve(depth, TIME_H, 0.0, np.r_[2e-5, np.full(282, 2e-4)], seed=4)
+    flux *= 1.0 + jitter[:, None] * sensitivity[None, :]
+    on, error_on = features.planet_transit_fit(flux, TIME_H, STAR, WAVELENGTHS, False, decorrelate=True)
+    off, error_off = features.planet_transit_fit(flux, TIME_H, STAR, WAVELENGTHS, False, decorrelate=False)
+    assert np.median(error_on[1:]) < 0.3 * np.median(error_off[1:])
+    spread_on, spread_off = ((fit - depth)[1:] - (fit - depth)[1:].mean() for fit in (on, off))
+    assert spread_on.std() <= spread_off.std()
