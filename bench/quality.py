@@ -55,13 +55,15 @@ def draw(table, runs: dict[str, str | None], out_dir: Path) -> list[Path]:
     loaded = {role: read_predictions(table.run_dir(run_id) / PREDICTIONS_FILE)
               for role, run_id in runs.items() if run_id is not None}
     error_plot, z_plot = plt.subplots(figsize=(8, 3.2)), plt.subplots(figsize=(5, 3.2))
-    for role, (y, mu, sigma) in loaded.items():
+    for (role, (y, mu, sigma)), color in zip(loaded.items(), ("tab:green", "tab:blue")):
         rms = np.sqrt(((mu - y) ** 2).mean(axis=0)) * 1e6
-        error_plot[1].plot(np.arange(2, 284), rms[1:], label=f"{role}: RMS(μ − y)")
-        error_plot[1].plot(np.arange(2, 284), (sigma * 1e6).mean(axis=0)[1:], ls=":", label=f"{role}: mean σ")
-        error_plot[1].scatter([1], [rms[0]], marker="o")
+        mean_sigma = (sigma * 1e6).mean(axis=0)
+        error_plot[1].plot(np.arange(2, 284), rms[1:], color=color, label=f"{role}: RMS(μ − y), FGS1 ●")
+        error_plot[1].plot(np.arange(2, 284), mean_sigma[1:], color=color, ls=":", label=f"{role}: mean σ, FGS1 ○")
+        error_plot[1].scatter([1], [rms[0]], color=color, marker="o")
+        error_plot[1].scatter([1], [mean_sigma[0]], facecolors="none", edgecolors=color, marker="o")
         z = ((mu - y) / sigma).ravel()
-        z_plot[1].hist(z[np.isfinite(z)], bins=Z_EDGES, density=True, histtype="step", label=role)
+        z_plot[1].hist(z[np.isfinite(z)], bins=Z_EDGES, density=True, histtype="step", color=color, label=role)
     error_plot[1].set(xlabel="wavelength index (1 = FGS1, 2-283 = AIRS-CH0)", ylabel="ppm", yscale="log",
                       title="Per-wavelength error of the test split")
     z_plot[1].plot(Z_EDGES, np.exp(-Z_EDGES ** 2 / 2) / math.sqrt(2 * math.pi), "k--", label="N(0, 1)")
