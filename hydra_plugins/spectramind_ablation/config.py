@@ -39,10 +39,10 @@ class AblationSweeperConf:
     # print the plan and launch nothing
     dry_run: bool = False
     # importable callable run on every planned task config during pre-flight (raise to abort);
-    # spectramind's config sets spectramind.config_checks.check_training_config
+    # spectramind's conf/hydra/sweeper/spectramind.yaml sets spectramind.config_checks.check_training_config
     validate: Optional[str] = None
     # importable function run once in each of the joblib launcher's workers while the pre-flight
-    # runs (their imports then overlap it); spectramind's config sets spectramind.worker.warm_up
+    # runs (their imports then overlap it); spectramind's sweeper config sets spectramind.worker.warm_up
     warm_up: Optional[str] = None
     # recorded in sweep.json (set by study files)
     study: Optional[str] = None
