@@ -222,7 +222,8 @@ def _effects_section(stats: LeaderboardStats) -> str:
         + _cell(format_interval(r.ci_low, r.ci_high), css="num") + "</tr>"
         for r in stats.main_effects.itertuples(index=False)
     ]
-    headers = [("factor", "text"), ("level", "text"), ("configs", "num"), (f"mean {stats.ranking_metric}", "num"),
+    mean = f"mean {stats.ranking_metric}" + ("" if grand else " (others at baseline)")
+    headers = [("factor", "text"), ("level", "text"), ("configs", "num"), (mean, "num"),
                *([("effect vs grand mean", "num")] if grand else []), ("Δ vs baseline (others at baseline)", "num"),
                ("95 % CI (seeds)", "text")]
     return (f"<section id='effects'><h2>{escape(effects_title(stats))}</h2>"

@@ -127,7 +127,8 @@ def _ranking_table(table: SweepTable, stats: LeaderboardStats) -> list[str]:
 
 def _effects_table(stats: LeaderboardStats) -> list[str]:
     grand = stats.balanced_grid
-    header = ["Factor", "Level", "Configs", f"mean {markdown_cell(stats.ranking_metric)}",
+    mean = f"mean {markdown_cell(stats.ranking_metric)}" + ("" if grand else " (others at baseline)")
+    header = ["Factor", "Level", "Configs", mean,
               *(["Effect vs grand mean"] if grand else []), "Δ vs baseline (others at baseline)",
               f"{int(100 * CONFIDENCE_LEVEL)} % CI (seeds)"]
     rows = [[markdown_cell(r.factor), markdown_cell(r.level), str(r.n_configs), format_number(r.mean),

@@ -268,7 +268,9 @@ def main_effects(
     baseline_config_id: str | None,
     balanced_grid: bool,
 ) -> pd.DataFrame:
-    """Per (factor, level), in the sweep's level order: n_configs, mean, ``delta_vs_baseline`` with
+    """Per (factor, level), in the sweep's level order: n_configs, ``mean`` (over the level's
+    configurations in a balanced grid, else that of the configuration that changes only this
+    factor), ``delta_vs_baseline`` with
     its paired confidence interval (``ci_low``, ``ci_high``, ``n_pairs``) and, for a balanced grid
     only, ``effect`` vs the grand mean (definitions in the module docstring). ``configs`` is the
     ranked table (COMPARISON_COLUMNS included). Only configs with a finite mean count; a level
@@ -288,8 +290,11 @@ def main_effects(
                 continue
             contrast = at_baseline[at_baseline[column] == level]
             one = contrast.iloc[0] if len(contrast) == 1 else None  # the configuration that changes only this
+            # the level's own mean: over its configurations in a balanced grid; elsewhere that average
+            # would mix in other factors' levels, so the configuration that changes only this factor
+            mean = group.mean() if balanced_grid else (one[mean_column] if one is not None else math.nan)
             rows.append({
-                "factor": key, "level": level, "n_configs": len(group), "mean": group.mean(),
+                "factor": key, "level": level, "n_configs": len(group), "mean": mean,
                 "effect": group.mean() - grand_mean if balanced_grid else math.nan,
                 "delta_vs_baseline": one["delta"] if one is not None else math.nan,
                 "ci_low": one["ci_low"] if one is not None else math.nan,

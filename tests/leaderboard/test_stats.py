@@ -210,6 +210,10 @@ def test_ofat_effects_are_differences_to_the_baseline_with_a_paired_interval(swe
     assert effects.loc[("lr", "0.01"), "ci_high"] == pytest.approx(
         scipy_stats.t.interval(0.95, 6, loc=worse.mean(), scale=scipy_stats.sem(worse))[1])
     assert math.isnan(effects.loc[("model", "cnn1d"), "ci_low"])  # the baseline against itself
+    # a level's mean is that of the configuration changing only this factor, not an average over
+    # configurations that mix in the other factor's levels
+    assert effects.loc[("model", "cnn1d"), "mean"] == pytest.approx(np.mean(BASELINE))
+    assert effects.loc[("lr", "0.01"), "mean"] == pytest.approx(np.mean(WORSE))
 
 
 def test_clipped_scores_are_ranked_and_tested_on_their_unclipped_values(sweep_factory):
