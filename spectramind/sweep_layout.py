@@ -37,6 +37,10 @@ RUNS_DIR = "runs"
 RUN_RECORD_FILE = "run.json"
 METRICS_FILE = "metrics.json"
 RESOLVED_CONFIG_FILE = "config_resolved.yaml"
+# Names in metrics.json that the leaderboard relies on: a clipped score's twin before clipping
+# (adc2025_unclipped) and a score's information limit on the run's test split (limit_adc2025).
+UNCLIPPED_SUFFIX = "_unclipped"
+LIMIT_PREFIX = "limit_"
 PREDICTIONS_FILE = "predictions.parquet"
 SUBMISSION_FILE = "submission.csv"
 CHECKPOINTS_DIR = "checkpoints"

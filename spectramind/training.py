@@ -29,8 +29,8 @@ from spectramind.ablation.manifest import record_run_status
 from spectramind.config_checks import FIXED_CHECKPOINT_ARGUMENTS, check_training_config
 from spectramind.data.layout import dataset_fingerprint
 from spectramind.errors import ConfigurationError
-from spectramind.metrics.gll import LIMIT_PREFIX, VARIANTS, information_limit_score
-from spectramind.sweep_layout import BEST_CHECKPOINT, CHECKPOINTS_DIR, COMPLETED, LAST_CHECKPOINT
+from spectramind.metrics.gll import VARIANTS, information_limit_score
+from spectramind.sweep_layout import BEST_CHECKPOINT, CHECKPOINTS_DIR, COMPLETED, LAST_CHECKPOINT, LIMIT_PREFIX
 from spectramind.tracking.artifacts import resumable_checkpoint, write_run_outputs
 from spectramind.tracking.dvc_hash import dataset_dvc_record
 from spectramind.tracking.events_callback import EventsCallback

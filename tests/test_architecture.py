@@ -109,3 +109,16 @@ def test_the_sweep_logic_is_hydra_free():
                      else [node.module or ""] if isinstance(node, ast.ImportFrom) else [])
             assert not [n for n in names if n.split(".")[0] in ("hydra", "torch", "pytorch_lightning", "omegaconf")], (
                 path.name, names)
+
+
+def test_collating_and_ranking_a_sweep_does_not_import_torch():
+    """`spectramind ablate leaderboard|status` and the leaderboard callback read JSON files: torch
+    (seconds to import) loads only when a run's predictions are diagnosed."""
+    import subprocess
+    import sys
+
+    code = ("import sys, spectramind.leaderboard.build, spectramind.ablation.status; "
+            "print('torch' in sys.modules)")
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.strip() == "False"

@@ -23,7 +23,6 @@ from spectramind.leaderboard.escaping import escape
 from spectramind.leaderboard.text import seed_text
 from spectramind.leaderboard.stats import LeaderboardStats, best_run_of
 from spectramind.sweep_layout import COMPLETED, PREDICTIONS_FILE, RESOLVED_CONFIG_FILE
-from spectramind.tracking.artifacts import read_predictions
 
 CURVE_METRIC = "val/loss"
 CALIBRATION_LEVELS = (0.05, 0.1, 0.2, 0.3, 0.4, 0.5, 0.6, 0.7, 0.8, 0.9, 0.95, 0.99)
@@ -200,6 +199,8 @@ def diagnostics_figures(table: SweepTable, stats: LeaderboardStats) -> tuple[lis
     classical = classical_fit_run(table, stats)
     if classical is not None and classical not in (stats.best_run_id, stats.baseline_run_id):
         chosen.append(("classical fit", classical, CLASSICAL_COLOR))
+    from spectramind.tracking.artifacts import read_predictions  # torch: only once there is a run to diagnose
+
     loaded, notes = [], []
     for role, run_id, color in chosen:
         if run_id is None:

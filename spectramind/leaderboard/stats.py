@@ -44,8 +44,7 @@ import pandas as pd
 from scipy import stats as scipy_stats
 
 from spectramind.errors import ConfigurationError
-from spectramind.metrics.gll import LIMIT_PREFIX
-from spectramind.sweep_layout import COMPLETED
+from spectramind.sweep_layout import COMPLETED, LIMIT_PREFIX, UNCLIPPED_SUFFIX
 
 DEFAULT_PRIMARY_METRIC = "adc2025"
 MIN_PAIRS_TTEST = 2
@@ -57,7 +56,6 @@ COMPARISON_COLUMNS = ("delta", "n_pairs", "mean_paired_difference", "ci_low", "c
                       "p_wilcoxon")
 CONFIDENCE_LEVEL = 0.95
 EFFECT_COLUMNS = ("factor", "level", "n_configs", "mean", "effect", "delta_vs_baseline", "ci_low", "ci_high", "n_pairs")
-UNCLIPPED_SUFFIX = "_unclipped"  # a clipped score's twin, as metrics.json records it (metrics.diagnostics)
 
 
 def ranking_metric_for(primary_metric: str, metric_names) -> str:

@@ -34,6 +34,7 @@ from spectramind.metrics.gll import (
     as_spectra,
     gaussian_log_likelihood,
 )
+from spectramind.sweep_layout import UNCLIPPED_SUFFIX
 
 PPM = 1e6
 _HALF_LOG_2PI_E = 0.5 * math.log(2.0 * math.pi * math.e)
@@ -363,7 +364,7 @@ class SpectrumMetrics(MetricCollection):
         for variant in ("adc2025", "adc2024"):
             unclipped = values.pop(variant)
             report[variant] = float(unclipped.clamp(0.0, 1.0))
-            report[f"{variant}_unclipped"] = float(unclipped)
+            report[f"{variant}{UNCLIPPED_SUFFIX}"] = float(unclipped)
         report.update({name: float(value) for name, value in values.items()})
         report["violations_total"] = float(sum(violations.values()))
         report.update({f"violations_{rule}": float(count) for rule, count in violations.items()})

@@ -166,10 +166,6 @@ def ariel_score(
     return score.clamp(0.0, 1.0) if clip else score
 
 
-# metrics.json's name of a score's information limit: limit_adc2025, limit_adc2024
-LIMIT_PREFIX = "limit_"
-
-
 def information_limit_score(
     y: ArrayLike, depth_sigma: ArrayLike, naive_mean: ArrayLike, naive_std: ArrayLike, variant: str = "adc2025"
 ) -> Tensor:
