@@ -40,7 +40,8 @@ def check_training_config(cfg: DictConfig) -> None:
     check_trainer_arguments(OmegaConf.to_container(cfg.trainer, resolve=True))
     check_run_settings(cfg)
     for name, node in (cfg.get("callbacks") or {}).items():
-        _build(f"callbacks.{name}", lambda: get_class(node._target_))
+        if node is not None:  # `callbacks.name=null` switches one off, as the training does
+            _build(f"callbacks.{name}", lambda: get_class(node._target_))
     from spectramind.tracking.loggers import check_loggers, logger_nodes
 
     for name, node in logger_nodes(cfg).items():
