@@ -45,7 +45,8 @@ ablate_app = typer.Typer(
     help="Run, resume, inspect and report ablation studies (a sweep directory holds one study's runs).",
     no_args_is_help=True, rich_markup_mode=None,
 )
-data_app = typer.Typer(help="Data sets: simulate light curves or the competition's raw frames, calibrate raw frames.",
+data_app = typer.Typer(help="Data sets: simulate light curves or the competition's raw frames, calibrate raw frames, "
+                            "compare simulated spectra with real ones.",
                        no_args_is_help=True, rich_markup_mode=None)
 app.add_typer(ablate_app, name="ablate")
 app.add_typer(data_app, name="data")
@@ -61,6 +62,13 @@ class DataFormat(str, Enum):
     light_curves = "light-curves"
     adc2025_raw = "adc2025-raw"
     adc2024_raw = "adc2024-raw"
+
+
+class PopulationName(str, Enum):
+    """The simulator's population presets (spectramind.data.population.POPULATIONS)."""
+
+    adc2024 = "adc2024"
+    legacy = "legacy"
 
 
 class Split(str, Enum):
@@ -377,7 +385,11 @@ def data_simulate(
     n_planets: Optional[int] = typer.Option(None, "--n-planets", min=1, metavar="N", show_default=False,
                                             help="Number of planets [default: 800; raw formats 40]."),
     n_time: Optional[int] = typer.Option(None, "--n-time", min=16, metavar="N", show_default=False,
-                                         help="Time samples per light curve (light-curves only) [default: 160]."),
+                                         help="Time samples per light curve (light-curves only) [default: 187, "
+                                              "the competition's 144 s bins over a 7.5 h visit]."),
+    population: PopulationName = typer.Option(PopulationName.adc2024, "--population",
+                                              help="Planet population: adc2024 (spectra like the real ADC 2024 "
+                                                   "labels) or legacy (the deeper spectra of format 2)."),
     airs_frames: Optional[int] = typer.Option(None, "--airs-frames", min=4, metavar="F", show_default=False,
                                               help="AIRS-CH0 reads per visit, even (raw formats; FGS1 gets 12x) "
                                                    "[default: the real 11250]."),
@@ -395,7 +407,7 @@ def data_simulate(
 
         if airs_frames is not None:
             _fail("--airs-frames applies to the raw formats (--format adc2025-raw or adc2024-raw)")
-        chosen = {"n_planets": n_planets, "n_time": n_time, "seed": seed}
+        chosen = {"n_planets": n_planets, "n_time": n_time, "seed": seed, "population": population.value}
         config = SimulationConfig(**{k: v for k, v in chosen.items() if v is not None})
         typer.echo(str(simulate_dataset(out, config)))
         return
@@ -405,11 +417,29 @@ def data_simulate(
 
     if n_time is not None:
         _fail("--n-time applies to --format light-curves; the raw formats take --airs-frames")
-    physics = dataclasses.replace(RAW_PHYSICS, **{k: v for k, v in (("n_planets", n_planets), ("seed", seed))
-                                                  if v is not None})
+    physics = dataclasses.replace(RAW_PHYSICS, population=population.value,
+                                  **{k: v for k, v in (("n_planets", n_planets), ("seed", seed)) if v is not None})
     chosen = {"airs_frames": airs_frames} if airs_frames is not None else {}
     config = RawSimulationConfig(physics=physics, variant=FORMATS[data_format.value], **chosen)
     typer.echo(str(simulate_raw_dataset(out, config)))
+
+
+@data_app.command("compare")
+def data_compare(
+    simulated: Path = typer.Argument(..., metavar="SIM_LABELS", help="Labels to check: a train.csv (or a data "
+                                     "folder holding one), e.g. data/simulated/train.csv."),
+    real: Optional[Path] = typer.Argument(None, metavar="REAL_LABELS", show_default=False,
+                                          help="Labels to hold them against, e.g. the competition's train.csv or "
+                                               "train_labels.csv [default: the real ADC 2024 labels' statistics]."),
+) -> None:
+    """Compare two sets of spectra: depths, feature sizes, FGS1 offsets and shapes, side by side.
+
+    Prints a markdown table (docs/realism.md explains each statistic) and whether every depth,
+    range and FGS1 - AIRS percentile lies within a factor 1.5 of the reference.
+    """
+    from spectramind.data.realism import compare_label_files
+
+    typer.echo(compare_label_files(simulated, real))
 
 
 def _planet_list(text: Optional[str]) -> Optional[List[int]]:

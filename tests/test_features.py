@@ -18,7 +18,7 @@ N_PLANETS, N_TIME, SEED = 8, 128, 21
 
 @pytest.fixture(scope="module")
 def noiseless(tmp_path_factory) -> Path:
-    config = SimulationConfig(n_planets=N_PLANETS, n_time=N_TIME, seed=SEED, noise_ppm=0.0, **QUIET)
+    config = SimulationConfig(n_planets=N_PLANETS, n_time=N_TIME, seed=SEED, photon_noise=False, **QUIET)
     return simulate_dataset(tmp_path_factory.mktemp("features") / "noiseless", config)
 
 
@@ -118,7 +118,8 @@ def test_detrending_helps_on_the_default_dataset(tmp_path):
 def test_load_features_shapes_and_order(drifting):
     result = features.load_features(drifting, detrend=True)
     stars = layout.read_star_info(drifting)
-    assert set(result) == {"planet_ids", "depth", "depth_err", "star"}
+    assert set(result) == {"planet_ids", "depth", "depth_err", "star", "orbit_source"}
+    assert result["orbit_source"].tolist() == ["star_info"] * N_PLANETS  # windows placed by the orbit
     assert result["planet_ids"].dtype == np.int64
     np.testing.assert_array_equal(result["planet_ids"], stars["planet_id"].to_numpy())
     for key in ("depth", "depth_err"):
@@ -170,7 +171,10 @@ def test_transit_fit_features_are_cached_apart_and_beat_the_window(drifting):
     assert features.feature_cache_path(drifting, True, "transit_fit").is_file()
     assert features.feature_cache_path(drifting, True) != features.feature_cache_path(drifting, True, "transit_fit")
     truth = _truth(drifting)
-    assert _rms(fitted["depth"] - truth) < 0.5 * _rms(window["depth"] - truth)
+    # White noise sets most of a channel's error for both; the fit removes the biases on top of it
+    # (limb darkening, worst at FGS1's 0.7 um, and the baseline under the transit).
+    assert _rms(fitted["depth"] - truth) < 0.8 * _rms(window["depth"] - truth)
+    assert _rms(fitted["depth"][:, 0] - truth[:, 0]) < 0.5 * _rms(window["depth"][:, 0] - truth[:, 0])
     np.testing.assert_array_equal(fitted["planet_ids"], window["planet_ids"])
 
 

@@ -57,7 +57,7 @@ def test_readers_return_documented_shapes(pristine):
     loaded = layout.load_light_curve(pristine, _first_id(pristine), mmap=False)
     assert not isinstance(loaded, np.memmap)
     noise = layout.read_noise_truth(pristine)
-    assert noise.shape == (SMALL.n_planets, 1 + 2 * 283 + len(layout.SYSTEMATICS_COLUMNS))
+    assert noise.shape == (SMALL.n_planets, 1 + 3 * 283 + len(layout.SYSTEMATICS_COLUMNS))
     assert layout.read_atmosphere_truth(pristine)["cloudy"].isin([0, 1]).all()
     assert layout.read_dataset_info(pristine)["n_planets"] == SMALL.n_planets
 

@@ -8,7 +8,7 @@ import sys
 from pathlib import Path
 
 # Small enough to train in a couple of seconds, large enough for a 3-way split.
-TINY_SIMULATION = {"n_planets": 40, "n_time": 48, "seed": 7}
+TINY_SIMULATION = {"n_planets": 40, "n_time": 64, "seed": 7}
 
 
 def tiny_overrides(data_dir: Path) -> list[str]:

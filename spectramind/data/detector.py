@@ -13,19 +13,29 @@ visit, with distributions like the competition's (docs/real-data.md). With
 ``DetectorConfig(photon_noise=False, read_noise=False, quantize=False)`` every stochastic and
 lossy step is off and the frames are written as float64 DN: an ideal detector whose calibration
 must give back the astrophysical light curves to rounding error.
+
+The same model says what noise a light-curve sample carries (:func:`sample_noise`): the read pairs
+it holds, optimally extracted (:func:`extraction_variance`), so that the light-curve simulator's
+noise is the raw frames' noise.
 """
 
 from __future__ import annotations
 
 import dataclasses
+import functools
 import math
 from dataclasses import dataclass
 
 import numpy as np
 from scipy.special import erf
 
+from spectramind.data import instrument
+from spectramind.data.instrument import DARK_E_PER_S, READ_NOISE_E, airs_column_wavelengths
 from spectramind.data.raw_layout import (
     AIRS,
+    AIRS_END_COLUMN,
+    AIRS_FIRST_COLUMN,
+    FGS,
     FRAME_SHAPE,
     LINEAR_CORR_TERMS,
     SATURATED_DN,
@@ -46,8 +56,8 @@ class DetectorConfig:
 
     gain: float = 0.4369  # DN per electron (electrons = DN / gain + offset)
     offset: float = -1000.0
-    read_noise_e: float = 13.0  # median per read
-    dark_e_per_s: float = 0.0063  # median
+    read_noise_e: float = READ_NOISE_E  # median per read
+    dark_e_per_s: float = DARK_E_PER_S  # median
     hot_fraction: float = 0.008  # pixels with 0.1-12 e-/s of dark current
     dead_fraction: float = 0.001
     flat_scatter: float = 0.015
@@ -73,13 +83,6 @@ class DetectorConfig:
 
     def to_dict(self) -> dict:
         return dataclasses.asdict(self)
-
-
-def airs_column_wavelengths() -> np.ndarray:
-    """Wavelength (um) of each of the 356 AIRS-CH0 columns, descending: the instrument's quadratic
-    dispersion law, as in the competition's axis_info.parquet."""
-    column = np.arange(FRAME_SHAPE[AIRS][1], dtype=np.float64)
-    return 4.07846314 - 4.43363407e-3 * column - 6.91347214e-6 * column**2
 
 
 def _pixel_gaussian(centre: np.ndarray, sigma: np.ndarray, n: int) -> np.ndarray:
@@ -184,3 +187,45 @@ def render_reads(
     if not config.quantize:
         return dn
     return np.clip(np.rint(dn), 0, SATURATED_DN).astype(np.uint16)
+
+
+def extraction_variance(profile: np.ndarray, flat: np.ndarray, charge: np.ndarray, dark_e: np.ndarray,
+                        read_e: np.ndarray, keep: np.ndarray) -> np.ndarray:
+    """Variance (e-^2) of one read pair's optimally extracted signal, per channel.
+
+    ``profile`` (pixels, channels) is each channel's share of light per pixel, ``charge``
+    (..., channels) the electrons the whole profile collected in the pair, ``dark_e`` and
+    ``read_e`` (pixels, channels) each pixel's dark charge in the pair and its read noise per
+    read, ``keep`` the pixels an extraction uses. A pixel's variance in flat-fielded units is
+    (photons + dark + 2 reads^2) / flat^2 (a CDS difference reads twice); Horne's optimal weights
+    give 1 / sum_pixels profile^2 / variance.
+    """
+    variance = (flat * profile * charge[..., None, :] + dark_e + 2 * read_e**2) / flat**2
+    information = np.where(keep, profile**2, 0.0) / np.where(keep, variance, 1.0)
+    return 1.0 / information.sum(axis=-2)
+
+
+@functools.lru_cache(maxsize=1)
+def nominal_profiles() -> dict[str, np.ndarray]:
+    """Each sensor's spatial profile as (pixels, channels): FGS1's PSF over its 1024 pixels (one
+    channel), AIRS's trace over 32 rows for each target column in channel order."""
+    config = DetectorConfig()
+    airs = spatial_profile(AIRS, config)[:, AIRS_FIRST_COLUMN:AIRS_END_COLUMN][:, ::-1]
+    return {FGS: spatial_profile(FGS, config).reshape(-1, 1), AIRS: airs}
+
+
+def sample_noise(rates: np.ndarray, sample_seconds: float) -> np.ndarray:
+    """Relative noise (283,) of one light-curve sample of ``sample_seconds`` at the real cadence:
+    photon, dark and read noise of the read pairs it holds, extracted optimally by a detector with
+    the median properties (no bad pixels, a flat field of one)."""
+    rates = np.asarray(rates, dtype=np.float64)
+    noise = np.empty_like(rates)
+    for sensor, channels in ((FGS, slice(0, 1)), (AIRS, slice(1, None))):
+        profile = nominal_profiles()[sensor]
+        pairs = sample_seconds / instrument.PAIR_PERIOD_S[sensor]
+        charge = rates[channels] * instrument.EXPOSURE_S[sensor]
+        ones = np.ones_like(profile)
+        variance = extraction_variance(profile, ones, charge, ones * instrument.DARK_E_PER_S * instrument.EXPOSURE_S[sensor],
+                                       ones * instrument.READ_NOISE_E, ones.astype(bool))
+        noise[channels] = np.sqrt(variance / pairs) / charge
+    return noise

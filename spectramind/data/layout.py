@@ -13,7 +13,8 @@ Layout of a data directory:
   light_curve_time.npy   float64 (n_time,) hours, shared by all planets: from mid-transit
                          (simulated), or from the visit's start (calibrated: dataset.json says
                          time_origin "visit_start", and each visit's transit is found in the data)
-  noise_truth.csv        planet_id, noise_*, depth_sigma_*, per-planet systematics parameters
+  noise_truth.csv        planet_id, noise_*, depth_sigma_*, jitter_sigma_*, per-planet systematics
+                         parameters (the references' truth: spectramind.metrics.references)
   atmosphere_truth.csv   planet_id + ATMOSPHERE_COLUMNS (what shaped each true spectrum)
   flux_levels.csv        calibrated data: planet_id, visit, f_1..f_283, mean signal in e-/s
   dataset.json           format_version, n_planets, n_time, seed, config (generator or calibration)
@@ -35,13 +36,14 @@ import numpy as np
 import pandas as pd
 
 from spectramind.errors import DatasetError
+from spectramind.spectrum import N_WAVELENGTHS
 
-N_WAVELENGTHS = 283
 WAVELENGTH_COLUMNS = [f"wl_{i}" for i in range(1, N_WAVELENGTHS + 1)]
 SIGMA_COLUMNS = [f"sigma_{i}" for i in range(1, N_WAVELENGTHS + 1)]
 FLUX_LEVEL_COLUMNS = [f"f_{i}" for i in range(1, N_WAVELENGTHS + 1)]
 NOISE_COLUMNS = [f"noise_{i}" for i in range(1, N_WAVELENGTHS + 1)]
 DEPTH_SIGMA_COLUMNS = [f"depth_sigma_{i}" for i in range(1, N_WAVELENGTHS + 1)]
+JITTER_SIGMA_COLUMNS = [f"jitter_sigma_{i}" for i in range(1, N_WAVELENGTHS + 1)]
 # Numeric star/orbit columns of train_star_info.csv (besides planet_id), in the competition's units:
 # Rs, Ms solar; Ts K; Mp Jupiter masses; e; P days; sma in stellar radii (a/Rs); i degrees.
 STAR_COLUMNS = ["Rs", "Ms", "Ts", "Mp", "e", "P", "sma", "i"]
@@ -268,9 +270,10 @@ def load_light_curve(
 
 
 def read_noise_truth(data_dir: str | os.PathLike) -> pd.DataFrame:
-    """The simulator's per-channel photon noise, depth information limit and systematics."""
+    """The simulator's per-channel noise, the depth's white-noise limit, the jitter's irreducible
+    depth error (shared by a planet's channels) and the systematics' parameters."""
     root = _data_dir(data_dir)
-    columns = ["planet_id", *NOISE_COLUMNS, *DEPTH_SIGMA_COLUMNS, *SYSTEMATICS_COLUMNS]
+    columns = ["planet_id", *NOISE_COLUMNS, *DEPTH_SIGMA_COLUMNS, *JITTER_SIGMA_COLUMNS, *SYSTEMATICS_COLUMNS]
     return _read_table(root / NOISE_TRUTH_FILE, columns, _expected_rows(root))
 
 

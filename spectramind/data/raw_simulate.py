@@ -8,9 +8,9 @@ atmosphere, limb darkening and systematics draws, at the raw cadence) through th
 
 Per planet and visit, mid-transit falls in the middle third of the visit (2.5-5 h of 7.5 h, as in
 the competition); a visit's systematics, detector calibration and noise are its own. Each
-channel's photon rate follows the light-curve simulator's noise model: ``noise`` is the relative
-photon noise of one light-curve sample (``window_hours / n_time`` of exposure), so
-rate = 1 / (noise^2 x sample seconds).
+channel's photon rate is the planet's star through the instrument
+(:func:`spectramind.data.instrument.photon_rates`), the same rates from which the light-curve
+simulator derives its noise, so at the real cadence both layouts carry the same noise.
 
 Beside the competition's files the folder holds ``test_solution.csv`` (the test planets' true
 spectra, to score a submission) and ``simulation.json`` (the configuration), from which
@@ -34,11 +34,12 @@ import pandas as pd
 from spectramind.data import layout
 from spectramind.data.detector import (
     DetectorConfig,
-    airs_column_wavelengths,
     draw_calibration,
+    extraction_variance,
     render_reads,
     spatial_profile,
 )
+from spectramind.data.instrument import airs_column_wavelengths, channel_wavelengths
 from spectramind.data.raw_layout import (
     ADC_INFO_COLUMNS,
     AIRS,
@@ -63,7 +64,6 @@ from spectramind.data.raw_layout import (
     SensorCalibration,
 )
 from spectramind.data.simulate import (
-    FGS1_WAVELENGTH_UM,
     PlanetSystem,
     SimulationConfig,
     draw_system,
@@ -92,7 +92,9 @@ ROW_GROUP_BYTES = 32 * 2**20
 # Spawn-key tag of a visit's own random stream (the planet's own draws use its seed directly).
 _VISIT_STREAM = 7
 
-RAW_PHYSICS = SimulationConfig(window_hours=7.5, max_t14_fraction=0.55, n_planets=40)
+# The light-curve simulator's defaults (a 7.5 h visit, the default population): by default both
+# simulators draw the same planets from the same seed.
+RAW_PHYSICS = SimulationConfig(n_planets=40)
 
 
 @dataclass(frozen=True)
@@ -159,12 +161,6 @@ def axis_info(config: RawSimulationConfig) -> AxisInfo:
     )
 
 
-def channel_wavelengths() -> np.ndarray:
-    """wl_1..wl_283: FGS1, then AIRS columns 320 down to 39 (ascending wavelength)."""
-    airs = airs_column_wavelengths()[AIRS_FIRST_COLUMN:AIRS_END_COLUMN][::-1]
-    return np.concatenate([[FGS1_WAVELENGTH_UM], airs])
-
-
 def column_channels() -> np.ndarray:
     """Channel (0..282) whose light falls on each AIRS column; columns beyond the targets' range
     carry their nearest channel's light curve."""
@@ -221,7 +217,6 @@ def _visit_models(
     airs_t, fgs_t = pair_times_h(axis, AIRS), pair_times_h(axis, FGS)
     union = np.union1d(airs_t, fgs_t)
     sample_h = window_h / physics.n_time
-    rates = 1.0 / (system.noise**2 * sample_h * 3600)
     models = []
     for visit in range(n_visits):
         vrng = np.random.default_rng(_visit_seed(seq, visit))
@@ -235,7 +230,7 @@ def _visit_models(
             systematics, physics, fgs_t - window_h / 2, wavelengths[:1], fgs_j)[:, 0]
         calibration = {sensor: draw_calibration(vrng, sensor, config.detector) for sensor in SENSORS}
         models.append(VisitModel(planet_id=planet_id, visit=visit, mid_transit_h=float(mid),
-                                 airs_flux=airs, fgs_flux=fgs, channel_rates=rates,
+                                 airs_flux=airs, fgs_flux=fgs, channel_rates=system.rates,
                                  calibration=calibration, rng=vrng))
     return models, system
 
@@ -435,9 +430,8 @@ def _sensor_truth(model: VisitModel, sensor: str, axis: AxisInfo, config: RawSim
 
     The variance is what photon and read noise (and dark current's shot noise) leave after an
     ideal optimal extraction over the pixels calibration keeps (dead, hot and unresponsive pixels
-    dropped, as ``spectramind.data.calibrate`` does): per read pair and channel
-    1 / sum_r P_r^2 / V_r, with V_r = (flat P_r S + dark t + 2 read^2) / flat^2 for a pair that
-    collected S electrons over the whole profile in t seconds; summed over a bin's pairs.
+    dropped, as ``spectramind.data.calibrate`` does): ``detector.extraction_variance`` of a bin's
+    typical read pair, with this visit's flat, dark and read noise, summed over the bin's pairs.
     """
     from spectramind.data.calibrate import FLAT_FLOOR, hot_pixels
 
@@ -454,12 +448,10 @@ def _sensor_truth(model: VisitModel, sensor: str, axis: AxisInfo, config: RawSim
         flux = model.airs_flux[:, 1:][:, ::-1] * model.channel_rates[1:][::-1]
         profile, flat, dark, read, good = (a[:, AIRS_FIRST_COLUMN:AIRS_END_COLUMN] for a in pixels)
     charge = _bins(flux * exposure[:, None], bin_size)  # (bins, pairs per bin, channels)
-    typical = charge.mean(axis=1)[:, None, :]  # a bin's typical pair: (bins, 1, channels)
-    variance_pix = (flat * profile * typical + dark * exposure.mean() + 2 * read**2) / flat**2
-    information = np.where(good, profile**2, 0.0) / np.where(good, variance_pix, 1.0)
+    pair_variance = extraction_variance(profile, flat, charge.mean(axis=1), dark * exposure.mean(), read, good)
     bin_seconds = _bins(exposure, bin_size).sum(axis=1)[:, None]
     total = charge.sum(axis=1) / bin_seconds
-    variance = bin_size / information.sum(axis=1) / bin_seconds**2
+    variance = bin_size * pair_variance / bin_seconds**2
     if sensor == AIRS:
         total, variance = total[:, ::-1], variance[:, ::-1]  # ascending wavelength, as wl_2..wl_283
     return times, total, variance

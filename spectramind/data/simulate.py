@@ -7,7 +7,10 @@ from a real transit model with limb darkening, and systematics (drifts, pointing
 noise) whose size differs per planet and per wavelength, so that detrending and per-channel
 uncertainties matter.
 
-The files written are described in `spectramind.data.layout`; this module only produces them.
+What varies between planets (the priors) is :mod:`spectramind.data.population`; what the
+instrument makes of a star (wavelengths, photon rates, noise) is :mod:`spectramind.data.instrument`;
+this module holds the physics between them and writes the files described in
+`spectramind.data.layout`.
 """
 
 from __future__ import annotations
@@ -26,26 +29,27 @@ import batman
 import numpy as np
 import pandas as pd
 
-from spectramind.data import layout
+from spectramind.data import instrument, layout
+from spectramind.data.detector import sample_noise
+from spectramind.data.instrument import K_BOLTZMANN
+from spectramind.data.population import ADC2024, MOLECULES, Population, population_from
 from spectramind.errors import ConfigurationError, DatasetError
 
 # 2: train_star_info.csv gives sma in stellar radii (a/Rs), as the competition's files do.
-FORMAT_VERSION = 2
+# 3: planets from a named population (spectramind.data.population), the real wavelength grid,
+#    noise from the instrument's photon rates (spectramind.data.instrument), jitter_sigma_* truth.
+FORMAT_VERSION = 3
 
 # Physical constants (SI).
-K_BOLTZMANN = 1.380649e-23
 M_HYDROGEN = 1.6735575e-27
 G_NEWTON = 6.67430e-11
-H_PLANCK = 6.62607015e-34
-C_LIGHT = 2.99792458e8
 R_SUN = 6.957e8
 M_SUN = 1.98847e30
 R_JUPITER = 7.1492e7
 M_JUPITER = 1.89813e27
 MEAN_MOLECULAR_WEIGHT = 2.3  # H2/He-dominated atmosphere, in units of m_H
-
-FGS1_WAVELENGTH_UM = 0.70
-AIRS_EDGES_UM = (1.95, 3.90)
+# Kepler's orbits closer than this many stellar radii are redrawn.
+MIN_A_OVER_RS = 3.0
 
 # Molecular bands at their true centres inside 0.7-3.9 um: (centre um, gaussian width um, strength).
 # Strengths are relative cross-sections in units where the Rayleigh opacity at 0.7 um is 1.
@@ -55,40 +59,29 @@ MOLECULAR_BANDS: dict[str, tuple[tuple[float, float, float], ...]] = {
     "CH4": ((2.30, 0.08, 1.0), (3.31, 0.12, 3.0)),
     "CO": ((2.35, 0.05, 0.8),),
 }
-# log10 abundance ranges (same opacity units) drawn log-uniformly per planet.
-LOG_ABUNDANCE_RANGES: dict[str, tuple[float, float]] = {
-    "H2O": (-2.5, 1.0),
-    "CO2": (-3.5, 0.0),
-    "CH4": (-3.5, 0.5),
-    "CO": (-3.0, 0.5),
-}
 
 
 @dataclass(frozen=True)
 class SimulationConfig:
     """Every knob that changes the simulated data; equal configs give byte-identical datasets.
 
-    The defaults are sized so generation takes seconds on two cores and a small model trains on the
-    resulting features in well under a minute, while the systematics are large enough that
-    detrending measurably lowers the depth error.
+    What the planets are comes from ``population`` (a preset's name or a mapping over one,
+    :mod:`spectramind.data.population`); how they are observed from the instrument
+    (:mod:`spectramind.data.instrument`): a visit of ``window_hours`` at the real cadence, binned
+    into ``n_time`` samples (the defaults are the competition's 7.5 h and its standard 187 bins of
+    144 s), each sample's noise the photon, dark and read noise of the reads it holds.
+    ``photon_noise=False`` renders noise-free light curves (and records zero noise).
     """
 
     n_planets: int = 800
-    n_time: int = 160
+    n_time: int = 187
     seed: int = 20250
     # Observation window in hours, centred on mid-transit; orbits are redrawn until the total
     # transit duration T14 is below `max_t14_fraction` of it, so both sides keep a baseline.
-    window_hours: float = 10.0
-    max_t14_fraction: float = 0.6
-    # Probability that a planet has a grey cloud deck muting its features.
-    cloud_fraction: float = 0.3
-    # Per-sample photon noise (ppm) of a magnitude `reference_magnitude` Sun-like star in the most
-    # sensitive AIRS bin; scaled per planet by brightness and per channel by throughput and SED.
-    noise_ppm: float = 500.0
-    reference_magnitude: float = 9.5
-    magnitude_range: tuple[float, float] = (8.0, 11.0)
-    # FGS1 is a broadband photometer: its per-sample noise relative to the AIRS reference.
-    fgs_noise_factor: float = 0.2
+    window_hours: float = 7.5
+    max_t14_fraction: float = 0.65
+    population: Population = ADC2024
+    photon_noise: bool = True
     # Typical amplitudes (ppm) of the multiplicative systematics.
     drift_ppm: float = 1000.0
     chromatic_drift_ppm: float = 300.0
@@ -96,17 +89,13 @@ class SimulationConfig:
     jitter_correlation: float = 0.7
 
     def __post_init__(self) -> None:
-        # Normalise types so configs built from YAML (ints for floats, lists for tuples) compare
+        # Normalise types so configs built from YAML (ints for floats, names for populations) compare
         # equal and serialise identically to those built in Python.
+        kinds = {"int": int, "float": float, "bool": bool, "Population": population_from}
         for field in dataclasses.fields(self):
             value = getattr(self, field.name)
             try:
-                if field.type == "int":
-                    value = int(value)
-                elif field.type == "float":
-                    value = float(value)
-                else:
-                    value = tuple(float(v) for v in value)
+                value = kinds[field.type](value)
             except (TypeError, ValueError) as err:
                 raise ConfigurationError(
                     f"SimulationConfig.{field.name}={value!r} has the wrong type ({field.type})"
@@ -117,11 +106,6 @@ class SimulationConfig:
             "n_time": self.n_time >= 16,
             "window_hours": self.window_hours > 0,
             "max_t14_fraction": 0 < self.max_t14_fraction < 1,
-            "cloud_fraction": 0 <= self.cloud_fraction <= 1,
-            "noise_ppm": self.noise_ppm >= 0,
-            "magnitude_range": len(self.magnitude_range) == 2
-            and self.magnitude_range[0] <= self.magnitude_range[1],
-            "fgs_noise_factor": self.fgs_noise_factor >= 0,
             "drift_ppm": self.drift_ppm >= 0,
             "chromatic_drift_ppm": self.chromatic_drift_ppm >= 0,
             "jitter_ppm": self.jitter_ppm >= 0,
@@ -134,15 +118,8 @@ class SimulationConfig:
                 )
 
     def to_dict(self) -> dict:
-        """JSON-ready dict (tuples become lists), the form stored in dataset.json."""
+        """JSON-ready dict (the population as its priors), the form stored in dataset.json."""
         return json.loads(json.dumps(dataclasses.asdict(self)))
-
-
-def wavelength_grid() -> np.ndarray:
-    """The 283 channel wavelengths in um: FGS1, then the 282 AIRS-CH0 bin centres."""
-    edges = np.linspace(AIRS_EDGES_UM[0], AIRS_EDGES_UM[1], layout.N_WAVELENGTHS)
-    airs_centres = 0.5 * (edges[:-1] + edges[1:])
-    return np.concatenate([[FGS1_WAVELENGTH_UM], airs_centres])
 
 
 def time_grid(config: SimulationConfig) -> np.ndarray:
@@ -166,38 +143,6 @@ def transit_duration_hours(p_days: float, a_over_rs: float, b: float, k: float) 
         return 0.0
     x = min(1.0, math.sqrt(chord) / (a_over_rs * sin_i))
     return 24.0 * p_days / math.pi * math.asin(x)
-
-
-def _photon_rate(wavelengths_um: np.ndarray, ts: float) -> np.ndarray:
-    """Relative stellar photon flux per unit wavelength (Planck law divided by photon energy)."""
-    lam = wavelengths_um * 1e-6
-    x = H_PLANCK * C_LIGHT / (lam * K_BOLTZMANN * ts)
-    return lam**-4 / np.expm1(x)
-
-
-def _airs_throughput(wavelengths_um: np.ndarray) -> np.ndarray:
-    """Smooth instrument throughput across AIRS, peaking mid-band and falling towards the edges."""
-    return 0.35 + 0.65 * np.exp(-0.5 * ((wavelengths_um - 2.8) / 0.7) ** 2)
-
-
-def _photon_noise(
-    wavelengths_um: np.ndarray, ts: float, magnitude: float, config: SimulationConfig
-) -> np.ndarray:
-    """Per-sample photon noise (relative flux) per channel.
-
-    The magnitude is defined near 0.7 um, so at equal magnitude a cool star sends relatively more
-    infrared photons than a hot one. AIRS noise is `noise_ppm` for a Sun-like star of the reference
-    magnitude in its best bin and grows as 1/sqrt(photons) elsewhere; FGS1 integrates a broad band
-    and gets `fgs_noise_factor` times the reference.
-    """
-    def airs_photons(temperature: float) -> np.ndarray:
-        sed = _photon_rate(wavelengths_um, temperature) / _photon_rate(np.array([0.7]), temperature)
-        return sed * _airs_throughput(wavelengths_um)
-
-    reference = config.noise_ppm * 1e-6 * 10 ** (0.2 * (magnitude - config.reference_magnitude))
-    noise = reference / np.sqrt(airs_photons(ts) / airs_photons(5772.0)[1:].max())
-    noise[0] = reference * config.fgs_noise_factor
-    return noise
 
 
 def jitter_series(rng: np.random.Generator, step_correlations: np.ndarray) -> np.ndarray:
@@ -236,7 +181,8 @@ class PlanetSystem:
     log_abundances: dict[str, float]
     depth: np.ndarray  # (283,) (Rp/Rs)^2
     limb_darkening: tuple[np.ndarray, np.ndarray]  # quadratic (u1, u2), each (283,)
-    noise: np.ndarray  # (283,) photon noise (relative flux) per sample of the light-curve layout
+    rates: np.ndarray  # (283,) e-/s over each channel's spatial profile (spectramind.data.instrument)
+    noise: np.ndarray  # (283,) relative noise per sample of the light-curve layout (0: noise-free)
 
     def star_row(self) -> list[float]:
         """The values of layout.STAR_COLUMNS in the competition's units: Rs, Ms in solar units,
@@ -246,7 +192,7 @@ class PlanetSystem:
     def atmosphere_row(self) -> list[float]:
         """The values of layout.ATMOSPHERE_COLUMNS."""
         return [self.rp0 / R_JUPITER, self.teq, self.scale_height / 1e3, int(self.cloudy),
-                *(self.log_abundances[m] for m in ("H2O", "CO2", "CH4", "CO"))]
+                *(self.log_abundances[m] for m in MOLECULES)]
 
 
 @dataclass
@@ -279,13 +225,14 @@ class VisitSystematics:
 def _draw_orbit(rng: np.random.Generator, config: SimulationConfig, ms: float, rs: float, k: float):
     """Draw period and impact parameter until the transit fits the window with baseline both sides."""
     max_t14 = config.max_t14_fraction * config.window_hours
+    population = config.population
     for _ in range(10_000):
-        p_days = math.exp(rng.uniform(math.log(1.0), math.log(8.0)))
-        b = rng.uniform(0.0, 0.8)
+        p_days = population.period_days.draw(rng)
+        b = population.impact_parameter.draw(rng)
         p_s = p_days * 86400.0
         sma = (G_NEWTON * ms * M_SUN * p_s**2 / (4 * math.pi**2)) ** (1 / 3)
         a_over_rs = sma / (rs * R_SUN)
-        if a_over_rs > 3.0 and transit_duration_hours(p_days, a_over_rs, b, k) < max_t14:
+        if a_over_rs > MIN_A_OVER_RS and transit_duration_hours(p_days, a_over_rs, b, k) < max_t14:
             return p_days, sma, a_over_rs, b
     raise ConfigurationError(
         f"window_hours={config.window_hours} is too short for any simulated orbit to fit"
@@ -293,30 +240,29 @@ def _draw_orbit(rng: np.random.Generator, config: SimulationConfig, ms: float, r
 
 
 def _spectrum(
-    rng: np.random.Generator, config: SimulationConfig, wavelengths: np.ndarray
+    rng: np.random.Generator, population: Population, wavelengths: np.ndarray
 ) -> tuple[np.ndarray, bool, dict[str, float]]:
     """Atmospheric structure in scale heights: ln(total opacity), median-subtracted.
 
     Radius at wavelength lambda sits where the slant optical depth reaches a fixed value, so
     R(lambda) = R0 + H ln kappa(lambda) (+const): Rayleigh scattering gives the -4 ln(lambda)
-    slope, molecules add bands, and a grey cloud adds a constant opacity that mutes everything
+    slope, molecules add bands, and a grey cloud deck adds a constant opacity that mutes everything
     whose opacity is below it. All draws happen unconditionally so a planet's other properties do
     not depend on `cloud_fraction`.
     """
-    haze = 10 ** rng.uniform(0.0, 1.5)
-    collision_floor = 10 ** rng.uniform(-3.0, -2.0)
-    kappa = haze * (wavelengths / 0.7) ** -4 + collision_floor
+    haze = 10 ** population.log10_haze.draw(rng)
+    continuum = 10 ** population.log10_continuum.draw(rng)
+    kappa = haze * (wavelengths / 0.7) ** -4 + continuum
     log_abundances = {}
-    for molecule, bands in MOLECULAR_BANDS.items():
-        lo, hi = LOG_ABUNDANCE_RANGES[molecule]
-        log_x = rng.uniform(lo, hi)
+    for molecule in MOLECULES:
+        log_x = population.log10_abundance[molecule].draw(rng)
         log_abundances[molecule] = log_x
-        for centre, width, strength in bands:
+        for centre, width, strength in MOLECULAR_BANDS[molecule]:
             kappa = kappa + 10**log_x * strength * np.exp(-0.5 * ((wavelengths - centre) / width) ** 2)
-    cloudy = bool(rng.uniform() < config.cloud_fraction)
-    cloud_quantile = rng.uniform(0.3, 0.9)
+    cloudy = bool(rng.uniform() < population.cloud_fraction)
+    cloud_deck = np.quantile(kappa, population.cloud_quantile.draw(rng)) * 10 ** population.log10_cloud_level.draw(rng)
     if cloudy:
-        kappa = kappa + np.quantile(kappa, cloud_quantile)
+        kappa = kappa + cloud_deck
     structure = np.log(kappa)
     return structure - np.median(structure), cloudy, log_abundances
 
@@ -324,31 +270,34 @@ def _spectrum(
 def draw_system(
     rng: np.random.Generator, config: SimulationConfig, wavelengths: np.ndarray
 ) -> PlanetSystem:
-    """Draw a star, a planet on an orbit that fits the window, and its atmosphere's spectrum."""
-    # Star: a rough main sequence with scatter.
-    ms = rng.uniform(0.6, 1.4)
-    rs = ms**0.8 * 10 ** rng.normal(0.0, 0.04)
-    ts = 5772.0 * ms**0.55 * (1.0 + rng.normal(0.0, 0.03))
-    magnitude = rng.uniform(*config.magnitude_range)
+    """Draw a star, a planet on an orbit that fits the window, and its atmosphere's spectrum, from
+    the config's population; the photon rates and the light-curve noise follow from the instrument."""
+    population = config.population
+    ms = population.star_mass.draw(rng)
+    rs = population.star_radius.draw(rng, ms)
+    ts = population.star_temperature.draw(rng, ms)
+    magnitude = population.magnitude.draw(rng)
 
-    # Planet bulk: radius ratio, and a mass around a mass-radius relation (surface gravity 5-31 m/s^2).
-    k0 = math.exp(rng.uniform(math.log(0.04), math.log(0.16)))
+    # Planet bulk: radius ratio, and the mass that gives the drawn surface gravity.
+    k0 = 10 ** population.log10_radius_ratio.draw(rng)
     rp0 = k0 * rs * R_SUN
-    mp = (rp0 / R_JUPITER) ** 2 * 10 ** rng.uniform(-0.7, 0.1)  # Jupiter masses
+    gravity = 10 ** population.log10_gravity.draw(rng)
+    mp = gravity * rp0**2 / G_NEWTON / M_JUPITER  # Jupiter masses
     p_days, sma, a_over_rs, b = _draw_orbit(rng, config, ms, rs, k0)
     inc_deg = math.degrees(math.acos(b / a_over_rs))
 
     teq = ts * math.sqrt(rs * R_SUN / (2.0 * sma))
-    gravity = G_NEWTON * mp * M_JUPITER / rp0**2
     scale_height = K_BOLTZMANN * teq / (MEAN_MOLECULAR_WEIGHT * M_HYDROGEN * gravity)
-    structure, cloudy, log_abundances = _spectrum(rng, config, wavelengths)
+    structure, cloudy, log_abundances = _spectrum(rng, population, wavelengths)
     radius = rp0 + scale_height * structure
+    rates = instrument.photon_rates(ts, magnitude)
+    noise = (sample_noise(rates, instrument.sample_seconds(config.window_hours, config.n_time))
+             if config.photon_noise else np.zeros_like(rates))
     return PlanetSystem(
         rs=rs, ms=ms, ts=ts, mp=mp, magnitude=magnitude, rp0=rp0, p_days=p_days, sma=sma,
         a_over_rs=a_over_rs, inc_deg=inc_deg, teq=teq, scale_height=scale_height, cloudy=cloudy,
         log_abundances=log_abundances, depth=(radius / (rs * R_SUN)) ** 2,
-        limb_darkening=limb_darkening(wavelengths, ts),
-        noise=_photon_noise(wavelengths, ts, magnitude, config),
+        limb_darkening=limb_darkening(wavelengths, ts), rates=rates, noise=noise,
     )
 
 
@@ -413,17 +362,52 @@ def systematics_factor(
     )
     chromatic_profile = (wavelengths - 2.9) / 1.0
     chromatic = 1.0 + s.chromatic_amp * np.outer(tau + s.chromatic_curvature * tau**2, chromatic_profile)
-    jitter_sensitivity = 1.0 + 0.5 * np.sin(2 * math.pi * wavelengths / 1.3 + s.jitter_phase)
-    return achromatic[:, None] * chromatic * (1.0 + s.jitter_amp * np.outer(jitter, jitter_sensitivity))
+    return achromatic[:, None] * chromatic * (1.0 + np.outer(jitter, jitter_response(s, wavelengths)))
+
+
+def jitter_response(systematics: VisitSystematics, wavelengths: np.ndarray) -> np.ndarray:
+    """Relative flux change per unit of the jitter series, per channel: the visit's amplitude times
+    a sensitivity that varies smoothly with wavelength (the PSF moving over the detector)."""
+    sensitivity = 1.0 + 0.5 * np.sin(2 * math.pi * wavelengths / 1.3 + systematics.jitter_phase)
+    return systematics.jitter_amp * sensitivity
+
+
+def jitter_depth_sigma(shape: np.ndarray, systematics: VisitSystematics, config: SimulationConfig,
+                       time_h: np.ndarray, wavelengths: np.ndarray) -> np.ndarray:
+    """The depth error per channel (283,) that the pointing jitter leaves whatever the method.
+
+    Why: jitter multiplies every channel by 1 + r_c j(t) with one series j(t) for all channels.
+    Its part along a channel's transit shape (once the baseline's drifts, polynomial and ramp, are
+    fitted out) is the same whether the star dimmed or the pointing moved, so no fit of the light
+    curves can tell it from a depth change: it shifts depth_c by -r_c (w_c . j), w_c the depth's
+    least-squares weights. With j a unit-variance AR(1) series its variance is w_c' S w_c
+    (S_ts = rho^|t - s|), and the error is shared by every channel (through j; fully correlated
+    but for the small differences limb darkening makes between the channels' transit shapes).
+    ``shape`` (n_time, 283) is the transit per unit depth.
+    """
+    from scipy.signal import lfilter
+
+    t = np.asarray(time_h, dtype=np.float64)
+    tau = t / (config.window_hours / 2)
+    baseline = np.column_stack([np.ones_like(t), tau, tau**2, np.exp(-(t - t[0]) / systematics.drift_exp_tau_h)])
+    # The depth's weights: the shape's part orthogonal to the baseline, normalised (283, n_time).
+    orthogonal = shape - baseline @ np.linalg.lstsq(baseline, shape, rcond=None)[0]
+    weights = (orthogonal / np.einsum("nc,nc->c", orthogonal, orthogonal)).T
+    rho = config.jitter_correlation
+    forward = lfilter([1.0], [1.0, -rho], weights, axis=1)
+    backward = lfilter([1.0], [1.0, -rho], weights[:, ::-1], axis=1)[:, ::-1]
+    variance = np.einsum("cn,cn->c", weights, forward + backward - weights)
+    return np.abs(jitter_response(systematics, wavelengths)) * np.sqrt(np.clip(variance, 0.0, None))
 
 
 @dataclass
 class _Planet:
-    """One planet of the light-curve layout: its system, systematics, information limit and flux."""
+    """One planet of the light-curve layout: its system, systematics, information limits and flux."""
 
     system: PlanetSystem
     systematics: VisitSystematics
-    depth_sigma: np.ndarray  # (283,)
+    depth_sigma: np.ndarray  # (283,) white-noise limit of each channel's depth
+    jitter_sigma: np.ndarray  # (283,) the jitter's irreducible depth error, shared by all channels
     flux: np.ndarray  # (n_time, 283) float32
 
 
@@ -448,6 +432,7 @@ def _simulate_planet(
     flux = transit * systematics_factor(systematics, config, time_h, wavelengths, jitter)
     flux += rng.standard_normal(flux.shape) * system.noise
     return _Planet(system=system, systematics=systematics, depth_sigma=depth_sigma,
+                   jitter_sigma=jitter_depth_sigma(shape, systematics, config, time_h, wavelengths),
                    flux=flux.astype(np.float32))
 
 
@@ -468,7 +453,7 @@ def planet_ids_and_seeds(
 
 def _write_dataset(directory: Path, config: SimulationConfig) -> None:
     """Simulate every planet and write the full layout into `directory` (which must exist)."""
-    wavelengths = wavelength_grid()
+    wavelengths = instrument.channel_wavelengths()
     time_h = time_grid(config)
     planet_ids, planet_seeds = planet_ids_and_seeds(config)
     curves_dir = directory / layout.LIGHT_CURVE_DIR
@@ -483,7 +468,7 @@ def _write_dataset(directory: Path, config: SimulationConfig) -> None:
         stars.append(system.star_row())
         truth = planet.systematics.truth(config, system.magnitude)
         noise_rows.append(np.concatenate([
-            system.noise, planet.depth_sigma, [truth[c] for c in layout.SYSTEMATICS_COLUMNS],
+            system.noise, planet.depth_sigma, planet.jitter_sigma, [truth[c] for c in layout.SYSTEMATICS_COLUMNS],
         ]))
         atmospheres.append(system.atmosphere_row())
 
@@ -496,7 +481,7 @@ def _write_dataset(directory: Path, config: SimulationConfig) -> None:
     write_table(layout.STAR_INFO_FILE, layout.STAR_COLUMNS, stars)
     write_table(
         layout.NOISE_TRUTH_FILE,
-        [*layout.NOISE_COLUMNS, *layout.DEPTH_SIGMA_COLUMNS, *layout.SYSTEMATICS_COLUMNS],
+        [*layout.NOISE_COLUMNS, *layout.DEPTH_SIGMA_COLUMNS, *layout.JITTER_SIGMA_COLUMNS, *layout.SYSTEMATICS_COLUMNS],
         noise_rows,
     )
     atmosphere = pd.DataFrame(np.asarray(atmospheres), columns=layout.ATMOSPHERE_COLUMNS)

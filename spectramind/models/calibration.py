@@ -12,10 +12,10 @@ from __future__ import annotations
 import numpy as np
 from scipy.optimize import minimize
 
-from spectramind.data.layout import N_WAVELENGTHS
+from spectramind.spectrum import DETECTORS, N_WAVELENGTHS
 
 # Channels calibrated together: FGS1 (a photometer) and the AIRS spectrometer.
-DETECTOR_CHANNELS = (slice(0, 1), slice(1, N_WAVELENGTHS))
+DETECTOR_CHANNELS = tuple(DETECTORS.values())
 
 
 def calibrate_sigma(error: np.ndarray, residual: np.ndarray) -> tuple[float, float]:

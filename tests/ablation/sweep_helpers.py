@@ -19,7 +19,7 @@ import pytest
 from spectramind.tracking.events import EventLog, read_events
 
 HERE = Path(__file__).resolve().parent
-TINY_SIMULATION = {"n_planets": 40, "n_time": 48}
+TINY_SIMULATION = {"n_planets": 40, "n_time": 64}
 SWEEP_TIMEOUT_S = 240
 
 

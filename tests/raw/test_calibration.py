@@ -55,12 +55,14 @@ def test_orientation_and_electron_scale_match_the_truth(raw_2025, calibrated_202
     levels = layout.read_flux_levels(calibrated_2025).set_index(["planet_id", "visit"])
     for planet_id in _train_ids(raw_2025):
         for visit in range(len(light_curve(calibrated_2025, planet_id))):
-            _, _, _, model = truth(raw_2025, planet_id, visit)
+            _, _, sigma, model = truth(raw_2025, planet_id, visit)
             mean_flux = np.concatenate([[model.fgs_flux.mean()], model.airs_flux[:, 1:].mean(axis=0)])
             expected = model.channel_rates * mean_flux  # e-/s of the whole profile, channels in wl order
             ratio = levels.loc[(planet_id, visit), layout.FLUX_LEVEL_COLUMNS].to_numpy() / expected
-            # Rates fall by ~3x across AIRS: a reversed or shifted channel order is far off.
-            assert np.abs(ratio - 1).max() < 0.01, (planet_id, visit, ratio.min(), ratio.max())
+            level_noise = np.sqrt((sigma**2).sum(axis=0)) / sigma.shape[0]  # of the visit's mean level
+            # Rates fall by ~30x across AIRS: a reversed or shifted channel order is far off.
+            assert (np.abs(ratio - 1) < 0.003 + 5 * level_noise).all(), (planet_id, visit, ratio.min(), ratio.max())
+            assert np.median(np.abs(ratio - 1)) < 0.003
 
 
 def test_residual_scatter_is_the_configured_photon_and_read_noise(raw_2025, calibrated_2025):
@@ -115,7 +117,7 @@ def test_fitted_transit_window_finds_each_visits_transit(raw_2025, calibrated_fi
         for visit, curve in enumerate(light_curve(calibrated, planet_id)):
             in_transit, out_of_transit, mid = features.fitted_transit_window(curve, time_h)
             true_mid = truth(raw_2025, planet_id, visit)[3].mid_transit_h
-            assert abs(mid - true_mid) < 0.15, (planet_id, visit, mid, true_mid)
+            assert abs(mid - true_mid) < np.median(np.diff(time_h)), (planet_id, visit, mid, true_mid)  # a bin
             assert not (in_transit & out_of_transit).any()
 
 
@@ -205,18 +207,20 @@ def test_ideal_calibration_twin_has_the_same_planets_bins_and_noise(raw_2025, ca
     np.testing.assert_array_equal(layout.read_time(direct), layout.read_time(calibrated_2025))
     pd.testing.assert_frame_equal(layout.read_labels(direct), layout.read_labels(calibrated_2025))
     pd.testing.assert_frame_equal(layout.read_star_info(direct), layout.read_star_info(calibrated_2025))
-    z = []
+    z, level_noise = [], []
     for planet_id in _train_ids(raw_2025):
         twin, calibrated = light_curve(direct, planet_id), light_curve(calibrated_2025, planet_id)
         assert twin.shape == calibrated.shape
         for visit in range(len(twin)):
             sigma = truth(raw_2025, planet_id, visit)[2]
             z.append(((twin[visit] - calibrated[visit]) / sigma).ravel())
+            level_noise.append(np.sqrt((sigma**2).sum(axis=0)) / sigma.shape[0])  # of a visit's mean level
     # Two independent draws of the same noise around the same truth differ by sqrt(2) sigmas.
     assert 1.3 < np.concatenate(z).std() < 1.55
     ratio = (layout.read_flux_levels(direct)[layout.FLUX_LEVEL_COLUMNS].to_numpy()
              / layout.read_flux_levels(calibrated_2025)[layout.FLUX_LEVEL_COLUMNS].to_numpy())
-    assert np.abs(ratio - 1).max() < 0.01
+    # the same levels, to within two independent draws of their noise (a few % in the faint red channels)
+    assert (np.abs(ratio - 1) < 0.003 + 5 * np.sqrt(2) * np.array(level_noise)).all()
 
 
 def test_predicting_from_a_folder_calibrated_otherwise_is_refused(calibrated_2025, calibrated_fine, tiny_data_dir):
