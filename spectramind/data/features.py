@@ -20,6 +20,7 @@ Both are cached per dataset by `load_features`.
 
 from __future__ import annotations
 
+import fcntl
 import math
 import os
 import warnings
@@ -45,8 +46,10 @@ MIN_IN_POINTS = 3
 MIN_OUT_POINTS = 8
 # Star/orbit columns passed to the model (e is constant for circular orbits, so it is left out).
 STAR_FEATURE_COLUMNS = ["Rs", "Ms", "Ts", "Mp", "P", "sma", "i"]
-# Bump when the extraction changes so cached feature files are recomputed.
-FEATURES_VERSION = 2
+# Bump when the extraction changes so cached feature files are recomputed. 3: `orbit_source`.
+FEATURES_VERSION = 3
+# What load_features returns and caches.
+FEATURE_KEYS = ("planet_ids", "depth", "depth_err", "star", "orbit_source")
 
 
 def _half_chord_hours(p_days: float, a_over_rs: float, inc_rad: float, reach: float) -> float:
@@ -117,16 +120,15 @@ def _best_trapezoid(white: np.ndarray, t: np.ndarray, mid: np.ndarray, t14: np.n
     return float(mid[best]), float(t14[best]), float(ingress[best])
 
 
-def fitted_transit_window(light_curve: np.ndarray, time_hours: np.ndarray, label: str = "planet") -> tuple[
-        np.ndarray, np.ndarray, float]:
-    """(in-transit, out-of-transit, mid-transit hour) found in the light curve itself.
+def find_transit(light_curve: np.ndarray, time_hours: np.ndarray, label: str = "planet") -> tuple[
+        float, float, float]:
+    """(mid-transit hour, T14 in hours, ingress fraction T12/T14) of the transit in the light curve.
 
-    For data whose times count from the visit's start (calibrated data): the white light (every
-    channel normalised to its median, then averaged) is fitted with a trapezoid over a quadratic
-    baseline, on a grid of mid-times, durations and ingress fractions, coarse then fine, each
-    transit wholly inside the visit (as the competition's visits are planned). The masks
-    then follow as for `transit_window`: in transit within T23/2 less half a sample (for a transit
-    too short for that, the central half of T14), out of transit beyond T14/2 plus a margin.
+    The white light (every channel normalised to its median, then averaged) is fitted with a
+    trapezoid over a quadratic baseline, on a grid of mid-times, durations and ingress fractions,
+    coarse then fine, each transit wholly inside the visit (as the competition's visits are planned)
+    and leaving the MIN_OUT_POINTS of baseline the window needs (so that noise in a shallow
+    transit's light curve cannot make a transit spanning the whole visit the best candidate).
     """
     flux = np.asarray(light_curve, dtype=np.float64)
     t = np.asarray(time_hours, dtype=np.float64)
@@ -138,6 +140,8 @@ def fitted_transit_window(light_curve: np.ndarray, time_hours: np.ndarray, label
     def grid(mids: np.ndarray, durations: np.ndarray) -> tuple[float, float, float]:
         m, d, f = (a.ravel() for a in np.meshgrid(mids, durations, fractions, indexing="ij"))
         inside = (m - d / 2 > t[0]) & (m + d / 2 < t[-1])  # the whole transit within the visit
+        reach = 0.5 * d * (1.0 + OUT_MARGIN) + 0.5 * step  # the out-of-transit mask's edge
+        inside &= (np.abs(t[None, :] - m[:, None]) > reach[:, None]).sum(axis=1) >= MIN_OUT_POINTS
         if not inside.any():
             raise DatasetError(f"{label}: {t.size} samples over {span:.2f} h are too few to find a transit")
         return _best_trapezoid(white, t, m[inside], d[inside], f[inside])
@@ -145,7 +149,16 @@ def fitted_transit_window(light_curve: np.ndarray, time_hours: np.ndarray, label
     coarse = COARSE_STEP_SAMPLES * step
     mid, t14, ingress = grid(np.arange(t[0], t[-1], coarse), np.arange(3 * step, 0.9 * span, coarse))
     offsets = np.arange(-REFINE_SAMPLES, REFINE_SAMPLES + 1) * step / 2
-    mid, t14, ingress = grid(mid + offsets, np.clip(t14 + offsets, 2 * step, None))
+    return grid(mid + offsets, np.clip(t14 + offsets, 2 * step, None))
+
+
+def _found_transit_window(time_hours: np.ndarray, mid: float, t14: float, ingress: float,
+                          label: str) -> tuple[np.ndarray, np.ndarray]:
+    """(in-transit, out-of-transit) masks around a transit found by `find_transit`, as for
+    `transit_window`: in transit within T23/2 less half a sample (for a transit too short for that,
+    the central half of T14), out of transit beyond T14/2 plus a margin."""
+    t = np.asarray(time_hours, dtype=np.float64)
+    step = float(np.median(np.diff(t)))
     half_t23 = 0.5 * t14 * (1.0 - 2.0 * ingress)
     in_transit = np.abs(t - mid) < half_t23 - 0.5 * step
     if in_transit.sum() < MIN_IN_POINTS:  # a short or grazing transit: the central half of the chord
@@ -157,7 +170,18 @@ def fitted_transit_window(light_curve: np.ndarray, time_hours: np.ndarray, label
             f"samples (transit at {mid:.2f} h lasting {t14:.2f} h); the light curve does not cover a transit "
             f"with baseline"
         )
-    return in_transit, out_of_transit, mid
+    return in_transit, out_of_transit
+
+
+def fitted_transit_window(light_curve: np.ndarray, time_hours: np.ndarray, label: str = "planet") -> tuple[
+        np.ndarray, np.ndarray, float]:
+    """(in-transit, out-of-transit, mid-transit hour) found in the light curve itself.
+
+    For data whose times count from the visit's start (calibrated data), or without an orbit to
+    place the window: `find_transit`, then the masks of `_found_transit_window`.
+    """
+    mid, t14, ingress = find_transit(light_curve, time_hours, label)
+    return (*_found_transit_window(time_hours, mid, t14, ingress, label), mid)
 
 
 def _white_light_baseline(flux: np.ndarray, t: np.ndarray, out_of_transit: np.ndarray) -> np.ndarray:
@@ -252,17 +276,36 @@ def combine_visits(estimates: list[tuple[np.ndarray, np.ndarray]]) -> tuple[np.n
     return (weights * depths).sum(axis=0) / weights.sum(axis=0), 1.0 / np.sqrt(weights.sum(axis=0))
 
 
+# Where a planet's transit geometry comes from (load_features' `orbit_source`, one per planet): the
+# star info's orbit (P, sma, i), or the white light itself. Without the star info's orbit (ADC 2024
+# ships no star info) the transit fit fits the orbit's shape and the window method finds its window
+# in the white light; on calibrated data (times from the visit's start) the window method always does.
+ORBIT_FROM_STAR_INFO = "star_info"
+ORBIT_FITTED = "fitted"
+ORBIT_SOURCES = (ORBIT_FROM_STAR_INFO, ORBIT_FITTED)
+
+
+def orbit_source(star_row: Mapping, method: str, from_visit_start: bool) -> str:
+    """The ORBIT_SOURCES entry `method` uses for this planet (see above)."""
+    if method == "window" and from_visit_start:
+        return ORBIT_FITTED
+    known = transit_fit.Orbit.from_star(star_row, f"planet {int(star_row['planet_id'])}") is not None
+    return ORBIT_FROM_STAR_INFO if known else ORBIT_FITTED
+
+
 def planet_depth(flux: np.ndarray, time_h: np.ndarray, star_row: Mapping, detrend: bool,
                  from_visit_start: bool) -> tuple[np.ndarray, np.ndarray]:
     """One planet's depth and error per channel, over every visit of its light curve.
 
     Times from mid-transit (simulated data): the window follows from the orbit. Times from the
-    visit's start (calibrated data): each visit's window and mid-transit are fitted to the visit.
+    visit's start (calibrated data), or no orbit in the star info: each visit's window and
+    mid-transit are fitted to the visit.
     """
     label = f"planet {int(star_row['planet_id'])}"
+    found = orbit_source(star_row, "window", from_visit_start) == ORBIT_FITTED
     estimates = []
     for visit in (flux[None] if flux.ndim == 2 else flux):
-        if from_visit_start:
+        if found:
             in_transit, out_of_transit, mid = fitted_transit_window(visit, time_h, label)
             estimates.append(estimate_depth(visit, time_h - mid, (in_transit, out_of_transit), detrend))
         else:
@@ -276,18 +319,24 @@ def planet_transit_fit(flux: np.ndarray, time_h: np.ndarray, star_row: Mapping, 
 
     Times from mid-transit (simulated data): the fit starts at t0 = 0 with the window from the
     orbit. Times from the visit's start (calibrated data): it starts at the transit found in the
-    visit's white light.
+    visit's white light. Without the star info's orbit (`orbit_source` "fitted": ADC 2024) the
+    transit is found in the white light whatever the times count from, and the fit fits the orbit's
+    shape starting from the duration found there.
     """
     label = f"planet {int(star_row['planet_id'])}"
     orbit = transit_fit.Orbit.from_star(star_row, label)
     fits = []
     for visit in (flux[None] if flux.ndim == 2 else flux):
-        if from_visit_start:
-            in_transit, out_of_transit, mid = fitted_transit_window(visit, time_h, label)
+        duration = None
+        if orbit is None:
+            mid, duration, ingress = find_transit(visit, time_h, label)
+            window = _found_transit_window(time_h, mid, duration, ingress, label)
+        elif from_visit_start:
+            *window, mid = fitted_transit_window(visit, time_h, label)
         else:
-            (in_transit, out_of_transit), mid = transit_window(star_row, time_h), 0.0
-        fits.append(transit_fit.fit_visit(visit, time_h, orbit, wavelengths_um, (in_transit, out_of_transit), mid,
-                                          decorrelate))
+            window, mid = transit_window(star_row, time_h), 0.0
+        fits.append(transit_fit.fit_visit(visit, time_h, orbit, wavelengths_um, tuple(window), mid, decorrelate,
+                                          duration_guess_h=duration))
     return combine_visits(fits)
 
 
@@ -309,34 +358,56 @@ def _method_version(method: str) -> int:
     return transit_fit.TRANSIT_FIT_VERSION if method == "transit_fit" else FEATURES_VERSION
 
 
-def _compute_features(data_dir: Path, detrend: bool, method: str) -> dict[str, np.ndarray]:
-    stars = layout.read_star_info(data_dir)
+# Planets per worker below which a second process costs more (its start-up) than it saves.
+MIN_PLANETS_PER_WORKER = 50
+
+
+def _measure_planets(data_dir: Path, rows: list[dict], detrend: bool, method: str) -> tuple[np.ndarray, np.ndarray]:
+    """Depth and error (float32, len(rows) x 283) of some of a folder's planets (one worker's share)."""
     time_h = layout.read_time(data_dir)
     from_visit_start = layout.time_origin(data_dir) == layout.TIME_FROM_VISIT_START
-    if method == "transit_fit":
-        wavelengths = layout.read_wavelengths(data_dir)
-
-        def measure(flux: np.ndarray, row: dict) -> tuple[np.ndarray, np.ndarray]:
-            return planet_transit_fit(flux, time_h, row, wavelengths, from_visit_start, decorrelate=detrend)
-    else:
-        def measure(flux: np.ndarray, row: dict) -> tuple[np.ndarray, np.ndarray]:
-            return planet_depth(flux, time_h, row, detrend, from_visit_start)
-    n = len(stars)
-    depth = np.empty((n, layout.N_WAVELENGTHS), dtype=np.float32)
-    depth_err = np.empty((n, layout.N_WAVELENGTHS), dtype=np.float32)
-    for row_index, row in enumerate(stars.to_dict("records")):
-        flux = layout.load_light_curve(data_dir, row["planet_id"], n_time=time_h.size)
-        d, e = measure(np.asarray(flux, dtype=np.float64), row)
+    wavelengths = layout.read_wavelengths(data_dir) if method == "transit_fit" else None
+    depth = np.empty((len(rows), layout.N_WAVELENGTHS), dtype=np.float32)
+    depth_err = np.empty_like(depth)
+    for index, row in enumerate(rows):
+        flux = np.asarray(layout.load_light_curve(data_dir, row["planet_id"], n_time=time_h.size), dtype=np.float64)
+        if method == "transit_fit":
+            d, e = planet_transit_fit(flux, time_h, row, wavelengths, from_visit_start, decorrelate=detrend)
+        else:
+            d, e = planet_depth(flux, time_h, row, detrend, from_visit_start)
         if not (np.isfinite(d).all() and np.isfinite(e).all()):
-            raise DatasetError(
-                f"{layout.light_curve_path(data_dir, row['planet_id'])}: depth estimate is not finite"
-            )
-        depth[row_index], depth_err[row_index] = d, e
+            raise DatasetError(f"{layout.light_curve_path(data_dir, row['planet_id'])}: depth estimate is not finite")
+        depth[index], depth_err[index] = d, e
+    return depth, depth_err
+
+
+def feature_workers(n_planets: int) -> int:
+    """Processes that measure a folder's planets: the cores this process may use (the sweeper's
+    share, ``SPECTRAMIND_NUM_THREADS``, when jobs run side by side), fewer for a small folder."""
+    cores = int(os.environ.get("SPECTRAMIND_NUM_THREADS") or len(os.sched_getaffinity(0)))
+    return max(1, min(cores, n_planets // MIN_PLANETS_PER_WORKER))
+
+
+def _compute_features(data_dir: Path, detrend: bool, method: str) -> dict[str, np.ndarray]:
+    """Every planet's features; with several cores the planets are shared out between processes
+    (each planet's fit is independent: the result is the same as one process's)."""
+    stars = layout.read_star_info(data_dir)
+    from_visit_start = layout.time_origin(data_dir) == layout.TIME_FROM_VISIT_START
+    rows = stars.to_dict("records")
+    shares = [list(share) for share in np.array_split(np.array(rows, dtype=object), feature_workers(len(rows)))]
+    if len(shares) == 1:
+        parts = [_measure_planets(data_dir, rows, detrend, method)]
+    else:
+        from joblib import Parallel, delayed
+
+        parts = Parallel(n_jobs=len(shares), backend="loky")(
+            delayed(_measure_planets)(data_dir, share, detrend, method) for share in shares)
     return {
         "planet_ids": stars["planet_id"].to_numpy(dtype=np.int64),
-        "depth": depth,
-        "depth_err": depth_err,
+        "depth": np.concatenate([depth for depth, _ in parts]),
+        "depth_err": np.concatenate([err for _, err in parts]),
         "star": stars[STAR_FEATURE_COLUMNS].to_numpy(dtype=np.float32),
+        "orbit_source": np.array([orbit_source(row, method, from_visit_start) for row in rows]),
     }
 
 
@@ -358,7 +429,7 @@ def _read_cache(path: Path, version: int) -> dict[str, np.ndarray] | None:
         with np.load(path, allow_pickle=False) as cached:
             if int(cached["version"]) != version:
                 return None
-            return {k: cached[k] for k in ("planet_ids", "depth", "depth_err", "star")}
+            return {k: cached[k] for k in FEATURE_KEYS}
     except (OSError, ValueError, KeyError, EOFError, zipfile.BadZipFile):  # a truncated .npz is no zip
         return None
 
@@ -373,8 +444,9 @@ def _write_cache(path: Path, features: dict[str, np.ndarray], version: int) -> N
 def load_features(data_dir: str | os.PathLike, detrend: bool, method: str = "window") -> dict[str, np.ndarray]:
     """Depth features of every planet by `method` (METHODS), computed once per dataset version and cached.
 
-    Returns planet_ids (int64, n), depth and depth_err (float32, n x 283) and star (float32,
-    n x len(STAR_FEATURE_COLUMNS)), rows in train_star_info.csv order. A data directory that
+    Returns planet_ids (int64, n), depth and depth_err (float32, n x 283), star (float32,
+    n x len(STAR_FEATURE_COLUMNS)) and orbit_source (str, n: an ORBIT_SOURCES entry, where each
+    planet's transit geometry came from), rows in train_star_info.csv order. A data directory that
     cannot be written to still works; the features are then recomputed on every call.
     """
     root = Path(data_dir)
@@ -385,9 +457,19 @@ def load_features(data_dir: str | os.PathLike, detrend: bool, method: str = "win
     cached = _read_cache(cache_path, version)
     if cached is not None:
         return cached
-    features = _compute_features(root, detrend, method)
-    try:
-        _write_cache(cache_path, features, version)
-    except OSError as err:
-        warnings.warn(f"{cache_path}: could not cache features ({err})", stacklevel=2)
+    try:  # runs side by side compute a folder's features once: the others wait, then read the cache
+        cache_path.parent.mkdir(parents=True, exist_ok=True)
+        lock = open(cache_path.with_suffix(".lock"), "a")
+    except OSError:  # a read-only data folder: nothing to share, compute here
+        return _compute_features(root, detrend, method)
+    with lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        cached = _read_cache(cache_path, version)
+        if cached is not None:
+            return cached
+        features = _compute_features(root, detrend, method)
+        try:
+            _write_cache(cache_path, features, version)
+        except OSError as err:
+            warnings.warn(f"{cache_path}: could not cache features ({err})", stacklevel=2)
     return features

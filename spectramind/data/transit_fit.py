@@ -11,10 +11,11 @@ Steps, per visit (`fit_visit`):
 1. White light: FGS1 and the AIRS white light (the mean of its channels, each normalised to its
    median) are fitted together with batman: a shared mid-transit time, per curve the radius ratio
    and quadratic limb darkening (Kipping's q1, q2), over the orbit from the star info (P, a/Rs, i),
-   times a systematics baseline per curve: quadratic in time plus the exponential settling ramp of
-   the visit's start (its timescale fitted too). The baseline's coefficients are solved linearly
-   inside the non-linear fit (variable projection), so the optimiser sees only the transit and the
-   ramp timescale.
+   or, without star info (ADC 2024 ships none), over an orbit whose shape is fitted too (T14 and
+   the impact parameter at a nominal period), times a systematics baseline per curve:
+   quadratic in time plus the exponential settling ramp of the visit's start (its timescale fitted
+   too). The baseline's coefficients are solved linearly inside the non-linear fit (variable
+   projection), so the optimiser sees only the transit and the ramp timescale.
 2. Common mode: the AIRS white light's residual relative to its model is the pointing jitter (and
    whatever else moves every channel together), the regressor each channel decorrelates against.
 3. Channels: each channel, divided by its detector's white-light baseline, is fitted linearly with
@@ -42,8 +43,9 @@ from scipy.optimize import least_squares
 from spectramind.data import systematics
 from spectramind.errors import DatasetError
 
-# Bump when the fit changes so cached fits are recomputed.
-TRANSIT_FIT_VERSION = 1
+# Bump when the fit changes so cached fits are recomputed. 2: the orbit's shape is fitted where the
+# star info has no orbit (before, such planets stopped the fit).
+TRANSIT_FIT_VERSION = 2
 # How far (hours) the fitted mid-transit may move from its starting guess.
 MID_TIME_RANGE_H = 0.5
 # Bounds on the radius ratio and on the ramp timescale (hours).
@@ -55,6 +57,20 @@ Q_START = (0.36, 0.3)
 # above the floor), since ingress and egress last longer for a larger planet.
 TEMPLATE_REFINEMENTS = 1
 CHANNEL_DEPTH_FLOOR = 1e-6
+# The largest ratio between FGS1's and the AIRS white light's limb-darkening coefficient that the
+# channels' power law in wavelength follows (physical ones are within ~4 between 0.7 and 3 um).
+LD_MAX_RATIO = 10.0
+# Without the star info's orbit the white-light fit fits its shape: the period is fixed to this
+# nominal value and the duration T14 and the impact parameter b are free (a/Rs and the inclination
+# follow). Over a transit's few hours a circular orbit's path across the disk is nearly straight, so
+# the shape depends on the planet's speed (a/Rs over P) and on b; fixing P only sets the scale of
+# the fitted a/Rs, as published ADC 2024 solutions did. Bounds: T14 from two time samples (a
+# shorter transit could fall between samples, leaving nothing to fit) to the whole visit, b from 0
+# to IMPACT_MAX_FRACTION x (1 + Rp/Rs) (grazing allowed, short of the vanishing transit); the start
+# is b = IMPACT_START and the duration of the transit found in the data.
+NOMINAL_PERIOD_DAYS = 4.0
+IMPACT_START = 0.3
+IMPACT_MAX_FRACTION = 0.95
 
 
 @dataclass(frozen=True)
@@ -66,12 +82,32 @@ class Orbit:
     inc_deg: float
 
     @classmethod
-    def from_star(cls, star_row: Mapping, label: str) -> "Orbit":
-        values = [float(star_row[k]) for k in ("P", "sma", "i")]
-        if not all(math.isfinite(v) for v in values) or values[0] <= 0 or values[1] <= 1:
-            raise DatasetError(f"{label}: the transit fit needs the orbit (P, sma, i) from the star info, "
-                               f"got {values}")
+    def from_star(cls, star_row: Mapping, label: str) -> "Orbit | None":
+        """The star info's orbit, or None where P, sma or i is missing (absent or NaN, as in a
+        calibrated ADC 2024 folder): the fit then fits the orbit's shape. Values that are there but
+        impossible are an error, not a reason to guess."""
+        values = [float(star_row.get(k, math.nan)) for k in ("P", "sma", "i")]
+        if not all(math.isfinite(v) for v in values):
+            return None
+        if values[0] <= 0 or values[1] <= 1:
+            raise DatasetError(f"{label}: the star info's orbit (P, sma, i) is impossible: {values}")
         return cls(*values)
+
+    @classmethod
+    def from_impact(cls, a_over_rs: float, impact: float) -> "Orbit":
+        """The orbit at NOMINAL_PERIOD_DAYS with this a/Rs and impact parameter b = a/Rs cos i."""
+        return cls(NOMINAL_PERIOD_DAYS, a_over_rs, math.degrees(math.acos(impact / a_over_rs)))
+
+    @classmethod
+    def for_duration(cls, t14_h: float, rp: float, impact: float = IMPACT_START) -> "Orbit":
+        """The nominal-period orbit whose transit of a planet of radius ratio `rp` at impact
+        parameter `impact` lasts `t14_h` (first to fourth contact): the fitted orbit's start."""
+        chord = math.sin(math.pi * min(t14_h / (24.0 * NOMINAL_PERIOD_DAYS), 0.5))
+        return cls.from_impact(math.sqrt(impact**2 + ((1.0 + rp) ** 2 - impact**2) / chord**2), impact)
+
+    @property
+    def impact(self) -> float:
+        return self.a_over_rs * math.cos(math.radians(self.inc_deg))
 
 
 class TransitShape:
@@ -80,9 +116,14 @@ class TransitShape:
     def __init__(self, time_h: np.ndarray, orbit: Orbit) -> None:
         self.params = batman.TransitParams()
         p = self.params
-        p.t0, p.per, p.a, p.inc = 0.0, orbit.period_days, orbit.a_over_rs, orbit.inc_deg
-        p.ecc, p.w, p.limb_dark, p.rp, p.u = 0.0, 90.0, "quadratic", 0.1, [0.3, 0.2]
+        p.t0, p.ecc, p.w, p.limb_dark, p.rp, p.u = 0.0, 0.0, 90.0, "quadratic", 0.1, [0.3, 0.2]
+        self.set_orbit(orbit)
         self.model = batman.TransitModel(p, np.ascontiguousarray(time_h, dtype=np.float64) / 24.0)
+
+    def set_orbit(self, orbit: Orbit) -> None:
+        """Render later calls on `orbit` (batman recomputes the planet's path when it changes)."""
+        self.params.per, self.params.a, self.params.inc = orbit.period_days, orbit.a_over_rs, orbit.inc_deg
+        self.orbit = orbit
 
     def __call__(self, t0_h: float, rp: float, u1: float, u2: float) -> np.ndarray:
         self.params.t0, self.params.rp, self.params.u = t0_h / 24.0, rp, [u1, u2]
@@ -121,21 +162,50 @@ class WhiteLightFit:
     model: np.ndarray  # (n_time,) transit x baseline
 
 
+def _white_light_start(time_h: np.ndarray, mid_guess_h: float, depth_guess: list[float],
+                       duration_guess_h: float | None) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Starting values and bounds of `fit_white_light`'s parameters, in its order."""
+    start, lower, upper = [mid_guess_h], [mid_guess_h - MID_TIME_RANGE_H], [mid_guess_h + MID_TIME_RANGE_H]
+    rps = [float(np.clip(math.sqrt(max(depth, RP_BOUNDS[0] ** 2)), *RP_BOUNDS)) for depth in depth_guess]
+    if duration_guess_h is not None:
+        shortest, longest = 2.0 * float(np.median(np.diff(time_h))), float(time_h[-1] - time_h[0])
+        start += [float(np.clip(duration_guess_h, shortest, longest)), IMPACT_START / (1.0 + min(rps))]
+        lower += [shortest, 0.0]
+        upper += [longest, IMPACT_MAX_FRACTION]
+    ramp_start = math.log(float(np.median(systematics.RAMP_TIMESCALES_H)))
+    for rp0 in rps:
+        start += [rp0, *Q_START, ramp_start]
+        lower += [RP_BOUNDS[0], 0.0, 0.0, math.log(RAMP_TIMESCALE_BOUNDS_H[0])]
+        upper += [RP_BOUNDS[1], 1.0, 1.0, math.log(RAMP_TIMESCALE_BOUNDS_H[1])]
+    return np.array(start), np.array(lower), np.array(upper)
+
+
 def fit_white_light(
     curves: list[np.ndarray], time_h: np.ndarray, shape: TransitShape, mid_guess_h: float,
-    depth_guess: list[float],
-) -> tuple[float, list[WhiteLightFit]]:
-    """Fit white-light curves sharing one mid-transit time; return it and each curve's fit.
+    depth_guess: list[float], duration_guess_h: float | None = None,
+) -> tuple[float, Orbit, list[WhiteLightFit]]:
+    """Fit white-light curves sharing one transit; return its mid-time, orbit and each curve's fit.
 
-    Parameters: t0, then per curve Rp/Rs, q1, q2 and the ramp timescale (log); the baseline's
+    Parameters: t0; with a `duration_guess_h` (no known orbit: `shape`'s is then replaced), the
+    orbit's shape at NOMINAL_PERIOD_DAYS: T14 (hours, starting there) and b / (1 + the smallest
+    Rp/Rs); then per curve Rp/Rs, q1, q2 and the ramp timescale (log). The baseline's
     coefficients are solved linearly at every step. Residuals are weighted by each curve's
-    point-to-point scatter, so the better-measured curve dominates the shared mid-time.
+    point-to-point scatter, so the better-measured curve dominates the shared parameters. `shape`
+    is left on the returned orbit.
     """
     weights = [1.0 / _point_scatter(y) for y in curves]
+    fit_orbit = duration_guess_h is not None
+    shared = 3 if fit_orbit else 1
 
     def unpack(theta: np.ndarray, i: int) -> tuple[float, float, float, float]:
-        rp, q1, q2, log_tau = theta[1 + 4 * i: 5 + 4 * i]
+        rp, q1, q2, log_tau = theta[shared + 4 * i: shared + 4 + 4 * i]
         return rp, q1, q2, math.exp(log_tau)
+
+    def orbit(theta: np.ndarray) -> Orbit:
+        if not fit_orbit:
+            return shape.orbit
+        rp = min(theta[shared::4])
+        return Orbit.for_duration(theta[1], rp, theta[2] * (1.0 + rp))
 
     def solve(theta: np.ndarray, i: int) -> tuple[np.ndarray, np.ndarray]:
         rp, q1, q2, tau = unpack(theta, i)
@@ -145,29 +215,23 @@ def fit_white_light(
         return transit, design @ coef
 
     def residuals(theta: np.ndarray) -> np.ndarray:
+        shape.set_orbit(orbit(theta))
         parts = []
         for i, y in enumerate(curves):
             transit, baseline = solve(theta, i)
             parts.append((y - transit * baseline) * weights[i])
         return np.concatenate(parts)
 
-    start, lower, upper = [mid_guess_h], [mid_guess_h - MID_TIME_RANGE_H], [mid_guess_h + MID_TIME_RANGE_H]
-    ramp_start = math.log(float(np.median(systematics.RAMP_TIMESCALES_H)))
-    for depth in depth_guess:
-        rp0 = float(np.clip(math.sqrt(max(depth, RP_BOUNDS[0] ** 2)), *RP_BOUNDS))
-        start += [rp0, *Q_START, ramp_start]
-        lower += [RP_BOUNDS[0], 0.0, 0.0, math.log(RAMP_TIMESCALE_BOUNDS_H[0])]
-        upper += [RP_BOUNDS[1], 1.0, 1.0, math.log(RAMP_TIMESCALE_BOUNDS_H[1])]
-    result = least_squares(residuals, np.array(start), bounds=(np.array(lower), np.array(upper)),
-                           x_scale="jac", method="trf")
-    theta = result.x
+    start, lower, upper = _white_light_start(time_h, mid_guess_h, depth_guess, duration_guess_h)
+    theta = least_squares(residuals, start, bounds=(lower, upper), x_scale="jac", method="trf").x
+    shape.set_orbit(orbit(theta))
     fits = []
     for i in range(len(curves)):
         transit, baseline = solve(theta, i)
         rp, q1, q2, _ = unpack(theta, i)
         fits.append(WhiteLightFit(rp=rp, u=limb_darkening_from_q(q1, q2), baseline=baseline,
                                   model=transit * baseline))
-    return float(theta[0]), fits
+    return float(theta[0]), shape.orbit, fits
 
 
 def channel_limb_darkening(wavelengths_um: np.ndarray, fgs: tuple[float, float],
@@ -177,7 +241,11 @@ def channel_limb_darkening(wavelengths_um: np.ndarray, fgs: tuple[float, float],
     FGS1 keeps its own. AIRS channels follow a power law in wavelength through the two fitted
     points (limb darkening weakens steadily towards the infrared), the AIRS white light standing at
     the mean AIRS wavelength; a coefficient whose two values differ in sign (no power law passes
-    through them) is interpolated linearly in log wavelength instead.
+    through them) is interpolated linearly in log wavelength instead. A coefficient fitted at its
+    bound (near 0: limb darkening trades off against the impact parameter when the orbit is fitted)
+    would make the power law through the two points explode across AIRS: where the two values
+    differ by more than LD_MAX_RATIO, the AIRS channels follow the AIRS white light's value with
+    the ratio capped there.
     """
     lam_f = wavelengths_um[0]
     lam_a = float(wavelengths_um[1:].mean())
@@ -185,8 +253,10 @@ def channel_limb_darkening(wavelengths_um: np.ndarray, fgs: tuple[float, float],
     out = np.empty((wavelengths_um.size, 2))
     for k in range(2):
         u_f, u_a = fgs[k], airs[k]
-        if u_f > 0 and u_a > 0:
+        if u_f > 0 and u_a > 0 and 1.0 / LD_MAX_RATIO <= u_a / u_f <= LD_MAX_RATIO:
             out[:, k] = u_f * (u_a / u_f) ** x
+        elif u_f > 0 and u_a > 0:
+            out[:, k] = u_a * np.clip(u_a / u_f, 1.0 / LD_MAX_RATIO, LD_MAX_RATIO) ** (x - 1.0)
         else:
             out[:, k] = u_f + (u_a - u_f) * x
         out[0, k] = u_f
@@ -196,19 +266,22 @@ def channel_limb_darkening(wavelengths_um: np.ndarray, fgs: tuple[float, float],
 def _solve_channels(design: np.ndarray, y: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Batched least squares: design (C, n, p), y (C, n) -> coefficients (C, p), inverse normal
     matrices (C, p, p) and residual scatter (C,) with n - p degrees of freedom."""
-    normal_inv = np.linalg.inv(np.einsum("cnp,cnq->cpq", design, design))
-    coef = np.einsum("cpq,cnq,cn->cp", normal_inv, design, y)
-    residual = y - np.einsum("cnp,cp->cn", design, coef)
+    transposed = design.transpose(0, 2, 1)
+    normal_inv = np.linalg.inv(transposed @ design)
+    coef = (normal_inv @ (transposed @ y[:, :, None]))[:, :, 0]
+    residual = y - (design @ coef[:, :, None])[:, :, 0]
     scatter = np.sqrt(np.einsum("cn,cn->c", residual, residual) / (y.shape[1] - design.shape[2]))
     return coef, normal_inv, scatter
 
 
-def fit_visit(flux: np.ndarray, time_h: np.ndarray, orbit: Orbit, wavelengths_um: np.ndarray,
-              window: tuple[np.ndarray, np.ndarray], mid_guess_h: float,
-              decorrelate: bool = True) -> tuple[np.ndarray, np.ndarray]:
+def fit_visit(flux: np.ndarray, time_h: np.ndarray, orbit: Orbit | None, wavelengths_um: np.ndarray,
+              window: tuple[np.ndarray, np.ndarray], mid_guess_h: float, decorrelate: bool = True,
+              duration_guess_h: float | None = None) -> tuple[np.ndarray, np.ndarray]:
     """Depth (Rp/Rs)^2 and its error per channel from one visit (n_time, 283).
 
     `window` = (in-transit, out-of-transit) masks and `mid_guess_h` give the starting values.
+    `orbit=None` (no star info) fits the orbit's shape in the white-light fit, starting from a
+    transit lasting `duration_guess_h` (T14, hours) at b = IMPACT_START.
     `decorrelate=False` leaves the white light's residual (the common mode: pointing jitter and
     what else all channels share) out of the per-channel fits: the ablation of that step."""
     flux = np.asarray(flux, dtype=np.float64)
@@ -217,8 +290,10 @@ def fit_visit(flux: np.ndarray, time_h: np.ndarray, orbit: Orbit, wavelengths_um
     in_transit, out_of_transit = window
     fgs, white = relative[:, 0], relative[:, 1:].mean(axis=1)
     guesses = [1.0 - y[in_transit].mean() / y[out_of_transit].mean() for y in (fgs, white)]
-    shape = TransitShape(t, orbit)
-    mid, (fgs_fit, white_fit) = fit_white_light([fgs, white], t, shape, mid_guess_h, guesses)
+    if (orbit is None) == (duration_guess_h is None):
+        raise ValueError("fit_visit needs either an orbit or, to fit one, duration_guess_h")
+    shape = TransitShape(t, orbit or Orbit.for_duration(duration_guess_h, RP_BOUNDS[1]))  # fitted below
+    mid, _, (fgs_fit, white_fit) = fit_white_light([fgs, white], t, shape, mid_guess_h, guesses, duration_guess_h)
     common_mode = white / white_fit.model - 1.0
     shared = [common_mode] if decorrelate else []
 
