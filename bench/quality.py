@@ -2,8 +2,8 @@
 
 ``python -m bench.quality SWEEP_DIR [--images DIR]`` reads the sweep the way the leaderboard does
 (``spectramind.leaderboard``: collate, stats) and prints the table of docs/quality.md: every
-configuration's test adc2025 over seeds, its fraction of the information limit, RMSE and training
-time, with the naive baseline and the limit as reference rows. With ``--images`` it also draws
+configuration's validation and test adc2025 over seeds (test also per detector), its share of the
+top reference, RMSE and training time, with the naive baseline and the references as rows. With ``--images`` it also draws
 the two figures of that page from the best run's and the classical fit's predictions: the
 per-wavelength error and the z-score distribution against N(0, 1) (the same quantities as the
 diagnostics of leaderboard.html).
@@ -21,26 +21,37 @@ import numpy as np
 
 from spectramind.leaderboard.collate import collate_runs
 from spectramind.leaderboard.figures import Z_EDGES, classical_fit_run
-from spectramind.leaderboard.text import format_number, format_percent
+from spectramind.leaderboard.text import REFERENCE_LABELS, format_number, format_percent, reference_column
 from spectramind.leaderboard.stats import compute_stats
 from spectramind.sweep_layout import PREDICTIONS_FILE
 from spectramind.tracking.artifacts import read_predictions
 
 
 def quality_table(table, stats) -> str:
-    """The markdown table of every configuration, between the naive baseline and the limit."""
-    lines = ["| Configuration | test adc2025, mean ± std (seeds) | % of limit | RMSE (ppm) | train time (s) |",
-             "|---|---|---|---|---|", "| naive (training labels' mean and std) | 0 | 0 % | | |"]
+    """The markdown table of every configuration (validation, then test overall and per detector),
+    between the naive baseline and the two references of the same test split."""
+    top = reference_column(stats) or "% of reference"
+    lines = [f"| Configuration | val adc2025 | test adc2025, mean ± std (seeds) | test FGS1 | test AIRS | {top} | "
+             "RMSE (ppm) | train time (s) |",
+             "|---|---|---|---|---|---|---|---|", "| naive (training labels' mean and std) | 0 | 0 | 0 | 0 | 0 % | | |"]
+
+    def cell(row: dict, name: str) -> str:
+        return format_number(row.get(f"{name}_mean", math.nan))
+
     for row in stats.ranked.to_dict("records"):
         if not row["adc2025_n"]:
             continue
         lines.append(f"| {row['label']}{' (baseline)' if row['config_id'] == stats.baseline_config_id else ''} | "
+                     f"{cell(row, 'val_adc2025')} | "
                      f"{format_number(row['adc2025_mean'])} ± {format_number(row['adc2025_std'])} ({int(row['adc2025_n'])}) | "
-                     f"{format_percent(row.get('fraction_of_limit'))} | {format_number(row['rmse_ppm_mean'])} | "
+                     f"{cell(row, 'adc2025_fgs1')} | {cell(row, 'adc2025_airs')} | "
+                     f"{format_percent(row.get('fraction_of_reference'))} | {format_number(row['rmse_ppm_mean'])} | "
                      f"{format_number(row['train_time_s_mean'])} |")
-    if stats.limit_reference is not None:
-        lines.append(f"| per-channel information limit (noise truth, same split) | "
-                     f"{format_number(stats.limit_reference)} | 100 % | | |")
+    for name, value in stats.references.items():
+        detectors = stats.reference_detectors.get(name, {})
+        lines.append(f"| {REFERENCE_LABELS[name]} (noise truth, same split) | | {format_number(value)} | "
+                     f"{format_number(detectors.get('fgs1', math.nan))} | {format_number(detectors.get('airs', math.nan))} | "
+                     f"{format_percent(value / list(stats.references.values())[-1])} | | |")
     return "\n".join(lines)
 
 

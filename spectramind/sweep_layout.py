@@ -10,7 +10,7 @@ defined here, once, and nowhere else::
       multirun.yaml         Hydra's record of a multirun           (HYDRA_MULTIRUN_FILE)
       configs_resolved/     <run_id>.yaml per run                  (RESOLVED_CONFIGS_DIR)
       runs/<run_id>/        one run                                (RUNS_DIR)
-        run.json  events.jsonl  metrics.json  config_resolved.yaml
+        run.json  events.jsonl  metrics.json  splits.json  config_resolved.yaml
         predictions.parquet  submission.csv  checkpoints/{best,last}.ckpt
 
 Any other Hydra multirun folder is a sweep too (another sweeper, e.g. basic or Optuna): Hydra's
@@ -37,10 +37,20 @@ RUNS_DIR = "runs"
 RUN_RECORD_FILE = "run.json"
 METRICS_FILE = "metrics.json"
 RESOLVED_CONFIG_FILE = "config_resolved.yaml"
+# Every split's planet ids ({"train": [...], "val": [...], "test": [...]}): which planets a run
+# selected on (validation) and which it was measured on (test), checkable after the fact.
+SPLITS_FILE = "splits.json"
 # Names in metrics.json that the leaderboard relies on: a clipped score's twin before clipping
-# (adc2025_unclipped) and a score's information limit on the run's test split (limit_adc2025).
+# (adc2025_unclipped), the reference scores of the run's test split (ref_pooled_adc2025,
+# ref_per_channel_adc2025_fgs1: spectramind.metrics.references; records written before them hold
+# limit_adc2025, the per-channel reference without the jitter's share) and a score of the best
+# checkpoint on the validation split (val_adc2025, val_adc2025_unclipped). The unprefixed scores
+# are the test split's, held out: selection (the leaderboard's ranking, a sweeper's objective) uses
+# the validation ones.
 UNCLIPPED_SUFFIX = "_unclipped"
-LIMIT_PREFIX = "limit_"
+REFERENCE_PREFIXES = {"per_channel": "ref_per_channel_", "pooled": "ref_pooled_"}
+LEGACY_LIMIT_PREFIX = "limit_"
+VALIDATION_PREFIX = "val_"
 PREDICTIONS_FILE = "predictions.parquet"
 SUBMISSION_FILE = "submission.csv"
 CHECKPOINTS_DIR = "checkpoints"
@@ -64,6 +74,11 @@ UNFINISHED_STATUSES = (PENDING, RUNNING)
 # Ended as recorded by the run itself (a record still "running" after its job returned means the
 # process died).
 RUN_OUTCOMES = (COMPLETED, FAILED, DIVERGED)
+
+
+def validation_name(metric: str) -> str:
+    """The name in metrics.json of ``metric`` measured on the validation split (``val_adc2025``)."""
+    return f"{VALIDATION_PREFIX}{metric}"
 
 
 def is_sweep_dir(folder: Path) -> bool:

@@ -16,6 +16,7 @@ from omegaconf import DictConfig
 
 from spectramind.errors import SpectramindError, user_error_message
 from spectramind.fast_exit import skip_final_collection
+from spectramind.sweep_layout import validation_name
 
 
 @hydra.main(version_base="1.3", config_path="pkg://spectramind.conf", config_name="config")
@@ -45,7 +46,15 @@ def main(cfg: DictConfig) -> float | None:
     print(f"[spectramind] run finished: {hydra_cfg.runtime.output_dir}", file=sys.stderr)
     if not multirun:  # a sweep's runs are summed up by its leaderboard instead
         print(headline(metrics))
-    return metrics.get(cfg.primary_metric)
+    return sweeper_objective(metrics, cfg.primary_metric)
+
+
+def sweeper_objective(metrics: dict, primary_metric: str) -> float | None:
+    """What the task function returns to a sweeper (Optuna optimises it): the primary metric of the
+    best checkpoint on the validation split (``val_adc2025``), so that no tuning ever selects on the
+    test split, which stays held out; a metric that belongs to no split (``best_val_loss``,
+    ``train_time_s``) as it is."""
+    return metrics.get(validation_name(primary_metric), metrics.get(primary_metric))
 
 
 def headline(metrics: dict) -> str:

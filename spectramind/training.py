@@ -1,5 +1,5 @@
-"""One training, Hydra-free: ``run_training(cfg, run_dir)`` = record → data → model → fit → test →
-predict → artefacts, from a composed config.
+"""One training, Hydra-free: ``run_training(cfg, run_dir)`` = record → data → model → fit →
+validate and test the best checkpoint → predict → artefacts, from a composed config.
 
 The Hydra task (:mod:`spectramind.train`), benchmarks and notebooks all call this; it needs only
 an OmegaConf config with the ``data``/``model``/``loss``/``optimizer``/``trainer`` groups of
@@ -11,6 +11,8 @@ importing this module is exactly what a launcher's worker does ahead of its firs
 from __future__ import annotations
 
 import functools
+import hashlib
+import json
 import logging
 import os
 import sys
@@ -27,17 +29,19 @@ from pytorch_lightning.callbacks import ModelCheckpoint, ProgressBar
 
 from spectramind.ablation.manifest import record_run_status
 from spectramind.config_checks import FIXED_CHECKPOINT_ARGUMENTS, check_training_config
-from spectramind.data.layout import dataset_fingerprint
+from spectramind.data.layout import CACHE_DIR, dataset_fingerprint
 from spectramind.errors import ConfigurationError
-from spectramind.metrics.gll import VARIANTS, information_limit_score
-from spectramind.sweep_layout import BEST_CHECKPOINT, CHECKPOINTS_DIR, COMPLETED, LAST_CHECKPOINT, LIMIT_PREFIX
-from spectramind.tracking.artifacts import resumable_checkpoint, write_run_outputs
+from spectramind.metrics.references import reference_scores
+from spectramind.sweep_layout import (
+    BEST_CHECKPOINT, CHECKPOINTS_DIR, COMPLETED, LAST_CHECKPOINT, REFERENCE_PREFIXES, validation_name,
+)
+from spectramind.tracking.artifacts import resumable_checkpoint, write_run_outputs, write_splits
 from spectramind.tracking.dvc_hash import dataset_dvc_record
 from spectramind.tracking.events_callback import EventsCallback
 from spectramind.tracking.identity import config_hash, run_identity
 from spectramind.tracking.loggers import build_loggers, finish_loggers, log_run_config, run_tags
 from spectramind.tracking.random_state import RandomStateCallback
-from spectramind.tracking.record import RunRecorder
+from spectramind.tracking.record import RunRecorder, read_json, write_json_atomic
 
 # Known-harmless noise from Lightning on every run: a torch deprecation inside Lightning itself,
 # the one-worker DataLoader hint (our data is in memory) and the start-up banner and tips; and,
@@ -102,6 +106,14 @@ def _end_distributed_fit(trainer: pl.Trainer) -> None:
         torch.distributed.destroy_process_group()
 
 
+def _single_process_kwargs(trainer: pl.Trainer, trainer_kwargs: dict[str, Any]) -> dict[str, Any]:
+    """The Trainer arguments of an evaluation after the fit: the run's own for a single process,
+    one device on rank zero after a distributed fit (same accelerator and precision)."""
+    if trainer.world_size == 1:
+        return trainer_kwargs
+    return {**trainer_kwargs, "devices": 1, "num_nodes": 1, "strategy": "auto"}
+
+
 def _evaluator(trainer: pl.Trainer, trainer_kwargs: dict[str, Any], loggers: list[Any],
                run_dir: Path) -> pl.Trainer:
     """The Trainer that tests and predicts: the fitting one for a single process; after a
@@ -118,8 +130,24 @@ def _evaluator(trainer: pl.Trainer, trainer_kwargs: dict[str, Any], loggers: lis
     """
     if trainer.world_size == 1:
         return trainer
-    single = {**trainer_kwargs, "devices": 1, "num_nodes": 1, "strategy": "auto"}
-    return pl.Trainer(**single, logger=loggers or False, default_root_dir=str(run_dir))
+    return pl.Trainer(**_single_process_kwargs(trainer, trainer_kwargs), logger=loggers or False,
+                      default_root_dir=str(run_dir))
+
+
+def validation_metrics(module: pl.LightningModule, datamodule: pl.LightningDataModule, best: str | None,
+                       trainer_kwargs: dict[str, Any], run_dir: Path) -> dict[str, float]:
+    """``val_<metric>``: the best checkpoint's scores on the validation split, from the module's
+    validation step (the same ``SpectrumMetrics`` as the test), in one pass after the fit.
+
+    Selection (the leaderboard's ranking, a sweeper's objective) reads these, so the test split's
+    scores stay held out. The pass runs in a Trainer of its own, without loggers or callbacks:
+    the trackers' ``val/*`` curves keep one point per epoch, and no callback (checkpointing,
+    early stopping) reacts to it.
+    """
+    quiet = {**trainer_kwargs, "logger": False, "enable_checkpointing": False, "enable_model_summary": False}
+    pl.Trainer(**quiet, default_root_dir=str(run_dir)).validate(
+        module, datamodule=datamodule, ckpt_path=best, verbose=False, weights_only=True)
+    return {validation_name(name): value for name, value in module.val_results.items()}
 
 
 def run_training(
@@ -128,7 +156,8 @@ def run_training(
     overrides: Sequence[str] = (),
     sweep_dir: str | Path | None = None,
 ) -> dict[str, Any]:
-    """Train, test and record one run in ``run_dir``; return its test metrics.
+    """Train, evaluate and record one run in ``run_dir``; return its metrics (metrics.json: the test
+    split's scores, and the validation split's as ``val_<name>``).
 
     In a distributed run (``trainer=ddp``) every rank calls this; only global rank zero writes the
     record and artefacts, and only it tests, predicts and returns the metrics (``{}`` elsewhere).
@@ -175,7 +204,10 @@ def run_training(
         datamodule = instantiate(cfg.data)
         datamodule.setup("fit")
         recorder.update(dataset_hash=dataset_fingerprint(datamodule.data_dir),
-                        dataset_dvc=dataset_dvc_record(datamodule.data_dir))
+                        dataset_dvc=dataset_dvc_record(datamodule.data_dir),
+                        orbit_sources=datamodule.orbit_sources())
+        if rank_zero:
+            write_splits(run_dir, datamodule.split_planet_ids())
         module = instantiate(cfg.model, loss=instantiate(cfg.loss), optimizer=instantiate(cfg.optimizer))
         module.set_statistics(**datamodule.label_statistics())
         recorder.update(n_params=module.n_parameters)
@@ -206,13 +238,16 @@ def run_training(
         evaluator = _evaluator(trainer, trainer_kwargs, loggers, run_dir)
         best = checkpoint.best_model_path or None
         t0 = time.perf_counter()
+        validation = validation_metrics(module, datamodule, best, _single_process_kwargs(trainer, trainer_kwargs),
+                                        run_dir)
         evaluator.test(module, datamodule=datamodule, ckpt_path=best, verbose=False, weights_only=True)
         predictions = evaluator.predict(module, datamodule=datamodule, return_predictions=True)
         test_s = time.perf_counter() - t0
         finish_loggers(loggers)
 
         metrics = dict(module.test_results)
-        metrics.update(information_limit(datamodule))
+        metrics.update(validation)
+        metrics.update(reference_metrics(datamodule))
         metrics.update(
             best_val_loss=float(checkpoint.best_model_score) if checkpoint.best_model_score is not None else None,
             epochs=trainer.current_epoch,
@@ -229,15 +264,31 @@ def run_training(
     return metrics
 
 
-def information_limit(datamodule) -> dict[str, float]:
-    """``limit_<score>``: the test split's per-channel information-limit scores (metrics.gll's
-    ``information_limit_score``), when the data set carries noise truth; the leaderboard shows them
-    as the reference every configuration is measured against. Empty for real data."""
-    depth_sigma = datamodule.depth_sigma("test")
-    if depth_sigma is None:
+def reference_metrics(datamodule) -> dict[str, float]:
+    """``ref_<reference>_<score>``: the test split's reference scores (per channel and pooled, overall
+    and per detector; :mod:`spectramind.metrics.references`), when the data set carries noise
+    truth; the leaderboard measures every configuration against them. Empty for real data.
+
+    They depend only on the data set and its split, so they are computed once and cached beside the
+    features: every run of a study then records the very same numbers (the pooled reference's
+    linear algebra is not bit-identical across BLAS thread counts) and pays ~1 s only once.
+    """
+    truth = datamodule.noise_truth("test")
+    if truth is None:
         return {}
+    split_key = hashlib.sha256(json.dumps(datamodule.split_planet_ids(), sort_keys=True).encode()).hexdigest()
+    cache = (Path(datamodule.data_dir) / CACHE_DIR
+             / f"references-{dataset_fingerprint(datamodule.data_dir)[:12]}-{split_key[:12]}.json")
+    cached = read_json(cache)
+    if isinstance(cached, dict):
+        return cached
     statistics = datamodule.label_statistics()
-    y = datamodule.splits["test"].tensors["y"]
-    return {f"{LIMIT_PREFIX}{variant}": float(information_limit_score(y, depth_sigma, statistics["naive_mean"],
-                                                              statistics["naive_std"], variant))
-            for variant in VARIANTS}
+    y, train_y = (datamodule.splits[split].tensors["y"].double().numpy() for split in ("test", "train"))
+    scores = reference_scores(y, *truth, train_y, statistics["naive_mean"], statistics["naive_std"])
+    metrics = {f"{REFERENCE_PREFIXES[reference]}{name}": value
+               for reference, values in scores.items() for name, value in values.items()}
+    try:
+        write_json_atomic(cache, metrics)
+    except OSError as err:  # a read-only data folder: recomputed next time
+        warnings.warn(f"{cache}: could not cache the reference scores ({err})", stacklevel=2)
+    return metrics

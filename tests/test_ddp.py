@@ -1,6 +1,6 @@
 """`python -m spectramind.train trainer=ddp trainer.accelerator=cpu`: two real processes (gloo),
-one run directory and one record written by rank zero, and test metrics equal to evaluating the
-run's best checkpoint alone, in this process, with the same metric code."""
+one run directory and one record written by rank zero, and test and validation metrics equal to
+evaluating the run's best checkpoint alone, in this process, with the same metric code."""
 
 from __future__ import annotations
 
@@ -75,6 +75,12 @@ def test_metrics_and_predictions_equal_the_best_checkpoint_evaluated_alone(ddp_r
     metrics = json.loads((run_dir / "metrics.json").read_text())
     for key in REPORT_KEYS:
         assert metrics[key] == pytest.approx(expected[key], rel=1e-6, abs=1e-9), key
+    val = datamodule.splits["val"].tensors  # 7 planets: each counted once, none padded in
+    with torch.no_grad():
+        val_expected = evaluate_predictions(val["y"], *module(val["depth"], val["depth_err"]),
+                                            module.naive_mean, module.naive_std)
+    for key in REPORT_KEYS:
+        assert metrics[f"val_{key}"] == pytest.approx(val_expected[key], rel=1e-6, abs=1e-9), key
 
     predictions = pd.read_parquet(run_dir / "predictions.parquet")
     assert len(test["planet_id"]) == 7

@@ -36,6 +36,8 @@ DOCUMENTED_KEYS = [
     "adc2025_unclipped",
     "adc2024",
     "adc2024_unclipped",
+    "adc2025_fgs1",
+    "adc2025_airs",
     "gll",
     "rmse_ppm",
     "mae_ppm",
@@ -223,6 +225,14 @@ def test_evaluate_predictions_has_exactly_the_documented_keys_and_values():
     assert report["adc2025_unclipped"] == pytest.approx(unclipped_2025, rel=1e-12)
     assert report["adc2025"] == pytest.approx(min(max(unclipped_2025, 0.0), 1.0), rel=1e-12)
     assert report["adc2024_unclipped"] == pytest.approx(unclipped_2024, rel=1e-12)
+    # per detector: the mean adc2025 cell score over FGS1's cell and over AIRS's, from scipy's log-pdf
+    sigma_true = np.r_[1e-6, np.full(N_WL - 1, 1e-5)]
+    naive = norm.logpdf(y, train.mean(), train.std())
+    cells = (norm.logpdf(y, mu, sigma) - naive) / (norm.logpdf(y, y, sigma_true * np.ones_like(y)) - naive)
+    assert report["adc2025_fgs1"] == pytest.approx(cells[:, 0].mean(), rel=1e-10)
+    assert report["adc2025_airs"] == pytest.approx(cells[:, 1:].mean(), rel=1e-10)
+    assert (57.846 * report["adc2025_fgs1"] + 282 * report["adc2025_airs"]) / 339.846 == pytest.approx(
+        unclipped_2025, rel=1e-10)
     assert report["gll"] == pytest.approx(norm.logpdf(y, mu, sigma).mean(), rel=1e-12)
     assert report["rmse_ppm"] == pytest.approx(np.sqrt(np.mean((y - mu) ** 2)) * 1e6, rel=1e-12)
     assert report["mae_ppm"] == pytest.approx(np.mean(np.abs(y - mu)) * 1e6, rel=1e-12)

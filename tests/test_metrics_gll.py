@@ -211,17 +211,19 @@ def test_mismatched_shapes_are_rejected():
 
 
 @pytest.mark.parametrize("variant", ["adc2025", "adc2024"])
-def test_information_limit_is_the_mean_score_of_truth_plus_irreducible_noise(variant):
-    """The closed form against the definition: draw μ = y + N(0, depth_sigma), σ = depth_sigma,
-    score each draw with the independent reference, average."""
-    from spectramind.metrics.gll import information_limit_score
+def test_per_channel_reference_is_the_mean_score_of_truth_plus_irreducible_noise(variant):
+    """The closed form against the definition: draw μ = y + N(0, s), σ = s with s² = depth_sigma² +
+    jitter_sigma², score each draw with the independent reference implementation, average."""
+    from spectramind.metrics.references import per_channel_reference
 
     rng = np.random.default_rng(5)
     y = 0.01 + 1e-3 * rng.standard_normal((30, 1)) + 1e-4 * rng.standard_normal((30, N_WL))
     depth_sigma = rng.uniform(2e-5, 2e-4, (30, N_WL))
     depth_sigma[:, 0] = 2e-5
-    draws = [reference_score(y, y + depth_sigma * rng.standard_normal(y.shape), depth_sigma, 0.01, 1.2e-3,
+    jitter_sigma = np.full((30, N_WL), 3e-5)
+    sigma = np.hypot(depth_sigma, jitter_sigma)
+    draws = [reference_score(y, y + sigma * rng.standard_normal(y.shape), sigma, 0.01, 1.2e-3,
                              variant, clip=False) for _ in range(400)]
-    expected = information_limit_score(y, depth_sigma, 0.01, 1.2e-3, variant).item()
+    expected = per_channel_reference(y, depth_sigma, jitter_sigma, 0.01, 1.2e-3)[variant]
     assert expected == pytest.approx(np.mean(draws), abs=4 * np.std(draws) / np.sqrt(len(draws)))
     assert 0 < expected < 1

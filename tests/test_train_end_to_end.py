@@ -11,7 +11,7 @@ import yaml
 
 from training_support import run_module, tiny_overrides
 
-ARTEFACTS = ("config_resolved.yaml", "run.json", "events.jsonl", "metrics.json",
+ARTEFACTS = ("config_resolved.yaml", "run.json", "events.jsonl", "metrics.json", "splits.json",
              "predictions.parquet", "submission.csv", "checkpoints/last.ckpt", "checkpoints/best.ckpt")
 
 
@@ -87,14 +87,15 @@ def test_metrics_predictions_and_submission_agree(trained):
         evaluate_predictions(y, mu, sigma, 0.0, 1.0)["rmse_ppm"], rel=1e-4)
 
 
-def test_metrics_carry_the_test_splits_information_limit(trained, tiny_data_dir):
-    """limit_adc2025 against numpy: E[log N(y; y + e, s)] = log N(0; 0, s) - 1/2 per cell, scored
-    against the naive and ideal references on the run's own test planets and naive statistics."""
+def test_metrics_carry_the_test_splits_references(trained, tiny_data_dir):
+    """ref_per_channel_adc2025 against numpy: E[log N(y; y + e, s)] = log N(0; 0, s) - 1/2 per cell
+    (s² = depth_sigma² + jitter_sigma²), scored against the naive and ideal references on the run's
+    own test planets and naive statistics; the pooled reference and both per-detector shares."""
     import numpy as np
     from scipy.stats import norm
 
     from spectramind.data.datamodule import ArielDataModule
-    from spectramind.data.layout import DEPTH_SIGMA_COLUMNS, read_noise_truth
+    from spectramind.data.layout import DEPTH_SIGMA_COLUMNS, JITTER_SIGMA_COLUMNS, read_noise_truth
 
     metrics = json.loads((trained / "metrics.json").read_text())
     config = yaml.safe_load((trained / "config_resolved.yaml").read_text())["data"]
@@ -102,15 +103,58 @@ def test_metrics_carry_the_test_splits_information_limit(trained, tiny_data_dir)
                                  test_fraction=config["test_fraction"], features=config["features"]).label_statistics()
     predictions = pd.read_parquet(trained / "predictions.parquet")
     y = predictions[[f"y_{i}" for i in range(1, 284)]].to_numpy()
-    s = read_noise_truth(tiny_data_dir).set_index("planet_id").loc[predictions["planet_id"], DEPTH_SIGMA_COLUMNS].to_numpy()
+    truth = read_noise_truth(tiny_data_dir).set_index("planet_id").loc[predictions["planet_id"]]
+    s = np.hypot(truth[DEPTH_SIGMA_COLUMNS].to_numpy(), truth[JITTER_SIGMA_COLUMNS].to_numpy())
     gll_pred = norm.logpdf(0.0, scale=s) - 0.5
     gll_naive = norm.logpdf(y, loc=statistics["naive_mean"], scale=statistics["naive_std"])
     sigma_true = np.concatenate([[1e-6], np.full(282, 1e-5)])
     gll_ideal = norm.logpdf(y, loc=y, scale=sigma_true)
     weights = np.broadcast_to(np.concatenate([[57.846], np.ones(282)]), y.shape)
     expected = np.average((gll_pred - gll_naive) / (gll_ideal - gll_naive), weights=weights)
-    assert metrics["limit_adc2025"] == pytest.approx(expected, rel=1e-9)
-    assert metrics["adc2025"] < metrics["limit_adc2025"] <= 1
+    assert metrics["ref_per_channel_adc2025"] == pytest.approx(expected, rel=1e-9)
+    for reference in ("per_channel", "pooled"):
+        fgs, airs = metrics[f"ref_{reference}_adc2025_fgs1"], metrics[f"ref_{reference}_adc2025_airs"]
+        assert (57.846 * fgs + 282 * airs) / 339.846 == pytest.approx(metrics[f"ref_{reference}_adc2025"], rel=1e-9)
+        assert 0 < metrics[f"ref_{reference}_adc2024"] < 1
+
+
+def test_metrics_hold_the_best_checkpoints_scores_on_the_validation_split(trained):
+    """val_<metric>: what the best checkpoint scores on the validation planets, evaluated here
+    independently of the training's Trainer (one forward pass, SpectrumMetrics)."""
+    import torch
+    from hydra.utils import instantiate
+    from omegaconf import OmegaConf
+
+    from spectramind.metrics.diagnostics import SpectrumMetrics
+
+    metrics = json.loads((trained / "metrics.json").read_text())
+    cfg = OmegaConf.load(trained / "config_resolved.yaml")
+    module = instantiate(cfg.model, loss=instantiate(cfg.loss))
+    state = torch.load(trained / "checkpoints" / "best.ckpt", map_location="cpu", weights_only=True)["state_dict"]
+    module.load_state_dict(state)
+    module.eval()
+    datamodule = instantiate(cfg.data)
+    datamodule.setup()
+    val = datamodule.splits["val"].tensors
+    scores = SpectrumMetrics(float(module.naive_mean), float(module.naive_std))
+    with torch.no_grad():
+        scores.update(val["y"], *module(val["depth"], val["depth_err"]))
+    expected = {f"val_{name}": float(value) for name, value in scores.compute().items()}
+    assert {name for name in metrics if name.startswith("val_")} == set(expected)
+    assert {name: metrics[name] for name in expected} == pytest.approx(expected, rel=1e-5, abs=1e-9)
+    assert metrics["val_adc2025_unclipped"] != metrics["adc2025_unclipped"]  # other planets than the test's
+
+
+def test_splits_file_lists_every_planet_in_exactly_one_split(trained, tiny_data_dir):
+    from spectramind.data.layout import read_labels
+
+    splits = json.loads((trained / "splits.json").read_text())
+    assert list(splits) == ["train", "val", "test"]
+    sets = {name: set(ids) for name, ids in splits.items()}
+    assert all(len(sets[name]) == len(splits[name]) > 0 for name in splits)  # no planet twice in a split
+    assert sum(len(ids) for ids in sets.values()) == len(set().union(*sets.values()))  # disjoint
+    assert set().union(*sets.values()) == set(read_labels(tiny_data_dir)["planet_id"])
+    assert sets["test"] == set(pd.read_parquet(trained / "predictions.parquet")["planet_id"])
 
 
 def test_same_config_and_seed_give_identical_metrics(tmp_path, tiny_data_dir, trained):

@@ -16,9 +16,9 @@ import pytorch_lightning as pl
 import torch
 from torch.utils.data import DataLoader, Dataset
 
-from spectramind.data.features import check_method, load_features
+from spectramind.data.features import ORBIT_SOURCES, check_method, load_features
 from spectramind.data.layout import (
-    DEPTH_SIGMA_COLUMNS, NOISE_TRUTH_FILE, WAVELENGTH_COLUMNS, read_labels, read_noise_truth,
+    DEPTH_SIGMA_COLUMNS, JITTER_SIGMA_COLUMNS, NOISE_TRUTH_FILE, WAVELENGTH_COLUMNS, read_labels, read_noise_truth,
 )
 from spectramind.errors import ConfigurationError, DatasetError
 
@@ -66,6 +66,7 @@ class ArielDataModule(pl.LightningDataModule):
         self.num_workers = num_workers
         self.splits: dict[str, PlanetDataset] = {}
         self._statistics: dict[str, Any] | None = None
+        self._orbit_source: np.ndarray | None = None
         # Without a simulation nothing will create the folder: a missing one is an error now, so a
         # sweep's pre-flight (which builds this object) rejects it before any run starts.
         self._check_folder()
@@ -93,6 +94,7 @@ class ArielDataModule(pl.LightningDataModule):
             return
         self.prepare_data()
         features = load_features(self.data_dir, detrend=self.detrend, method=self.features)
+        self._orbit_source = features["orbit_source"]
         labels = read_labels(self.data_dir).set_index("planet_id")
         planet_ids = np.asarray(features["planet_ids"])
         missing = np.setdiff1d(planet_ids, labels.index.to_numpy())
@@ -125,9 +127,11 @@ class ArielDataModule(pl.LightningDataModule):
             "naive_std": float(train_y.std()),
         }
 
-    def depth_sigma(self, split: str) -> np.ndarray | None:
-        """Each planet's per-channel depth information limit (the simulator's ``noise_truth.csv``),
-        float64 (n_planets, 283) in the split's row order; None for data without noise truth."""
+    def noise_truth(self, split: str) -> tuple[np.ndarray, np.ndarray] | None:
+        """Each planet's irreducible depth errors per channel from the simulator's
+        ``noise_truth.csv``, float64 (n_planets, 283) each in the split's row order: the white-noise
+        limit (depth_sigma) and the jitter's share (jitter_sigma, shared by a planet's channels).
+        None for data without noise truth."""
         if not (self.data_dir / NOISE_TRUTH_FILE).is_file():
             return None
         if not self.splits:
@@ -137,13 +141,29 @@ class ArielDataModule(pl.LightningDataModule):
         missing = np.setdiff1d(planet_ids, truth.index.to_numpy())
         if missing.size:
             raise DatasetError(f"{self.data_dir / NOISE_TRUTH_FILE} has no row for planet ids {missing[:5].tolist()}")
-        return truth.loc[planet_ids, DEPTH_SIGMA_COLUMNS].to_numpy(np.float64)
+        rows = truth.loc[planet_ids]
+        return rows[DEPTH_SIGMA_COLUMNS].to_numpy(np.float64), rows[JITTER_SIGMA_COLUMNS].to_numpy(np.float64)
 
     def label_statistics(self) -> dict[str, Any]:
         """Training-split label statistics: per-wavelength mean/std and the naive (mean, std) baseline."""
         if self._statistics is None:
             self.setup()
         return self._statistics
+
+    def split_planet_ids(self) -> dict[str, list[int]]:
+        """Each split's planet ids, sorted (``train``, ``val``, ``test``): what a run records so that
+        which planets selected it and which measured it can be checked after the fact."""
+        if not self.splits:
+            self.setup()
+        return {split: self.splits[split].tensors["planet_id"].tolist() for split in ("train", "val", "test")}
+
+    def orbit_sources(self) -> dict[str, int]:
+        """How many of the folder's planets took their transit geometry from each of
+        features.ORBIT_SOURCES: the star info's orbit, or fitted to the white light (a calibrated
+        ADC 2024 folder has no star info). What a run records, since the two differ in accuracy."""
+        if not self.splits:
+            self.setup()
+        return {source: int(np.count_nonzero(self._orbit_source == source)) for source in ORBIT_SOURCES}
 
     # ------------------------------------------------------------------ loaders
     def _loader(self, split: str, shuffle: bool) -> DataLoader:

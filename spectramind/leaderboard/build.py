@@ -80,10 +80,11 @@ def json_text(document: dict[str, Any]) -> str:
 
 
 def configs_frame(table: SweepTable, stats: LeaderboardStats) -> pd.DataFrame:
-    """Ranked configurations: identity, run counts, primary metric stats and tests, then every
-    other metric's mean/std/n."""
+    """Ranked configurations: identity, run counts, the ranked-on, selection, held-out and primary
+    metrics' stats and the tests, then every other metric's mean/std/n."""
     ranked = stats.ranked
-    metrics = dict.fromkeys([stats.ranking_metric, stats.primary_metric])  # ranked-on first, each once
+    metrics = dict.fromkeys(m for m in (stats.ranking_metric, stats.selection_metric, stats.held_out_metric,
+                                        stats.primary_metric) if m)  # ranked-on first, each once
     leading = ["rank", "config_id", "label", *table.factor_columns.values(), "is_baseline", "n_runs", "n_completed",
                "n_failed", "n_unfinished", *[f"{m}_{s}" for m in metrics for s in ("mean", "std", "n")],
                *COMPARISON_COLUMNS]
@@ -99,7 +100,9 @@ def runs_frame(table: SweepTable) -> pd.DataFrame:
 def leaderboard_document(table: SweepTable, stats: LeaderboardStats) -> dict[str, Any]:
     """``leaderboard.json``: plain headline numbers first, then meta, ranked configs, effects, runs.
     ``best_<primary metric>`` is the best configuration's mean of the primary metric as scored
-    (clipped), also when the ranking used its unclipped twin (``ranking_metric``)."""
+    (clipped), also when the ranking used its unclipped twin (``ranking_metric``): on the test
+    split, the held-out score of the configuration chosen on validation (``best_val_<metric>``)
+    when ``ranks_on_validation``."""
     metric, ranked = stats.primary_metric, stats.ranked
     best = ranked.iloc[0] if stats.best_config_id is not None else None
     baseline = ranked[ranked["config_id"] == stats.baseline_config_id].iloc[0] if stats.baseline_config_id else None
@@ -107,9 +110,14 @@ def leaderboard_document(table: SweepTable, stats: LeaderboardStats) -> dict[str
     document: dict[str, Any] = {
         "schema": JSON_SCHEMA,
         "primary_metric": metric,
+        "selection_metric": stats.selection_metric,
         "ranking_metric": stats.ranking_metric,
+        "held_out_metric": stats.held_out_metric,
+        "ranks_on_validation": stats.ranks_on_validation,
+        "runs_without_validation": stats.runs_without_validation,
         "higher_is_better": stats.higher_is_better,
-        f"best_{metric}": best[f"{metric}_mean"] if best is not None else None,
+        **{f"best_{name}": best[f"{name}_mean"] if best is not None else None
+           for name in dict.fromkeys([stats.selection_metric, metric])},
         f"best_{metric}_std": best[f"{metric}_std"] if best is not None else None,
         f"baseline_{metric}": baseline[f"{metric}_mean"] if baseline is not None else None,
         "best_delta_vs_baseline": best["delta"] if best is not None else None,
@@ -118,6 +126,8 @@ def leaderboard_document(table: SweepTable, stats: LeaderboardStats) -> dict[str
         "n_configs": table.meta["n_configs"],
         **{f"n_{status}": counts.get(status, 0) for status in STATUSES},
         "wall_time_s": table.meta.get("wall_time_s"),
+        "references": stats.references,
+        "reference_detectors": stats.reference_detectors,
         "best_config_id": stats.best_config_id,
         "best_run_id": stats.best_run_id,
         "baseline_config_id": stats.baseline_config_id,

@@ -1,6 +1,8 @@
 """``ablation_results/``: the N best configurations, packaged for reuse or submission.
 
-For each of the N best configurations (by mean primary metric) a folder ``<rank>_<config_id>/``
+For each of the N best configurations (by the leaderboard's ranking: the mean primary metric on
+the validation split where the runs recorded it, the test split's shown beside as the held-out
+figure) a folder ``<rank>_<config_id>/``
 holds the resolved config of its best seed, its metrics (aggregate and per seed), that seed's
 ``submission.csv`` and a ``checkpoint.json`` pointer to the checkpoint (checkpoints are large:
 they are referenced, never copied). ``index.json`` and ``index.md`` list them.
@@ -26,7 +28,9 @@ import pandas as pd
 
 from spectramind.leaderboard.collate import SweepTable, is_safe_name
 from spectramind.leaderboard.markdown import markdown_cell
-from spectramind.leaderboard.text import format_delta, format_p_value, format_score
+from spectramind.leaderboard.text import (
+    format_delta, format_number, format_p_value, format_score, held_out_label, selection_note,
+)
 from spectramind.leaderboard.stats import LeaderboardStats, best_run_of
 from spectramind.tracking.identity import safe_name
 from spectramind.sweep_layout import (
@@ -66,8 +70,9 @@ def export_top(table: SweepTable, stats: LeaderboardStats, sweep_dir: str | os.P
         scored = stats.ranked[stats.ranked["rank"].notna()].head(max(n, 0))
         entries = [_export_config(row, table, stats, completed, root, staging, target) for row in scored.to_dict("records")]
         index = {
-            "primary_metric": stats.primary_metric, "ranking_metric": stats.ranking_metric,
-            "higher_is_better": stats.higher_is_better,
+            "primary_metric": stats.primary_metric, "selection_metric": stats.selection_metric,
+            "ranking_metric": stats.ranking_metric, "held_out_metric": stats.held_out_metric,
+            "ranks_on_validation": stats.ranks_on_validation, "higher_is_better": stats.higher_is_better,
             "baseline_config_id": stats.baseline_config_id, "n_requested": n, "configs": entries,
         }
         (staging / "index.json").write_text(json.dumps(json_ready(index), indent=2))
@@ -99,7 +104,8 @@ def _export_config(row: dict[str, Any], table: SweepTable, stats: LeaderboardSta
     metrics = {
         "rank": int(row["rank"]), "config_id": config_id, "label": row["label"],
         "factors": {key: row[column] for key, column in table.factor_columns.items()},
-        "primary_metric": stats.primary_metric, "ranking_metric": metric, "higher_is_better": stats.higher_is_better,
+        "primary_metric": stats.primary_metric, "selection_metric": stats.selection_metric, "ranking_metric": metric,
+        "held_out_metric": stats.held_out_metric, "higher_is_better": stats.higher_is_better,
         "best_run_id": best_run,
         "delta_vs_baseline": row["delta"], "n_pairs": row["n_pairs"], "p_ttest": row["p_ttest"],
         "p_wilcoxon": row["p_wilcoxon"],
@@ -113,7 +119,8 @@ def _export_config(row: dict[str, Any], table: SweepTable, stats: LeaderboardSta
     return {
         "rank": int(row["rank"]), "config_id": config_id, "label": row["label"], "folder": folder_name,
         "factors": metrics["factors"], "mean": row[f"{metric}_mean"], "std": row[f"{metric}_std"],
-        "n": row[f"{metric}_n"], "delta_vs_baseline": row["delta"], "p_ttest": row["p_ttest"],
+        "n": row[f"{metric}_n"], "held_out_mean": row[stats.held_out_mean_column] if stats.held_out_mean_column else None,
+        "delta_vs_baseline": row["delta"], "p_ttest": row["p_ttest"],
         "p_wilcoxon": row["p_wilcoxon"], "best_run_id": best_run,
         "has_config": RESOLVED_CONFIG_FILE in copied, "has_submission": SUBMISSION_FILE in copied,
         "checkpoint_exists": checkpoint["exists"],
@@ -164,13 +171,17 @@ def _swap_in(staging: Path, target: Path) -> None:
 
 def _index_markdown(entries: list[dict[str, Any]], stats: LeaderboardStats) -> str:
     metric = markdown_cell(stats.ranking_metric)
-    lines = [f"# Top {len(entries)} configurations by {metric}", "",
-             f"| Rank | Configuration | {metric} mean ± std (n) | Δ vs baseline | p (paired t) | Folder | Best run |",
-             "| ---: | --- | ---: | ---: | ---: | --- | --- |"]
+    held_out = [f"{markdown_cell(held_out_label(stats, stats.held_out_metric))} mean (held out)"] if stats.held_out_metric else []
+    note = selection_note(stats)
+    lines = [f"# Top {len(entries)} configurations by {metric}", "", *([markdown_cell(note), ""] if note else []),
+             "| " + " | ".join(["Rank", "Configuration", f"{metric} mean ± std (n)", *held_out, "Δ vs baseline",
+                                "p (paired t)", "Folder", "Best run"]) + " |",
+             "| ---: | --- | ---: | " + "---: | " * len(held_out) + "---: | ---: | --- | --- |"]
     for e in entries:
-        lines.append(f"| {e['rank']} | {markdown_cell(e['label'])} | {format_score(e['mean'], e['std'], e['n'])} | "
-                     f"{format_delta(e['delta_vs_baseline'])} | {format_p_value(e['p_ttest'])} | "
-                     f"{markdown_cell(e['folder'])} | {markdown_cell(e['best_run_id'])} |")
+        cells = [str(e["rank"]), markdown_cell(e["label"]), format_score(e["mean"], e["std"], e["n"]),
+                 *([format_number(e["held_out_mean"])] if held_out else []), format_delta(e["delta_vs_baseline"]),
+                 format_p_value(e["p_ttest"]), markdown_cell(e["folder"]), markdown_cell(e["best_run_id"])]
+        lines.append("| " + " | ".join(cells) + " |")
     if not entries:
         lines.append("")
         lines.append("No configuration has a completed run yet.")

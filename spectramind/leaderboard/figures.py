@@ -16,11 +16,12 @@ from typing import Any, Iterable
 import numpy as np
 import pandas as pd
 
-from spectramind.data.layout import N_WAVELENGTHS, read_wavelengths
+from spectramind.data.layout import read_wavelengths
 from spectramind.errors import DatasetError
+from spectramind.spectrum import N_WAVELENGTHS
 from spectramind.leaderboard.collate import SweepTable
 from spectramind.leaderboard.escaping import escape
-from spectramind.leaderboard.text import seed_text
+from spectramind.leaderboard.text import REFERENCE_LABELS, seed_text
 from spectramind.leaderboard.stats import LeaderboardStats, best_run_of
 from spectramind.sweep_layout import COMPLETED, PREDICTIONS_FILE, RESOLVED_CONFIG_FILE
 
@@ -70,14 +71,21 @@ def score_bar_figure(stats: LeaderboardStats) -> dict[str, Any]:
         "marker": {"color": colors}, "customdata": [[int(n)] for n in top[f"{metric}_n"]],
         "hovertemplate": "%{y}<br>mean %{x:.5g} (n=%{customdata[0]})<extra></extra>",
     }
+    traces = [trace]
+    if stats.held_out_mean_column:  # the references are the test split's: show the held-out means beside them
+        traces.append({"type": "scatter", "mode": "markers", "x": _values(top[stats.held_out_mean_column]), "y": labels,
+                       "name": f"test {escape(stats.held_out_metric)} (held out)",
+                       "marker": {"symbol": "diamond", "color": "#222", "size": 8},
+                       "hovertemplate": "%{y}<br>test %{x:.5g}<extra></extra>"})
     height = max(PLOT_HEIGHT, 28 * len(top) + 120)
-    references = [(0.0, "naive")] + ([(stats.limit_reference, "information limit")] if stats.limit_reference is not None else [])
+    references = [(0.0, "naive")] + [(value, REFERENCE_LABELS[name]) for name, value in stats.references.items()]
     shapes = [{"type": "line", "xref": "x", "yref": "paper", "x0": x, "x1": x, "y0": 0, "y1": 1,
                "line": {"color": "#555", "dash": "dot", "width": 1}} for x, _ in references]
     notes = [{"xref": "x", "yref": "paper", "x": x, "y": 1, "yanchor": "bottom", "showarrow": False,
               "text": f"{name} {x:.3g}", "font": {"size": 10, "color": "#555"}} for x, name in references]
-    return {"data": [trace], "layout": _layout(
-        f"{escape(metric)} by configuration (green: best, red: baseline)", f"{escape(metric)} mean", "",
+    return {"data": traces, "layout": _layout(
+        f"{escape(metric)} by configuration (green: best, red: baseline"
+        + ("; diamonds: test, held out)" if len(traces) > 1 else ")"), f"{escape(metric)} mean", "",
         height=height, yaxis={"autorange": "reversed", "type": "category"}, margin={"l": 20},
         shapes=shapes, annotations=notes)}
 

@@ -42,6 +42,7 @@ from spectramind.leaderboard.figures import (
 )
 from spectramind.leaderboard.stats import LeaderboardStats
 from spectramind.leaderboard.text import (
+    REFERENCE_LABELS,
     SECONDARY_METRICS,
     dataset_summary,
     direction_text,
@@ -52,9 +53,12 @@ from spectramind.leaderboard.text import (
     format_number,
     format_p_value,
     format_percent,
+    held_out_label,
+    reference_column,
     ranking_note,
     reference_note,
     seed_text,
+    selection_note,
     status_summary,
 )
 from spectramind.sweep_layout import UNSUCCESSFUL_STATUSES
@@ -77,7 +81,8 @@ def render_html(table: SweepTable, stats: LeaderboardStats, sweep_dir: str | Pat
         f"<p class='sub'>Primary metric <b>{escape(stats.primary_metric)}</b> "
         f"({direction_text(stats.higher_is_better)}) · design {escape(table.meta.get('design') or MISSING)} · "
         f"{escape(Path(sweep_dir))}</p>"
-        + "".join(f"<p class='sub'>{escape(note)}</p>" for note in (ranking_note(stats), reference_note(stats)) if note)
+        + "".join(f"<p class='sub'>{escape(note)}</p>"
+                  for note in (selection_note(stats), ranking_note(stats), reference_note(stats)) if note)
         + "</header>",
         _cards(table, stats),
         _ranking_section(table, stats),
@@ -130,16 +135,21 @@ def _cards(table: SweepTable, stats: LeaderboardStats) -> str:
     cards = []
     if stats.best_config_id is not None:
         best = ranked.iloc[0]
-        clipped = f" ({stats.primary_metric} {format_number(best[stats.clipped_mean_column])})" if stats.clipped_mean_column else ""
-        cards.append(("Best configuration", format_number(best[mean]) + clipped, best["label"]))
+        clipped = f" ({stats.selection_metric} {format_number(best[stats.clipped_mean_column])})" if stats.clipped_mean_column else ""
+        title = "Best on validation" if stats.ranks_on_validation else "Best configuration"
+        cards.append((title, format_number(best[mean]) + clipped, best["label"]))
+        if stats.held_out_mean_column:
+            cards.append(("Best on test (held out)", format_number(best[stats.held_out_mean_column]),
+                          f"{stats.held_out_metric} of the configuration chosen on validation"))
         if stats.baseline_config_id is not None:
             cards.append(("Δ best vs baseline", format_delta(best["delta"]), f"p (paired t) = {format_p_value(best['p_ttest'])}"))
     if stats.baseline_config_id is not None:
         baseline = ranked[ranked["config_id"] == stats.baseline_config_id].iloc[0]
         cards.append(("Baseline", format_number(baseline[mean]), baseline["label"]))
-    if stats.limit_reference is not None:
-        best_fraction = format_percent(ranked.iloc[0]["fraction_of_limit"]) if stats.best_config_id is not None else MISSING
-        cards.append(("Information limit", format_number(stats.limit_reference), f"best at {best_fraction} of it; naive = 0"))
+    for name, value in stats.references.items():
+        fraction = ranked.iloc[0][stats.test_mean_column] / value if stats.best_config_id is not None else math.nan
+        cards.append((REFERENCE_LABELS[name].capitalize(), format_number(value),
+                      f"best on test at {format_percent(fraction)} of it; naive = 0"))
     meta = table.meta
     cards.append(("Runs", str(meta["n_runs"]), status_summary(meta["status_counts"])))
     cards.append(("Wall time", format_duration(meta.get("wall_time_s")), "finished" if meta.get("finished") else "not finished"))
@@ -171,15 +181,16 @@ def _sortable_table(table_id: str, headers: list[tuple[str, str]], rows: list[st
 
 
 def _ranking_section(table: SweepTable, stats: LeaderboardStats) -> str:
-    metric, clipped = stats.ranking_metric, stats.clipped_mean_column
+    metric, clipped, held_out = stats.ranking_metric, stats.clipped_mean_column, stats.held_out_mean_column
     factor_columns = list(table.factor_columns.values())
     secondary = [m for m in SECONDARY_METRICS if m not in (metric, stats.primary_metric) and f"{m}_mean" in stats.ranked]
     headers = [("Rank", "num"), *[(c, "text") for c in factor_columns or ["configuration"]],
                (f"{metric} mean", "num"), ("std", "num"), ("n", "num"),
-               *([(f"{stats.primary_metric} mean", "num")] if clipped else []),
-               *([("% of limit", "num")] if stats.limit_reference is not None else []), ("Δ vs baseline", "num"),
+               *([(f"{stats.selection_metric} mean", "num")] if clipped else []),
+               *([(f"{held_out_label(stats, stats.held_out_metric)} mean (held out)", "num")] if held_out else []),
+               *([(reference_column(stats), "num")] if stats.references else []), ("Δ vs baseline", "num"),
                ("95 % CI (seeds)", "text"),
-               ("p (paired t)", "num"), ("p (Wilcoxon)", "num"), *[(m, "num") for m in secondary],
+               ("p (paired t)", "num"), ("p (Wilcoxon)", "num"), *[(held_out_label(stats, m), "num") for m in secondary],
                ("completed", "num"), ("failed", "num"), ("unfinished", "num"), ("config id", "text")]
     rows = []
     for row in stats.ranked.to_dict("records"):
@@ -192,8 +203,9 @@ def _ranking_section(table: SweepTable, stats: LeaderboardStats) -> str:
             _cell(format_number(row[stats.std_column]), row[stats.std_column], "num"),
             _cell(row[stats.n_column], row[stats.n_column], "num"),
             *([_cell(format_number(row[clipped]), row[clipped], "num")] if clipped else []),
-            *([_cell(format_percent(row["fraction_of_limit"]), row["fraction_of_limit"], "num")]
-              if stats.limit_reference is not None else []),
+            *([_cell(format_number(row[held_out]), row[held_out], "num")] if held_out else []),
+            *([_cell(format_percent(row["fraction_of_reference"]), row["fraction_of_reference"], "num")]
+              if stats.references else []),
             _cell(format_delta(row["delta"]), row["delta"], "num"),
             _cell(format_interval(row["ci_low"], row["ci_high"]), css="num"),
             _cell(format_p_value(row["p_ttest"]), row["p_ttest"], "num"),
@@ -246,18 +258,21 @@ def _failed_section(table: SweepTable) -> str:
 
 
 def _runs_section(table: SweepTable, stats: LeaderboardStats) -> str:
-    runs, metric = table.runs, stats.primary_metric
+    runs = table.runs
     factor_columns = list(table.factor_columns.values())
-    has_metric = metric in runs
+    # the score selection reads, then the held-out test score when they differ
+    metrics = list(dict.fromkeys([stats.selection_metric, stats.primary_metric]))
+    labels = [metrics[0], *[held_out_label(stats, m) for m in metrics[1:]]]
     headers = [("run id", "text"), *[(c, "text") for c in factor_columns], ("seed", "num"), ("status", "text"),
-               (metric, "num"), ("epochs", "num"), ("train time (s)", "num"), ("error", "text")]
+               *[(label, "num") for label in labels], ("epochs", "num"), ("train time (s)", "num"), ("error", "text")]
     rows = []
     for row in runs.to_dict("records"):
-        value = row[metric] if has_metric else math.nan
+        values = [row[m] if m in runs else math.nan for m in metrics]
         cells = [_cell(row["run_id"], css="id"), *[_cell(row[c]) for c in factor_columns],
                  _cell(seed_text(row["seed"]), row["seed"] if pd.notna(row["seed"]) else math.nan, "num"),
                  _cell(row["status"], css=f"status-{escape(row['status'])}"),
-                 _cell(format_number(value), value, "num"), _cell(format_number(row["epochs"]), row["epochs"], "num"),
+                 *[_cell(format_number(value), value, "num") for value in values],
+                 _cell(format_number(row["epochs"]), row["epochs"], "num"),
                  _cell(format_number(row["train_time_s"]), row["train_time_s"], "num"), _cell(row["error"])]
         rows.append("<tr>" + "".join(cells) + "</tr>")
     return (f"<section id='runs'><details><summary><h2>All runs ({len(runs)})</h2></summary>"

@@ -30,9 +30,12 @@ from spectramind.leaderboard.text import (
     format_p_value,
     format_percent,
     format_score,
+    held_out_label,
+    reference_column,
     ranking_note,
     reference_note,
     seed_text,
+    selection_note,
     status_summary,
 )
 from spectramind.sweep_layout import UNFINISHED_STATUSES, UNSUCCESSFUL_STATUSES
@@ -62,7 +65,8 @@ def render_markdown(table: SweepTable, stats: LeaderboardStats) -> str:
         f"Primary metric **{markdown_cell(stats.primary_metric)}** ({direction_text(stats.higher_is_better)}); "
         f"design {markdown_cell(meta.get('design') or MISSING)}; {meta['n_runs']} runs "
         f"({status_summary(meta['status_counts'])}); baseline: {baseline_label}."
-        + "".join(f" {markdown_cell(note)}" for note in (ranking_note(stats), reference_note(stats)) if note),
+        + "".join(f" {markdown_cell(note)}" for note in (selection_note(stats), ranking_note(stats), reference_note(stats))
+                  if note),
         "",
         "## Ranking",
         "",
@@ -94,14 +98,16 @@ def _table(header: list[str], align: list[str], rows: list[list[str]]) -> list[s
 
 
 def _ranking_table(table: SweepTable, stats: LeaderboardStats) -> list[str]:
-    metric, clipped = stats.ranking_metric, stats.clipped_mean_column
+    metric, clipped, held_out = stats.ranking_metric, stats.clipped_mean_column, stats.held_out_mean_column
     factor_columns = list(table.factor_columns.values())
     secondary = [m for m in SECONDARY_METRICS if m not in (metric, stats.primary_metric) and f"{m}_mean" in stats.ranked]
     header = ["Rank", *([markdown_cell(c) for c in factor_columns] or ["Configuration"]),
-              f"{markdown_cell(metric)} mean ± std (n)", *([f"{markdown_cell(stats.primary_metric)} mean"] if clipped else []),
-              *(["% of limit"] if stats.limit_reference is not None else []), "Δ vs baseline", "p (paired t)", "p (Wilcoxon)", *[markdown_cell(m) for m in secondary], "Runs", "Config id"]
+              f"{markdown_cell(metric)} mean ± std (n)", *([f"{markdown_cell(stats.selection_metric)} mean"] if clipped else []),
+              *([f"{markdown_cell(held_out_label(stats, stats.held_out_metric))} mean (held out)"] if held_out else []),
+              *([reference_column(stats)] if stats.references else []), "Δ vs baseline", "p (paired t)", "p (Wilcoxon)",
+              *[markdown_cell(held_out_label(stats, m)) for m in secondary], "Runs", "Config id"]
     align = ["right", *["left"] * max(1, len(factor_columns)), "right", *(["right"] if clipped else []),
-             *(["right"] if stats.limit_reference is not None else []), "right",
+             *(["right"] if held_out else []), *(["right"] if stats.references else []), "right",
              "right", "right", *["right"] * len(secondary), "left", "left"]
     rows = []
     for cell in stats.ranked.to_dict("records"):
@@ -118,7 +124,8 @@ def _ranking_table(table: SweepTable, stats: LeaderboardStats) -> list[str]:
             rank, *identity,
             format_score(cell[stats.mean_column], cell[stats.std_column], cell[stats.n_column]),
             *([format_number(cell[clipped])] if clipped else []),
-            *([format_percent(cell["fraction_of_limit"])] if stats.limit_reference is not None else []),
+            *([format_number(cell[held_out])] if held_out else []),
+            *([format_percent(cell["fraction_of_reference"])] if stats.references else []),
             format_delta(cell["delta"]), format_p_value(cell["p_ttest"]), format_p_value(cell["p_wilcoxon"]),
             *[format_number(cell[f"{m}_mean"]) for m in secondary], runs, markdown_cell(cell["config_id"]),
         ])

@@ -5,6 +5,13 @@ Everything here is a pure function of DataFrames (the ``runs`` and ``configs`` t
 
 Conventions
 -----------
+* Selection is on validation: configurations are ranked, differenced, tested and their effects
+  estimated on the primary metric of each run's best checkpoint on the validation split
+  (``val_adc2025``, recorded by the training beside the test scores). The test split's score is
+  shown beside it as the held-out figure and selects nothing, so it stays an unbiased estimate of
+  the chosen configuration. Sweeps whose runs did not record validation metrics (records from
+  before they were written), or where some completed run lacks them, are ranked on the test split
+  instead, and the leaderboard says so.
 * Scores are aggregated over *completed* runs only; std is the sample std over seeds (ddof=1).
 * Ranking, differences and tests use the **unclipped** score when the primary metric is a clipped
   Ariel score whose unclipped twin the runs recorded (``adc2025`` -> ``adc2025_unclipped``): the
@@ -20,10 +27,12 @@ Conventions
   (scipy.stats.wilcoxon) is only run with >= 6 pairs (below that its smallest attainable two-sided
   p-value exceeds 0.05) and not when every difference is zero. Otherwise the p-value is NaN.
   ``ci_low``/``ci_high``: the 95 % t confidence interval of the mean paired difference (>= 2 pairs).
-* The reference: when the runs recorded ``limit_<primary metric>`` (the test split's per-channel
-  information-limit score, for data sets that carry noise truth), ``limit_reference`` is its mean
-  over completed runs and ``fraction_of_limit`` each configuration's mean over its own limit's
-  mean (the naive baseline scores 0 by definition).
+* The references: when the runs recorded ``ref_per_channel_<primary metric>`` and
+  ``ref_pooled_<primary metric>`` (the test split's reference scores, for data sets that carry
+  noise truth: :mod:`spectramind.metrics.references`; older records' ``limit_<metric>`` counts as
+  the per-channel one), ``references`` holds their means over completed runs and
+  ``fraction_of_reference`` each configuration's test mean (of the same split) over its own mean
+  of the top reference (pooled when recorded); the naive baseline scores 0 by definition.
 * Effects per factor level: ``delta_vs_baseline`` = the mean of the configuration that differs
   from the baseline *only* in this factor, at this level, minus the baseline mean, with the
   paired confidence interval over seeds (the one-factor-at-a-time contrast; defined for OFAT and
@@ -44,7 +53,15 @@ import pandas as pd
 from scipy import stats as scipy_stats
 
 from spectramind.errors import ConfigurationError
-from spectramind.sweep_layout import COMPLETED, LIMIT_PREFIX, UNCLIPPED_SUFFIX
+from spectramind.spectrum import DETECTORS
+from spectramind.sweep_layout import (
+    COMPLETED,
+    LEGACY_LIMIT_PREFIX,
+    REFERENCE_PREFIXES,
+    UNCLIPPED_SUFFIX,
+    VALIDATION_PREFIX,
+    validation_name,
+)
 
 DEFAULT_PRIMARY_METRIC = "adc2025"
 MIN_PAIRS_TTEST = 2
@@ -58,11 +75,37 @@ CONFIDENCE_LEVEL = 0.95
 EFFECT_COLUMNS = ("factor", "level", "n_configs", "mean", "effect", "delta_vs_baseline", "ci_low", "ci_high", "n_pairs")
 
 
-def ranking_metric_for(primary_metric: str, metric_names) -> str:
+def selection_metric_for(primary_metric: str, runs: pd.DataFrame, metric_names) -> tuple[str, int]:
+    """(the primary metric as selection reads it, how many completed runs lack its validation twin).
+
+    ``val_<metric>`` when every completed run that scored the primary metric recorded it; else the
+    primary metric itself, with the count of runs lacking it (the test split: the page says so). A
+    metric without a validation twin in a sweep that records others (``train_time_s``,
+    ``best_val_loss``) belongs to no split and is used as it is (nothing lacks).
+    """
+    validation = validation_name(primary_metric)
+    scored = runs[(runs["status"] == COMPLETED) & runs[primary_metric].notna()] if primary_metric in runs else runs.iloc[0:0]
+    if validation in runs:
+        lacking = int(scored[validation].isna().sum())
+        return (primary_metric if lacking else validation), lacking
+    records_validation = any(str(name).startswith(VALIDATION_PREFIX) for name in metric_names)
+    return primary_metric, 0 if records_validation else len(scored)
+
+
+def ranking_metric_for(selection_metric: str, metric_names) -> str:
     """The metric to rank, difference and test on: the unclipped twin of a clipped score when the
-    runs recorded one, else the primary metric itself (module docstring)."""
-    unclipped = f"{primary_metric}{UNCLIPPED_SUFFIX}"
-    return unclipped if unclipped in metric_names else primary_metric
+    runs recorded one, else the selection metric itself (module docstring)."""
+    unclipped = f"{selection_metric}{UNCLIPPED_SUFFIX}"
+    return unclipped if unclipped in metric_names else selection_metric
+
+
+def held_out_metric_for(ranking_metric: str, metric_names) -> str | None:
+    """The test split's twin of a validation ranking metric (``val_adc2025_unclipped`` ->
+    ``adc2025_unclipped``), shown beside it; None when the ranking is not on validation."""
+    if not ranking_metric.startswith(VALIDATION_PREFIX):
+        return None
+    test = ranking_metric[len(VALIDATION_PREFIX):]
+    return test if test in metric_names else None
 
 
 def default_higher_is_better(metric: str) -> bool:
@@ -75,6 +118,10 @@ def default_higher_is_better(metric: str) -> bool:
 class LeaderboardStats:
     """The statistics every renderer shows.
 
+    ``selection_metric``: the primary metric as selection reads it, ``val_<primary>`` when the runs
+    recorded it (``runs_without_validation`` counts the completed runs that did not: then it is
+    the test split's); ``ranking_metric``: its unclipped twin where there is one;
+    ``held_out_metric``: the test twin of a validation ranking metric, shown beside it.
     ``ranked``: the configs table sorted best first by ``ranking_metric``, with ``rank`` (1-based;
     <NA> for configs without a completed run) and the COMPARISON_COLUMNS against the baseline (NaN
     without one). ``main_effects``: one row per (factor, level); ``balanced_grid`` says whether its
@@ -83,10 +130,15 @@ class LeaderboardStats:
     """
 
     primary_metric: str
+    selection_metric: str
     ranking_metric: str
+    held_out_metric: str | None
+    runs_without_validation: int
+    n_scored_runs: int
     higher_is_better: bool
     balanced_grid: bool
-    limit_reference: float | None
+    references: dict[str, float]  # reference (REFERENCE_PREFIXES' keys) -> its mean primary-metric score
+    reference_detectors: dict[str, dict[str, float]]  # reference -> detector -> mean adc2025 over its cells
     ranked: pd.DataFrame
     main_effects: pd.DataFrame
     trends: pd.DataFrame
@@ -108,9 +160,23 @@ class LeaderboardStats:
         return f"{self.ranking_metric}_n"
 
     @property
+    def ranks_on_validation(self) -> bool:
+        return self.selection_metric.startswith(VALIDATION_PREFIX)
+
+    @property
     def clipped_mean_column(self) -> str | None:
-        """The primary (clipped) score's mean, shown beside the ranking metric when they differ."""
-        return f"{self.primary_metric}_mean" if self.ranking_metric != self.primary_metric else None
+        """The selection (clipped) score's mean, shown beside the ranking metric when they differ."""
+        return f"{self.selection_metric}_mean" if self.ranking_metric != self.selection_metric else None
+
+    @property
+    def held_out_mean_column(self) -> str | None:
+        """The test split's mean of the ranking metric, shown beside it when ranking on validation."""
+        return f"{self.held_out_metric}_mean" if self.held_out_metric else None
+
+    @property
+    def test_mean_column(self) -> str:
+        """The ranking metric's mean on the test split (the references' split)."""
+        return self.held_out_mean_column or self.mean_column
 
 
 def compute_stats(table, primary_metric: str = DEFAULT_PRIMARY_METRIC, higher_is_better: bool | None = None) -> LeaderboardStats:
@@ -121,11 +187,13 @@ def compute_stats(table, primary_metric: str = DEFAULT_PRIMARY_METRIC, higher_is
         )
     if higher_is_better is None:
         higher_is_better = default_higher_is_better(primary_metric)
-    metric = ranking_metric_for(primary_metric, table.metric_names)
+    selection, lacking = selection_metric_for(primary_metric, table.runs, table.metric_names)
+    metric = ranking_metric_for(selection, table.metric_names)
+    held_out = held_out_metric_for(metric, table.metric_names)
     runs, configs = table.runs, table.configs.copy()
     if metric not in runs:  # nothing has finished yet: every score is unknown
         runs = runs.assign(**{metric: math.nan})
-    for name in {primary_metric, metric}:
+    for name in {primary_metric, selection, metric, held_out} - {None}:
         for column, empty in ((f"{name}_mean", math.nan), (f"{name}_std", math.nan), (f"{name}_n", 0)):
             if column not in configs:
                 configs[column] = empty
@@ -136,10 +204,15 @@ def compute_stats(table, primary_metric: str = DEFAULT_PRIMARY_METRIC, higher_is
     baseline = table.baseline_config_id
     comparison = compare_to_baseline(configs.set_index("config_id")[mean_column], by_seed, baseline)
     ranked = rank_configs(configs.join(comparison, on="config_id"), mean_column, higher_is_better)
-    limit, limit_reference = f"{LIMIT_PREFIX}{primary_metric}", None
-    if limit in completed and completed[limit].notna().any():
-        limit_reference = float(completed[limit].mean())
-        ranked["fraction_of_limit"] = ranked[mean_column] / ranked[f"{limit}_mean"]
+    reference_columns = reference_metrics(completed, primary_metric)
+    references = {name: float(completed[column].mean()) for name, column in reference_columns.items()}
+    reference_detectors = {name: {detector: float(completed[f"{column}_{detector}"].mean()) for detector in DETECTORS
+                                  if f"{column}_{detector}" in completed}
+                           for name, column in reference_columns.items()}
+    if reference_columns:
+        # a reference is the test split's: the test mean over it, whatever the ranking is on
+        top = reference_columns[next(reversed(reference_columns))]
+        ranked["fraction_of_reference"] = ranked[f"{held_out or metric}_mean"] / ranked[f"{top}_mean"]
     factor_columns = list(table.factor_columns.values())
     balanced = is_balanced_grid(ranked, table.factor_columns, mean_column)
     effects = main_effects(ranked, table.factor_columns, table.factor_levels, mean_column, baseline, balanced)
@@ -149,11 +222,25 @@ def compute_stats(table, primary_metric: str = DEFAULT_PRIMARY_METRIC, higher_is
     best_run = best_run_of(completed, best_config, metric, higher_is_better, seed=None)
     best_seed = completed.loc[completed["run_id"] == best_run, "seed"].iloc[0] if best_run else None
     baseline_run = best_run_of(completed, baseline, metric, higher_is_better, seed=best_seed)
+    n_scored = int(completed[primary_metric].notna().sum()) if primary_metric in completed else 0
     return LeaderboardStats(
-        primary_metric=primary_metric, ranking_metric=metric, higher_is_better=bool(higher_is_better),
-        balanced_grid=balanced, limit_reference=limit_reference, ranked=ranked, main_effects=effects, trends=trends, baseline_config_id=baseline,
+        primary_metric=primary_metric, selection_metric=selection, ranking_metric=metric, held_out_metric=held_out,
+        runs_without_validation=lacking, n_scored_runs=n_scored, higher_is_better=bool(higher_is_better),
+        balanced_grid=balanced, references=references, reference_detectors=reference_detectors, ranked=ranked, main_effects=effects, trends=trends, baseline_config_id=baseline,
         best_config_id=best_config, best_run_id=best_run, baseline_run_id=baseline_run,
     )
+
+
+def reference_metrics(completed: pd.DataFrame, primary_metric: str) -> dict[str, str]:
+    """The references the completed runs recorded for the primary metric: {reference: column}, in
+    REFERENCE_PREFIXES' order (the last one, pooled, is the top reference); a record from before
+    the references holds ``limit_<metric>``, the per-channel reference without the jitter's share."""
+    present = {name: f"{prefix}{primary_metric}" for name, prefix in REFERENCE_PREFIXES.items()}
+    present = {name: column for name, column in present.items() if column in completed and completed[column].notna().any()}
+    legacy = f"{LEGACY_LIMIT_PREFIX}{primary_metric}"
+    if not present and legacy in completed and completed[legacy].notna().any():
+        present = {"per_channel": legacy}
+    return present
 
 
 def seed_matrix(completed_runs: pd.DataFrame, metric: str) -> pd.DataFrame:

@@ -12,7 +12,7 @@ from typing import Any
 import pandas as pd
 
 from spectramind.leaderboard.stats import CONFIDENCE_LEVEL, LeaderboardStats
-from spectramind.sweep_layout import STATUSES
+from spectramind.sweep_layout import STATUSES, validation_name
 from spectramind.timestamps import MISSING
 
 # Metrics shown beside the primary one in the ranking tables.
@@ -51,13 +51,34 @@ def format_interval(low: Any, high: Any) -> str:
     return f"[{format_number(low)}, {format_number(high)}]"
 
 
+def selection_note(stats: LeaderboardStats) -> str:
+    """Which split the configurations are selected on, said plainly on every page."""
+    if stats.ranks_on_validation:
+        held_out = (f"; the test split's {stats.held_out_metric} is shown beside it as the held-out figure, "
+                    "which selects nothing") if stats.held_out_metric else ""
+        return (f"Ranked on validation: the ranking, Δ, p-values and effects use {stats.selection_metric}, each "
+                f"run's best checkpoint scored on the validation planets{held_out}.")
+    if stats.runs_without_validation:
+        return (f"Ranked on test: {stats.runs_without_validation} of {stats.n_scored_runs} completed runs recorded no "
+                f"validation metrics ({validation_name(stats.primary_metric)}; records written before runs kept them), "
+                "so the configurations are selected on the split that also measures them, and the best one's "
+                "score is optimistic.")
+    return ""
+
+
 def ranking_note(stats: LeaderboardStats) -> str:
-    """What the ranking is computed on, when it is not the primary metric as printed."""
-    if stats.ranking_metric == stats.primary_metric:
+    """What the ranking is computed on, when it is not the selection metric as printed."""
+    if stats.ranking_metric == stats.selection_metric:
         return ""
     return (f"Ranked, differenced and tested on {stats.ranking_metric} (the score before clipping to [0, 1], "
             f"which would tie every configuration below the naive baseline at 0); the clipped "
-            f"{stats.primary_metric} is shown beside it.")
+            f"{stats.selection_metric} is shown beside it.")
+
+
+def held_out_label(stats: LeaderboardStats, metric: str) -> str:
+    """A test-split metric's column name: ``test gll`` when the ranking is on validation, so that a
+    held-out figure is never read as the one the configurations were selected on."""
+    return f"test {metric}" if stats.ranks_on_validation else metric
 
 
 def format_percent(value: Any) -> str:
@@ -67,13 +88,37 @@ def format_percent(value: Any) -> str:
     return f"{100 * float(value):.1f} %"
 
 
+REFERENCE_LABELS = {"per_channel": "per-channel reference", "pooled": "pooled reference"}
+DETECTOR_LABELS = {"fgs1": "FGS1", "airs": "AIRS"}
+
+
+def reference_column(stats: LeaderboardStats) -> str | None:
+    """The ranking tables' "% of <top reference>" header; None without references."""
+    if not stats.references:
+        return None
+    return f"% of {REFERENCE_LABELS[next(reversed(stats.references))]}"
+
+
+def _detector_text(values: dict[str, float]) -> str:
+    return "; ".join(f"{DETECTOR_LABELS[d]} {format_number(v)}" for d, v in values.items())
+
+
 def reference_note(stats: LeaderboardStats) -> str:
-    """The scale the scores sit on: the naive baseline and, with noise truth, the information limit."""
-    if stats.limit_reference is None:
+    """The scale the scores sit on: the naive baseline and, with noise truth, the references."""
+    if not stats.references:
         return ""
-    return (f"Reference on the same test split: naive = 0, per-channel information limit = "
-            f"{format_number(stats.limit_reference)} (the data set's noise truth); % of limit = each "
-            f"configuration's mean over that limit.")
+    parts = []
+    for name, value in stats.references.items():
+        detectors = stats.reference_detectors.get(name) or {}
+        parts.append(f"{REFERENCE_LABELS[name]} = {format_number(value)}"
+                     + (f" ({_detector_text(detectors)})" if detectors else ""))
+    explained = {"per_channel": "each channel measured alone as well as its light curve allows (white noise and "
+                                "the jitter's share, from the noise truth; a model that pools channels can pass it)",
+                 "pooled": "those measurements through a Gaussian prior over spectra fitted on the training "
+                           "labels, the best a method with a Gaussian picture of the spectra can do"}
+    return (f"References on the same test split: naive = 0, {', '.join(parts)}. The "
+            + "; the ".join(f"{REFERENCE_LABELS[name]}: {explained[name]}" for name in stats.references)
+            + f". {reference_column(stats)} = each configuration's test mean over it (docs/quality.md).")
 
 
 def effects_title(stats: LeaderboardStats) -> str:

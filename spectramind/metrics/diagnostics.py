@@ -23,11 +23,13 @@ from torch import Tensor
 from torchmetrics import MetricCollection
 
 from spectramind.errors import ConfigurationError
+from spectramind.spectrum import DETECTORS
 from spectramind.metrics.gll import (
     N_WAVELENGTHS,
     SIGMA_FLOOR,
     ArielScore,
     ArrayLike,
+    DetectorScore,
     Float64SumMetric,
     GaussianLogLikelihood,
     as_float64,
@@ -68,6 +70,8 @@ REPORT_KEYS = (
     "adc2025_unclipped",
     "adc2024",
     "adc2024_unclipped",
+    "adc2025_fgs1",
+    "adc2025_airs",
     "gll",
     "rmse_ppm",
     "mae_ppm",
@@ -345,6 +349,7 @@ class SpectrumMetrics(MetricCollection):
             {
                 "adc2025": ArielScore(naive_mean, naive_std, variant="adc2025", clip=False),
                 "adc2024": ArielScore(naive_mean, naive_std, variant="adc2024", clip=False),
+                **{f"adc2025_{detector}": DetectorScore(naive_mean, naive_std, detector) for detector in DETECTORS},
                 "gll": GaussianLogLikelihood(),
                 "rmse_ppm": RmsePpm(),
                 "mae_ppm": MaePpm(),

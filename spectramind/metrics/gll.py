@@ -30,10 +30,9 @@ import torch
 from torch import Tensor
 from torchmetrics import Metric
 
-from spectramind.data.layout import N_WAVELENGTHS
 from spectramind.errors import ConfigurationError
+from spectramind.spectrum import DETECTORS, FGS1_WEIGHT, N_WAVELENGTHS
 
-FGS1_WEIGHT = 57.846
 SIGMA_TRUE_FGS1 = 1e-6
 SIGMA_TRUE_AIRS = 1e-5
 SIGMA_TRUE_2024 = 1e-5
@@ -139,16 +138,48 @@ def _score_sums(y_t: Tensor, gll_pred: Tensor, naive_mean: ArrayLike, naive_std:
                 variant: str) -> tuple[Tensor, Tensor]:
     """``ariel_score_sums`` from the prediction's per-cell log-likelihoods."""
     check_variant(variant)
-    mean_t = naive_statistic(naive_mean, "naive_mean").to(y_t.device)
-    std_t = naive_statistic(naive_std, "naive_std").to(y_t.device)
     sigma_true, weights = _sigma_true_and_weights(variant, y_t.device)
-    gll_naive = gaussian_log_likelihood(y_t, mean_t.expand_as(y_t), std_t.expand_as(y_t))
-    gll_ideal = gaussian_log_likelihood(y_t, y_t, sigma_true.expand_as(y_t))
+    gll_naive, gll_ideal = _reference_log_likelihoods(y_t, naive_mean, naive_std, sigma_true)
     if variant == "adc2025":
         cell_scores = (gll_pred - gll_naive) / (gll_ideal - gll_naive)
         cell_weights = weights.expand_as(y_t)
         return (cell_weights * cell_scores).sum(), cell_weights.sum()
     return (gll_pred - gll_naive).sum(), (gll_ideal - gll_naive).sum()
+
+
+def _reference_log_likelihoods(y_t: Tensor, naive_mean: ArrayLike, naive_std: ArrayLike,
+                               sigma_true: Tensor) -> tuple[Tensor, Tensor]:
+    """Per-cell log-likelihoods of the naive and the ideal predictions."""
+    mean_t = naive_statistic(naive_mean, "naive_mean").to(y_t.device)
+    std_t = naive_statistic(naive_std, "naive_std").to(y_t.device)
+    gll_naive = gaussian_log_likelihood(y_t, mean_t.expand_as(y_t), std_t.expand_as(y_t))
+    return gll_naive, gaussian_log_likelihood(y_t, y_t, sigma_true.expand_as(y_t))
+
+
+def detector_score_sums(y: ArrayLike, gll_pred: ArrayLike, naive_mean: ArrayLike, naive_std: ArrayLike,
+                        detector: str) -> tuple[Tensor, Tensor]:
+    """(sum of adc2025 cell scores, number of cells) over one detector's channels (spectrum.DETECTORS).
+
+    Why per detector: the adc2025 score mixes FGS1 (one channel weighing 57.846) with 282 AIRS
+    channels, and the two are measured so differently (a bright photometer against a spectrometer)
+    that a model, or a reference, can be good at one and poor at the other. The overall score is
+    the weighted mean of the two: (57.846 x FGS1 + 282 x AIRS) / 339.846.
+    """
+    y_t, gll_t = as_float64(y), as_float64(gll_pred)
+    sigma_true, _ = _sigma_true_and_weights("adc2025", y_t.device)
+    gll_naive, gll_ideal = _reference_log_likelihoods(y_t, naive_mean, naive_std, sigma_true)
+    cells = ((gll_t - gll_naive) / (gll_ideal - gll_naive))[..., DETECTORS[detector]]
+    return cells.sum(), torch.tensor(float(cells.numel()), dtype=torch.float64)
+
+
+def score_of_log_likelihoods(y: ArrayLike, gll_pred: ArrayLike, naive_mean: ArrayLike, naive_std: ArrayLike,
+                             variant: str) -> Tensor:
+    """The unclipped score of given per-cell log-likelihoods (n_planets, 283): both scores are linear
+    in them, so expected log-likelihoods give a predictor's expected score (the references)."""
+    y_t = as_float64(y).reshape(-1, N_WAVELENGTHS)
+    numerator, denominator = _score_sums(y_t, as_float64(gll_pred).reshape(-1, N_WAVELENGTHS), naive_mean,
+                                         naive_std, variant)
+    return numerator / denominator
 
 
 def ariel_score(
@@ -164,23 +195,6 @@ def ariel_score(
     numerator, denominator = ariel_score_sums(y, mu, sigma, naive_mean, naive_std, variant)
     score = numerator / denominator
     return score.clamp(0.0, 1.0) if clip else score
-
-
-def information_limit_score(
-    y: ArrayLike, depth_sigma: ArrayLike, naive_mean: ArrayLike, naive_std: ArrayLike, variant: str = "adc2025"
-) -> Tensor:
-    """The expected (unclipped) score of the per-channel information limit: a predictor whose μ is
-    the truth plus the irreducible noise of each channel's depth, N(0, depth_sigma), and whose σ is
-    that depth_sigma (the simulator's ``noise_truth.csv``).
-
-    Its log-likelihood's expectation per cell is ``-log(depth_sigma) - log(2π)/2 - 1/2`` (the
-    squared standard error averages to 1), and both scores are linear in the predicted
-    log-likelihoods, so this is the score such a predictor gets on average, without drawing noise.
-    """
-    y_t, sigma_t, _ = as_spectra(y, depth_sigma, depth_sigma)
-    expected_gll = -_HALF_LOG_2PI - torch.log(sigma_t.clamp_min(SIGMA_FLOOR)) - 0.5
-    numerator, denominator = _score_sums(y_t, expected_gll, naive_mean, naive_std, variant)
-    return numerator / denominator
 
 
 class Float64SumMetric(Metric):
@@ -228,6 +242,28 @@ class GaussianLogLikelihood(Float64SumMetric):
 
     def compute(self) -> Tensor:
         return self.gll_sum / self.n_cells
+
+
+class DetectorScore(Float64SumMetric):
+    """The adc2025 score over one detector's cells (unclipped mean cell score; `detector_score_sums`)."""
+
+    higher_is_better = True
+
+    def __init__(self, naive_mean: ArrayLike, naive_std: ArrayLike, detector: str) -> None:
+        super().__init__(("cell_score_sum", "n_cells"))
+        if detector not in DETECTORS:
+            raise ConfigurationError(f"unknown detector {detector!r}; expected one of {', '.join(DETECTORS)}")
+        self.detector = detector
+        self.naive_mean = naive_statistic(naive_mean, "naive_mean").cpu()
+        self.naive_std = naive_statistic(naive_std, "naive_std").cpu()
+
+    def _stats(self, y: Tensor, mu: Tensor, sigma: Tensor) -> dict[str, Tensor]:
+        total, count = detector_score_sums(y, gaussian_log_likelihood(y, mu, sigma), self.naive_mean,
+                                           self.naive_std, self.detector)
+        return {"cell_score_sum": total, "n_cells": count}
+
+    def compute(self) -> Tensor:
+        return self.cell_score_sum / self.n_cells
 
 
 class ArielScore(Float64SumMetric):

@@ -28,6 +28,7 @@ class SpectrumPredictor(pl.LightningModule):
         self.register_buffer("naive_std", torch.tensor(1.0, dtype=torch.float64))
         self.val_metrics: SpectrumMetrics | None = None
         self.test_metrics: SpectrumMetrics | None = None
+        self.val_results: dict[str, float] = {}
         self.test_results: dict[str, float] = {}
 
     # ------------------------------------------------------------------ statistics
@@ -66,11 +67,13 @@ class SpectrumPredictor(pl.LightningModule):
         self.val_metrics.update(batch["y"], mu, sigma)
 
     def on_validation_epoch_end(self) -> None:
-        results = self.val_metrics.compute()
+        # every score of the pass, kept like test_results: after ``validate(ckpt_path=best)`` they
+        # are the best checkpoint's scores on the validation split (what a run is selected on)
+        self.val_results = {k: float(v) for k, v in self.val_metrics.compute().items()}
         for name in ("adc2025", "gll", "rmse_ppm", "coverage_1sigma"):
             # already over every rank (torchmetrics syncs its states in compute), so the same value
             # everywhere: averaging it over the ranks changes nothing and lets callbacks on any rank see it
-            self.log(f"val/{name}", float(results[name]), sync_dist=True)
+            self.log(f"val/{name}", self.val_results[name], sync_dist=True)
 
     def on_test_epoch_start(self) -> None:
         self.test_metrics = self._new_metrics()

@@ -1,7 +1,9 @@
 """What a run leaves in its directory besides its record, and how an interrupted run is picked up.
 
-Outputs: ``metrics.json`` (test metrics), ``predictions.parquet`` (test split: planet_id, μ, σ
-and the truth y per wavelength) and ``submission.csv`` (Kaggle format). Resume: a run whose
+Outputs: ``metrics.json`` (test metrics, and the best checkpoint's validation metrics as
+``val_<name>``), ``predictions.parquet`` (test split: planet_id, μ, σ and the truth y per
+wavelength), ``submission.csv`` (Kaggle format) and ``splits.json`` (every split's planet ids).
+Resume: a run whose
 previous attempt was interrupted (``run.json`` still says ``running``) with the same config hash
 continues from ``checkpoints/last.ckpt`` — if that file loads; a truncated checkpoint means
 training from scratch, and the run says so.
@@ -19,7 +21,9 @@ import torch
 from spectramind.data.layout import N_WAVELENGTHS
 from spectramind.errors import DatasetError
 from spectramind.metrics.submission import write_submission
-from spectramind.sweep_layout import LAST_CHECKPOINT, METRICS_FILE, PREDICTIONS_FILE, RUNNING, SUBMISSION_FILE
+from spectramind.sweep_layout import (
+    LAST_CHECKPOINT, METRICS_FILE, PREDICTIONS_FILE, RUNNING, SPLITS_FILE, SUBMISSION_FILE,
+)
 from spectramind.tracking.record import write_json_atomic
 
 # predictions.parquet: planet_id, then <quantity>_1 .. <quantity>_283 for each of these.
@@ -54,6 +58,13 @@ def write_run_outputs(run_dir: Path, predictions: list[dict[str, torch.Tensor]],
     pd.DataFrame(columns).to_parquet(run_dir / PREDICTIONS_FILE, index=False)
     write_submission(run_dir / SUBMISSION_FILE, planet_id, arrays["mu"], arrays["sigma"])
     write_json_atomic(run_dir / METRICS_FILE, metrics)
+
+
+def write_splits(run_dir: Path, planet_ids: dict[str, list[int]]) -> None:
+    """``splits.json``: each split's planet ids, so that the planets a run was selected on
+    (validation) and measured on (test) can be checked after the fact, and the disjointness of
+    the held-out planets too."""
+    write_json_atomic(run_dir / SPLITS_FILE, planet_ids)
 
 
 def read_predictions(path: Path) -> tuple[np.ndarray, np.ndarray, np.ndarray]:

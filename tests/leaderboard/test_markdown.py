@@ -98,26 +98,42 @@ def test_effects_against_a_grand_mean_only_for_a_balanced_grid(sweep_factory):
     assert "## Main effects" in text and "Effect vs grand mean" in text
 
 
-def test_the_information_limit_is_the_reference_and_each_configuration_a_fraction_of_it(sweep_factory, tmp_path):
+def test_the_references_and_each_configurations_share_of_the_pooled_one(sweep_factory, tmp_path):
     from spectramind.leaderboard.html import render_html
 
     from .synthetic_sweep import FakeRun
 
     means = {"a": 0.45, "b": 0.30}
+    references = {"ref_per_channel_adc2025": 0.40, "ref_per_channel_adc2025_fgs1": 0.35,
+                  "ref_per_channel_adc2025_airs": 0.41}
     runs = [FakeRun({"f": f}, seed, metrics={"adc2025": m + 0.01 * seed, "adc2025_unclipped": m + 0.01 * seed,
-                                             "limit_adc2025": 0.5 + 0.01 * seed}, is_baseline=f == "a")
+                                             **references, "ref_pooled_adc2025": 0.6 + 0.01 * seed},
+                    is_baseline=f == "a")
             for f, m in means.items() for seed in (0, 1)]
     sweep = sweep_factory({"f": ["a", "b"]}, runs, baseline={"f": "a"})
     table = collate_runs(sweep.dir)
     stats = compute_stats(table)
-    assert stats.limit_reference == pytest.approx(0.505)
+    assert stats.references == pytest.approx({"per_channel": 0.40, "pooled": 0.605})
+    assert stats.reference_detectors["per_channel"] == pytest.approx({"fgs1": 0.35, "airs": 0.41})
     ranked = stats.ranked.set_index("label")
-    assert ranked.loc["f=a", "fraction_of_limit"] == pytest.approx(0.455 / 0.505)
+    assert ranked.loc["f=a", "fraction_of_reference"] == pytest.approx(0.455 / 0.605)
     text = render_markdown(table, stats)
-    assert "per-channel information limit = 0.5050" in text and "% of limit" in text
-    assert f"{100 * 0.455 / 0.505:.1f} %" in text and f"{100 * 0.305 / 0.505:.1f} %" in text
+    assert "per-channel reference = 0.4000 (FGS1 0.3500; AIRS 0.4100)" in text
+    assert "pooled reference = 0.6050" in text and "% of pooled reference" in text
+    assert f"{100 * 0.455 / 0.605:.1f} %" in text and f"{100 * 0.305 / 0.605:.1f} %" in text
     page = render_html(table, stats, sweep.dir)
-    assert "Information limit" in page and f"{100 * 0.455 / 0.505:.1f} %" in page
+    assert "Pooled reference" in page and "Per-channel reference" in page
     without = compute_stats(collate_runs(sweep_factory({"f": ["a"]}, [FakeRun({"f": "a"}, 0)]).dir))
-    assert without.limit_reference is None and "% of limit" not in render_markdown(collate_runs(
+    assert without.references == {} and "% of" not in render_markdown(collate_runs(
         sweep_factory({"f": ["a"]}, [FakeRun({"f": "a"}, 0)]).dir), without)
+
+
+def test_an_older_sweeps_information_limit_reads_as_the_per_channel_reference(sweep_factory):
+    from .synthetic_sweep import FakeRun
+
+    runs = [FakeRun({"f": "a"}, seed, metrics={"adc2025": 0.4, "adc2025_unclipped": 0.4, "limit_adc2025": 0.5})
+            for seed in (0, 1)]
+    table = collate_runs(sweep_factory({"f": ["a"]}, runs).dir)
+    stats = compute_stats(table)
+    assert stats.references == {"per_channel": 0.5}
+    assert "% of per-channel reference" in render_markdown(table, stats)
