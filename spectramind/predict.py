@@ -17,7 +17,7 @@ def predict_folder(checkpoint: str | Path, data_dir: str | Path, out: str | Path
     from omegaconf import OmegaConf
 
     from spectramind.data.calibrated_folder import check_same_calibration
-    from spectramind.data.features import load_features
+    from spectramind.data.features import load_features, method_switch
     from spectramind.metrics.submission import write_submission
     from spectramind.sweep_layout import RESOLVED_CONFIG_FILE
 
@@ -36,8 +36,11 @@ def predict_folder(checkpoint: str | Path, data_dir: str | Path, out: str | Path
         raise DatasetError(f"checkpoint {checkpoint} is unreadable ({type(exc).__name__})") from None
     module.load_state_dict(state)
     module.eval()
-    # the run's own feature method; runs recorded before the option existed used windowed depths
-    features = load_features(data_dir, detrend=bool(cfg.data.detrend), method=cfg.data.get("features", "window"))
+    # the run's own feature method (runs recorded before the option existed used windowed depths) and
+    # switches (before `decorrelate` existed, `detrend` switched the transit fit's decorrelation too)
+    method = cfg.data.get("features", "window")
+    switch = method_switch(method, bool(cfg.data.detrend), bool(cfg.data.get("decorrelate", cfg.data.detrend)))
+    features = load_features(data_dir, detrend=switch, method=method)
     with torch.no_grad():
         mu, sigma = module(torch.as_tensor(features["depth"]), torch.as_tensor(features["depth_err"]))
     return write_submission(out, features["planet_ids"], mu, sigma)

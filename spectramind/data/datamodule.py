@@ -16,7 +16,7 @@ import pytorch_lightning as pl
 import torch
 from torch.utils.data import DataLoader, Dataset
 
-from spectramind.data.features import ORBIT_SOURCES, check_method, load_features
+from spectramind.data.features import ORBIT_SOURCES, check_method, load_features, method_switch
 from spectramind.data.layout import (
     DEPTH_SIGMA_COLUMNS, JITTER_SIGMA_COLUMNS, NOISE_TRUTH_FILE, WAVELENGTH_COLUMNS, read_labels, read_noise_truth,
 )
@@ -43,6 +43,7 @@ class ArielDataModule(pl.LightningDataModule):
         simulation: dict[str, Any] | None = None,
         features: str = "transit_fit",
         detrend: bool = True,
+        decorrelate: bool = False,
         val_fraction: float = 0.15,
         test_fraction: float = 0.15,
         split_seed: int = 0,
@@ -59,6 +60,7 @@ class ArielDataModule(pl.LightningDataModule):
         self.simulation = dict(simulation) if simulation else None
         self.features = check_method(features)
         self.detrend = bool(detrend)
+        self.decorrelate = bool(decorrelate)
         self.val_fraction = val_fraction
         self.test_fraction = test_fraction
         self.split_seed = split_seed
@@ -93,7 +95,8 @@ class ArielDataModule(pl.LightningDataModule):
         if self.splits:
             return
         self.prepare_data()
-        features = load_features(self.data_dir, detrend=self.detrend, method=self.features)
+        switch = method_switch(self.features, self.detrend, self.decorrelate)
+        features = load_features(self.data_dir, detrend=switch, method=self.features)
         self._orbit_source = features["orbit_source"]
         labels = read_labels(self.data_dir).set_index("planet_id")
         planet_ids = np.asarray(features["planet_ids"])

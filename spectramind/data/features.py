@@ -346,6 +346,12 @@ def planet_transit_fit(flux: np.ndarray, time_h: np.ndarray, star_row: Mapping, 
 METHODS = ("window", "transit_fit")
 
 
+def method_switch(method: str, detrend: bool, decorrelate: bool) -> bool:
+    """The one switch `load_features` takes for ``method``: the window's detrending (the data
+    config's ``detrend``) or the transit fit's common-mode decorrelation (``decorrelate``)."""
+    return detrend if method == "window" else decorrelate
+
+
 def check_method(method: str) -> str:
     """`method` if it is one of METHODS, else a ConfigurationError naming the choices."""
     if method not in METHODS:
