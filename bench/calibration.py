@@ -53,7 +53,7 @@ def _maxrss_mib() -> float:
 
 
 def _simulate_main(args: argparse.Namespace) -> None:
-    from spectramind.data.raw_simulate import RAW_PHYSICS, RawSimulationConfig, simulate_raw_dataset
+    from spectramind.data.raw.simulate import RAW_PHYSICS, RawSimulationConfig, simulate_raw_dataset
 
     config = RawSimulationConfig(physics=dataclasses.replace(RAW_PHYSICS, n_planets=args.n_planets, seed=args.seed),
                                  airs_frames=args.airs_frames, test_fraction=0.2, second_visit_fraction=0.0)
@@ -71,7 +71,7 @@ def _worker_peak(pause_s: float) -> tuple[int, float]:
 
 def _signal_volume(raw: Path, split: str, planet_ids: list[int]) -> tuple[int, int]:
     """(frames, bytes on disk) of the signal parquets of these planets' visits."""
-    from spectramind.data.raw_layout import SignalFile, detect_layout
+    from spectramind.data.raw.layout import SignalFile, detect_layout
 
     layout = detect_layout(raw)
     frames = size = 0
@@ -84,8 +84,9 @@ def _signal_volume(raw: Path, split: str, planet_ids: list[int]) -> tuple[int, i
 
 
 def _ours_main(args: argparse.Namespace) -> None:
-    from spectramind.data.calibrate import CalibrationParams, calibrate_folder
-    from spectramind.data.raw_layout import detect_layout
+    from spectramind.data.raw.calibrate import calibrate_folder
+    from spectramind.data.raw.reduction import CalibrationParams
+    from spectramind.data.raw.layout import detect_layout
 
     after_imports = _maxrss_mib()
     params = CalibrationParams(airs_bin=args.airs_bin, fgs_bin=args.fgs_bin, extraction=args.extraction)

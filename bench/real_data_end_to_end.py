@@ -7,7 +7,7 @@ same planets' ideal-calibration light curves (docs/real-data.md, "Measured").
 2. calibrates its train split (``spectramind data calibrate``, both cores),
 3. writes the same planets' light curves as an ideal calibration would give them, with the same
    bins and the photon and read noise that calibration cannot remove
-   (``spectramind.data.raw_simulate.write_direct_light_curves``),
+   (``spectramind.data.raw.truth.write_direct_light_curves``),
 4. trains the default model on each folder once per seed (``python -m spectramind.train data=adc``)
    and prints one JSON line: the test-split adc2025 of each run, their means and the difference.
 
@@ -53,7 +53,7 @@ def main(argv: list[str] | None = None) -> dict:
           "--fgs-bin", str(args.fgs_bin), "--workers", str(args.workers)])
     seconds["calibrate"] = time.perf_counter() - started
     if not direct.is_dir():
-        from spectramind.data.raw_simulate import write_direct_light_curves
+        from spectramind.data.raw.truth import write_direct_light_curves
 
         write_direct_light_curves(raw, direct, airs_bin=args.airs_bin, fgs_bin=args.fgs_bin)
     scores: dict[str, list[float]] = {"calibrated": [], "direct": []}

@@ -20,7 +20,8 @@ def _maxrss_mib() -> float:
 
 
 def main() -> None:
-    from spectramind.data.simulate import SimulationConfig, simulate_dataset
+    from spectramind.data.sim.writer import simulate_dataset
+    from spectramind.data.sim.config import SimulationConfig
 
     out = Path(sys.argv[1])
     after_imports = _maxrss_mib()

@@ -65,7 +65,7 @@ class DataFormat(str, Enum):
 
 
 class PopulationName(str, Enum):
-    """The simulator's population presets (spectramind.data.population.POPULATIONS)."""
+    """The simulator's population presets (spectramind.data.sim.population.POPULATIONS)."""
 
     adc2024 = "adc2024"
     legacy = "legacy"
@@ -403,7 +403,8 @@ def data_simulate(
     into the competition's files, plus test_solution.csv and simulation.json (docs/real-data.md).
     """
     if data_format is DataFormat.light_curves:
-        from spectramind.data.simulate import SimulationConfig, simulate_dataset
+        from spectramind.data.sim.writer import simulate_dataset
+        from spectramind.data.sim.config import SimulationConfig
 
         if airs_frames is not None:
             _fail("--airs-frames applies to the raw formats (--format adc2025-raw or adc2024-raw)")
@@ -413,7 +414,7 @@ def data_simulate(
         return
     import dataclasses
 
-    from spectramind.data.raw_simulate import FORMATS, RAW_PHYSICS, RawSimulationConfig, simulate_raw_dataset
+    from spectramind.data.raw.simulate import FORMATS, RAW_PHYSICS, RawSimulationConfig, simulate_raw_dataset
 
     if n_time is not None:
         _fail("--n-time applies to --format light-curves; the raw formats take --airs-frames")
@@ -437,7 +438,7 @@ def data_compare(
     Prints a markdown table (docs/realism.md explains each statistic) and whether every depth,
     range and FGS1 - AIRS percentile lies within a factor 1.5 of the reference.
     """
-    from spectramind.data.realism import compare_label_files
+    from spectramind.data.sim.realism import compare_label_files
 
     typer.echo(compare_label_files(simulated, real))
 
@@ -473,7 +474,8 @@ def data_calibrate(
     Resumable: planets already in OUT_DIR are skipped. A planet that fails is recorded in
     OUT_DIR/calibration.json and the others go on; the command then lists the failures and exits 1.
     """
-    from spectramind.data.calibrate import CalibrationParams, calibrate_folder
+    from spectramind.data.raw.calibrate import calibrate_folder
+    from spectramind.data.raw.reduction import CalibrationParams
 
     chosen = _planet_list(planets)
     params = CalibrationParams(airs_bin=airs_bin, fgs_bin=fgs_bin, extraction=extraction_method.value)

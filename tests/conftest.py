@@ -11,7 +11,8 @@ from training_support import TINY_SIMULATION
 
 @pytest.fixture(scope="session")
 def tiny_data_dir(tmp_path_factory) -> Path:
-    from spectramind.data.simulate import SimulationConfig, ensure_dataset
+    from spectramind.data.sim.writer import ensure_dataset
+    from spectramind.data.sim.config import SimulationConfig
 
     path = tmp_path_factory.mktemp("data") / "tiny"
     ensure_dataset(path, SimulationConfig(**TINY_SIMULATION))

@@ -56,7 +56,7 @@ def test_calibration_reference_sigma_clip_matches_spectramind_hot_pixels():
     import numpy as np
 
     from bench.calibration_reference import sigma_clip_mask
-    from spectramind.data.calibrate import hot_pixels
+    from spectramind.data.raw.reduction import hot_pixels
 
     rng = np.random.default_rng(3)
     dark = rng.normal(0.006, 0.001, (32, 282))
@@ -72,8 +72,9 @@ def test_calibration_reference_agrees_with_box_extraction_on_a_tiny_visit(tmp_pa
 
     import numpy as np
 
-    from spectramind.data.calibrate import CalibrationParams, calibrate_folder
-    from spectramind.data.raw_simulate import RAW_PHYSICS, RawSimulationConfig, simulate_raw_dataset
+    from spectramind.data.raw.calibrate import calibrate_folder
+    from spectramind.data.raw.reduction import CalibrationParams
+    from spectramind.data.raw.simulate import RAW_PHYSICS, RawSimulationConfig, simulate_raw_dataset
 
     # 2 planets (one train, one test), 32 AIRS read pairs and 384 FGS1 pairs: 8 bins of 4 / 48
     config = RawSimulationConfig(physics=dataclasses.replace(RAW_PHYSICS, n_planets=2, seed=5), airs_frames=64,

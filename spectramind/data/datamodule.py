@@ -16,7 +16,8 @@ import pytorch_lightning as pl
 import torch
 from torch.utils.data import DataLoader, Dataset
 
-from spectramind.data.features import ORBIT_SOURCES, check_method, load_features, method_switch
+from spectramind.data.features.cache import check_method, load_features, method_switch
+from spectramind.data.features.orbit import ORBIT_SOURCES
 from spectramind.data.layout import (
     DEPTH_SIGMA_COLUMNS, JITTER_SIGMA_COLUMNS, NOISE_TRUTH_FILE, WAVELENGTH_COLUMNS, read_labels, read_noise_truth,
 )
@@ -81,7 +82,8 @@ class ArielDataModule(pl.LightningDataModule):
     def prepare_data(self) -> None:
         """Generate the simulated dataset on first use (no-op when it already exists)."""
         if self.simulation is not None:
-            from spectramind.data.simulate import SimulationConfig, ensure_dataset
+            from spectramind.data.sim.writer import ensure_dataset
+            from spectramind.data.sim.config import SimulationConfig
 
             try:
                 config = SimulationConfig(**self.simulation)

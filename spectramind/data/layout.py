@@ -21,7 +21,7 @@ Layout of a data directory:
   cache/                 derived files (features); not part of the dataset fingerprint
 
 The simulator writes the first group of files, ``spectramind data calibrate`` the calibrated kind
-(``spectramind.data.calibrated_folder``); both read the same way.
+(``spectramind.data.raw.calibrated_folder``); both read the same way.
 """
 
 from __future__ import annotations

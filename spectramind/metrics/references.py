@@ -5,7 +5,7 @@ Why two references, and why neither is called a ceiling by accident:
 * **per-channel** — each channel measured on its own as well as its light curve allows: μ = y plus
   the channel's irreducible error, σ = that error's size. The error is the white-noise limit of a
   depth fit (``depth_sigma``) and the part of the pointing jitter that looks exactly like a depth
-  change (``jitter_sigma``; :func:`spectramind.data.simulate.jitter_depth_sigma`), both from the
+  change (``jitter_sigma``; :func:`spectramind.data.sim.physics.jitter_depth_sigma`), both from the
   simulator's ``noise_truth.csv``. A model that pools channels (a spectral prior) can beat it: it
   is a reference, not a limit.
 * **pooled** — the same ideal measurements passed through a Gaussian prior over spectra fitted on

@@ -12,7 +12,7 @@ which a per-channel estimate cannot, and its posterior standard deviation is a c
 Model: y = mean + basis·a + r, a ~ N(0, diag(eigenvalues)), r ~ N(0, diag(residual_var)) (the
 label variance outside the basis); depth = y + n, n ~ N(0, N) with
 N = diag((scale·depth_err)²) + floor_FGS1²·e₀e₀ᵀ + floor_AIRS²·1ᵀ1 over the AIRS channels (the
-shared error, `spectramind.models.calibration`). With the low-rank prior the posterior costs a
+shared error, `spectramind.models.sigma_calibration`). With the low-rank prior the posterior costs a
 few (rank x rank) solves per planet (Woodbury), not a 283 x 283 one.
 """
 
@@ -24,7 +24,7 @@ from torch import nn
 
 from spectramind.data.layout import N_WAVELENGTHS
 from spectramind.errors import ConfigurationError
-from spectramind.models.calibration import DETECTOR_CHANNELS, detector_calibration
+from spectramind.models.sigma_calibration import DETECTOR_CHANNELS, detector_calibration
 
 
 class GaussianSpectralPrior(nn.Module):

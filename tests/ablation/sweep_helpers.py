@@ -26,7 +26,8 @@ SWEEP_TIMEOUT_S = 240
 @pytest.fixture(scope="session")
 def tiny_data_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """A 40-planet dataset generated once per test session and shared by every run."""
-    from spectramind.data.simulate import SimulationConfig, ensure_dataset
+    from spectramind.data.sim.writer import ensure_dataset
+    from spectramind.data.sim.config import SimulationConfig
 
     data_dir = tmp_path_factory.mktemp("data") / "tiny"
     ensure_dataset(data_dir, SimulationConfig(seed=0, **TINY_SIMULATION))

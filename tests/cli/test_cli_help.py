@@ -63,10 +63,13 @@ def test_python_dash_m_runs_the_same_app(tmp_path):
 def test_the_data_commands_choices_are_the_calibration_modules_own():
     """The CLI spells its choices out (so that --help imports no numpy); they must not drift."""
     from spectramind import cli
-    from spectramind.data import calibrate, extraction, population, raw_layout, raw_simulate
+    from spectramind.data.raw import backends, extraction
+    from spectramind.data.raw import layout as raw_layout
+    from spectramind.data.raw import simulate as raw_simulate
+    from spectramind.data.sim import population
 
     assert [e.value for e in cli.Extraction] == list(extraction.METHODS)
-    assert [e.value for e in cli.Backend] == list(calibrate.BACKENDS)
+    assert [e.value for e in cli.Backend] == list(backends.BACKENDS)
     assert [e.value for e in cli.Split] == list(raw_layout.SPLITS)
     assert {e.value for e in cli.DataFormat} == {"light-curves", *raw_simulate.FORMATS}
     assert [e.value for e in cli.PopulationName] == list(population.POPULATIONS)

@@ -107,7 +107,7 @@ def test_damaged_data_is_a_one_line_error_naming_the_file(tmp_path, tiny_data_di
 
 def test_a_truncated_feature_cache_is_recomputed(tmp_path, tiny_data_dir):
     """Fault: the derived feature cache truncated. Expected: it is ignored and rebuilt."""
-    from spectramind.data.features import feature_cache_path, load_features
+    from spectramind.data.features.cache import feature_cache_path, load_features
 
     data = tmp_path / "data"
     shutil.copytree(tiny_data_dir, data)

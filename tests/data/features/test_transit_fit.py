@@ -10,11 +10,12 @@ import numpy as np
 import pytest
 import torch
 
-from spectramind.data import features, transit_fit
+from spectramind.data.features import transit_fit
+from spectramind.data.features.orbit import NOMINAL_PERIOD_DAYS, Orbit, orbit_source
 from spectramind.data.instrument import channel_wavelengths
-from spectramind.data.simulate import limb_darkening
+from spectramind.data.sim.physics import limb_darkening
 from spectramind.errors import DatasetError
-from spectramind.models.calibration import calibrate_sigma
+from spectramind.models.sigma_calibration import calibrate_sigma
 from spectramind.models.spectral_prior import GaussianSpectralPrior
 from training_support import run_module, tiny_overrides
 
@@ -30,7 +31,7 @@ def _spectrum() -> np.ndarray:
 
 def _light_curve(depth: np.ndarray, time_h: np.ndarray, mid_h: float, noise: np.ndarray, seed: int) -> np.ndarray:
     """batman transits with the simulator's limb darkening, times a drift and a settling ramp, plus noise."""
-    orbit = transit_fit.Orbit.from_star(STAR, "test")
+    orbit = Orbit.from_star(STAR, "test")
     shape = transit_fit.TransitShape(time_h, orbit)
     u1, u2 = limb_darkening(WAVELENGTHS, STAR["Ts"])
     flux = np.column_stack([shape(mid_h, math.sqrt(d), a, b) for d, a, b in zip(depth, u1, u2)])
@@ -41,7 +42,7 @@ def _light_curve(depth: np.ndarray, time_h: np.ndarray, mid_h: float, noise: np.
 
 
 def _fit(flux: np.ndarray, time_h: np.ndarray = TIME_H, from_visit_start: bool = False):
-    return features.planet_transit_fit(flux, time_h, STAR, WAVELENGTHS, from_visit_start)
+    return transit_fit.planet_transit_fit(flux, time_h, STAR, WAVELENGTHS, from_visit_start)
 
 
 def test_noiseless_transit_gives_back_the_injected_depths():
@@ -98,13 +99,13 @@ def test_without_the_orbit_the_white_light_fit_finds_its_shape():
     depth = _spectrum()
     flux = _light_curve(depth, TIME_H, 0.0, np.zeros(283), seed=0)
     relative = flux / np.median(flux, axis=0)
-    shape = transit_fit.TransitShape(TIME_H, transit_fit.Orbit.for_duration(3.0, 0.1))
+    shape = transit_fit.TransitShape(TIME_H, Orbit.for_duration(3.0, 0.1))
     _, orbit, _ = transit_fit.fit_white_light([relative[:, 0], relative[:, 1:].mean(axis=1)], TIME_H, shape,
                                               0.1, [0.01, 0.01], duration_guess_h=3.0)
-    scale = transit_fit.NOMINAL_PERIOD_DAYS / STAR["P"]
+    scale = NOMINAL_PERIOD_DAYS / STAR["P"]
     assert orbit.a_over_rs == pytest.approx(STAR["sma"] * scale, rel=0.01)
     assert orbit.impact == pytest.approx(STAR["sma"] * math.cos(math.radians(STAR["i"])), abs=0.02)
-    fitted, _ = features.planet_transit_fit(flux, TIME_H, NO_ORBIT, WAVELENGTHS, False)
+    fitted, _ = transit_fit.planet_transit_fit(flux, TIME_H, NO_ORBIT, WAVELENGTHS, False)
     np.testing.assert_allclose(fitted, depth, rtol=2e-3)
 
 
@@ -117,7 +118,7 @@ def test_depths_with_a_fitted_orbit_match_those_with_the_star_info(from_visit_st
     time_h, mid = (TIME_H - TIME_H[0], 4.6) if from_visit_start else (TIME_H, 0.0)
     flux = _light_curve(depth, time_h, mid, np.r_[1e-4, np.full(282, 1e-3)], seed=8)
     known, known_err = _fit(flux, time_h, from_visit_start)
-    fitted, fitted_err = features.planet_transit_fit(flux, time_h, NO_ORBIT, WAVELENGTHS, from_visit_start)
+    fitted, fitted_err = transit_fit.planet_transit_fit(flux, time_h, NO_ORBIT, WAVELENGTHS, from_visit_start)
     difference = fitted - known
     assert np.median(np.abs(difference[1:]) / known_err[1:]) < 0.5
     assert abs(difference[1:].mean()) < 0.01 * depth.mean() and abs(difference[0]) < 0.015 * depth[0]
@@ -125,17 +126,17 @@ def test_depths_with_a_fitted_orbit_match_those_with_the_star_info(from_visit_st
 
 
 def test_where_the_orbit_came_from_is_recorded():
-    assert features.orbit_source(STAR, "transit_fit", from_visit_start=True) == "star_info"
-    assert features.orbit_source(NO_ORBIT, "transit_fit", from_visit_start=True) == "fitted"
-    assert features.orbit_source({"planet_id": 1}, "transit_fit", from_visit_start=False) == "fitted"
-    assert features.orbit_source(STAR, "window", from_visit_start=False) == "star_info"
-    assert features.orbit_source(STAR, "window", from_visit_start=True) == "fitted"  # found in the data
+    assert orbit_source(STAR, "transit_fit", from_visit_start=True) == "star_info"
+    assert orbit_source(NO_ORBIT, "transit_fit", from_visit_start=True) == "fitted"
+    assert orbit_source({"planet_id": 1}, "transit_fit", from_visit_start=False) == "fitted"
+    assert orbit_source(STAR, "window", from_visit_start=False) == "star_info"
+    assert orbit_source(STAR, "window", from_visit_start=True) == "fitted"  # found in the data
 
 
 def test_impossible_orbit_is_one_line_error():
     star = {**STAR, "sma": 0.5}
     with pytest.raises(DatasetError, match="planet 1: the star info's orbit .* is impossible"):
-        features.planet_transit_fit(np.ones((160, 283)), TIME_H, star, WAVELENGTHS, False)
+        transit_fit.planet_transit_fit(np.ones((160, 283)), TIME_H, star, WAVELENGTHS, False)
 
 
 def test_limb_darkening_at_its_bound_does_not_explode_across_airs():
@@ -200,8 +201,8 @@ def test_decorrelating_the_common_mode_takes_pointing_jitter_out_of_the_channels
     sensitivity = rng.uniform(0.5, 1.5, 283)
     flux = _light_curve(depth, TIME_H, 0.0, np.r_[2e-5, np.full(282, 2e-4)], seed=4)
     flux *= 1.0 + jitter[:, None] * sensitivity[None, :]
-    on, error_on = features.planet_transit_fit(flux, TIME_H, STAR, WAVELENGTHS, False, decorrelate=True)
-    off, error_off = features.planet_transit_fit(flux, TIME_H, STAR, WAVELENGTHS, False, decorrelate=False)
+    on, error_on = transit_fit.planet_transit_fit(flux, TIME_H, STAR, WAVELENGTHS, False, decorrelate=True)
+    off, error_off = transit_fit.planet_transit_fit(flux, TIME_H, STAR, WAVELENGTHS, False, decorrelate=False)
     assert np.median(error_on[1:]) < 0.3 * np.median(error_off[1:])
     spread_on, spread_off = ((fit - depth)[1:] - (fit - depth)[1:].mean() for fit in (on, off))
     assert spread_on.std() <= spread_off.std()

@@ -1,9 +1,5 @@
-"""Calibrate the competition's raw frames into 283-channel light curves (Hydra-free).
-
-``spectramind data calibrate RAW_DIR OUT_DIR`` and :func:`calibrate_folder` turn a folder in the
-ADC 2025 or ADC 2024 layout (``spectramind.data.raw_layout``) into a calibrated folder in the
-project's light-curve layout (``spectramind.data.calibrated_folder``) that the DataModule trains
-on. Per visit and sensor, the organisers' reduction with the fixes top solutions made::
+"""The reduction of one planet's raw frames into light curves: the organisers' steps with the fixes
+top solutions made, per visit and sensor::
 
     1 ADC          electrons = DN / gain + offset
     2 masks        dead pixels (dead.parquet), hot pixels (5-sigma clip of the dark), and per read
@@ -15,7 +11,7 @@ on. Per visit and sensor, the organisers' reduction with the fixes top solutions
     6 flat field   divide by flat
     7 crop + flip  AIRS columns 39:321, reversed so channels ascend in wavelength like wl_2..wl_283
     8 extraction   optimal (profile-weighted) or box sum of the whole spatial profile
-                   (``spectramind.data.extraction``), in electrons per second of integration
+                   (``spectramind.data.raw.extraction``), in electrons per second of integration
     9 assembly     [FGS1 | AIRS], each channel normalised to its visit mean (flux_levels.csv keeps
                    the means); FGS1 resampled onto AIRS's bin times when their bin counts differ
 
@@ -24,52 +20,23 @@ and the features combine the visits' depths by their errors.
 
 Memory stays bounded whatever a visit's length: a signal file is read in blocks of pixels over
 all frames (parquet stores columns separately) of at most ``block_values`` values, and only the
-time-binned frames are kept. Planets run in parallel with joblib (``workers``), locally or on a
-Ray cluster (``backend="ray"``); each planet's output is committed atomically, so a killed run
-resumes where it stopped and a planet that fails is recorded while the others go on.
+time-binned frames are kept.
 """
 
 from __future__ import annotations
 
 import dataclasses
 import math
-import os
-import time
-import traceback
-from collections.abc import Callable
 from dataclasses import dataclass
-from pathlib import Path
 from typing import Any
 
 import numpy as np
 
-from spectramind.data import extraction, layout
-from spectramind.data.calibrated_folder import CalibratedFolder
-from spectramind.data.raw_layout import (
-    AIRS,
-    AIRS_END_COLUMN,
-    AIRS_FIRST_COLUMN,
-    AXIS_INFO_FILE,
-    FGS,
-    FRAME_SHAPE,
-    LINEAR_CORR_TERMS,
-    SATURATED_DN,
-    SENSORS,
-    AxisInfo,
-    RawLayout,
-    SensorCalibration,
-    SignalFile,
-    Visit,
-    apply_linear_corr,
-    detect_layout,
-    read_adc,
-    read_axis_info,
-    read_calibration,
-    read_star_info,
-)
+from spectramind.data.raw import extraction
+from spectramind.data.raw.layout import LINEAR_CORR_TERMS, SATURATED_DN, AxisInfo, RawLayout, SensorCalibration, SignalFile, Visit, apply_linear_corr, read_adc, read_calibration
+from spectramind.data.instrument import AIRS, AIRS_END_COLUMN, AIRS_FIRST_COLUMN, FGS, FRAME_SHAPE, SENSORS
 from spectramind.errors import ConfigurationError, DatasetError
 
-BACKENDS = ("loky", "ray")
 HOT_SIGMA = 5.0
 HOT_ITERATIONS = 5
 # A pixel whose flat is this low does not respond (dead pixels' flats are near zero): masked.
@@ -172,24 +139,11 @@ def _add_to_bins(sums: np.ndarray, flagged: np.ndarray, cds: np.ndarray, bad: np
             pair = stop
 
 
-def calibrate_sensor(signal: SignalFile, calibration: SensorCalibration, gain: float, offset: float,
-                     axis: AxisInfo, params: CalibrationParams) -> SensorSeries:
-    """Steps 1-8 for one sensor of one visit (see the module docstring)."""
-    sensor, path = signal.sensor, signal.path
-    bin_size = params.bin_size(sensor)
-    n_pairs = signal.n_frames // 2
-    n_bins = n_pairs // bin_size
-    if n_bins < 1:
-        raise ConfigurationError(f"{path}: {n_pairs} read pairs, fewer than the bin of {bin_size}")
-    seconds = axis.read_seconds(sensor, signal.n_frames, path)
-    pair_times = axis.pair_times_h(sensor, signal.n_frames, path)
-    exposure = seconds[1::2] - seconds[0::2]
-    rows, width = FRAME_SHAPE[sensor]
-    columns = np.arange(AIRS_FIRST_COLUMN, AIRS_END_COLUMN) if sensor == AIRS else np.arange(width)
-    pixels = (np.arange(rows)[:, None] * width + columns[None, :]).ravel()
-    coefficients = dn_polynomial(calibration.linear_corr.reshape(LINEAR_CORR_TERMS, -1)[:, pixels],
-                                 gain, offset, params.linearity)
-    dark = calibration.dark.ravel()[pixels]
+def _binned_cds(signal: SignalFile, coefficients: np.ndarray, dark: np.ndarray, exposure: np.ndarray,
+                n_bins: int, bin_size: int, pixels: np.ndarray, params: CalibrationParams
+                ) -> tuple[np.ndarray, np.ndarray]:
+    """Steps 1-5 over a signal file read in blocks: per bin and pixel the summed dark-subtracted CDS
+    (electrons) and whether a saturated or NaN read fell in it."""
     sums = np.zeros((n_bins, pixels.size))
     flagged = np.zeros((n_bins, pixels.size), dtype=bool)
     bad_per_frame = np.zeros(signal.n_frames, dtype=np.int64)
@@ -211,9 +165,30 @@ def calibrate_sensor(signal: SignalFile, calibration: SensorCalibration, gain: f
             _add_to_bins(sums, flagged, cds, pair_bad, first_pair, bin_size, positions)
     unusable = np.flatnonzero(bad_per_frame > MAX_BAD_FRAME_FRACTION * pixels.size)
     if unusable.size:
-        raise DatasetError(f"{path}: {unusable.size} of {signal.n_frames} frames are more than half NaN or "
+        raise DatasetError(f"{signal.path}: {unusable.size} of {signal.n_frames} frames are more than half NaN or "
                            f"saturated (first: frame {int(unusable[0])})")
+    return sums, flagged
 
+
+def calibrate_sensor(signal: SignalFile, calibration: SensorCalibration, gain: float, offset: float,
+                     axis: AxisInfo, params: CalibrationParams) -> SensorSeries:
+    """Steps 1-8 for one sensor of one visit (see the module docstring)."""
+    sensor, path = signal.sensor, signal.path
+    bin_size = params.bin_size(sensor)
+    n_pairs = signal.n_frames // 2
+    n_bins = n_pairs // bin_size
+    if n_bins < 1:
+        raise ConfigurationError(f"{path}: {n_pairs} read pairs, fewer than the bin of {bin_size}")
+    seconds = axis.read_seconds(sensor, signal.n_frames, path)
+    pair_times = axis.pair_times_h(sensor, signal.n_frames, path)
+    exposure = seconds[1::2] - seconds[0::2]
+    rows, width = FRAME_SHAPE[sensor]
+    columns = np.arange(AIRS_FIRST_COLUMN, AIRS_END_COLUMN) if sensor == AIRS else np.arange(width)
+    pixels = (np.arange(rows)[:, None] * width + columns[None, :]).ravel()
+    coefficients = dn_polynomial(calibration.linear_corr.reshape(LINEAR_CORR_TERMS, -1)[:, pixels],
+                                 gain, offset, params.linearity)
+    dark = calibration.dark.ravel()[pixels]
+    sums, flagged = _binned_cds(signal, coefficients, dark, exposure, n_bins, bin_size, pixels, params)
     shape = (rows, columns.size)
     flat = calibration.flat.ravel()[pixels].reshape(shape)
     static = calibration.dead.ravel()[pixels].reshape(shape) | (flat < FLAT_FLOOR)
@@ -283,109 +258,3 @@ def calibrate_planet(raw: RawLayout, split: str, planet_id: int, axis: AxisInfo,
     return times, flux / levels[:, None, :], levels, {"visit_details": details}
 
 
-def _calibrate_and_store(root: Path, variant: str, split: str, planet_id: int, out_dir: Path,
-                         parameters: dict[str, Any], params: CalibrationParams, axis: AxisInfo) -> dict[str, Any]:
-    """One planet, in whichever process runs it: calibrated and committed, or recorded as failed."""
-    from spectramind.fast_exit import skip_final_collection
-
-    skip_final_collection()
-    folder = CalibratedFolder(out_dir, parameters)
-    started = time.perf_counter()
-    try:
-        times, curves, levels, details = calibrate_planet(RawLayout(root, variant), split, planet_id, axis, params)
-    except Exception as exc:  # recorded; the other planets go on (KeyboardInterrupt still stops the run)
-        message = " ".join(str(exc).split()) if isinstance(exc, (DatasetError, ConfigurationError)) else (
-            f"{type(exc).__name__}: {exc} | " + " | ".join(traceback.format_exc().strip().splitlines()[-3:]))
-        folder.write_failure(planet_id, message, time.perf_counter() - started)
-        return {"planet_id": planet_id, "status": "failed", "error": message}
-    seconds = time.perf_counter() - started
-    folder.write_planet(planet_id, times, curves, levels, seconds, details)
-    return {"planet_id": planet_id, "status": "completed", "seconds": seconds, "visits": len(curves)}
-
-
-def _ray():
-    """The ray module, or a one-line error naming the extra to install."""
-    try:
-        import ray
-    except ImportError:
-        raise ConfigurationError("--backend ray needs Ray: pip install 'spectramind[ray]'") from None
-    return ray
-
-
-def _parallel_results(tasks: list, workers: int, backend: str):
-    """Run the tasks (delayed calls) with joblib: loky processes here, or Ray's cluster."""
-    import joblib
-
-    if backend == "ray":
-        ray = _ray()
-        from ray.util.joblib import register_ray
-
-        register_ray()
-        if not ray.is_initialized():
-            ray.init(address=os.environ.get("RAY_ADDRESS"), log_to_driver=False, include_dashboard=False)
-        cpus = int(ray.cluster_resources().get("CPU", 0))
-        if workers > cpus:
-            raise ConfigurationError(f"--workers {workers} exceeds the Ray cluster's {cpus} CPUs")
-    # Ray's joblib backend returns results only as a list, at the end; loky as each planet ends.
-    # Either way each planet's output is committed by the worker the moment it is done.
-    return_as = "list" if backend == "ray" else "generator_unordered"
-    with joblib.parallel_config(backend=backend, n_jobs=workers):
-        yield from joblib.Parallel(return_as=return_as)(tasks)
-
-
-def calibrate_folder(
-    raw_dir: str | Path,
-    out_dir: str | Path,
-    split: str = "train",
-    params: CalibrationParams | None = None,
-    workers: int = 1,
-    planets: list[int] | None = None,
-    backend: str = "loky",
-    progress: Callable[[dict[str, Any], int, int], None] | None = None,
-) -> dict[str, Any]:
-    """Calibrate a split of a raw folder into ``out_dir``; return the manifest.
-
-    Planets already completed in ``out_dir`` are skipped; failed ones are tried again. A planet
-    that fails is recorded and the others go on: check ``manifest["counts"]["failed"]``.
-    """
-    params = params or CalibrationParams()
-    if split not in ("train", "test"):
-        raise ConfigurationError(f"split={split!r}; expected train or test")
-    if backend not in BACKENDS:
-        raise ConfigurationError(f"backend={backend!r}; expected one of {', '.join(BACKENDS)}")
-    if int(workers) < 1:
-        raise ConfigurationError(f"workers={workers!r} must be >= 1")
-    if backend == "ray":
-        _ray()  # before anything is written
-    raw = detect_layout(raw_dir)
-    axis = read_axis_info(raw.root / AXIS_INFO_FILE)
-    wavelengths = layout.read_wavelengths(raw.root)
-    available = raw.planet_ids(split)
-    if not available:
-        raise DatasetError(f"{raw.root / split}: no planet folders")
-    if planets:
-        unknown = sorted(set(planets) - set(available))
-        if unknown:
-            raise DatasetError(f"{raw.root / split}: unknown planet id(s) {', '.join(map(str, unknown[:5]))}"
-                               f"{' ...' if len(unknown) > 5 else ''}")
-    star_file = raw.star_info_file(split)
-    star_info = read_star_info(star_file) if star_file is not None and star_file.is_file() else None
-    labels = layout.read_labels(raw.labels_file) if split == "train" and raw.labels_file.is_file() else None
-
-    parameters = {**params.record(), "variant": raw.variant, "split": split}
-    folder = CalibratedFolder(out_dir, parameters)
-    done = folder.completed()
-    todo = [pid for pid in (sorted(set(planets)) if planets else available) if pid not in done]
-    arguments = (raw.variant, split)
-    task_args = [(raw.root, *arguments, pid, Path(out_dir), parameters, params, axis) for pid in todo]
-    if workers == 1 and backend == "loky":
-        results = (_calibrate_and_store(*args) for args in task_args)
-    else:
-        from joblib import delayed
-
-        results = _parallel_results([delayed(_calibrate_and_store)(*args) for args in task_args], workers, backend)
-    for count, result in enumerate(results, start=1):
-        if progress is not None:
-            progress(result, count, len(todo))
-    return folder.finalise(split, wavelengths, star_info, labels,
-                           source={"raw_dir": str(Path(raw_dir).resolve()), "variant": raw.variant})

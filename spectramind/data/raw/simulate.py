@@ -1,9 +1,9 @@
 """Simulate the competition's raw layout: uint16 detector frames plus calibration files.
 
 Why: calibration code can only be trusted if it is run on frames whose truth is known. This writer
-renders the *same* planets and light curves as :mod:`spectramind.data.simulate` (its star, orbit,
+renders the *same* planets and light curves as :mod:`spectramind.data.sim.physics` (its star, orbit,
 atmosphere, limb darkening and systematics draws, at the raw cadence) through the detector of
-:mod:`spectramind.data.detector`, into exactly the files of ``spectramind.data.raw_layout``:
+:mod:`spectramind.data.raw.detector`, into exactly the files of ``spectramind.data.raw.layout``:
 ``spectramind data simulate --format adc2025-raw`` (or ``adc2024-raw``).
 
 Per planet and visit, mid-transit falls in the middle third of the visit (2.5-5 h of 7.5 h, as in
@@ -14,7 +14,7 @@ simulator derives its noise, so at the real cadence both layouts carry the same 
 
 Beside the competition's files the folder holds ``test_solution.csv`` (the test planets' true
 spectra, to score a submission) and ``simulation.json`` (the configuration), from which
-:func:`visit_truth` renders any visit's noise-free light curves again.
+:mod:`spectramind.data.raw.truth` renders any visit's noise-free light curves again.
 """
 
 from __future__ import annotations
@@ -32,53 +32,20 @@ import numpy as np
 import pandas as pd
 
 from spectramind.data import layout
-from spectramind.data.detector import (
-    DetectorConfig,
-    draw_calibration,
-    extraction_variance,
-    render_reads,
-    spatial_profile,
-)
+from spectramind.data.raw.detector import DetectorConfig, draw_calibration, render_reads
+from spectramind.data.instrument import spatial_profile
 from spectramind.data.instrument import airs_column_wavelengths, channel_wavelengths
-from spectramind.data.raw_layout import (
-    ADC_INFO_COLUMNS,
-    AIRS,
-    AIRS_END_COLUMN,
-    AIRS_FIRST_COLUMN,
-    AIRS_INTEGRATION_S,
-    AXIS_INFO_FILE,
-    AXIS_INTEGRATION_COLUMN,
-    AXIS_TIME_COLUMN,
-    AXIS_WAVELENGTH_COLUMN,
-    FGS,
-    FGS_READ_SECONDS,
-    FRAME_SHAPE,
-    LABEL_FILES,
-    SAMPLE_SUBMISSION_FILE,
-    SENSORS,
-    STAR_INFO_FILES,
-    TEST_SOLUTION_FILE,
-    VARIANTS,
-    AxisInfo,
-    RawLayout,
-    SensorCalibration,
-)
-from spectramind.data.simulate import (
-    PlanetSystem,
-    SimulationConfig,
-    draw_system,
-    draw_systematics,
-    jitter_series,
-    planet_ids_and_seeds,
-    systematics_factor,
-    transit_duration_hours,
-    transit_light_curves,
-)
+from spectramind.data.raw.layout import ADC_INFO_COLUMNS, AIRS_INTEGRATION_S, AXIS_INFO_FILE, AXIS_INTEGRATION_COLUMN, AXIS_TIME_COLUMN, AXIS_WAVELENGTH_COLUMN, FGS_READ_SECONDS, LABEL_FILES, SAMPLE_SUBMISSION_FILE, STAR_INFO_FILES, TEST_SOLUTION_FILE, VARIANTS, AxisInfo, RawLayout, SensorCalibration
+from spectramind.data.instrument import AIRS, AIRS_END_COLUMN, AIRS_FIRST_COLUMN, FGS, FRAME_SHAPE, SENSORS
+from spectramind.data.sim.physics import PlanetSystem, draw_system, draw_systematics, jitter_series, systematics_factor, transit_duration_hours, transit_light_curves
+from spectramind.data.sim.config import SimulationConfig, planet_ids_and_seeds
 from spectramind.errors import ConfigurationError, DatasetError
 
 FORMATS = {"adc2025-raw": "adc2025", "adc2024-raw": "adc2024"}
 SIMULATION_FILE = "simulation.json"
-FORMAT_VERSION = 1
+# 2: photon rates from the instrument (spectramind.data.instrument), its trace and PSF geometry
+#    out of the detector config
+FORMAT_VERSION = 2
 REAL_AIRS_FRAMES = 11250
 FGS_FRAMES_PER_AIRS = 12
 # Mid-transit lies in this fraction of the visit (2.5-5 h of the competition's 7.5 h).
@@ -198,7 +165,7 @@ def _visit_seed(seq: np.random.SeedSequence, visit: int) -> np.random.SeedSequen
     return np.random.SeedSequence(seq.entropy, spawn_key=(*seq.spawn_key, _VISIT_STREAM, visit))
 
 
-def _visit_models(
+def visit_models(
     config: RawSimulationConfig, seq: np.random.SeedSequence, planet_id: int, n_visits: int,
     wavelengths: np.ndarray, axis: AxisInfo,
 ) -> tuple[list[VisitModel], PlanetSystem]:
@@ -255,7 +222,7 @@ def _write_signal(path: Path, model: VisitModel, sensor: str, axis: AxisInfo, co
     n_pixels = rows * width
     n_frames = axis.times_h[sensor].size
     seconds = axis.read_seconds(sensor, n_frames, path)
-    profile = spatial_profile(sensor, config.detector)
+    profile = spatial_profile(sensor)
     value_type = pa.uint16() if config.detector.quantize else pa.float64()
     schema = pa.schema([(f"column_{i}", value_type) for i in range(n_pixels)])
     pairs_per_chunk = max(1, CHUNK_VALUES // (2 * n_pixels))
@@ -292,7 +259,7 @@ def _write_calibration(folder: Path, calibration: SensorCalibration) -> None:
         pq.write_table(table, folder / f"{name}.parquet", compression="zstd")
 
 
-def _split_and_visits(config: RawSimulationConfig, n: int) -> tuple[np.ndarray, np.ndarray]:
+def split_and_visits(config: RawSimulationConfig, n: int) -> tuple[np.ndarray, np.ndarray]:
     """Which planets are test planets, and which get a second visit (ADC 2024: none)."""
     rng = np.random.default_rng(np.random.SeedSequence(config.physics.seed, spawn_key=(_VISIT_STREAM,)))
     n_test = min(n - 1, max(1, round(config.test_fraction * n)))
@@ -349,13 +316,13 @@ def _write_raw_dataset(root: Path, config: RawSimulationConfig) -> None:
     wavelengths = channel_wavelengths()
     axis = axis_info(config)
     planet_ids, seeds = planet_ids_and_seeds(config.physics)
-    test, second = _split_and_visits(config, len(planet_ids))
+    test, second = split_and_visits(config, len(planet_ids))
     spectra, stars = [], []
     for index, (planet_id, seq) in enumerate(zip(planet_ids, seeds)):
         split = "test" if test[index] else "train"
         folder = raw.planet_dir(split, int(planet_id))
         folder.mkdir(parents=True)
-        models, system = _visit_models(config, seq, int(planet_id), 2 if second[index] else 1, wavelengths, axis)
+        models, system = visit_models(config, seq, int(planet_id), 2 if second[index] else 1, wavelengths, axis)
         for model in models:
             for sensor in SENSORS:
                 _write_calibration(folder / raw.calibration_name(sensor, model.visit), model.calibration[sensor])
@@ -400,111 +367,3 @@ def read_simulation_config(raw_dir: str | os.PathLike) -> RawSimulationConfig:
         return RawSimulationConfig.from_dict(json.loads(path.read_text())["config"])
     except (json.JSONDecodeError, KeyError, TypeError) as err:
         raise DatasetError(f"{path}: not a raw simulation record ({err})") from None
-
-
-def visit_truth(raw_dir: str | os.PathLike, planet_id: int, visit: int = 0) -> VisitModel:
-    """One visit's noise-free truth, rendered again from the folder's ``simulation.json``."""
-    config = read_simulation_config(raw_dir)
-    planet_ids, seeds = planet_ids_and_seeds(config.physics)
-    matches = np.flatnonzero(planet_ids == planet_id)
-    if not matches.size:
-        raise DatasetError(f"{raw_dir}: planet {planet_id} is not one of its simulated planets")
-    index = int(matches[0])
-    _, second = _split_and_visits(config, len(planet_ids))
-    n_visits = 2 if second[index] else 1
-    if not 0 <= visit < n_visits:
-        raise DatasetError(f"{raw_dir}: planet {planet_id} has {n_visits} visit(s), not visit {visit}")
-    models, _ = _visit_models(config, seeds[index], planet_id, n_visits, channel_wavelengths(), axis_info(config))
-    return models[visit]
-
-
-def _bins(values: np.ndarray, size: int) -> np.ndarray:
-    """Consecutive groups of ``size`` along axis 0 (the incomplete last group dropped): (bins, size, ...)."""
-    n = values.shape[0] // size
-    return values[: n * size].reshape(n, size, *values.shape[1:])
-
-
-def _sensor_truth(model: VisitModel, sensor: str, axis: AxisInfo, config: RawSimulationConfig,
-                  bin_size: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """One sensor's binned truth: (bin times h, flux (bins, channels) in e-/s, its noise variance).
-
-    The variance is what photon and read noise (and dark current's shot noise) leave after an
-    ideal optimal extraction over the pixels calibration keeps (dead, hot and unresponsive pixels
-    dropped, as ``spectramind.data.calibrate`` does): ``detector.extraction_variance`` of a bin's
-    typical read pair, with this visit's flat, dark and read noise, summed over the bin's pairs.
-    """
-    from spectramind.data.calibrate import FLAT_FLOOR, hot_pixels
-
-    calibration = model.calibration[sensor]
-    seconds = axis.read_seconds(sensor, axis.times_h[sensor].size, Path(AXIS_INFO_FILE))
-    exposure = seconds[1::2] - seconds[0::2]
-    times = _bins(pair_times_h(axis, sensor), bin_size).mean(axis=1)
-    keep = ~(calibration.dead | (calibration.flat < FLAT_FLOOR) | hot_pixels(calibration.dark, calibration.dead))
-    pixels = [spatial_profile(sensor, config.detector), calibration.flat, calibration.dark, calibration.read, keep]
-    if sensor == FGS:  # one channel spread over the whole frame
-        flux = model.fgs_flux[:, None] * model.channel_rates[:1]
-        profile, flat, dark, read, good = (a.reshape(-1, 1) for a in pixels)
-    else:  # columns 39..320, one channel each
-        flux = model.airs_flux[:, 1:][:, ::-1] * model.channel_rates[1:][::-1]
-        profile, flat, dark, read, good = (a[:, AIRS_FIRST_COLUMN:AIRS_END_COLUMN] for a in pixels)
-    charge = _bins(flux * exposure[:, None], bin_size)  # (bins, pairs per bin, channels)
-    pair_variance = extraction_variance(profile, flat, charge.mean(axis=1), dark * exposure.mean(), read, good)
-    bin_seconds = _bins(exposure, bin_size).sum(axis=1)[:, None]
-    total = charge.sum(axis=1) / bin_seconds
-    variance = bin_size * pair_variance / bin_seconds**2
-    if sensor == AIRS:
-        total, variance = total[:, ::-1], variance[:, ::-1]  # ascending wavelength, as wl_2..wl_283
-    return times, total, variance
-
-
-def binned_truth(model: VisitModel, config: RawSimulationConfig, airs_bin: int, fgs_bin: int
-                 ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """What an ideal calibration of this visit gives with these bins: (bin times h, flux (bins, 283)
-    in e-/s, the standard deviation of its noise)."""
-    from spectramind.data.calibrate import combine_sensors
-
-    axis = axis_info(config)
-    airs_t, airs_flux, airs_var = _sensor_truth(model, AIRS, axis, config, airs_bin)
-    fgs_t, fgs_flux, fgs_var = _sensor_truth(model, FGS, axis, config, fgs_bin)
-    flux, _ = combine_sensors(airs_t, airs_flux, fgs_t, fgs_flux[:, 0])
-    variance, _ = combine_sensors(airs_t, airs_var, fgs_t, fgs_var[:, 0])
-    return airs_t, flux, np.sqrt(variance)
-
-
-def write_direct_light_curves(raw_dir: str | os.PathLike, out_dir: str | os.PathLike, split: str = "train",
-                              airs_bin: int = 30, fgs_bin: int = 360, seed: int = 0) -> dict:
-    """The ideal-calibration twin of a simulated raw folder: the same planets' light curves, binned
-    like calibration bins them, with the photon and read noise an ideal calibration leaves
-    (:func:`binned_truth`), written as a calibrated folder. Training on it and on the calibrated
-    folder measures what calibration costs (docs/real-data.md). Returns the manifest."""
-    import time
-
-    from spectramind.data.calibrated_folder import CalibratedFolder
-    from spectramind.data.raw_layout import detect_layout, read_star_info
-
-    config = read_simulation_config(raw_dir)
-    raw = detect_layout(raw_dir)
-    folder = CalibratedFolder(out_dir, {"kind": "ideal calibration (raw simulator's truth)", "airs_bin": airs_bin,
-                                        "fgs_bin": fgs_bin, "variant": raw.variant, "split": split, "seed": seed})
-    planet_ids, seeds = planet_ids_and_seeds(config.physics)
-    _, second = _split_and_visits(config, len(planet_ids))
-    wanted = set(raw.planet_ids(split))
-    wavelengths, axis = channel_wavelengths(), axis_info(config)
-    for index, (planet_id, seq) in enumerate(zip(planet_ids, seeds)):
-        if int(planet_id) not in wanted:
-            continue
-        started = time.perf_counter()
-        models, _ = _visit_models(config, seq, int(planet_id), 2 if second[index] else 1, wavelengths, axis)
-        rng = np.random.default_rng(np.random.SeedSequence(seed, spawn_key=(int(planet_id),)))
-        curves, levels = [], []
-        for model in models:
-            times, flux, sigma = binned_truth(model, config, airs_bin, fgs_bin)
-            noisy = flux + sigma * rng.standard_normal(flux.shape)
-            levels.append(noisy.mean(axis=0))
-            curves.append(noisy / levels[-1])
-        folder.write_planet(int(planet_id), times, np.stack(curves), np.stack(levels), time.perf_counter() - started)
-    star_file = raw.star_info_file(split)
-    star_info = read_star_info(star_file) if star_file is not None and star_file.is_file() else None
-    labels = layout.read_labels(raw.labels_file) if split == "train" and raw.labels_file.is_file() else None
-    return folder.finalise(split, layout.read_wavelengths(raw.root), star_info, labels,
-                           source={"raw_dir": str(Path(raw_dir).resolve()), "variant": raw.variant})

@@ -29,16 +29,9 @@ from pathlib import Path
 import numpy as np
 
 from spectramind.data import layout
+from spectramind.data.instrument import AIRS, FGS, FRAME_SHAPE, SENSORS
 from spectramind.errors import DatasetError
 
-AIRS = "AIRS-CH0"
-FGS = "FGS1"
-SENSORS = (FGS, AIRS)  # in channel order: FGS1 is wl_1
-FRAME_SHAPE = {AIRS: (32, 356), FGS: (32, 32)}
-# AIRS columns 39..320 carry the 282 target channels, in descending wavelength: wl_2 is column 320,
-# wl_283 column 39.
-AIRS_FIRST_COLUMN, AIRS_END_COLUMN = 39, 321
-N_AIRS_CHANNELS = AIRS_END_COLUMN - AIRS_FIRST_COLUMN
 
 CALIBRATION_NAMES = ("dark", "dead", "flat", "linear_corr", "read")
 LINEAR_CORR_TERMS = 6  # coefficients of x^0 .. x^5, stacked as 6 blocks of 32 rows

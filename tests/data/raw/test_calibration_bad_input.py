@@ -125,7 +125,7 @@ def test_missing_axis_info_and_foreign_output_folders_are_refused(raw_2025, tmp_
 
 
 def test_the_ray_backend_without_ray_names_the_extra_before_writing_anything(raw_2025, tmp_path, monkeypatch):
-    from spectramind.data.calibrate import calibrate_folder
+    from spectramind.data.raw.calibrate import calibrate_folder
     from spectramind.errors import ConfigurationError
 
     monkeypatch.setitem(sys.modules, "ray", None)  # as where the `ray` extra is not installed

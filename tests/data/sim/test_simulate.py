@@ -16,16 +16,10 @@ import pandas as pd
 import pytest
 
 from spectramind.data import layout
-from spectramind.data.simulate import (
-    FORMAT_VERSION,
-    G_NEWTON,
-    M_SUN,
-    R_SUN,
-    SimulationConfig,
-    ensure_dataset,
-    simulate_dataset,
-    transit_duration_hours,
-)
+from spectramind.data.sim.physics import G_NEWTON, M_SUN, R_SUN, transit_duration_hours
+from spectramind.data.sim.light_curves import FORMAT_VERSION
+from spectramind.data.sim.writer import ensure_dataset, simulate_dataset
+from spectramind.data.sim.config import SimulationConfig
 from spectramind.errors import ConfigurationError, DatasetError
 
 SMALL = SimulationConfig(n_planets=8, n_time=64, seed=3)
@@ -236,7 +230,8 @@ def test_ensure_dataset_waits_for_the_lock_and_reuses_what_the_holder_made(tmp_p
     out = tmp_path / "data"
     script = (
         "import sys\n"
-        "from spectramind.data.simulate import SimulationConfig, ensure_dataset\n"
+        "from spectramind.data.sim.config import SimulationConfig\n"
+        "from spectramind.data.sim.writer import ensure_dataset\n"
         "ensure_dataset(sys.argv[1], SimulationConfig(n_planets=8, n_time=64, seed=3))\n"
     )
     with open(tmp_path / "data.lock", "w") as lock:

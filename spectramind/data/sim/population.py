@@ -3,9 +3,9 @@
 Why a population of its own: the simulator is the stand-in for the competition's data, and every
 study, test and model choice made on it is only as good as its resemblance to the real planets.
 The physics (how a scale height follows from temperature and gravity, how opacities shape a
-transmission spectrum, how a transit looks) lives in :mod:`spectramind.data.simulate`; what varies
+transmission spectrum, how a transit looks) lives in :mod:`spectramind.data.sim.physics`; what varies
 from planet to planet, and how, lives here. Both simulators (light curves and raw frames) draw
-every planet through :func:`spectramind.data.simulate.draw_system`, hence from one population.
+every planet through :func:`spectramind.data.sim.physics.draw_system`, hence from one population.
 
 Presets (``data.simulation.population=<name>``, or a mapping ``{preset: <name>, <field>: ...}``
 that changes single priors):

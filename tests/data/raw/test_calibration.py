@@ -13,9 +13,11 @@ import pyarrow.parquet as pq
 import pytest
 
 from raw_support import BINS, FINE_BINS, IDEAL, RAW_2025, calibrate, light_curve, simulate, truth
-from spectramind.data import features, layout
-from spectramind.data.calibrate import CalibrationParams, dn_polynomial, hot_pixels
-from spectramind.data.raw_layout import apply_linear_corr
+from spectramind.data import layout
+from spectramind.data.features.transit_window import fitted_transit_window
+from spectramind.data.features.window import planet_depth
+from spectramind.data.raw.reduction import CalibrationParams, dn_polynomial, hot_pixels
+from spectramind.data.raw.layout import apply_linear_corr
 from spectramind.errors import ConfigurationError
 
 
@@ -103,8 +105,8 @@ def test_every_visit_is_calibrated_and_the_features_combine_them(raw_2025, calib
     assert first.mid_transit_h != second.mid_transit_h  # each visit has its own transit time
     time_h = layout.read_time(calibrated_fine)
     row = {"planet_id": planet_id}
-    both = features.planet_depth(curves.astype(np.float64), time_h, row, True, from_visit_start=True)
-    singles = [features.planet_depth(c.astype(np.float64), time_h, row, True, from_visit_start=True) for c in curves]
+    both = planet_depth(curves.astype(np.float64), time_h, row, True, from_visit_start=True)
+    singles = [planet_depth(c.astype(np.float64), time_h, row, True, from_visit_start=True) for c in curves]
     assert (both[1] < np.minimum(singles[0][1], singles[1][1])).all()  # two visits: a smaller error
     np.testing.assert_allclose(both[0], (singles[0][0] / singles[0][1] ** 2 + singles[1][0] / singles[1][1] ** 2)
                                / (1 / singles[0][1] ** 2 + 1 / singles[1][1] ** 2), rtol=1e-9)
@@ -115,7 +117,7 @@ def test_fitted_transit_window_finds_each_visits_transit(raw_2025, calibrated_fi
     time_h = layout.read_time(calibrated)
     for planet_id in _train_ids(raw_2025):
         for visit, curve in enumerate(light_curve(calibrated, planet_id)):
-            in_transit, out_of_transit, mid = features.fitted_transit_window(curve, time_h)
+            in_transit, out_of_transit, mid = fitted_transit_window(curve, time_h)
             true_mid = truth(raw_2025, planet_id, visit)[3].mid_transit_h
             assert abs(mid - true_mid) < np.median(np.diff(time_h)), (planet_id, visit, mid, true_mid)  # a bin
             assert not (in_transit & out_of_transit).any()
@@ -199,7 +201,7 @@ def test_output_folder_with_other_parameters_is_refused(raw_2025, calibrated_202
 
 
 def test_ideal_calibration_twin_has_the_same_planets_bins_and_noise(raw_2025, calibrated_2025, tmp_path):
-    from spectramind.data.raw_simulate import write_direct_light_curves
+    from spectramind.data.raw.truth import write_direct_light_curves
 
     direct = tmp_path / "direct"
     manifest = write_direct_light_curves(raw_2025, direct, airs_bin=BINS.airs_bin, fgs_bin=BINS.fgs_bin)
@@ -224,7 +226,7 @@ def test_ideal_calibration_twin_has_the_same_planets_bins_and_noise(raw_2025, ca
 
 
 def test_predicting_from_a_folder_calibrated_otherwise_is_refused(calibrated_2025, calibrated_fine, tiny_data_dir):
-    from spectramind.data.calibrated_folder import check_same_calibration
+    from spectramind.data.raw.calibrated_folder import check_same_calibration
     from spectramind.errors import DatasetError
 
     check_same_calibration(calibrated_2025, calibrated_2025)

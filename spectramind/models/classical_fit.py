@@ -1,14 +1,14 @@
 """``TransitFitModule``: the classical transit fit as a model of the training entry point.
 
 Not learned: μ is the depth the classical fit measured (``data.features=transit_fit``, see
-`spectramind.data.transit_fit`) and σ its covariance error, calibrated on the training split.
+`spectramind.data.features.transit_fit`) and σ its covariance error, calibrated on the training split.
 It runs through ``python -m spectramind.train model=transit_fit`` like any network, so it is a
 row of every leaderboard and leaves the same run record, but its one "epoch" takes no gradient
 step: it gathers the training split's depths, errors and labels, fits the calibration, and
 stops. Validation and test then score it like any other model.
 
 Calibration: per detector (FGS1, AIRS), σ² = (scale·error)² + floor²
-(`spectramind.models.calibration`).
+(`spectramind.models.sigma_calibration`).
 """
 
 from __future__ import annotations
@@ -19,7 +19,7 @@ import torch
 
 from spectramind.data.layout import N_WAVELENGTHS
 from spectramind.errors import ConfigurationError
-from spectramind.models.calibration import detector_calibration
+from spectramind.models.sigma_calibration import detector_calibration
 from spectramind.models.losses import GaussianNLLLoss
 from spectramind.models.predictor import SpectrumPredictor
 

@@ -2,23 +2,17 @@
 
 from __future__ import annotations
 
-import dataclasses
 
 import numpy as np
 import pytest
 
 from spectramind.data import instrument
-from spectramind.data.detector import DetectorConfig, sample_noise
-from spectramind.data.raw_simulate import RawSimulationConfig, _visit_models, axis_info, binned_truth
-from spectramind.data.simulate import (
-    SimulationConfig,
-    VisitSystematics,
-    draw_system,
-    jitter_depth_sigma,
-    jitter_series,
-    planet_ids_and_seeds,
-    transit_light_curves,
-)
+from spectramind.data.raw.detector import DetectorConfig
+from spectramind.data.instrument import sample_noise
+from spectramind.data.raw.simulate import RawSimulationConfig, visit_models, axis_info
+from spectramind.data.raw.truth import binned_truth
+from spectramind.data.sim.physics import VisitSystematics, draw_system, jitter_depth_sigma, jitter_series, transit_light_curves
+from spectramind.data.sim.config import SimulationConfig, planet_ids_and_seeds
 
 # The competition's planet 342072318 (a 4798 K star): FGS1 collects ~2.1e6 e-/s, the AIRS target
 # columns 1.1e3 (3.9 um) to 3.6e4 e-/s (1.95 um), 3.64e6 e-/s in all.
@@ -57,7 +51,7 @@ def test_both_layouts_of_one_planet_carry_the_same_noise_per_channel(detector, s
     wavelengths = instrument.channel_wavelengths()
     for planet_id, seq in zip(*planet_ids_and_seeds(physics)):
         light_curve_noise = draw_system(np.random.default_rng(seq), physics, wavelengths).noise
-        models, _ = _visit_models(raw, seq, int(planet_id), 1, wavelengths, axis_info(raw))
+        models, _ = visit_models(raw, seq, int(planet_id), 1, wavelengths, axis_info(raw))
         times, flux, sigma = binned_truth(models[0], raw, airs_bin=30, fgs_bin=360)  # the official 187 bins
         assert times.size == physics.n_time
         ratio = (sigma / flux).mean(axis=0) / light_curve_noise

@@ -1,4 +1,5 @@
-"""Simulate an Ariel-like transit-spectroscopy dataset on disk (ADC 2025-like layout).
+"""The physics of a simulated planet: star, orbit and atmosphere drawn from a population, its
+transmission spectrum, its transit light curves and the instrument's systematics during a visit.
 
 Why a simulator: the project must train, test and ablate without the real challenge data, and the
 ablations are only meaningful if the data carries the structure the real problem has: spectra that
@@ -7,38 +8,26 @@ from a real transit model with limb darkening, and systematics (drifts, pointing
 noise) whose size differs per planet and per wavelength, so that detrending and per-channel
 uncertainties matter.
 
-What varies between planets (the priors) is :mod:`spectramind.data.population`; what the
+What varies between planets (the priors) is :mod:`spectramind.data.sim.population`; what the
 instrument makes of a star (wavelengths, photon rates, noise) is :mod:`spectramind.data.instrument`;
-this module holds the physics between them and writes the files described in
-`spectramind.data.layout`.
+this module holds the physics between them. Both layouts render it: the light curves
+(:mod:`spectramind.data.sim.light_curves`) and the raw frames (:mod:`spectramind.data.raw.simulate`).
 """
 
 from __future__ import annotations
 
-import dataclasses
-import fcntl
-import json
+
 import math
-import os
-import shutil
-import uuid
 from dataclasses import dataclass
-from pathlib import Path
 
 import batman
 import numpy as np
-import pandas as pd
 
-from spectramind.data import instrument, layout
-from spectramind.data.detector import sample_noise
-from spectramind.data.instrument import K_BOLTZMANN
-from spectramind.data.population import ADC2024, MOLECULES, Population, population_from
-from spectramind.errors import ConfigurationError, DatasetError
-
-# 2: train_star_info.csv gives sma in stellar radii (a/Rs), as the competition's files do.
-# 3: planets from a named population (spectramind.data.population), the real wavelength grid,
-#    noise from the instrument's photon rates (spectramind.data.instrument), jitter_sigma_* truth.
-FORMAT_VERSION = 3
+from spectramind.data import instrument
+from spectramind.data.instrument import K_BOLTZMANN, sample_noise
+from spectramind.data.sim.config import SimulationConfig
+from spectramind.data.sim.population import MOLECULES, Population
+from spectramind.errors import ConfigurationError
 
 # Physical constants (SI).
 M_HYDROGEN = 1.6735575e-27
@@ -61,71 +50,6 @@ MOLECULAR_BANDS: dict[str, tuple[tuple[float, float, float], ...]] = {
 }
 
 
-@dataclass(frozen=True)
-class SimulationConfig:
-    """Every knob that changes the simulated data; equal configs give byte-identical datasets.
-
-    What the planets are comes from ``population`` (a preset's name or a mapping over one,
-    :mod:`spectramind.data.population`); how they are observed from the instrument
-    (:mod:`spectramind.data.instrument`): a visit of ``window_hours`` at the real cadence, binned
-    into ``n_time`` samples (the defaults are the competition's 7.5 h and its standard 187 bins of
-    144 s), each sample's noise the photon, dark and read noise of the reads it holds.
-    ``photon_noise=False`` renders noise-free light curves (and records zero noise).
-    """
-
-    n_planets: int = 800
-    n_time: int = 187
-    seed: int = 20250
-    # Observation window in hours, centred on mid-transit; orbits are redrawn until the total
-    # transit duration T14 is below `max_t14_fraction` of it, so both sides keep a baseline.
-    window_hours: float = 7.5
-    max_t14_fraction: float = 0.65
-    population: Population = ADC2024
-    photon_noise: bool = True
-    # Typical amplitudes (ppm) of the multiplicative systematics.
-    drift_ppm: float = 1000.0
-    chromatic_drift_ppm: float = 300.0
-    jitter_ppm: float = 150.0
-    jitter_correlation: float = 0.7
-
-    def __post_init__(self) -> None:
-        # Normalise types so configs built from YAML (ints for floats, names for populations) compare
-        # equal and serialise identically to those built in Python.
-        kinds = {"int": int, "float": float, "bool": bool, "Population": population_from}
-        for field in dataclasses.fields(self):
-            value = getattr(self, field.name)
-            try:
-                value = kinds[field.type](value)
-            except (TypeError, ValueError) as err:
-                raise ConfigurationError(
-                    f"SimulationConfig.{field.name}={value!r} has the wrong type ({field.type})"
-                ) from err
-            object.__setattr__(self, field.name, value)
-        checks = {
-            "n_planets": self.n_planets >= 1,
-            "n_time": self.n_time >= 16,
-            "window_hours": self.window_hours > 0,
-            "max_t14_fraction": 0 < self.max_t14_fraction < 1,
-            "drift_ppm": self.drift_ppm >= 0,
-            "chromatic_drift_ppm": self.chromatic_drift_ppm >= 0,
-            "jitter_ppm": self.jitter_ppm >= 0,
-            "jitter_correlation": 0 <= self.jitter_correlation < 1,
-        }
-        for name, ok in checks.items():
-            if not ok:
-                raise ConfigurationError(
-                    f"SimulationConfig.{name}={getattr(self, name)!r} is out of range"
-                )
-
-    def to_dict(self) -> dict:
-        """JSON-ready dict (the population as its priors), the form stored in dataset.json."""
-        return json.loads(json.dumps(dataclasses.asdict(self)))
-
-
-def time_grid(config: SimulationConfig) -> np.ndarray:
-    """Common time grid in hours relative to mid-transit."""
-    half = config.window_hours / 2
-    return np.linspace(-half, half, config.n_time)
 
 
 def limb_darkening(wavelengths_um: np.ndarray, ts: float) -> tuple[np.ndarray, np.ndarray]:
@@ -398,189 +322,3 @@ def jitter_depth_sigma(shape: np.ndarray, systematics: VisitSystematics, config:
     backward = lfilter([1.0], [1.0, -rho], weights[:, ::-1], axis=1)[:, ::-1]
     variance = np.einsum("cn,cn->c", weights, forward + backward - weights)
     return np.abs(jitter_response(systematics, wavelengths)) * np.sqrt(np.clip(variance, 0.0, None))
-
-
-@dataclass
-class _Planet:
-    """One planet of the light-curve layout: its system, systematics, information limits and flux."""
-
-    system: PlanetSystem
-    systematics: VisitSystematics
-    depth_sigma: np.ndarray  # (283,) white-noise limit of each channel's depth
-    jitter_sigma: np.ndarray  # (283,) the jitter's irreducible depth error, shared by all channels
-    flux: np.ndarray  # (n_time, 283) float32
-
-
-def _simulate_planet(
-    seed_seq: np.random.SeedSequence,
-    config: SimulationConfig,
-    wavelengths: np.ndarray,
-    time_h: np.ndarray,
-) -> _Planet:
-    rng = np.random.default_rng(seed_seq)
-    system = draw_system(rng, config, wavelengths)
-    transit = transit_light_curves(system, time_h, wavelengths)
-
-    # White-noise information limit of the depth: Var = sigma^2 / sum_t (s_t - mean s)^2, with
-    # s_t the transit shape per unit depth and an unknown constant baseline.
-    shape = (1.0 - transit) / system.depth
-    spread = np.sum((shape - shape.mean(axis=0)) ** 2, axis=0)
-    depth_sigma = system.noise / np.sqrt(spread)
-
-    systematics = draw_systematics(rng, config)
-    jitter = jitter_series(rng, np.full(time_h.size - 1, config.jitter_correlation))
-    flux = transit * systematics_factor(systematics, config, time_h, wavelengths, jitter)
-    flux += rng.standard_normal(flux.shape) * system.noise
-    return _Planet(system=system, systematics=systematics, depth_sigma=depth_sigma,
-                   jitter_sigma=jitter_depth_sigma(shape, systematics, config, time_h, wavelengths),
-                   flux=flux.astype(np.float32))
-
-
-def planet_ids_and_seeds(
-    config: SimulationConfig,
-) -> tuple[np.ndarray, list[np.random.SeedSequence]]:
-    """The data set's planet ids (7 digits, unique) and each planet's own seed sequence.
-
-    A planet's draws depend only on its own seed sequence, so any one planet can be rendered again
-    (the raw-frame simulator's truth) without simulating the others.
-    """
-    ids_seq, planets_seq = np.random.SeedSequence(config.seed).spawn(2)
-    planet_ids = np.random.default_rng(ids_seq).choice(
-        9_000_000, size=config.n_planets, replace=False
-    ) + 1_000_000
-    return planet_ids, planets_seq.spawn(config.n_planets)
-
-
-def _write_dataset(directory: Path, config: SimulationConfig) -> None:
-    """Simulate every planet and write the full layout into `directory` (which must exist)."""
-    wavelengths = instrument.channel_wavelengths()
-    time_h = time_grid(config)
-    planet_ids, planet_seeds = planet_ids_and_seeds(config)
-    curves_dir = directory / layout.LIGHT_CURVE_DIR
-    curves_dir.mkdir()
-
-    labels, stars, noise_rows, atmospheres = [], [], [], []
-    for planet_id, seq in zip(planet_ids, planet_seeds):
-        planet = _simulate_planet(seq, config, wavelengths, time_h)
-        np.save(curves_dir / f"{int(planet_id)}.npy", planet.flux)
-        system = planet.system
-        labels.append(system.depth)
-        stars.append(system.star_row())
-        truth = planet.systematics.truth(config, system.magnitude)
-        noise_rows.append(np.concatenate([
-            system.noise, planet.depth_sigma, planet.jitter_sigma, [truth[c] for c in layout.SYSTEMATICS_COLUMNS],
-        ]))
-        atmospheres.append(system.atmosphere_row())
-
-    def write_table(name: str, columns: list[str], rows: list) -> None:
-        frame = pd.DataFrame(np.asarray(rows, dtype=np.float64), columns=columns)
-        frame.insert(0, "planet_id", planet_ids.astype(np.int64))
-        frame.to_csv(directory / name, index=False)
-
-    write_table(layout.LABELS_FILE, layout.WAVELENGTH_COLUMNS, labels)
-    write_table(layout.STAR_INFO_FILE, layout.STAR_COLUMNS, stars)
-    write_table(
-        layout.NOISE_TRUTH_FILE,
-        [*layout.NOISE_COLUMNS, *layout.DEPTH_SIGMA_COLUMNS, *layout.JITTER_SIGMA_COLUMNS, *layout.SYSTEMATICS_COLUMNS],
-        noise_rows,
-    )
-    atmosphere = pd.DataFrame(np.asarray(atmospheres), columns=layout.ATMOSPHERE_COLUMNS)
-    atmosphere["cloudy"] = atmosphere["cloudy"].astype(np.int64)
-    atmosphere.insert(0, "planet_id", planet_ids.astype(np.int64))
-    atmosphere.to_csv(directory / layout.ATMOSPHERE_TRUTH_FILE, index=False)
-    pd.DataFrame([wavelengths], columns=layout.WAVELENGTH_COLUMNS).to_csv(
-        directory / layout.WAVELENGTHS_FILE, index=False
-    )
-    np.save(directory / layout.TIME_FILE, time_h.astype(np.float64))
-    info = {
-        "format_version": FORMAT_VERSION,
-        "seed": config.seed,
-        "n_planets": config.n_planets,
-        "n_time": config.n_time,
-        "config": config.to_dict(),
-    }
-    (directory / layout.DATASET_INFO_FILE).write_text(json.dumps(info, indent=2, sort_keys=True) + "\n")
-
-
-def simulate_dataset(out_dir: str | os.PathLike, config: SimulationConfig | None = None) -> Path:
-    """Generate a dataset into `out_dir`, replacing a previously simulated one there.
-
-    Files are written into a temporary sibling directory that is renamed into place only when
-    complete, so an interrupted run never leaves a directory that looks like a finished dataset.
-    A non-empty `out_dir` that is not a simulated dataset is refused rather than deleted.
-    """
-    config = config or SimulationConfig()
-    out = Path(out_dir).absolute()
-    if out.exists() and not out.is_dir():
-        raise ConfigurationError(f"{out}: exists and is not a directory")
-    if out.is_dir() and any(out.iterdir()) and not (out / layout.DATASET_INFO_FILE).is_file():
-        raise ConfigurationError(
-            f"{out}: non-empty directory without {layout.DATASET_INFO_FILE}; refusing to overwrite it"
-        )
-    out.parent.mkdir(parents=True, exist_ok=True)
-    token = f"{os.getpid()}-{uuid.uuid4().hex[:8]}"
-    staging = out.parent / f".{out.name}.tmp-{token}"
-    staging.mkdir()
-    try:
-        _write_dataset(staging, config)
-        if out.is_dir() and any(out.iterdir()):
-            retired = out.parent / f".{out.name}.old-{token}"
-            os.replace(out, retired)
-            os.replace(staging, out)
-            shutil.rmtree(retired)
-        else:
-            os.replace(staging, out)
-    finally:
-        if staging.exists():
-            shutil.rmtree(staging)
-    return out
-
-
-def _config_differences(out: Path, config: SimulationConfig) -> list[str]:
-    """Keys (config fields, or format_version) in which the dataset at `out` differs from `config`."""
-    info = layout.read_dataset_info(out)
-    stored = info["config"] if isinstance(info["config"], dict) else {}
-    wanted = config.to_dict()
-    keys = sorted(set(stored) | set(wanted))
-    differing = [k for k in keys if stored.get(k) != wanted.get(k)]
-    if info["format_version"] != FORMAT_VERSION:
-        differing.append("format_version")
-    return differing
-
-
-def _reuse_or_raise(out: Path, config: SimulationConfig) -> bool:
-    """True if `out` holds a dataset made with `config`; False if there is none yet."""
-    if not (out / layout.DATASET_INFO_FILE).is_file():
-        if out.is_dir() and any(out.iterdir()):
-            raise DatasetError(
-                f"{out}: exists but has no {layout.DATASET_INFO_FILE}; not a simulated dataset"
-            )
-        return False
-    differing = _config_differences(out, config)
-    if differing:
-        raise ConfigurationError(
-            f"{out}: holds a dataset simulated with a different config (differs in: "
-            f"{', '.join(differing)}); delete it or choose another directory"
-        )
-    return True
-
-
-def ensure_dataset(out_dir: str | os.PathLike, config: SimulationConfig | None = None) -> Path:
-    """Return `out_dir`, generating the dataset there on first use and reusing it afterwards.
-
-    Parallel runs (e.g. a Hydra multirun) serialise on an exclusive lock on `<out_dir>.lock`, so
-    only the first generates; the rest find the finished dataset once the lock is released.
-    """
-    config = config or SimulationConfig()
-    out = Path(out_dir).absolute()
-    if _reuse_or_raise(out, config):
-        return out
-    out.parent.mkdir(parents=True, exist_ok=True)
-    with open(out.parent / f"{out.name}.lock", "w") as lock:
-        fcntl.flock(lock, fcntl.LOCK_EX)
-        try:
-            if not _reuse_or_raise(out, config):
-                simulate_dataset(out, config)
-        finally:
-            fcntl.flock(lock, fcntl.LOCK_UN)
-    return out

@@ -1,4 +1,4 @@
-"""Configurations and helpers shared by the raw-data tests (tests/raw)."""
+"""Configurations and helpers shared by the raw-data tests (tests/data/raw)."""
 
 from __future__ import annotations
 
@@ -7,16 +7,11 @@ from pathlib import Path
 
 import numpy as np
 
-from spectramind.data.calibrate import CalibrationParams, calibrate_folder
-from spectramind.data.detector import DetectorConfig
-from spectramind.data.raw_simulate import (
-    RAW_PHYSICS,
-    RawSimulationConfig,
-    binned_truth,
-    read_simulation_config,
-    simulate_raw_dataset,
-    visit_truth,
-)
+from spectramind.data.raw.calibrate import calibrate_folder
+from spectramind.data.raw.reduction import CalibrationParams
+from spectramind.data.raw.detector import DetectorConfig
+from spectramind.data.raw.simulate import RAW_PHYSICS, RawSimulationConfig, read_simulation_config, simulate_raw_dataset
+from spectramind.data.raw.truth import binned_truth, visit_truth
 
 # 4 planets, one of them in the test split, one observed twice; 80 AIRS read pairs, 960 FGS1 pairs. So few
 # reads (the real visits have 5625 pairs) bury the realistic population's shallow transits in noise: these

@@ -40,8 +40,10 @@ import batman
 import numpy as np
 from scipy.optimize import least_squares
 
-from spectramind.data import systematics
-from spectramind.errors import DatasetError
+from spectramind.data.features import systematics
+from spectramind.data.features.orbit import IMPACT_MAX_FRACTION, IMPACT_START, Orbit
+from spectramind.data.features.transit_window import find_transit, fitted_transit_window, found_transit_window, transit_window
+from spectramind.data.features.window import combine_visits
 
 # Bump when the fit changes so cached fits are recomputed. 2: the orbit's shape is fitted where the
 # star info has no orbit (before, such planets stopped the fit).
@@ -60,56 +62,6 @@ CHANNEL_DEPTH_FLOOR = 1e-6
 # The largest ratio between FGS1's and the AIRS white light's limb-darkening coefficient that the
 # channels' power law in wavelength follows (physical ones are within ~4 between 0.7 and 3 um).
 LD_MAX_RATIO = 10.0
-# Without the star info's orbit the white-light fit fits its shape: the period is fixed to this
-# nominal value and the duration T14 and the impact parameter b are free (a/Rs and the inclination
-# follow). Over a transit's few hours a circular orbit's path across the disk is nearly straight, so
-# the shape depends on the planet's speed (a/Rs over P) and on b; fixing P only sets the scale of
-# the fitted a/Rs, as published ADC 2024 solutions did. Bounds: T14 from two time samples (a
-# shorter transit could fall between samples, leaving nothing to fit) to the whole visit, b from 0
-# to IMPACT_MAX_FRACTION x (1 + Rp/Rs) (grazing allowed, short of the vanishing transit); the start
-# is b = IMPACT_START and the duration of the transit found in the data.
-NOMINAL_PERIOD_DAYS = 4.0
-IMPACT_START = 0.3
-IMPACT_MAX_FRACTION = 0.95
-
-
-@dataclass(frozen=True)
-class Orbit:
-    """A circular orbit in the star info's units: period in days, a/Rs, inclination in degrees."""
-
-    period_days: float
-    a_over_rs: float
-    inc_deg: float
-
-    @classmethod
-    def from_star(cls, star_row: Mapping, label: str) -> "Orbit | None":
-        """The star info's orbit, or None where P, sma or i is missing (absent or NaN, as in a
-        calibrated ADC 2024 folder): the fit then fits the orbit's shape. Values that are there but
-        impossible are an error, not a reason to guess."""
-        values = [float(star_row.get(k, math.nan)) for k in ("P", "sma", "i")]
-        if not all(math.isfinite(v) for v in values):
-            return None
-        if values[0] <= 0 or values[1] <= 1:
-            raise DatasetError(f"{label}: the star info's orbit (P, sma, i) is impossible: {values}")
-        return cls(*values)
-
-    @classmethod
-    def from_impact(cls, a_over_rs: float, impact: float) -> "Orbit":
-        """The orbit at NOMINAL_PERIOD_DAYS with this a/Rs and impact parameter b = a/Rs cos i."""
-        return cls(NOMINAL_PERIOD_DAYS, a_over_rs, math.degrees(math.acos(impact / a_over_rs)))
-
-    @classmethod
-    def for_duration(cls, t14_h: float, rp: float, impact: float = IMPACT_START) -> "Orbit":
-        """The nominal-period orbit whose transit of a planet of radius ratio `rp` at impact
-        parameter `impact` lasts `t14_h` (first to fourth contact): the fitted orbit's start."""
-        chord = math.sin(math.pi * min(t14_h / (24.0 * NOMINAL_PERIOD_DAYS), 0.5))
-        return cls.from_impact(math.sqrt(impact**2 + ((1.0 + rp) ** 2 - impact**2) / chord**2), impact)
-
-    @property
-    def impact(self) -> float:
-        return self.a_over_rs * math.cos(math.radians(self.inc_deg))
-
-
 class TransitShape:
     """batman's quadratic-limb-darkened transit on one time grid and orbit, for any t0, Rp/Rs and u."""
 
@@ -327,3 +279,29 @@ def fit_visit(flux: np.ndarray, time_h: np.ndarray, orbit: Orbit | None, wavelen
         radius = np.sqrt(np.maximum(depth, CHANNEL_DEPTH_FLOOR))
     return depth, scatter * np.sqrt(normal_inv[:, 1, 1])
 
+
+def planet_transit_fit(flux: np.ndarray, time_h: np.ndarray, star_row: Mapping, wavelengths_um: np.ndarray,
+                       from_visit_start: bool, decorrelate: bool = True) -> tuple[np.ndarray, np.ndarray]:
+    """One planet's depth and error per channel over every visit, by the classical transit fit.
+
+    Times from mid-transit (simulated data): the fit starts at t0 = 0 with the window from the
+    orbit. Times from the visit's start (calibrated data): it starts at the transit found in the
+    visit's white light. Without the star info's orbit (`orbit_source` "fitted": ADC 2024) the
+    transit is found in the white light whatever the times count from, and the fit fits the orbit's
+    shape starting from the duration found there.
+    """
+    label = f"planet {int(star_row['planet_id'])}"
+    orbit = Orbit.from_star(star_row, label)
+    fits = []
+    for visit in (flux[None] if flux.ndim == 2 else flux):
+        duration = None
+        if orbit is None:
+            mid, duration, ingress = find_transit(visit, time_h, label)
+            window = found_transit_window(time_h, mid, duration, ingress, label)
+        elif from_visit_start:
+            *window, mid = fitted_transit_window(visit, time_h, label)
+        else:
+            window, mid = transit_window(star_row, time_h), 0.0
+        fits.append(fit_visit(visit, time_h, orbit, wavelengths_um, tuple(window), mid, decorrelate,
+                                          duration_guess_h=duration))
+    return combine_visits(fits)

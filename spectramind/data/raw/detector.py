@@ -1,7 +1,7 @@
 """The detector model of the raw-frame simulator: what turns incident photons into uint16 frames.
 
 Each step is the forward version of one step of the organisers' calibration, so that
-``spectramind.data.calibrate`` undoes exactly what is done here::
+``spectramind.data.raw.calibrate`` undoes exactly what is done here::
 
     charge   = (flat x photons/s + dark) x seconds since reset     (dead pixels collect nothing)
                + photon noise, accumulated: the long read holds the short read's charge
@@ -14,29 +14,19 @@ visit, with distributions like the competition's (docs/real-data.md). With
 lossy step is off and the frames are written as float64 DN: an ideal detector whose calibration
 must give back the astrophysical light curves to rounding error.
 
-The same model says what noise a light-curve sample carries (:func:`sample_noise`): the read pairs
-it holds, optimally extracted (:func:`extraction_variance`), so that the light-curve simulator's
-noise is the raw frames' noise.
+Where the light falls (the trace and the PSF) and the noise an optimal extraction leaves are the
+instrument's (:mod:`spectramind.data.instrument`), shared with the light-curve simulator.
 """
 
 from __future__ import annotations
 
 import dataclasses
-import functools
-import math
 from dataclasses import dataclass
 
 import numpy as np
-from scipy.special import erf
 
-from spectramind.data import instrument
-from spectramind.data.instrument import DARK_E_PER_S, READ_NOISE_E, airs_column_wavelengths
-from spectramind.data.raw_layout import (
-    AIRS,
-    AIRS_END_COLUMN,
-    AIRS_FIRST_COLUMN,
-    FGS,
-    FRAME_SHAPE,
+from spectramind.data.instrument import DARK_E_PER_S, FRAME_SHAPE, READ_NOISE_E
+from spectramind.data.raw.layout import (
     LINEAR_CORR_TERMS,
     SATURATED_DN,
     SensorCalibration,
@@ -62,10 +52,6 @@ class DetectorConfig:
     dead_fraction: float = 0.001
     flat_scatter: float = 0.015
     nonlinearity_per_e: float = 4.5e-7  # beta: measured = Q (1 - beta Q), about -2 % at 45k e-
-    airs_trace_row: float = 15.5
-    airs_trace_sigma_px: float = 2.9  # at 2.9 um; grows as sqrt(wavelength)
-    fgs_psf_centre: tuple[float, float] = (15.0, 16.0)
-    fgs_psf_sigma_px: float = 2.7
     photon_noise: bool = True
     read_noise: bool = True
     quantize: bool = True  # round to whole DN and clip to uint16; False writes float64 DN
@@ -79,37 +65,9 @@ class DetectorConfig:
         for name in ("read_noise_e", "dark_e_per_s", "flat_scatter", "nonlinearity_per_e"):
             if not getattr(self, name) >= 0:
                 raise ConfigurationError(f"DetectorConfig.{name}={getattr(self, name)!r} must be >= 0")
-        object.__setattr__(self, "fgs_psf_centre", tuple(float(v) for v in self.fgs_psf_centre))
 
     def to_dict(self) -> dict:
         return dataclasses.asdict(self)
-
-
-def _pixel_gaussian(centre: np.ndarray, sigma: np.ndarray, n: int) -> np.ndarray:
-    """Fraction of a Gaussian falling in each of ``n`` unit pixels, renormalised to sum to 1."""
-    edges = np.arange(n + 1, dtype=np.float64)[:, None]
-    cdf = 0.5 * (1.0 + erf((edges - 0.5 - centre[None, :]) / (math.sqrt(2.0) * sigma[None, :])))
-    share = np.diff(cdf, axis=0)
-    return share / share.sum(axis=0, keepdims=True)
-
-
-def spatial_profile(sensor: str, config: DetectorConfig) -> np.ndarray:
-    """Share of a channel's light on each pixel, (32, width).
-
-    AIRS: a spectral trace along the rows, slightly curved across the columns and wider at long
-    wavelengths; each column sums to 1. FGS1: one PSF over the whole frame, summing to 1.
-    """
-    rows, width = FRAME_SHAPE[sensor]
-    if sensor == AIRS:
-        column = np.arange(width, dtype=np.float64)
-        centre = config.airs_trace_row + 0.6 * ((column - width / 2) / (width / 2)) ** 2
-        sigma = config.airs_trace_sigma_px * np.sqrt(airs_column_wavelengths() / 2.9)
-        return _pixel_gaussian(centre, sigma, rows)
-    row_centre, column_centre = config.fgs_psf_centre
-    sigma = np.array([config.fgs_psf_sigma_px])
-    along_rows = _pixel_gaussian(np.array([row_centre]), sigma, rows)[:, 0]
-    along_columns = _pixel_gaussian(np.array([column_centre]), sigma, width)[:, 0]
-    return np.outer(along_rows, along_columns)
 
 
 def draw_calibration(rng: np.random.Generator, sensor: str, config: DetectorConfig) -> SensorCalibration:
@@ -187,45 +145,3 @@ def render_reads(
     if not config.quantize:
         return dn
     return np.clip(np.rint(dn), 0, SATURATED_DN).astype(np.uint16)
-
-
-def extraction_variance(profile: np.ndarray, flat: np.ndarray, charge: np.ndarray, dark_e: np.ndarray,
-                        read_e: np.ndarray, keep: np.ndarray) -> np.ndarray:
-    """Variance (e-^2) of one read pair's optimally extracted signal, per channel.
-
-    ``profile`` (pixels, channels) is each channel's share of light per pixel, ``charge``
-    (..., channels) the electrons the whole profile collected in the pair, ``dark_e`` and
-    ``read_e`` (pixels, channels) each pixel's dark charge in the pair and its read noise per
-    read, ``keep`` the pixels an extraction uses. A pixel's variance in flat-fielded units is
-    (photons + dark + 2 reads^2) / flat^2 (a CDS difference reads twice); Horne's optimal weights
-    give 1 / sum_pixels profile^2 / variance.
-    """
-    variance = (flat * profile * charge[..., None, :] + dark_e + 2 * read_e**2) / flat**2
-    information = np.where(keep, profile**2, 0.0) / np.where(keep, variance, 1.0)
-    return 1.0 / information.sum(axis=-2)
-
-
-@functools.lru_cache(maxsize=1)
-def nominal_profiles() -> dict[str, np.ndarray]:
-    """Each sensor's spatial profile as (pixels, channels): FGS1's PSF over its 1024 pixels (one
-    channel), AIRS's trace over 32 rows for each target column in channel order."""
-    config = DetectorConfig()
-    airs = spatial_profile(AIRS, config)[:, AIRS_FIRST_COLUMN:AIRS_END_COLUMN][:, ::-1]
-    return {FGS: spatial_profile(FGS, config).reshape(-1, 1), AIRS: airs}
-
-
-def sample_noise(rates: np.ndarray, sample_seconds: float) -> np.ndarray:
-    """Relative noise (283,) of one light-curve sample of ``sample_seconds`` at the real cadence:
-    photon, dark and read noise of the read pairs it holds, extracted optimally by a detector with
-    the median properties (no bad pixels, a flat field of one)."""
-    rates = np.asarray(rates, dtype=np.float64)
-    noise = np.empty_like(rates)
-    for sensor, channels in ((FGS, slice(0, 1)), (AIRS, slice(1, None))):
-        profile = nominal_profiles()[sensor]
-        pairs = sample_seconds / instrument.PAIR_PERIOD_S[sensor]
-        charge = rates[channels] * instrument.EXPOSURE_S[sensor]
-        ones = np.ones_like(profile)
-        variance = extraction_variance(profile, ones, charge, ones * instrument.DARK_E_PER_S * instrument.EXPOSURE_S[sensor],
-                                       ones * instrument.READ_NOISE_E, ones.astype(bool))
-        noise[channels] = np.sqrt(variance / pairs) / charge
-    return noise

@@ -14,7 +14,7 @@ import pyarrow.parquet as pq
 import pytest
 
 from raw_support import RAW_2024, RAW_2025
-from spectramind.data.raw_simulate import RawSimulationConfig, axis_info
+from spectramind.data.raw.simulate import RawSimulationConfig, axis_info
 from spectramind.errors import ConfigurationError
 
 WL = [f"wl_{i}" for i in range(1, 284)]
@@ -180,7 +180,7 @@ def test_frames_are_streamed_so_memory_does_not_grow_with_the_visit(tmp_path, mo
     import dataclasses
     import tracemalloc
 
-    import spectramind.data.raw_simulate as raw
+    import spectramind.data.raw.simulate as raw
 
     monkeypatch.setattr(raw, "ROW_GROUP_BYTES", 2**20)  # small, so that a short visit already streams
     monkeypatch.setattr(raw, "CHUNK_VALUES", 2**16)

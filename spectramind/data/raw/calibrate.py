@@ -1,0 +1,104 @@
+"""Calibrate the competition's raw frames into 283-channel light curves (Hydra-free): the orchestration.
+
+``spectramind data calibrate RAW_DIR OUT_DIR`` and :func:`calibrate_folder` turn a folder in the
+ADC 2025 or ADC 2024 layout (``spectramind.data.raw.layout``) into a calibrated folder in the
+project's light-curve layout (``spectramind.data.raw.calibrated_folder``) that the DataModule trains
+on, one planet at a time through :mod:`spectramind.data.raw.reduction`. Planets run in parallel
+(:mod:`spectramind.data.raw.backends`: joblib's processes locally or a Ray cluster); each planet's
+output is committed atomically, so a killed run resumes where it stopped and a planet that fails is
+recorded while the others go on.
+"""
+
+from __future__ import annotations
+
+import time
+import traceback
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+
+from spectramind.data import layout
+from spectramind.data.raw.calibrated_folder import CalibratedFolder
+from spectramind.data.raw.layout import AXIS_INFO_FILE, AxisInfo, RawLayout, detect_layout, read_axis_info, read_star_info
+from spectramind.data.raw.backends import BACKENDS, parallel_results, ray_module
+from spectramind.data.raw.reduction import CalibrationParams, calibrate_planet
+from spectramind.errors import ConfigurationError, DatasetError
+
+
+def _calibrate_and_store(root: Path, variant: str, split: str, planet_id: int, out_dir: Path,
+                         parameters: dict[str, Any], params: CalibrationParams, axis: AxisInfo) -> dict[str, Any]:
+    """One planet, in whichever process runs it: calibrated and committed, or recorded as failed."""
+    from spectramind.fast_exit import skip_final_collection
+
+    skip_final_collection()
+    folder = CalibratedFolder(out_dir, parameters)
+    started = time.perf_counter()
+    try:
+        times, curves, levels, details = calibrate_planet(RawLayout(root, variant), split, planet_id, axis, params)
+    except Exception as exc:  # recorded; the other planets go on (KeyboardInterrupt still stops the run)
+        message = " ".join(str(exc).split()) if isinstance(exc, (DatasetError, ConfigurationError)) else (
+            f"{type(exc).__name__}: {exc} | " + " | ".join(traceback.format_exc().strip().splitlines()[-3:]))
+        folder.write_failure(planet_id, message, time.perf_counter() - started)
+        return {"planet_id": planet_id, "status": "failed", "error": message}
+    seconds = time.perf_counter() - started
+    folder.write_planet(planet_id, times, curves, levels, seconds, details)
+    return {"planet_id": planet_id, "status": "completed", "seconds": seconds, "visits": len(curves)}
+
+
+def calibrate_folder(
+    raw_dir: str | Path,
+    out_dir: str | Path,
+    split: str = "train",
+    params: CalibrationParams | None = None,
+    workers: int = 1,
+    planets: list[int] | None = None,
+    backend: str = "loky",
+    progress: Callable[[dict[str, Any], int, int], None] | None = None,
+) -> dict[str, Any]:
+    """Calibrate a split of a raw folder into ``out_dir``; return the manifest.
+
+    Planets already completed in ``out_dir`` are skipped; failed ones are tried again. A planet
+    that fails is recorded and the others go on: check ``manifest["counts"]["failed"]``.
+    """
+    params = params or CalibrationParams()
+    if split not in ("train", "test"):
+        raise ConfigurationError(f"split={split!r}; expected train or test")
+    if backend not in BACKENDS:
+        raise ConfigurationError(f"backend={backend!r}; expected one of {', '.join(BACKENDS)}")
+    if int(workers) < 1:
+        raise ConfigurationError(f"workers={workers!r} must be >= 1")
+    if backend == "ray":
+        ray_module()  # before anything is written
+    raw = detect_layout(raw_dir)
+    axis = read_axis_info(raw.root / AXIS_INFO_FILE)
+    wavelengths = layout.read_wavelengths(raw.root)
+    available = raw.planet_ids(split)
+    if not available:
+        raise DatasetError(f"{raw.root / split}: no planet folders")
+    if planets:
+        unknown = sorted(set(planets) - set(available))
+        if unknown:
+            raise DatasetError(f"{raw.root / split}: unknown planet id(s) {', '.join(map(str, unknown[:5]))}"
+                               f"{' ...' if len(unknown) > 5 else ''}")
+    star_file = raw.star_info_file(split)
+    star_info = read_star_info(star_file) if star_file is not None and star_file.is_file() else None
+    labels = layout.read_labels(raw.labels_file) if split == "train" and raw.labels_file.is_file() else None
+
+    parameters = {**params.record(), "variant": raw.variant, "split": split}
+    folder = CalibratedFolder(out_dir, parameters)
+    done = folder.completed()
+    todo = [pid for pid in (sorted(set(planets)) if planets else available) if pid not in done]
+    arguments = (raw.variant, split)
+    task_args = [(raw.root, *arguments, pid, Path(out_dir), parameters, params, axis) for pid in todo]
+    if workers == 1 and backend == "loky":
+        results = (_calibrate_and_store(*args) for args in task_args)
+    else:
+        from joblib import delayed
+
+        results = parallel_results([delayed(_calibrate_and_store)(*args) for args in task_args], workers, backend)
+    for count, result in enumerate(results, start=1):
+        if progress is not None:
+            progress(result, count, len(todo))
+    return folder.finalise(split, wavelengths, star_info, labels,
+                           source={"raw_dir": str(Path(raw_dir).resolve()), "variant": raw.variant})
