@@ -19,7 +19,8 @@ import torch
 
 from spectramind.data import layout
 from spectramind.errors import DatasetError
-from spectramind.metrics.gll import N_WAVELENGTHS, ArrayLike, ariel_score_sums, check_variant
+from spectramind.metrics.gll import ArrayLike, ariel_score_sums, check_variant
+from spectramind.spectrum import N_WAVELENGTHS
 
 WL_COLUMNS = [f"wl_{i}" for i in range(1, N_WAVELENGTHS + 1)]
 SIGMA_COLUMNS = [f"sigma_{i}" for i in range(1, N_WAVELENGTHS + 1)]

@@ -17,7 +17,7 @@ from typing import Any
 
 import torch
 
-from spectramind.data.layout import N_WAVELENGTHS
+from spectramind.spectrum import N_WAVELENGTHS
 from spectramind.errors import ConfigurationError
 from spectramind.models.sigma_calibration import detector_calibration
 from spectramind.models.losses import GaussianNLLLoss

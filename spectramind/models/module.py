@@ -20,7 +20,7 @@ from typing import Callable
 import torch
 from torch import nn
 
-from spectramind.data.layout import N_WAVELENGTHS
+from spectramind.spectrum import N_WAVELENGTHS
 from spectramind.errors import ConfigurationError, TrainingDiverged
 from spectramind.models.backbones import CNN1dBackbone
 from spectramind.models.losses import GaussianNLLLoss

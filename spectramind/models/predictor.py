@@ -15,7 +15,7 @@ from __future__ import annotations
 import pytorch_lightning as pl
 import torch
 
-from spectramind.data.layout import N_WAVELENGTHS
+from spectramind.spectrum import N_WAVELENGTHS
 from spectramind.metrics.diagnostics import SpectrumMetrics
 
 

@@ -22,7 +22,7 @@ import numpy as np
 import torch
 from torch import nn
 
-from spectramind.data.layout import N_WAVELENGTHS
+from spectramind.spectrum import N_WAVELENGTHS
 from spectramind.errors import ConfigurationError
 from spectramind.models.sigma_calibration import DETECTOR_CHANNELS, detector_calibration
 

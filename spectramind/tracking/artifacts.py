@@ -18,7 +18,7 @@ import numpy as np
 import pandas as pd
 import torch
 
-from spectramind.data.layout import N_WAVELENGTHS
+from spectramind.spectrum import N_WAVELENGTHS
 from spectramind.errors import DatasetError
 from spectramind.metrics.submission import write_submission
 from spectramind.sweep_layout import (
