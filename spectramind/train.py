@@ -30,11 +30,13 @@ def main(cfg: DictConfig) -> float | None:
     try:
         from spectramind.training import is_global_zero, run_training
 
+        sweep_dir = hydra_cfg.sweep.dir if multirun else None
         metrics = run_training(
             cfg,
             run_dir=hydra_cfg.runtime.output_dir,
             overrides=list(hydra_cfg.overrides.task),
-            sweep_dir=hydra_cfg.sweep.dir if multirun else None,
+            sweep_dir=sweep_dir,
+            on_status=sweep_status_hook(sweep_dir),
         )
     except SpectramindError as exc:
         if multirun:
@@ -55,6 +57,18 @@ def sweeper_objective(metrics: dict, primary_metric: str) -> float | None:
     test split, which stays held out; a metric that belongs to no split (``best_val_loss``,
     ``train_time_s``) as it is."""
     return metrics.get(validation_name(primary_metric), metrics.get(primary_metric))
+
+
+def sweep_status_hook(sweep_dir: str | None):
+    """Inside a sweep, the run's status changes mirrored into the sweep's sweep.json (the sweep code
+    is imported here, by the Hydra task, so that a single training depends on none of it)."""
+    if sweep_dir is None:
+        return None
+    import functools
+
+    from spectramind.ablation.manifest import record_run_status
+
+    return functools.partial(record_run_status, sweep_dir)
 
 
 def headline(metrics: dict) -> str:

@@ -1,5 +1,7 @@
-"""One training, Hydra-free: ``run_training(cfg, run_dir)`` = record → data → model → fit →
-validate and test the best checkpoint → predict → artefacts, from a composed config.
+"""One training, Hydra-free: ``run_training(cfg, run_dir)`` runs five phases, each a function of its
+own: start the record (:func:`start_record`), build data, model and trainer (:func:`build`),
+:func:`fit`, :func:`evaluate` the best checkpoint (validation, test, predictions, references) and
+:func:`finish` the record and outputs, from a composed config.
 
 The Hydra task (:mod:`spectramind.train`), benchmarks and notebooks all call this; it needs only
 an OmegaConf config with the ``data``/``model``/``loss``/``optimizer``/``trainer`` groups of
@@ -10,7 +12,6 @@ importing this module is exactly what a launcher's worker does ahead of its firs
 
 from __future__ import annotations
 
-import functools
 import hashlib
 import json
 import logging
@@ -18,6 +19,7 @@ import os
 import sys
 import time
 import warnings
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Sequence
 
@@ -27,7 +29,6 @@ from hydra.utils import get_class, instantiate
 from omegaconf import DictConfig, OmegaConf
 from pytorch_lightning.callbacks import ModelCheckpoint, ProgressBar
 
-from spectramind.ablation.manifest import record_run_status
 from spectramind.config_checks import FIXED_CHECKPOINT_ARGUMENTS, check_training_config
 from spectramind.data.layout import CACHE_DIR, dataset_fingerprint
 from spectramind.errors import ConfigurationError
@@ -41,7 +42,7 @@ from spectramind.tracking.events_callback import EventsCallback
 from spectramind.tracking.identity import config_hash, run_identity
 from spectramind.tracking.loggers import build_loggers, finish_loggers, log_run_config, run_tags
 from spectramind.tracking.random_state import RandomStateCallback
-from spectramind.tracking.record import RunRecorder, read_json, write_json_atomic
+from spectramind.tracking.record import RunRecorder, StatusHook, read_json, write_json_atomic
 
 # Known-harmless noise from Lightning on every run: a torch deprecation inside Lightning itself,
 # the one-worker DataLoader hint (our data is in memory) and the start-up banner and tips; and,
@@ -150,117 +151,165 @@ def validation_metrics(module: pl.LightningModule, datamodule: pl.LightningDataM
     return {validation_name(name): value for name, value in module.val_results.items()}
 
 
-def run_training(
-    cfg: DictConfig,
-    run_dir: str | Path,
-    overrides: Sequence[str] = (),
-    sweep_dir: str | Path | None = None,
-) -> dict[str, Any]:
-    """Train, evaluate and record one run in ``run_dir``; return its metrics (metrics.json: the test
-    split's scores, and the validation split's as ``val_<name>``).
+@dataclass
+class RunContext:
+    """What every phase of one training shares: its config, where it is recorded, and whether this
+    process writes (global rank zero) and resumes from a checkpoint."""
 
-    In a distributed run (``trainer=ddp``) every rank calls this; only global rank zero writes the
-    record and artefacts, and only it tests, predicts and returns the metrics (``{}`` elsewhere).
-    """
+    cfg: DictConfig
+    run_dir: Path
+    sweep_dir: Path | None
+    container: dict[str, Any]
+    identity: Any
+    trainer_kwargs: dict[str, Any]
+    recorder: RunRecorder
+    rank_zero: bool
+    ckpt_path: str | None
+    resume_note: str | None
+
+
+@dataclass
+class RunParts:
+    """What the build phase makes: the data, the model, the checkpointing and the trainer."""
+
+    datamodule: pl.LightningDataModule
+    module: pl.LightningModule
+    checkpoint: ModelCheckpoint
+    trainer: pl.Trainer
+    loggers: list[Any]
+
+
+def start_record(cfg: DictConfig, run_dir: str | Path, overrides: Sequence[str] = (),
+                 sweep_dir: str | Path | None = None, on_status: StatusHook | None = None) -> RunContext:
+    """Phase 1: check the config (a bad value fails here, in one line, before the run directory is
+    written), open the run's record and decide whether it resumes from its own checkpoint.
+
+    ``on_status`` is told every status change (a sweep mirrors it into sweep.json); the caller
+    passes it, so a single training depends on no sweep code."""
     _quiet_lightning()
-    # A single run gets the sweeper's pre-flight checks too: a bad value fails here, in one line,
-    # before the run directory is written, not as a traceback from inside Lightning.
     check_training_config(cfg)
     run_dir = Path(run_dir)
     container = OmegaConf.to_container(cfg, resolve=True)
     identity = run_identity(overrides)
     trainer_kwargs = dict(container["trainer"])
+    rank_zero = is_global_zero()
     recorder = RunRecorder(
-        run_dir,
-        identity=identity,
-        overrides=list(overrides),
-        config_yaml=OmegaConf.to_yaml(container),
-        config_hash=config_hash(container),
-        dataset_hash=None,
-        seed=cfg.seed,
-        device=str(trainer_kwargs.get("accelerator", "auto")),
-        sweep_dir=sweep_dir,
-        # inside a sweep, the run's status changes are mirrored into the sweep's sweep.json
-        on_status=functools.partial(record_run_status, sweep_dir) if sweep_dir is not None else None,
-        writes=(rank_zero := is_global_zero()),
+        run_dir, identity=identity, overrides=list(overrides), config_yaml=OmegaConf.to_yaml(container),
+        config_hash=config_hash(container), dataset_hash=None, seed=cfg.seed,
+        device=str(trainer_kwargs.get("accelerator", "auto")), sweep_dir=sweep_dir, on_status=on_status,
+        writes=rank_zero,
     )
     if rank_zero:
         ckpt_path, resume_note = resumable_checkpoint(run_dir, recorder.previous(), recorder.record)
     else:  # rank zero decided, and recorded it in run.json before Lightning launched this process
         ckpt_path, resume_note = (recorder.previous() or {}).get("resumed_from"), None
     recorder.record["resumed_from"] = ckpt_path
-    with recorder:
-        if resume_note:
-            recorder.event("resume", message=resume_note)
-            print(f"[spectramind] {resume_note}", file=sys.stderr)
-        # The sweeper's share of the cores for parallel jobs wins over the configured default.
-        threads = os.environ.get("SPECTRAMIND_NUM_THREADS") or cfg.get("num_threads")
-        if threads:
-            torch.set_num_threads(int(threads))
-        # Results on CPU are bit-identical for one thread count, not across counts: record it.
-        recorder.update(num_threads=torch.get_num_threads())
-        pl.seed_everything(cfg.seed, workers=True, verbose=False)
+    return RunContext(cfg=cfg, run_dir=run_dir, sweep_dir=Path(sweep_dir) if sweep_dir else None,
+                      container=container, identity=identity, trainer_kwargs=trainer_kwargs, recorder=recorder,
+                      rank_zero=rank_zero, ckpt_path=ckpt_path, resume_note=resume_note)
 
-        datamodule = instantiate(cfg.data)
-        datamodule.setup("fit")
-        recorder.update(dataset_hash=dataset_fingerprint(datamodule.data_dir),
-                        dataset_dvc=dataset_dvc_record(datamodule.data_dir),
-                        orbit_sources=datamodule.orbit_sources())
-        if rank_zero:
-            write_splits(run_dir, datamodule.split_planet_ids())
-        module = instantiate(cfg.model, loss=instantiate(cfg.loss), optimizer=instantiate(cfg.optimizer))
-        module.set_statistics(**datamodule.label_statistics())
-        recorder.update(n_params=module.n_parameters)
 
-        checkpoint, configured = _callbacks(cfg, run_dir)
-        # A progress bar chosen in `callbacks` is shown; otherwise only in a terminal, outside sweeps.
-        shows_bar = any(isinstance(c, ProgressBar) for c in configured)
-        trainer_kwargs.setdefault("enable_progress_bar", shows_bar or (sweep_dir is None and sys.stderr.isatty()))
-        loggers = build_loggers(cfg, run_dir, identity, sweep_dir)
-        log_run_config(loggers, container, run_tags(identity, cfg.seed, sweep_dir))
-        callbacks = [*configured, RandomStateCallback(), EventsCallback(recorder)]
-        trainer = pl.Trainer(**trainer_kwargs, callbacks=callbacks, logger=loggers or False,
-                             default_root_dir=str(run_dir))
-        if trainer.is_global_zero != rank_zero:
-            raise ConfigurationError(f"this process is rank {trainer.global_rank} to Lightning but its environment "
-                                     "says otherwise: launch distributed runs with Lightning's launcher or torchrun")
-        if trainer.world_size > 1 and sweep_dir is not None:
-            # Lightning re-launches the command line for each rank: inside a sweep, the whole sweep.
-            raise ConfigurationError("a distributed trainer (trainer=ddp) runs one training at a time, "
-                                     "not inside --multirun")
-        t0 = time.perf_counter()
-        trainer.fit(module, datamodule=datamodule, ckpt_path=ckpt_path, weights_only=True)
-        fit_s = time.perf_counter() - t0
-        if trainer.world_size > 1:
-            _end_distributed_fit(trainer)
-            if not rank_zero:
-                return {}
-        evaluator = _evaluator(trainer, trainer_kwargs, loggers, run_dir)
-        best = checkpoint.best_model_path or None
-        t0 = time.perf_counter()
-        validation = validation_metrics(module, datamodule, best, _single_process_kwargs(trainer, trainer_kwargs),
-                                        run_dir)
-        evaluator.test(module, datamodule=datamodule, ckpt_path=best, verbose=False, weights_only=True)
-        predictions = evaluator.predict(module, datamodule=datamodule, return_predictions=True)
-        test_s = time.perf_counter() - t0
-        finish_loggers(loggers)
+def build(ctx: RunContext) -> RunParts:
+    """Phase 2: threads and seeds, then the data (recorded: fingerprint, splits, orbit sources), the
+    model, the callbacks with the run's checkpointing, the loggers and the trainer."""
+    cfg, recorder = ctx.cfg, ctx.recorder
+    # The sweeper's share of the cores for parallel jobs wins over the configured default.
+    threads = os.environ.get("SPECTRAMIND_NUM_THREADS") or cfg.get("num_threads")
+    if threads:
+        torch.set_num_threads(int(threads))
+    # Results on CPU are bit-identical for one thread count, not across counts: record it.
+    recorder.update(num_threads=torch.get_num_threads())
+    pl.seed_everything(cfg.seed, workers=True, verbose=False)
+    datamodule = instantiate(cfg.data)
+    datamodule.setup("fit")
+    recorder.update(dataset_hash=dataset_fingerprint(datamodule.data_dir),
+                    dataset_dvc=dataset_dvc_record(datamodule.data_dir), orbit_sources=datamodule.orbit_sources())
+    if ctx.rank_zero:
+        write_splits(ctx.run_dir, datamodule.split_planet_ids())
+    module = instantiate(cfg.model, loss=instantiate(cfg.loss), optimizer=instantiate(cfg.optimizer))
+    module.set_statistics(**datamodule.label_statistics())
+    recorder.update(n_params=module.n_parameters)
+    checkpoint, configured = _callbacks(cfg, ctx.run_dir)
+    # A progress bar chosen in `callbacks` is shown; otherwise only in a terminal, outside sweeps.
+    shows_bar = any(isinstance(c, ProgressBar) for c in configured)
+    ctx.trainer_kwargs.setdefault("enable_progress_bar", shows_bar or (ctx.sweep_dir is None and sys.stderr.isatty()))
+    loggers = build_loggers(cfg, ctx.run_dir, ctx.identity, ctx.sweep_dir)
+    log_run_config(loggers, ctx.container, run_tags(ctx.identity, cfg.seed, ctx.sweep_dir))
+    trainer = pl.Trainer(**ctx.trainer_kwargs, callbacks=[*configured, RandomStateCallback(), EventsCallback(recorder)],
+                         logger=loggers or False, default_root_dir=str(ctx.run_dir))
+    if trainer.is_global_zero != ctx.rank_zero:
+        raise ConfigurationError(f"this process is rank {trainer.global_rank} to Lightning but its environment "
+                                 "says otherwise: launch distributed runs with Lightning's launcher or torchrun")
+    if trainer.world_size > 1 and ctx.sweep_dir is not None:
+        # Lightning re-launches the command line for each rank: inside a sweep, the whole sweep.
+        raise ConfigurationError("a distributed trainer (trainer=ddp) runs one training at a time, not inside --multirun")
+    return RunParts(datamodule=datamodule, module=module, checkpoint=checkpoint, trainer=trainer, loggers=loggers)
 
-        metrics = dict(module.test_results)
-        metrics.update(validation)
-        metrics.update(reference_metrics(datamodule))
-        metrics.update(
-            best_val_loss=float(checkpoint.best_model_score) if checkpoint.best_model_score is not None else None,
-            epochs=trainer.current_epoch,
-            train_time_s=round(fit_s, 3),
-        )
-        write_run_outputs(run_dir, predictions, metrics)
-        recorder.record["durations"].update(fit_s=round(fit_s, 3), test_s=round(test_s, 3))
-        recorder.update(
-            epochs=trainer.current_epoch,
-            checkpoints={"last": LAST_CHECKPOINT, "best": BEST_CHECKPOINT},
-        )
-        recorder.event("test_end", metrics=metrics)
-        recorder.finish(COMPLETED, metrics=metrics)
+
+def fit(ctx: RunContext, parts: RunParts) -> float:
+    """Phase 3: train (resuming from the run's own checkpoint when there is one); the seconds it
+    took. After a distributed fit every rank leaves the process group (rank zero evaluates alone)."""
+    started = time.perf_counter()
+    parts.trainer.fit(parts.module, datamodule=parts.datamodule, ckpt_path=ctx.ckpt_path, weights_only=True)
+    seconds = time.perf_counter() - started
+    if parts.trainer.world_size > 1:
+        _end_distributed_fit(parts.trainer)
+    return seconds
+
+
+def evaluate(ctx: RunContext, parts: RunParts) -> tuple[dict[str, Any], list, float]:
+    """Phase 4 (rank zero): the best checkpoint's scores on the validation split (``val_*``, what
+    selection reads) and the test split (held out), its test predictions, and the references of
+    the test split; (metrics, predictions, seconds)."""
+    trainer, module, datamodule = parts.trainer, parts.module, parts.datamodule
+    evaluator = _evaluator(trainer, ctx.trainer_kwargs, parts.loggers, ctx.run_dir)
+    best = parts.checkpoint.best_model_path or None
+    started = time.perf_counter()
+    validation = validation_metrics(module, datamodule, best, _single_process_kwargs(trainer, ctx.trainer_kwargs),
+                                    ctx.run_dir)
+    evaluator.test(module, datamodule=datamodule, ckpt_path=best, verbose=False, weights_only=True)
+    predictions = evaluator.predict(module, datamodule=datamodule, return_predictions=True)
+    seconds = time.perf_counter() - started
+    finish_loggers(parts.loggers)
+    best_score = parts.checkpoint.best_model_score
+    metrics = {**module.test_results, **validation, **reference_metrics(datamodule),
+               "best_val_loss": float(best_score) if best_score is not None else None,
+               "epochs": trainer.current_epoch}
+    return metrics, predictions, seconds
+
+
+def finish(ctx: RunContext, parts: RunParts, metrics: dict[str, Any], predictions: list,
+           fit_s: float, evaluate_s: float) -> None:
+    """Phase 5 (rank zero): the run's outputs (metrics.json, predictions, submission) and its record
+    completed."""
+    metrics["train_time_s"] = round(fit_s, 3)
+    write_run_outputs(ctx.run_dir, predictions, metrics)
+    ctx.recorder.record["durations"].update(fit_s=round(fit_s, 3), test_s=round(evaluate_s, 3))
+    ctx.recorder.update(epochs=parts.trainer.current_epoch,
+                        checkpoints={"last": LAST_CHECKPOINT, "best": BEST_CHECKPOINT})
+    ctx.recorder.event("test_end", metrics=metrics)
+    ctx.recorder.finish(COMPLETED, metrics=metrics)
+
+
+def run_training(cfg: DictConfig, run_dir: str | Path, overrides: Sequence[str] = (),
+                 sweep_dir: str | Path | None = None, on_status: StatusHook | None = None) -> dict[str, Any]:
+    """Train, evaluate and record one run in ``run_dir``: the five phases in order; return its
+    metrics (metrics.json: the test split's scores, and the validation split's as ``val_<name>``).
+
+    In a distributed run (``trainer=ddp``) every rank calls this; only global rank zero writes the
+    record and artefacts, and only it evaluates and returns the metrics (``{}`` elsewhere).
+    """
+    ctx = start_record(cfg, run_dir, overrides, sweep_dir, on_status)
+    with ctx.recorder:
+        if ctx.resume_note:
+            ctx.recorder.event("resume", message=ctx.resume_note)
+            print(f"[spectramind] {ctx.resume_note}", file=sys.stderr)
+        parts = build(ctx)
+        fit_s = fit(ctx, parts)
+        if not ctx.rank_zero:
+            return {}
+        metrics, predictions, evaluate_s = evaluate(ctx, parts)
+        finish(ctx, parts, metrics, predictions, fit_s, evaluate_s)
     return metrics
 
 

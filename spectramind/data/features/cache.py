@@ -92,7 +92,6 @@ def _compute_features(data_dir: Path, detrend: bool, method: str) -> dict[str, n
     """Every planet's features; with several cores the planets are shared out between processes
     (each planet's fit is independent: the result is the same as one process's)."""
     stars = layout.read_star_info(data_dir)
-    from_visit_start = layout.time_origin(data_dir) == layout.TIME_FROM_VISIT_START
     rows = stars.to_dict("records")
     shares = [list(share) for share in np.array_split(np.array(rows, dtype=object), feature_workers(len(rows)))]
     if len(shares) == 1:
@@ -107,7 +106,7 @@ def _compute_features(data_dir: Path, detrend: bool, method: str) -> dict[str, n
         "depth": np.concatenate([depth for depth, _ in parts]),
         "depth_err": np.concatenate([err for _, err in parts]),
         "star": stars[STAR_FEATURE_COLUMNS].to_numpy(dtype=np.float32),
-        "orbit_source": np.array([orbit_source(row, method, from_visit_start) for row in rows]),
+        "orbit_source": np.array([orbit_source(row) for row in rows]),
     }
 
 

@@ -64,15 +64,14 @@ class Orbit:
 # Where a planet's transit geometry comes from (load_features' `orbit_source`, one per planet): the
 # star info's orbit (P, sma, i), or the white light itself. Without the star info's orbit (ADC 2024
 # ships no star info) the transit fit fits the orbit's shape and the window method finds its window
-# in the white light; on calibrated data (times from the visit's start) the window method always does.
+# in the white light; with it, both place the transit with the orbit (on calibrated data, whose times
+# count from the visit's start, around the mid-time found in the white light).
 ORBIT_FROM_STAR_INFO = "star_info"
 ORBIT_FITTED = "fitted"
 ORBIT_SOURCES = (ORBIT_FROM_STAR_INFO, ORBIT_FITTED)
 
 
-def orbit_source(star_row: Mapping, method: str, from_visit_start: bool) -> str:
-    """The ORBIT_SOURCES entry `method` uses for this planet (see above)."""
-    if method == "window" and from_visit_start:
-        return ORBIT_FITTED
+def orbit_source(star_row: Mapping) -> str:
+    """The ORBIT_SOURCES entry the features use for this planet (see above)."""
     known = Orbit.from_star(star_row, f"planet {int(star_row['planet_id'])}") is not None
     return ORBIT_FROM_STAR_INFO if known else ORBIT_FITTED

@@ -42,12 +42,13 @@ from scipy.optimize import least_squares
 
 from spectramind.data.features import systematics
 from spectramind.data.features.orbit import IMPACT_MAX_FRACTION, IMPACT_START, Orbit
-from spectramind.data.features.transit_window import find_transit, fitted_transit_window, found_transit_window, transit_window
+from spectramind.data.features.transit_window import find_transit, found_transit_window, orbit_transit_window, transit_window
 from spectramind.data.features.window import combine_visits
 
 # Bump when the fit changes so cached fits are recomputed. 2: the orbit's shape is fitted where the
-# star info has no orbit (before, such planets stopped the fit).
-TRANSIT_FIT_VERSION = 2
+# star info has no orbit (before, such planets stopped the fit). 3: on calibrated data with an orbit,
+# only the mid-time is searched, with the orbit's durations.
+TRANSIT_FIT_VERSION = 3
 # How far (hours) the fitted mid-transit may move from its starting guess.
 MID_TIME_RANGE_H = 0.5
 # Bounds on the radius ratio and on the ramp timescale (hours).
@@ -285,8 +286,8 @@ def planet_transit_fit(flux: np.ndarray, time_h: np.ndarray, star_row: Mapping, 
     """One planet's depth and error per channel over every visit, by the classical transit fit.
 
     Times from mid-transit (simulated data): the fit starts at t0 = 0 with the window from the
-    orbit. Times from the visit's start (calibrated data): it starts at the transit found in the
-    visit's white light. Without the star info's orbit (`orbit_source` "fitted": ADC 2024) the
+    orbit. Times from the visit's start (calibrated data): it starts at the mid-time found in the
+    visit's white light with the orbit's durations. Without the star info's orbit (`orbit_source` "fitted": ADC 2024) the
     transit is found in the white light whatever the times count from, and the fit fits the orbit's
     shape starting from the duration found there.
     """
@@ -299,7 +300,7 @@ def planet_transit_fit(flux: np.ndarray, time_h: np.ndarray, star_row: Mapping, 
             mid, duration, ingress = find_transit(visit, time_h, label)
             window = found_transit_window(time_h, mid, duration, ingress, label)
         elif from_visit_start:
-            *window, mid = fitted_transit_window(visit, time_h, label)
+            window, mid = orbit_transit_window(visit, time_h, star_row, label)
         else:
             window, mid = transit_window(star_row, time_h), 0.0
         fits.append(fit_visit(visit, time_h, orbit, wavelengths_um, tuple(window), mid, decorrelate,

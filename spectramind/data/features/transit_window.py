@@ -89,8 +89,8 @@ def _best_trapezoid(white: np.ndarray, t: np.ndarray, mid: np.ndarray, t14: np.n
     return float(mid[best]), float(t14[best]), float(ingress[best])
 
 
-def find_transit(light_curve: np.ndarray, time_hours: np.ndarray, label: str = "planet") -> tuple[
-        float, float, float]:
+def find_transit(light_curve: np.ndarray, time_hours: np.ndarray, label: str = "planet",
+                 durations_h: np.ndarray | None = None) -> tuple[float, float, float]:
     """(mid-transit hour, T14 in hours, ingress fraction T12/T14) of the transit in the light curve.
 
     The white light (every channel normalised to its median, then averaged) is fitted with a
@@ -98,6 +98,8 @@ def find_transit(light_curve: np.ndarray, time_hours: np.ndarray, label: str = "
     coarse then fine, each transit wholly inside the visit (as the competition's visits are planned)
     and leaving the MIN_OUT_POINTS of baseline the window needs (so that noise in a shallow
     transit's light curve cannot make a transit spanning the whole visit the best candidate).
+    ``durations_h``: the candidate durations when the orbit tells them (only the mid-time is then
+    searched, which a shallow transit in noisy data leaves far less room to get wrong).
     """
     flux = np.asarray(light_curve, dtype=np.float64)
     t = np.asarray(time_hours, dtype=np.float64)
@@ -116,9 +118,26 @@ def find_transit(light_curve: np.ndarray, time_hours: np.ndarray, label: str = "
         return _best_trapezoid(white, t, m[inside], d[inside], f[inside])
 
     coarse = COARSE_STEP_SAMPLES * step
-    mid, t14, ingress = grid(np.arange(t[0], t[-1], coarse), np.arange(3 * step, 0.9 * span, coarse))
+    known = durations_h is not None
+    durations = np.asarray(durations_h, dtype=np.float64) if known else np.arange(3 * step, 0.9 * span, coarse)
+    mid, t14, ingress = grid(np.arange(t[0], t[-1], coarse), durations)
     offsets = np.arange(-REFINE_SAMPLES, REFINE_SAMPLES + 1) * step / 2
-    return grid(mid + offsets, np.clip(t14 + offsets, 2 * step, None))
+    return grid(mid + offsets, durations if known else np.clip(t14 + offsets, 2 * step, None))
+
+
+# Radius ratios whose transit durations bracket a planet of unknown size when the orbit is known.
+RADIUS_RATIO_GRID = (0.02, 0.05, 0.1, 0.15)
+
+
+def orbit_transit_window(light_curve: np.ndarray, time_hours: np.ndarray, star_row: Mapping,
+                         label: str = "planet") -> tuple[tuple[np.ndarray, np.ndarray], float]:
+    """((in-transit, out-of-transit), mid-transit hour) of a visit whose times count from its start
+    but whose orbit the star info gives: the mid-time searched in the white light with the orbit's
+    durations (for radius ratios in RADIUS_RATIO_GRID), the masks from the orbit around it."""
+    a_over_rs, inc, p_days = float(star_row["sma"]), math.radians(float(star_row["i"])), float(star_row["P"])
+    durations = np.array([2 * _half_chord_hours(p_days, a_over_rs, inc, 1.0 + k) for k in RADIUS_RATIO_GRID])
+    mid, _, _ = find_transit(light_curve, time_hours, label, durations[durations > 0])
+    return transit_window(star_row, np.asarray(time_hours, dtype=np.float64) - mid), mid
 
 
 def found_transit_window(time_hours: np.ndarray, mid: float, t14: float, ingress: float,

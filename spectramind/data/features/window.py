@@ -16,10 +16,11 @@ import numpy as np
 from spectramind.data.features.orbit import ORBIT_FITTED, orbit_source
 from spectramind.data.features.systematics import (CHROMATIC_SMOOTHING_DEGREE, DETREND_ORDER, RAMP_TIMESCALES_H,
                                                    least_squares)
-from spectramind.data.features.transit_window import fitted_transit_window, transit_window
+from spectramind.data.features.transit_window import fitted_transit_window, orbit_transit_window, transit_window
 
-# Bump when the extraction changes so cached feature files are recomputed. 3: `orbit_source`.
-FEATURES_VERSION = 3
+# Bump when the extraction changes so cached feature files are recomputed. 3: `orbit_source`. 4: the
+# orbit's window around the mid-time found in calibrated data.
+FEATURES_VERSION = 4
 
 
 def _white_light_baseline(flux: np.ndarray, t: np.ndarray, out_of_transit: np.ndarray) -> np.ndarray:
@@ -119,16 +120,19 @@ def planet_depth(flux: np.ndarray, time_h: np.ndarray, star_row: Mapping, detren
     """One planet's depth and error per channel, over every visit of its light curve.
 
     Times from mid-transit (simulated data): the window follows from the orbit. Times from the
-    visit's start (calibrated data), or no orbit in the star info: each visit's window and
-    mid-transit are fitted to the visit.
+    visit's start (calibrated data): the mid-time is found in the visit, the window follows from the
+    orbit; without an orbit in the star info both are fitted to the visit.
     """
     label = f"planet {int(star_row['planet_id'])}"
-    found = orbit_source(star_row, "window", from_visit_start) == ORBIT_FITTED
+    found = orbit_source(star_row) == ORBIT_FITTED
     estimates = []
     for visit in (flux[None] if flux.ndim == 2 else flux):
         if found:
             in_transit, out_of_transit, mid = fitted_transit_window(visit, time_h, label)
             estimates.append(estimate_depth(visit, time_h - mid, (in_transit, out_of_transit), detrend))
+        elif from_visit_start:
+            window, mid = orbit_transit_window(visit, time_h, star_row, label)
+            estimates.append(estimate_depth(visit, time_h - mid, window, detrend))
         else:
             estimates.append(estimate_depth(visit, time_h, transit_window(star_row, time_h), detrend))
     return combine_visits(estimates)

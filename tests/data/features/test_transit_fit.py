@@ -126,11 +126,8 @@ def test_depths_with_a_fitted_orbit_match_those_with_the_star_info(from_visit_st
 
 
 def test_where_the_orbit_came_from_is_recorded():
-    assert orbit_source(STAR, "transit_fit", from_visit_start=True) == "star_info"
-    assert orbit_source(NO_ORBIT, "transit_fit", from_visit_start=True) == "fitted"
-    assert orbit_source({"planet_id": 1}, "transit_fit", from_visit_start=False) == "fitted"
-    assert orbit_source(STAR, "window", from_visit_start=False) == "star_info"
-    assert orbit_source(STAR, "window", from_visit_start=True) == "fitted"  # found in the data
+    assert orbit_source(STAR) == "star_info"
+    assert orbit_source(NO_ORBIT) == "fitted" and orbit_source({"planet_id": 1}) == "fitted"
 
 
 def test_impossible_orbit_is_one_line_error():
