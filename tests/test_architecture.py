@@ -122,3 +122,31 @@ def test_collating_and_ranking_a_sweep_does_not_import_torch():
     result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
     assert result.returncode == 0, result.stderr
     assert result.stdout.strip() == "False"
+
+
+def test_a_single_training_depends_on_no_sweep_code():
+    """training.py runs one training; a sweep injects its status hook (train.py builds it)."""
+    targets = _imports()["spectramind.training"]
+    assert not any(t.startswith("spectramind.ablation") for t in targets), targets
+
+
+def test_the_data_sub_packages_form_no_cycle_and_metrics_and_models_need_no_data_io():
+    """sim -> (instrument, layout) <- raw -> sim; features read the layout; the spectrum's constants
+    are spectramind.spectrum's, so models and the metrics import nothing of spectramind.data (but
+    metrics.submission, which reads submission and label files with the layout's validating readers)."""
+    edges = _imports()
+
+    def sub_package(module: str) -> str:
+        parts = module.split(".")
+        return ".".join(parts[:3]) if parts[:2] == ["spectramind", "data"] and len(parts) > 3 else module
+
+    packages: dict[str, set[str]] = defaultdict(set)
+    for source, targets in edges.items():
+        if source.startswith("spectramind.data"):
+            packages[sub_package(source)].update(sub_package(t) for t in targets
+                                                 if t.startswith("spectramind.data") and sub_package(t) != sub_package(source))
+    assert _cycle(packages) is None, " -> ".join(_cycle(packages))
+    assert "spectramind.data.sim" in packages["spectramind.data.raw"]  # the raw simulator renders sim's physics
+    for source, targets in edges.items():
+        if source.startswith(("spectramind.metrics", "spectramind.models")) and source != "spectramind.metrics.submission":
+            assert not any(t.startswith("spectramind.data") for t in targets), (source, targets)
