@@ -2,19 +2,22 @@
 (``--multirun`` for sweeps).
 
 ``main`` only adds what Hydra knows (the run directory, the overrides, whether this is a sweep's
-job) to the Hydra-free :func:`spectramind.training.run_training`; ``entry_point`` turns expected
-errors into one line and a sweep's failed runs into the exit status.
+job) to the Hydra-free :func:`spectramind.training.run_training`; ``run_main`` runs it the way
+every entry point does (this module's ``entry_point`` and the ``spectramind`` command line):
+expected errors as one line, a sweep's failed runs as the exit status.
 """
 
 from __future__ import annotations
 
 import os
 import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
 
 import hydra
 from omegaconf import DictConfig
 
-from spectramind.errors import SpectramindError, user_error_message
+from spectramind.errors import ConfigurationError, SpectramindError, user_error_message
 from spectramind.fast_exit import skip_final_collection
 from spectramind.sweep_layout import validation_name
 
@@ -80,37 +83,67 @@ def headline(metrics: dict) -> str:
     return "test: " + " ".join(shown)
 
 
-def entry_point() -> None:
-    """Run ``main``; exit 2 with one line ``error: ...`` on a user error (see
-    :func:`user_error_message`), and non-zero when a sweep left failed or diverged runs.
+def run_main(one_line_errors: bool = True) -> int:
+    """Run the task function ``main`` on ``sys.argv`` as spectramind's entry points do; return the
+    exit status of the sweep it ran (1 when runs failed or diverged, else 0).
 
-    Hydra prints its own multi-line report, or a traceback for errors it does not know (a YAML
-    syntax error, an unwritable run directory), and exits 1; with ``HYDRA_FULL_ERROR`` it raises
-    instead, which lets us report them as one line. A user who sets ``HYDRA_FULL_ERROR`` gets
-    Hydra's full reports unchanged.
+    Shared by :func:`entry_point` and the command line (``spectramind.cli.hydra_bridge``), so that
+    both report errors alike. Hydra prints its own multi-line report, or a traceback for errors it
+    does not know (a YAML syntax error, an unwritable run directory), and exits 1; with
+    ``HYDRA_FULL_ERROR`` set it raises instead, which lets ``one_line_errors`` turn an error the
+    user can fix into :class:`ConfigurationError` with one line (:func:`user_error_message`); a
+    bug keeps its traceback. Without ``one_line_errors``, Hydra does what the environment says.
 
-    The process exits without the interpreter's final collection (:mod:`spectramind.fast_exit`).
+    The entry point, not the sweep, turns failed runs into the exit status
+    (:func:`spectramind.ablation.outcome.reporting`): ``--allow-failed-runs`` may want 0.
     """
     from spectramind.ablation import outcome
 
-    skip_final_collection()
-
     with outcome.reporting():
-        if os.environ.get("HYDRA_FULL_ERROR"):
-            main()
-        else:
-            os.environ["HYDRA_FULL_ERROR"] = "1"  # set while main runs: launchers' workers inherit it
-            try:
+        if one_line_errors:
+            with _hydra_errors_as_one_line():
                 main()
-            except Exception as exc:
-                message = user_error_message(exc)
-                if message is None:
-                    raise
-                print(f"error: {message}", file=sys.stderr)
-                sys.exit(2)
-            finally:
-                del os.environ["HYDRA_FULL_ERROR"]
-    sys.exit(outcome.exit_status())
+        else:
+            main()
+    return outcome.exit_status()
+
+
+@contextmanager
+def _hydra_errors_as_one_line() -> Iterator[None]:
+    """``HYDRA_FULL_ERROR=1`` while open (launchers' workers inherit it; the previous value comes
+    back after), and a user error leaves as :class:`ConfigurationError` without its traceback."""
+    saved = os.environ.get("HYDRA_FULL_ERROR")
+    os.environ["HYDRA_FULL_ERROR"] = "1"
+    try:
+        yield
+    except Exception as exc:
+        message = user_error_message(exc)
+        if message is None:
+            raise
+        raise ConfigurationError(message) from None
+    finally:
+        if saved is None:
+            del os.environ["HYDRA_FULL_ERROR"]
+        else:
+            os.environ["HYDRA_FULL_ERROR"] = saved
+
+
+def entry_point() -> None:
+    """``python -m spectramind.train``: exit 2 with one line ``error: ...`` on a user error, and 1
+    when a sweep left failed or diverged runs (:func:`run_main`). A user who sets
+    ``HYDRA_FULL_ERROR`` gets Hydra's full reports unchanged.
+
+    The process exits without the interpreter's final collection (:mod:`spectramind.fast_exit`).
+    """
+    skip_final_collection()
+    if os.environ.get("HYDRA_FULL_ERROR"):
+        sys.exit(run_main(one_line_errors=False))
+    try:
+        status = run_main()
+    except ConfigurationError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        sys.exit(2)
+    sys.exit(status)
 
 
 if __name__ == "__main__":

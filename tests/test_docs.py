@@ -10,7 +10,8 @@ from pathlib import Path
 import pytest
 import typer
 
-from spectramind.cli import app, study_names
+from spectramind.cli.ablate import study_names
+from spectramind.cli.app import app
 
 REPO = Path(__file__).resolve().parents[1]
 PAGES = sorted((REPO / "docs").glob("*.md")) + [REPO / "README.md"]

@@ -9,7 +9,7 @@ import pytest
 import typer
 
 from cli_support import spectramind
-from spectramind.cli import app
+from spectramind.cli.app import app
 
 
 def _commands(group, path=()):
@@ -62,14 +62,34 @@ def test_python_dash_m_runs_the_same_app(tmp_path):
 
 def test_the_data_commands_choices_are_the_calibration_modules_own():
     """The CLI spells its choices out (so that --help imports no numpy); they must not drift."""
-    from spectramind import cli
+    from spectramind.cli import data as cli_data
     from spectramind.data.raw import backends, extraction
     from spectramind.data.raw import layout as raw_layout
     from spectramind.data.raw import simulate as raw_simulate
     from spectramind.data.sim import population
 
-    assert [e.value for e in cli.Extraction] == list(extraction.METHODS)
-    assert [e.value for e in cli.Backend] == list(backends.BACKENDS)
-    assert [e.value for e in cli.Split] == list(raw_layout.SPLITS)
-    assert {e.value for e in cli.DataFormat} == {"light-curves", *raw_simulate.FORMATS}
-    assert [e.value for e in cli.PopulationName] == list(population.POPULATIONS)
+    assert [e.value for e in cli_data.Extraction] == list(extraction.METHODS)
+    assert [e.value for e in cli_data.Backend] == list(backends.BACKENDS)
+    assert [e.value for e in cli_data.Split] == list(raw_layout.SPLITS)
+    assert {e.value for e in cli_data.DataFormat} == {"light-curves", *raw_simulate.FORMATS}
+    assert [e.value for e in cli_data.PopulationName] == list(population.POPULATIONS)
+
+
+HEAVY_MODULES = ("numpy", "pandas", "torch", "pytorch_lightning", "hydra", "omegaconf")
+
+
+def test_help_imports_no_heavy_module():
+    """`--help` of every command stays fast: the heavy libraries load inside the commands only."""
+    code = (
+        "import sys\n"
+        "from spectramind.cli import main\n"
+        f"for path in {[list(path) for path, _ in COMMANDS]!r}:\n"
+        "    try:\n"
+        "        main([*path, '--help'])\n"
+        "    except SystemExit:\n"
+        "        pass\n"
+        f"print('loaded:', sorted(m for m in {HEAVY_MODULES!r} if m in sys.modules), file=sys.stderr)\n"
+    )
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60)
+    assert result.returncode == 0, result.stderr
+    assert result.stderr.strip().splitlines()[-1] == "loaded: []"

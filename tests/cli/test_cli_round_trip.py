@@ -111,7 +111,7 @@ def test_predict_with_a_runs_checkpoint_and_score_it(sweep, tiny_data_dir):
 
 
 def test_dry_run_of_the_default_study_prints_its_plan_and_trains_nothing(tmp_path):
-    from spectramind.cli import study_names  # the shipped study files, as the CLI finds them
+    from spectramind.cli.ablate import study_names  # the shipped study files, as the CLI finds them
     from importlib.resources import files
 
     assert "default" in study_names()

@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 from hydra import compose, initialize_config_module
 
-from spectramind.cli import split_study, study_names
+from spectramind.cli.ablate import split_study, study_names
 
 PAGE = Path(__file__).resolve().parents[2] / "docs" / "trackers.md"
 BLOCKS = re.findall(r"```bash\n(.*?)```", PAGE.read_text(), re.DOTALL)
