@@ -1,4 +1,5 @@
-"""The sweep directory's contract: the names of its files and folders, and the statuses of its runs.
+"""The sweep directory's contract: the names of its files and folders, and the statuses of its runs
+(which writer's status wins, how runs are counted by status).
 
 A sweep is written by several parties (the sweeper, each run's recorder, possibly on other hosts)
 and read by others (resume, ``ablate status``, the leaderboard, exports), so what they agree on is
@@ -22,7 +23,8 @@ This module imports nothing from spectramind, so every package can depend on it 
 from __future__ import annotations
 
 import fcntl
-from collections.abc import Iterator
+from collections import Counter
+from collections.abc import Iterable, Iterator, Mapping
 from contextlib import contextmanager
 from pathlib import Path
 
@@ -74,6 +76,46 @@ UNFINISHED_STATUSES = (PENDING, RUNNING)
 # Ended as recorded by the run itself (a record still "running" after its job returned means the
 # process died).
 RUN_OUTCOMES = (COMPLETED, FAILED, DIVERGED)
+# How the leaderboard groups a configuration's runs (its n_completed, n_failed, n_unfinished);
+# skipped and unknown runs count in no group, only in the total.
+STATUS_GROUPS = {"completed": (COMPLETED,), "failed": UNSUCCESSFUL_STATUSES, "unfinished": UNFINISHED_STATUSES}
+UNKNOWN = "unknown"  # a run folder whose records say nothing about its state
+
+
+def resolve_status(manifest_status: object, record_status: object, *, has_run_dir: bool, has_metrics: bool,
+                   last_event: str | None) -> str:
+    """One run's status from what its writers left, each of which may be stale or missing.
+
+    The run's own record wins once it is final. A crashed run's record may still say ``running``
+    while the sweeper, which saw the process die, marked it failed, so the manifest's final status
+    beats a non-final record. Metrics on disk mean the run completed (its record was not rewritten
+    yet); an event log that has not ended means it is still running. ``has_run_dir``: whether the
+    run's folder exists at all (a planned run that never started has none).
+    """
+    if record_status in TERMINAL_STATUSES:
+        return str(record_status)
+    if manifest_status in TERMINAL_STATUSES:
+        return str(manifest_status)
+    if has_metrics:
+        return COMPLETED
+    if isinstance(record_status, str) and record_status:
+        return record_status
+    if has_run_dir and last_event not in (None, "run_end"):
+        return RUNNING
+    if isinstance(manifest_status, str) and manifest_status:
+        return manifest_status
+    return UNKNOWN if has_run_dir else PENDING
+
+
+def count_statuses(statuses: Iterable[str]) -> dict[str, int]:
+    """Runs per status, the most frequent first (ties in the order first seen): one count for
+    every reader of a sweep, so that the leaderboard, ``ablate status`` and the sweep's end agree."""
+    return dict(Counter(statuses).most_common())
+
+
+def count_status_groups(counts: Mapping[str, int]) -> dict[str, int]:
+    """``count_statuses``' counts summed by `STATUS_GROUPS` (completed, failed, unfinished)."""
+    return {group: sum(counts.get(status, 0) for status in members) for group, members in STATUS_GROUPS.items()}
 
 
 def validation_name(metric: str) -> str:

@@ -164,7 +164,7 @@ class RunContext:
     trainer_kwargs: dict[str, Any]
     recorder: RunRecorder
     rank_zero: bool
-    ckpt_path: str | None
+    resume_checkpoint: str | None  # the run's own last checkpoint it continues from, if any
     resume_note: str | None
 
 
@@ -206,7 +206,7 @@ def start_record(cfg: DictConfig, run_dir: str | Path, overrides: Sequence[str] 
     recorder.record["resumed_from"] = ckpt_path
     return RunContext(cfg=cfg, run_dir=run_dir, sweep_dir=Path(sweep_dir) if sweep_dir else None,
                       container=container, identity=identity, trainer_kwargs=trainer_kwargs, recorder=recorder,
-                      rank_zero=rank_zero, ckpt_path=ckpt_path, resume_note=resume_note)
+                      rank_zero=rank_zero, resume_checkpoint=ckpt_path, resume_note=resume_note)
 
 
 def build(ctx: RunContext) -> RunParts:
@@ -250,7 +250,7 @@ def fit(ctx: RunContext, parts: RunParts) -> float:
     """Phase 3: train (resuming from the run's own checkpoint when there is one); the seconds it
     took. After a distributed fit every rank leaves the process group (rank zero evaluates alone)."""
     started = time.perf_counter()
-    parts.trainer.fit(parts.module, datamodule=parts.datamodule, ckpt_path=ctx.ckpt_path, weights_only=True)
+    parts.trainer.fit(parts.module, datamodule=parts.datamodule, ckpt_path=ctx.resume_checkpoint, weights_only=True)
     seconds = time.perf_counter() - started
     if parts.trainer.world_size > 1:
         _end_distributed_fit(parts.trainer)

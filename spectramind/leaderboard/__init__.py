@@ -1,6 +1,7 @@
 """spectramind.leaderboard: collate an ablation sweep from disk and report it.
 
     collate.collate_runs(sweep_dir) -> SweepTable          runs / configs / curves DataFrames, meta, warnings
+        reader.read_sweep -> rows.build_runs -> aggregate   (the steps collate_runs composes)
     stats.compute_stats(table, primary_metric, higher_is_better) -> LeaderboardStats
     markdown.render_markdown(table, stats) -> str          leaderboard.md
     html.render_html(table, stats, sweep_dir) -> str        leaderboard.html (offline, interactive)

@@ -26,8 +26,9 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from spectramind.leaderboard.collate import SweepTable, is_safe_name
+from spectramind.leaderboard.collate import SweepTable
 from spectramind.leaderboard.markdown import markdown_cell
+from spectramind.leaderboard.reader import is_safe_name, path_inside
 from spectramind.leaderboard.text import (
     format_delta, format_number, format_p_value, format_score, held_out_label, selection_note,
 )
@@ -87,11 +88,13 @@ def _export_config(row: dict[str, Any], table: SweepTable, stats: LeaderboardSta
                    root: Path, staging: Path, target: Path) -> dict[str, Any]:
     metric, config_id = stats.ranking_metric, row["config_id"]
     folder_name = f"{int(row['rank']):02d}_{safe_name(config_id, 'config')}"
-    folder = _inside(staging, folder_name)
-    folder.mkdir()
     best_run = best_run_of(completed, config_id, metric, stats.higher_is_better, seed=None)
     recorded = table.run_dirs.get(best_run) if best_run and is_safe_name(best_run) else None
-    run_dir = _inside(root, recorded) if recorded else None
+    folder = path_inside(staging, folder_name)
+    run_dir = path_inside(root, recorded) if recorded else None
+    if folder is None or (recorded and run_dir is None):
+        raise ValueError(f"refusing to export {config_id!r}: {folder_name!r} or {recorded!r} leaves the sweep folder")
+    folder.mkdir()
     seeds = completed[completed["config_id"] == config_id]
     copied = {}
     if run_dir is not None:
@@ -136,7 +139,7 @@ def _checkpoint_pointer(root: Path, run_dir: Path | None, run_id: str | None, fi
     try:
         record = json.loads((run_dir / RUN_RECORD_FILE).read_text())
         declared = (record.get("checkpoints") or {}).get("best")
-        if isinstance(declared, str) and declared and (run_dir / declared).resolve().is_relative_to(run_dir.resolve()):
+        if isinstance(declared, str) and declared and path_inside(run_dir, declared) is not None:
             relative = declared
     except (OSError, ValueError, AttributeError):
         pass
@@ -147,14 +150,6 @@ def _checkpoint_pointer(root: Path, run_dir: Path | None, run_id: str | None, fi
         "from_sweep_dir": os.path.relpath(checkpoint, root),
         "exists": checkpoint.is_file(),
     }
-
-
-def _inside(parent: Path, name: str) -> Path:
-    """``parent/name``, refusing any name that would resolve outside ``parent``."""
-    path = parent / name
-    if not path.resolve().is_relative_to(parent.resolve()) or path.resolve() == parent.resolve():
-        raise ValueError(f"refusing to use {name!r}: it leaves {parent}")
-    return path
 
 
 def _swap_in(staging: Path, target: Path) -> None:

@@ -201,29 +201,7 @@ def training_curves_figure(table: SweepTable, stats: LeaderboardStats) -> dict[s
 def diagnostics_figures(table: SweepTable, stats: LeaderboardStats) -> tuple[list[dict[str, Any]], list[str]]:
     """Residual, sigma vs error, per-wavelength GLL, coverage calibration and z-scores of the best
     and baseline runs, and of the classical fit's run where the sweep has one."""
-    chosen = [("best", stats.best_run_id, BEST_COLOR)]
-    if stats.baseline_run_id is not None and stats.baseline_run_id != stats.best_run_id:
-        chosen.append(("baseline", stats.baseline_run_id, BASELINE_COLOR))
-    classical = classical_fit_run(table, stats)
-    if classical is not None and classical not in (stats.best_run_id, stats.baseline_run_id):
-        chosen.append(("classical fit", classical, CLASSICAL_COLOR))
-    from spectramind.tracking.artifacts import read_predictions  # torch: only once there is a run to diagnose
-
-    loaded, notes = [], []
-    for role, run_id, color in chosen:
-        if run_id is None:
-            continue
-        run_dir = table.run_dir(run_id)
-        path = run_dir / PREDICTIONS_FILE if run_dir is not None else None
-        if path is None or not path.is_file():
-            notes.append(f"No {PREDICTIONS_FILE} for the {role} run {run_id}.")
-            continue
-        try:
-            y, mu, sigma = read_predictions(path)
-        except Exception as error:  # noqa: BLE001 - a bad file must not take the page down; it is reported
-            notes.append(f"The {role} run's predictions could not be read: {error}")
-            continue
-        loaded.append((role, run_id, color, y, mu, sigma))
+    loaded, notes = _read_diagnosed_predictions(table, _diagnosed_runs(table, stats))
     if not loaded:
         return [], notes or ["No run to diagnose."]
 
@@ -263,6 +241,42 @@ def diagnostics_figures(table: SweepTable, stats: LeaderboardStats) -> tuple[lis
          "layout": _layout("z-scores (μ − y)/σ over all cells: calibrated σ follows N(0, 1)", "z", "density")},
     ]
     return figures, notes
+
+
+def _diagnosed_runs(table: SweepTable, stats: LeaderboardStats) -> list[tuple[str, str | None, str]]:
+    """(role, run_id, color) of the runs worth a diagnosis: the best, the baseline and the
+    classical fit's, each once (a run that is both best and baseline is shown as the best)."""
+    chosen = [("best", stats.best_run_id, BEST_COLOR)]
+    if stats.baseline_run_id is not None and stats.baseline_run_id != stats.best_run_id:
+        chosen.append(("baseline", stats.baseline_run_id, BASELINE_COLOR))
+    classical = classical_fit_run(table, stats)
+    if classical is not None and classical not in (stats.best_run_id, stats.baseline_run_id):
+        chosen.append(("classical fit", classical, CLASSICAL_COLOR))
+    return chosen
+
+
+def _read_diagnosed_predictions(table: SweepTable, chosen: list[tuple[str, str | None, str]]
+                                ) -> tuple[list[Any], list[str]]:
+    """(role, run_id, color, y, mu, sigma) of every chosen run whose predictions could be read, and
+    a note for each one that could not: a bad file must not take the page down."""
+    from spectramind.tracking.artifacts import read_predictions  # torch: only once there is a run to diagnose
+
+    loaded, notes = [], []
+    for role, run_id, color in chosen:
+        if run_id is None:
+            continue
+        run_dir = table.run_dir(run_id)
+        path = run_dir / PREDICTIONS_FILE if run_dir is not None else None
+        if path is None or not path.is_file():
+            notes.append(f"No {PREDICTIONS_FILE} for the {role} run {run_id}.")
+            continue
+        try:
+            y, mu, sigma = read_predictions(path)
+        except Exception as error:  # noqa: BLE001 - a bad file must not take the page down; it is reported
+            notes.append(f"The {role} run's predictions could not be read: {error}")
+            continue
+        loaded.append((role, run_id, color, y, mu, sigma))
+    return loaded, notes
 
 
 def classical_fit_run(table: SweepTable, stats: LeaderboardStats) -> str | None:

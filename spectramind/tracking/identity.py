@@ -61,6 +61,13 @@ def override_key(line: str) -> str:
     return line.partition("=")[0].strip().lstrip("+~")
 
 
+def override_value(line: str) -> str | None:
+    """The value an override line sets (stripped, not normalised); None for a deletion (``~key``,
+    ``~key=value``) or a bare key: the line leaves the key at no value of its own."""
+    key, sep, value = line.partition("=")
+    return value.strip() if sep and not key.strip().startswith("~") else None
+
+
 # Overrides that configure the sweep or what watches it rather than the run: selecting a study
 # file (`ablation=...`), Hydra itself, and the experiment trackers (`logger=mlflow` records the same
 # training elsewhere). Whatever else they change in the run's config is still caught by `config_hash`.

@@ -10,7 +10,8 @@ import pytest
 from .synthetic_sweep import HOSTILE_LEVEL, FakeRun, grid_runs
 
 from spectramind.errors import DatasetError
-from spectramind.leaderboard.collate import collate_runs, error_one_line
+from spectramind.leaderboard.collate import collate_runs
+from spectramind.leaderboard.reader import error_one_line
 
 
 def test_every_run_is_a_row_with_its_status(mixed_sweep):
