@@ -13,17 +13,28 @@ missing entry can only cost time, never change a config.
 
 Joblib and submitit ship the Hydra context to their worker processes; the kept configs stay
 behind (``__getstate__``) and the workers compose as they always do.
+
+:class:`PreFlight` is that pre-flight: it composes each planned run's config as its job will see
+it, runs the sweeper's ``validate`` function on it, keeps it here, and turns the first error into
+one line naming the run and the override that broke it, before anything is launched.
 """
 
 from __future__ import annotations
 
-from typing import Any, Dict, List, Optional, Sequence, Tuple
+import copy
+from typing import Any, Callable, Dict, List, Optional, Sequence, Tuple
 
-from omegaconf import DictConfig
+from omegaconf import DictConfig, OmegaConf, open_dict, read_write
 
 from hydra.core.config_loader import ConfigLoader
+from hydra.core.hydra_config import HydraConfig
 from hydra.core.object_type import ObjectType
+from hydra.errors import ConfigCompositionException
 from hydra.types import RunMode
+
+from spectramind.ablation.design import RunSpec
+from spectramind.errors import first_line
+from spectramind.tracking.identity import config_hash
 
 
 class PreComposedConfigs(ConfigLoader):
@@ -75,3 +86,64 @@ class PreComposedConfigs(ConfigLoader):
 
     def compute_defaults_list(self, config_name: Optional[str], overrides: List[str], run_mode: RunMode) -> Any:
         return self.loader.compute_defaults_list(config_name, overrides, run_mode)
+
+
+class PreFlight:
+    """Composes and validates every planned run's config; the composed configs are kept in
+    ``composed`` for the launcher."""
+
+    def __init__(self, loader: ConfigLoader, master_config: DictConfig, composed: PreComposedConfigs,
+                 validate: Optional[Callable[[DictConfig], Any]]) -> None:
+        self.loader = loader
+        self.master_config = master_config
+        self.composed = composed
+        self.validate = validate
+
+    def config_hashes(self, specs: Sequence[RunSpec], job_overrides: Callable[[RunSpec], List[str]]) -> Dict[str, str]:
+        """Each run's config hash, its config composed with the overrides its job will be
+        launched with (``job_overrides``); the first error aborts the sweep, naming the run and
+        the override that broke it."""
+        hashes = {}
+        for number, spec in enumerate(specs):
+            try:
+                config = self._compose(job_overrides(spec), number, keep=True)
+                hashes[spec.run_id] = config_hash(config)
+            except Exception as exc:
+                culprit = self._culprit(spec.overrides, number)
+                where = f"override '{culprit}'" if culprit else f"overrides {' '.join(spec.overrides)!r}"
+                raise ConfigCompositionException(
+                    f"pre-flight check failed for run {spec.run_id}: {where}: {first_line(exc)} "
+                    f"(run overrides: {' '.join(spec.overrides)}). Nothing was launched."
+                ) from None
+        return hashes
+
+    def _compose(self, overrides: Sequence[str], number: int, keep: bool = False) -> Dict[str, Any]:
+        """The run's resolved task config as its job will see it (``hydra:`` interpolations
+        included); with ``keep``, the composed config is also kept for the launcher's request."""
+        cfg = self.loader.load_sweep_config(self.master_config, list(overrides))
+        if keep and self.composed.keep(self.master_config, overrides, cfg):
+            cfg = copy.deepcopy(cfg)  # the kept one goes to the launcher as composed
+        with read_write(cfg.hydra), open_dict(cfg.hydra):
+            cfg.hydra.job.num = number
+            cfg.hydra.job.id = f"preflight_{number}"
+        saved = HydraConfig.instance().cfg
+        HydraConfig.instance().set_config(cfg)
+        try:
+            task = copy.deepcopy(cfg)
+            with read_write(task), open_dict(task):
+                del task["hydra"]
+            container = OmegaConf.to_container(task, resolve=True)
+            if self.validate is not None:
+                self.validate(task)
+            return container
+        finally:
+            HydraConfig.instance().cfg = saved
+
+    def _culprit(self, overrides: Sequence[str], number: int) -> Optional[str]:
+        """The first override whose addition makes the run's config fail (None if none alone does)."""
+        for end in range(1, len(overrides) + 1):
+            try:
+                self._compose(overrides[:end], number)
+            except Exception:
+                return overrides[end - 1]
+        return None

@@ -63,6 +63,10 @@ def start_warm_up(launcher: Any, function: Callable[[], Any], n_runs: int) -> Op
     process, or has nothing to run."""
     if not type(launcher).__module__.startswith("hydra_plugins.hydra_joblib_launcher") or n_runs < 1:
         return None
+    # The joblib launcher's private module (hydra-joblib-launcher 1.2.0): the conversion its
+    # launch() applies to its options before its Parallel, so this pool is the one it reuses.
+    # The launcher's `joblib` attribute (its options) is public. test_hydra_private_api.py fails
+    # if either changes.
     from hydra_plugins.hydra_joblib_launcher._core import process_joblib_cfg
     from joblib import Parallel, delayed, effective_n_jobs, parallel_config
 

@@ -88,8 +88,7 @@ def expand_design(
     ``baseline`` maps a varied factor's key to its baseline level; a factor without one has the
     composed default as baseline, i.e. the baseline run leaves that key alone (``ofat``).
     """
-    if design not in DESIGNS:
-        raise ConfigurationError(f"unknown design {design!r}; expected one of {', '.join(DESIGNS)}")
+    check_design(design)
     seeds = _check_seeds(seeds)
     _check_keys(factors, seed_key if seeds else None)
     varied = [f for f in factors if f.is_varied]
@@ -117,6 +116,13 @@ def expand_design(
                                  tuple(run_lines), values, seed, is_baseline))
     _check_unique(specs)
     return specs
+
+
+def check_design(design: str) -> None:
+    """One line naming the design when it is none of :data:`DESIGNS` (checked by the sweeper's
+    options before anything runs, and here for callers that expand a study directly)."""
+    if design not in DESIGNS:
+        raise ConfigurationError(f"unknown design {design!r}; expected one of {', '.join(DESIGNS)}")
 
 
 def _override_lines(factors: Sequence[Factor], combo: dict[str, Level | None]) -> list[str]:

@@ -1,5 +1,10 @@
 """Deciding what a sweep still has to run, and reading back what its runs did (Hydra-free).
 
+Before anything launches: ``previous_manifest`` continues the sweep in the folder (resume) or
+refuses to start a second sweep over it; ``plan_study`` plans; ``dry_run_lines`` is what a dry run
+prints, and ``start_records`` writes the sweep's first records (``multirun.yaml``, ``sweep.json``,
+the ``sweep_start`` and ``plan`` events). The sweeper calls them in that order.
+
 Run directories are the source of truth: ``run.json`` is written by the run itself, before and
 after training, so it survives a killed launcher. ``plan_sweep`` uses them to skip runs already
 completed with the same config hash (resume) and to apply a run budget; ``reconcile_runs`` folds
@@ -13,12 +18,18 @@ from __future__ import annotations
 from collections import Counter
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
-from typing import Any, Iterable, Sequence
+from typing import Any, Callable, Iterable, Sequence
 
 from spectramind.ablation.design import RunSpec
-from spectramind.ablation.manifest import find_run
+from spectramind.ablation.manifest import find_run, load_manifest, save_manifest
+from spectramind.ablation.study import OPTION_PREFIX, StudyOptions
+from spectramind.errors import ConfigurationError
 from spectramind.timestamps import utc_now
-from spectramind.sweep_layout import COMPLETED, FAILED, METRICS_FILE, PENDING, RUN_OUTCOMES, RUN_RECORD_FILE, RUNNING
+from spectramind.sweep_layout import (
+    COMPLETED, EVENTS_FILE, FAILED, HYDRA_MULTIRUN_FILE, MANIFEST_FILE, METRICS_FILE, PENDING, RUN_OUTCOMES,
+    RUN_RECORD_FILE, RUNNING, sweep_lock,
+)
+from spectramind.tracking.events import append_event
 from spectramind.tracking.record import git_state, index_run_records, read_json
 
 
@@ -40,6 +51,27 @@ class SweepPlan:
         if self.over_budget:
             text += f", {len(self.over_budget)} left pending by max_runs"
         return text
+
+
+def previous_manifest(sweep_dir: Path, options: StudyOptions) -> dict[str, Any] | None:
+    """The manifest of the sweep being resumed; refuses to start a second sweep over a first."""
+    if options.resume:
+        return load_manifest(sweep_dir)
+    if options.run_subdir and not options.dry_run and (sweep_dir / MANIFEST_FILE).exists():
+        # runs/<run_id> belongs to one sweep: continue it, never silently train it again. (Without
+        # run_subdir, a repeated sweep starts again at job 0, as Hydra's BasicSweeper does.)
+        raise ConfigurationError(
+            f"{sweep_dir / MANIFEST_FILE} already exists: pass {OPTION_PREFIX}resume=true to continue "
+            f"that sweep, or choose another hydra.sweep.dir"
+        )
+    return None
+
+
+def runs_left(specs: Sequence[RunSpec], previous: dict[str, Any] | None) -> int:
+    """Planned runs the previous manifest does not mark completed: how many workers are worth
+    warming before the pre-flight has the config hashes that :func:`plan_study` decides with."""
+    completed = {run["run_id"] for run in (previous or {}).get("runs", []) if run.get("status") == COMPLETED}
+    return sum(spec.run_id not in completed for spec in specs)
 
 
 def plan_sweep(
@@ -112,6 +144,44 @@ def _completed_without_record(old: dict[str, Any] | None, config_hash: str, swee
         return False
     run_dir = old.get("run_dir")
     return bool(run_dir) and (Path(sweep_dir) / run_dir).is_dir() and not (Path(sweep_dir) / run_dir / RUN_RECORD_FILE).exists()
+
+
+def plan_study(options: StudyOptions, specs: Sequence[RunSpec], hashes: dict[str, str], sweep_dir: Path,
+               study: dict[str, Any], previous: dict[str, Any] | None) -> SweepPlan:
+    """The plan of :func:`plan_sweep` for the study's options, announced in one line."""
+    plan = plan_sweep(specs, hashes, sweep_dir, study=study, previous=previous, budget_runs=options.run_budget)
+    print(f"[ablation] {plan.summary()}", flush=True)
+    return plan
+
+
+def dry_run_lines(specs: Sequence[RunSpec], plan: SweepPlan) -> list[str]:
+    """A dry run's plan, one line per run: ``done`` (a resume skips it) or ``run``, id, overrides."""
+    lines = []
+    for spec in specs:
+        state = "done" if spec.run_id in plan.completed else "run"
+        lines.append(f"[ablation]   {state:4s} {spec.run_id}  {' '.join(spec.overrides)}")
+    return lines
+
+
+def start_records(sweep_dir: Path, plan: SweepPlan, study: dict[str, Any], *, resumed: bool, n_runs: int,
+                  write_multirun: Callable[[Path], None]) -> None:
+    """``multirun.yaml`` (written by ``write_multirun``: the composed config is Hydra's),
+    ``sweep.json`` and the sweep's first events, before any launch; a folder that cannot be
+    written is one line naming it."""
+    events = sweep_dir / EVENTS_FILE
+    try:
+        sweep_dir.mkdir(parents=True, exist_ok=True)
+        write_multirun(sweep_dir / HYDRA_MULTIRUN_FILE)
+        with sweep_lock(sweep_dir):
+            save_manifest(sweep_dir, plan.manifest)
+    except OSError as exc:
+        raise ConfigurationError(
+            f"cannot write the sweep directory {sweep_dir}: {exc.strerror or exc} ({exc.filename})"
+        ) from None
+    append_event(events, "sweep_start", resume=resumed, **{k: study[k] for k in ("study", "design", "launcher")})
+    append_event(events, "plan", n_runs=n_runs, factors=study["factors"], seeds=study["seeds"],
+                 completed=plan.completed, to_launch=[s.run_id for s in plan.to_launch],
+                 over_budget=plan.over_budget)
 
 
 def next_job_number(manifest: dict[str, Any]) -> int:

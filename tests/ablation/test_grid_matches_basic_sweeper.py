@@ -1,6 +1,6 @@
 """The grid design launches exactly BasicSweeper's jobs: same runs, same override lists, same order.
 
-The sweeper's parser (``AblationSweeper.parse_factors``, Hydra's own override grammar with a
+The sweeper's parser (``factors.parse_factors``, Hydra's own override grammar with a
 config loader over spectramind's configs, so ``glob()`` sees the real config groups) plus
 ``expand_design`` is compared with ``BasicSweeper.split_arguments`` on the same parsed overrides,
 for hand-picked grammar cases and for generated ones.
@@ -16,11 +16,10 @@ from hydra._internal.core_plugins.basic_sweeper import BasicSweeper
 from hydra._internal.utils import create_config_search_path
 from hydra.core.override_parser.overrides_parser import OverridesParser
 from hydra.errors import HydraException
-from hydra.types import HydraContext
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from hydra_plugins.spectramind_ablation.sweeper import AblationSweeper
+from hydra_plugins.spectramind_ablation.factors import parse_factors
 import spectramind
 from spectramind.ablation.design import expand_design
 from spectramind.errors import ConfigurationError
@@ -32,9 +31,7 @@ def config_loader() -> ConfigLoaderImpl:
 
 
 def ablation_jobs(config_loader, lines: list[str], params: dict[str, str] | None = None) -> list[list[str]]:
-    sweeper = AblationSweeper(design="grid", params=params)
-    sweeper.hydra_context = HydraContext(config_loader=config_loader, callbacks=None)
-    return [list(spec.overrides) for spec in expand_design(sweeper.parse_factors(lines))]
+    return [list(spec.overrides) for spec in expand_design(parse_factors(config_loader, params, lines))]
 
 
 def basic_jobs(config_loader, lines: list[str]) -> list[list[str]]:

@@ -68,7 +68,7 @@ def test_parallel_launchers(tmp_path, train_overrides, launcher, sweep, concurre
 def test_threads_per_job_share_the_cores_between_concurrent_jobs(launcher, batch_len, expected):
     from omegaconf import OmegaConf
 
-    from hydra_plugins.spectramind_ablation.sweeper import threads_per_job
+    from hydra_plugins.spectramind_ablation.launchers import threads_per_job
 
     cores = os.cpu_count() or 1
     if isinstance(expected, str):

@@ -1,0 +1,82 @@
+"""What the sweeper reads of the configured Hydra launcher: how many jobs it runs at once, how many
+CPU threads each job may use, and what its job results say.
+
+Why here and not in the launchers: the Hydra launcher interface says nothing about parallelism, so
+the sweeper reads each known launcher's own config (joblib ``n_jobs``, submitit ``cpus_per_task``,
+Ray ``remote.num_cpus``) to size batches that can stop between runs and to keep parallel jobs from
+contending for the same cores.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from typing import TYPE_CHECKING, Optional
+
+from omegaconf import DictConfig, OmegaConf
+
+from hydra.core.utils import JobReturn, JobStatus
+
+if TYPE_CHECKING:
+    from spectramind.ablation.runner import JobOutcome
+
+
+def launcher_target(config: DictConfig) -> Optional[str]:
+    """The configured launcher's class, as ``sweep.json`` records it."""
+    return OmegaConf.select(config, "hydra.launcher._target_", default=None)
+
+
+def job_outcome(sweep_dir: Path, result: JobReturn) -> "JobOutcome":
+    """What the runner needs of one job's result: its error record (None if it did not fail) and
+    where it ran.
+
+    Reads ``JobReturn._return_value`` (a dataclass field of Hydra 1.3, 1.3.8 installed): the public
+    ``return_value`` re-raises a failed job's exception and writes "Error executing job with
+    overrides" to stderr, a line per failed run on top of the sweep's own report.
+    tests/ablation/test_hydra_private_api.py fails if the field or that behaviour changes."""
+    # imported once jobs end, not when Hydra imports every plugin module at any app's start
+    from spectramind.ablation.runner import JobOutcome
+    from spectramind.tracking.record import error_record
+
+    error = error_record(result._return_value) if result.status == JobStatus.FAILED else None
+    return JobOutcome(error, _run_dir(sweep_dir, result))
+
+
+def _run_dir(sweep_dir: Path, result: JobReturn) -> Optional[str]:
+    """Where the job ran, relative to the sweep directory when inside it."""
+    output_dir = OmegaConf.select(result.hydra_cfg, "hydra.runtime.output_dir", default=None) if result.hydra_cfg else None
+    if output_dir is None:
+        return None
+    try:
+        return str(Path(output_dir).resolve().relative_to(sweep_dir.resolve()))
+    except ValueError:
+        return str(output_dir)
+
+
+def concurrent_jobs(config: DictConfig, batch_len: int) -> int:
+    """How many jobs of a batch the configured launcher runs at the same time on this machine."""
+    launcher = config.hydra.launcher
+    n_jobs = OmegaConf.select(launcher, "n_jobs", default=None)  # joblib
+    if n_jobs is not None:
+        n_jobs = int(n_jobs)
+        return max(1, n_jobs if n_jobs > 0 else (os.cpu_count() or 1) + 1 + n_jobs)
+    if str(OmegaConf.select(launcher, "_target_", default="")).endswith("submitit_launcher.LocalLauncher"):
+        return max(1, batch_len)  # submitit's local executor starts every job of a batch at once
+    return 1
+
+
+def threads_per_job(config: DictConfig, batch_len: int) -> Optional[int]:
+    """CPU threads per job so that parallel jobs together use the machine's cores, no more: the
+    CPUs the launcher allocates per job where it does (submitit ``cpus_per_task``, Ray
+    ``remote.num_cpus``, Ray's default being one), else the cores shared by concurrent jobs."""
+    launcher = config.hydra.launcher
+    allocated = (OmegaConf.select(launcher, "cpus_per_task", default=None)
+                 or OmegaConf.select(launcher, "ray.remote.num_cpus", default=None))
+    if allocated:
+        return int(allocated)
+    if OmegaConf.select(launcher, "ray", default=None) is not None:
+        return 1
+    concurrent = concurrent_jobs(config, batch_len)
+    if concurrent <= 1:
+        return None
+    return max(1, (os.cpu_count() or 1) // concurrent)
