@@ -26,18 +26,39 @@ DEFAULT_PARALLEL_EPOCHS = (20, 60)
 
 def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(prog="python -m bench", description=__doc__.splitlines()[0])
-    parser.add_argument("--only", nargs="+", choices=SECTION_ORDER, metavar="SECTION",
-                        help=f"run only these sections: {', '.join(SECTION_ORDER)}")
-    parser.add_argument("--wait-for-load", type=float, default=0.0, metavar="SECONDS",
-                        help="first wait up to SECONDS for the 1-minute load average to drop below "
-                             "--load-threshold (the machine is shared); default: do not wait")
+    parser.add_argument(
+        "--only",
+        nargs="+",
+        choices=SECTION_ORDER,
+        metavar="SECTION",
+        help=f"run only these sections: {', '.join(SECTION_ORDER)}",
+    )
+    parser.add_argument(
+        "--wait-for-load",
+        type=float,
+        default=0.0,
+        metavar="SECONDS",
+        help="first wait up to SECONDS for the 1-minute load average to drop below "
+        "--load-threshold (the machine is shared); default: do not wait",
+    )
     parser.add_argument("--load-threshold", type=float, default=1.5)
-    parser.add_argument("--parallel-epochs", type=int, nargs="+", default=DEFAULT_PARALLEL_EPOCHS, metavar="N",
-                        help="epochs per run in the parallel speed-up benchmark, one workload per value "
-                             f"(CPU-bound runs; default: {' '.join(map(str, DEFAULT_PARALLEL_EPOCHS))})")
-    parser.add_argument("--repeats", type=int, default=3, metavar="N",
-                        help="samples per side in the orchestration (best of N), resume (median of N) and "
-                             "calibration (best of N) sections; more samples tame a noisy machine")
+    parser.add_argument(
+        "--parallel-epochs",
+        type=int,
+        nargs="+",
+        default=DEFAULT_PARALLEL_EPOCHS,
+        metavar="N",
+        help="epochs per run in the parallel speed-up benchmark, one workload per value "
+        f"(CPU-bound runs; default: {' '.join(map(str, DEFAULT_PARALLEL_EPOCHS))})",
+    )
+    parser.add_argument(
+        "--repeats",
+        type=int,
+        default=3,
+        metavar="N",
+        help="samples per side in the orchestration (best of N), resume (median of N) and "
+        "calibration (best of N) sections; more samples tame a noisy machine",
+    )
     parser.add_argument("--no-docs", action="store_true", help="do not rewrite docs/performance.md")
     parser.add_argument("--keep", action="store_true", help="keep the working directory (sweeps, data)")
     return parser.parse_args(argv)
@@ -88,12 +109,19 @@ def main(argv: list[str] | None = None) -> int:
                 print(f"[bench] {name} FAILED: {error}", file=sys.stderr, flush=True)
                 failed = True
                 continue
-            section.update(date=utc_now(), load_before=load_before, load_after=load_average(),
-                           duration_s=round(time.perf_counter() - started, 1), machine=machine, command=command)
+            section.update(
+                date=utc_now(),
+                load_before=load_before,
+                load_after=load_average(),
+                duration_s=round(time.perf_counter() - started, 1),
+                machine=machine,
+                command=command,
+            )
             measured[name] = section
             verdict = "n/a" if section["met"] is None else "met" if section["met"] else "MISSED"
-            print(f"[bench] {section['title']}: {section['headline']} [target {section['target']}: {verdict}]",
-                  flush=True)
+            print(
+                f"[bench] {section['title']}: {section['headline']} [target {section['target']}: {verdict}]", flush=True
+            )
             merge_results({name: section})  # after every section: an interrupted run keeps what it measured
     finally:
         if args.keep:

@@ -64,9 +64,16 @@ def write_predictions(run_dir: Path, rng: np.random.Generator, n_planets: int = 
     for prefix, values in (("mu", mu), ("sigma", sigma), ("y", y * np.ones((1, N_WAVELENGTHS)))):
         columns.update({f"{prefix}_{i + 1}": values[:, i] for i in range(N_WAVELENGTHS)})
     pq.write_table(pa.table(columns), run_dir / "predictions.parquet")
-    header = ",".join(["planet_id", *(f"wl_{i + 1}" for i in range(N_WAVELENGTHS)), *(f"sigma_{i + 1}" for i in range(N_WAVELENGTHS))])
-    np.savetxt(run_dir / "submission.csv", np.column_stack([columns["planet_id"], mu, sigma]), delimiter=",",
-               header=header, comments="")
+    header = ",".join(
+        ["planet_id", *(f"wl_{i + 1}" for i in range(N_WAVELENGTHS)), *(f"sigma_{i + 1}" for i in range(N_WAVELENGTHS))]
+    )
+    np.savetxt(
+        run_dir / "submission.csv",
+        np.column_stack([columns["planet_id"], mu, sigma]),
+        delimiter=",",
+        header=header,
+        comments="",
+    )
 
 
 def write_sweep(root: Path) -> int:
@@ -88,26 +95,79 @@ def write_sweep(root: Path) -> int:
             elif index in (998, 999):
                 status = "running"
             started = START + dt.timedelta(seconds=60 * index)
-            error = {"type": "RuntimeError", "message": f"CUDA error | step {index}\nsecond line", "traceback": "Traceback ..."} if status == "failed" else None
+            error = (
+                {
+                    "type": "RuntimeError",
+                    "message": f"CUDA error | step {index}\nsecond line",
+                    "traceback": "Traceback ...",
+                }
+                if status == "failed"
+                else None
+            )
             adc = score(levels, seed, rng)
-            metrics = {"adc2025": adc, "adc2025_unclipped": adc, "adc2024": adc - 0.05, "adc2024_unclipped": adc - 0.05,
-                       "gll": 8 + adc, "rmse_ppm": 120 - 100 * adc, "mae_ppm": 90 - 80 * adc, "z_std": 1.1,
-                       "coverage_1sigma": 0.66, "coverage_2sigma": 0.94, "entropy": -8.5, "violations_total": 0,
-                       "violations_non_finite": 0, "violations_sigma_nonpositive": 0, "violations_negative_depth": 0,
-                       "violations_isolated_spike": 0, "best_val_loss": -8 - adc, "epochs": EPOCHS, "train_time_s": 55.0}
-            record = {"run_id": run_id, "config_id": config_id, "label": run_id, "overrides": overrides,
-                      "config_hash": f"h{config_number}", "dataset_hash": "d0", "git": {"commit": "abc", "dirty": False},
-                      "versions": {"python": "3.11"}, "seed": seed, "device": "cpu", "status": status,
-                      "started": iso(started), "ended": None if status == "running" else iso(started + dt.timedelta(seconds=58)),
-                      "durations": {"total_s": 58.0, "fit_s": 55.0, "test_s": 2.0}, "epochs": EPOCHS, "n_params": 12345,
-                      "checkpoints": {"last": "checkpoints/last.ckpt", "best": "checkpoints/best.ckpt"}, "error": error}
+            metrics = {
+                "adc2025": adc,
+                "adc2025_unclipped": adc,
+                "adc2024": adc - 0.05,
+                "adc2024_unclipped": adc - 0.05,
+                "gll": 8 + adc,
+                "rmse_ppm": 120 - 100 * adc,
+                "mae_ppm": 90 - 80 * adc,
+                "z_std": 1.1,
+                "coverage_1sigma": 0.66,
+                "coverage_2sigma": 0.94,
+                "entropy": -8.5,
+                "violations_total": 0,
+                "violations_non_finite": 0,
+                "violations_sigma_nonpositive": 0,
+                "violations_negative_depth": 0,
+                "violations_isolated_spike": 0,
+                "best_val_loss": -8 - adc,
+                "epochs": EPOCHS,
+                "train_time_s": 55.0,
+            }
+            record = {
+                "run_id": run_id,
+                "config_id": config_id,
+                "label": run_id,
+                "overrides": overrides,
+                "config_hash": f"h{config_number}",
+                "dataset_hash": "d0",
+                "git": {"commit": "abc", "dirty": False},
+                "versions": {"python": "3.11"},
+                "seed": seed,
+                "device": "cpu",
+                "status": status,
+                "started": iso(started),
+                "ended": None if status == "running" else iso(started + dt.timedelta(seconds=58)),
+                "durations": {"total_s": 58.0, "fit_s": 55.0, "test_s": 2.0},
+                "epochs": EPOCHS,
+                "n_params": 12345,
+                "checkpoints": {"last": "checkpoints/last.ckpt", "best": "checkpoints/best.ckpt"},
+                "error": error,
+            }
             (run_dir / "run.json").write_text(json.dumps(record))
-            (run_dir / "config_resolved.yaml").write_text("".join(f"{k}: {v}\n" for k, v in levels.items()) + f"seed: {seed}\n")
+            (run_dir / "config_resolved.yaml").write_text(
+                "".join(f"{k}: {v}\n" for k, v in levels.items()) + f"seed: {seed}\n"
+            )
             epochs = EPOCHS if status == "completed" else 5
             lines = [json.dumps({"event": "run_start", "time": iso(started), "run_id": run_id})]
-            lines += [json.dumps({"event": "epoch_end", "time": iso(started), "epoch": e, "duration_s": 2.7,
-                                  "metrics": {"train/loss": -5 - 0.1 * e, "val/loss": -5 - 0.1 * e - adc, "val/adc2025": adc * e / EPOCHS}})
-                      for e in range(epochs)]
+            lines += [
+                json.dumps(
+                    {
+                        "event": "epoch_end",
+                        "time": iso(started),
+                        "epoch": e,
+                        "duration_s": 2.7,
+                        "metrics": {
+                            "train/loss": -5 - 0.1 * e,
+                            "val/loss": -5 - 0.1 * e - adc,
+                            "val/adc2025": adc * e / EPOCHS,
+                        },
+                    }
+                )
+                for e in range(epochs)
+            ]
             if status == "completed":
                 (run_dir / "metrics.json").write_text(json.dumps(metrics))
                 (run_dir / "checkpoints" / "best.ckpt").write_bytes(b"x")
@@ -116,16 +176,39 @@ def write_sweep(root: Path) -> int:
             if index == 999:
                 text += '{"event": "epoch_end", "ti'
             (run_dir / "events.jsonl").write_text(text)
-            manifest_runs.append({"run_id": run_id, "config_id": config_id, "label": run_id, "overrides": overrides,
-                                  "factors": levels, "seed": seed, "is_baseline": levels == BASELINE,
-                                  "config_hash": f"h{config_number}", "status": status, "attempts": 1,
-                                  "started": None, "ended": None, "error": error})
+            manifest_runs.append(
+                {
+                    "run_id": run_id,
+                    "config_id": config_id,
+                    "label": run_id,
+                    "overrides": overrides,
+                    "factors": levels,
+                    "seed": seed,
+                    "is_baseline": levels == BASELINE,
+                    "config_hash": f"h{config_number}",
+                    "status": status,
+                    "attempts": 1,
+                    "started": None,
+                    "ended": None,
+                    "error": error,
+                }
+            )
             if status != "running":
                 sweep_events.append({"event": "run_end", "time": iso(started), "run_id": run_id, "status": status})
             index += 1
-    manifest = {"schema": 1, "study": "bench", "design": "grid", "factors": FACTORS, "baseline": BASELINE,
-                "seeds": SEEDS, "seed_key": "seed", "created": iso(START), "updated": iso(START),
-                "git": {"commit": "abc", "dirty": False}, "runs": manifest_runs}
+    manifest = {
+        "schema": 1,
+        "study": "bench",
+        "design": "grid",
+        "factors": FACTORS,
+        "baseline": BASELINE,
+        "seeds": SEEDS,
+        "seed_key": "seed",
+        "created": iso(START),
+        "updated": iso(START),
+        "git": {"commit": "abc", "dirty": False},
+        "runs": manifest_runs,
+    }
     (root / "sweep.json").write_text(json.dumps(manifest))
     (root / "events.jsonl").write_text("".join(json.dumps(e) + "\n" for e in sweep_events))
     # predictions for every seed of the best configuration (by construction) and of the baseline
@@ -155,8 +238,10 @@ def main() -> None:
         document = json.loads(paths["json"].read_text())
         assert document["n_runs"] == n_runs == 1000, document["n_runs"]
         sizes = {key: path.stat().st_size for key, path in paths.items() if path.is_file()}
-    print(f"build_leaderboard, {n_runs} runs: best of 3 = {best:.3f} s (runs: {', '.join(f'{t:.3f}' for t in timings)}); "
-          f"first call incl. imports = {cold:.3f} s")
+    print(
+        f"build_leaderboard, {n_runs} runs: best of 3 = {best:.3f} s (runs: {', '.join(f'{t:.3f}' for t in timings)}); "
+        f"first call incl. imports = {cold:.3f} s"
+    )
     print("output sizes (bytes): " + ", ".join(f"{k}={v}" for k, v in sizes.items()))
     results = json.loads(RESULTS.read_text()) if RESULTS.exists() else {}
     results["leaderboard_1000_runs_s"] = round(best, 3)

@@ -39,8 +39,12 @@ RATIO_TARGET = 3.0
 RSS_TARGET_BYTES = 1.5e9  # 1.5 GB per worker
 SPEEDUP_TARGET = 1.7
 PIN_CPU = 0
-ONE_THREAD = {"OMP_NUM_THREADS": "1", "OPENBLAS_NUM_THREADS": "1", "MKL_NUM_THREADS": "1",
-              "ARROW_IO_THREADS": "1"}  # Arrow's CPU pool follows OMP_NUM_THREADS
+ONE_THREAD = {
+    "OMP_NUM_THREADS": "1",
+    "OPENBLAS_NUM_THREADS": "1",
+    "MKL_NUM_THREADS": "1",
+    "ARROW_IO_THREADS": "1",
+}  # Arrow's CPU pool follows OMP_NUM_THREADS
 MB = 1e6
 
 
@@ -55,12 +59,24 @@ def _maxrss_mib() -> float:
 def _simulate_main(args: argparse.Namespace) -> None:
     from spectramind.data.raw.simulate import RAW_PHYSICS, RawSimulationConfig, simulate_raw_dataset
 
-    config = RawSimulationConfig(physics=dataclasses.replace(RAW_PHYSICS, n_planets=args.n_planets, seed=args.seed),
-                                 airs_frames=args.airs_frames, test_fraction=0.2, second_visit_fraction=0.0)
+    config = RawSimulationConfig(
+        physics=dataclasses.replace(RAW_PHYSICS, n_planets=args.n_planets, seed=args.seed),
+        airs_frames=args.airs_frames,
+        test_fraction=0.2,
+        second_visit_fraction=0.0,
+    )
     started = time.perf_counter()
     simulate_raw_dataset(args.out, config)
-    print(json.dumps({"seconds": time.perf_counter() - started, "airs_frames": config.airs_frames,
-                      "fgs_frames": config.fgs_frames, "n_planets": args.n_planets}))
+    print(
+        json.dumps(
+            {
+                "seconds": time.perf_counter() - started,
+                "airs_frames": config.airs_frames,
+                "fgs_frames": config.fgs_frames,
+                "n_planets": args.n_planets,
+            }
+        )
+    )
 
 
 def _worker_peak(pause_s: float) -> tuple[int, float]:
@@ -105,11 +121,23 @@ def _ours_main(args: argparse.Namespace) -> None:
     probe_s = time.perf_counter() - probe_started
     chosen = planets or detect_layout(args.raw).planet_ids("train")
     frames, size = _signal_volume(args.raw, "train", chosen)
-    print(json.dumps({"seconds": seconds, "cpu_seconds": cpu_seconds, "probe_s": probe_s, "planets": len(chosen),
-                      "counts": manifest["counts"], "frames_total": frames, "signal_bytes": size,
-                      "cpus": len(os.sched_getaffinity(0)),
-                      "maxrss_after_imports_mib": after_imports, "maxrss_peak_mib": peak,
-                      "workers_maxrss_mib": {str(pid): rss for pid, rss in sorted(workers.items())}}))
+    print(
+        json.dumps(
+            {
+                "seconds": seconds,
+                "cpu_seconds": cpu_seconds,
+                "probe_s": probe_s,
+                "planets": len(chosen),
+                "counts": manifest["counts"],
+                "frames_total": frames,
+                "signal_bytes": size,
+                "cpus": len(os.sched_getaffinity(0)),
+                "maxrss_after_imports_mib": after_imports,
+                "maxrss_peak_mib": peak,
+                "workers_maxrss_mib": {str(pid): rss for pid, rss in sorted(workers.items())},
+            }
+        )
+    )
 
 
 def main(argv: list[str] | None = None) -> None:
@@ -140,8 +168,10 @@ def pinned(module: str, *args: str, cpu: int = PIN_CPU) -> list[str]:
     """``python -m module args`` in a process pinned to ``cpu`` before anything is imported."""
     from bench.timing import python_command
 
-    prologue = (f"import os, runpy, sys; os.sched_setaffinity(0, {{{cpu}}}); sys.argv[0] = {module!r}; "
-                f"runpy.run_module({module!r}, run_name='__main__', alter_sys=True)")
+    prologue = (
+        f"import os, runpy, sys; os.sched_setaffinity(0, {{{cpu}}}); sys.argv[0] = {module!r}; "
+        f"runpy.run_module({module!r}, run_name='__main__', alter_sys=True)"
+    )
     return python_command("-c", prologue, *args)
 
 
@@ -157,8 +187,11 @@ def ensure_raw(folder: Path, airs_frames: int) -> tuple[Path, float | None]:
     if (folder / "simulation.json").is_file():
         return folder, None
     shutil.rmtree(folder, ignore_errors=True)
-    _, result = timed_run(python_command("-m", "bench.calibration", "simulate", str(folder),
-                                         "--airs-frames", str(airs_frames)), env=bench_env(), timeout=1800)
+    _, result = timed_run(
+        python_command("-m", "bench.calibration", "simulate", str(folder), "--airs-frames", str(airs_frames)),
+        env=bench_env(),
+        timeout=1800,
+    )
     return folder, _json_line(result.stdout)["seconds"]
 
 
@@ -207,13 +240,17 @@ def calibration(work: Path, repeats: int = 3, airs_frames: int = FULL_CADENCE_AI
 
     def ours(name: str, *extra: str, pin: bool = True) -> tuple[float, float, dict]:
         args = (str(raw), str(outputs / name), *extra)
-        command = pinned("bench.calibration", "ours", *args) if pin else python_command("-m", "bench.calibration",
-                                                                                          "ours", *args)
+        command = (
+            pinned("bench.calibration", "ours", *args)
+            if pin
+            else python_command("-m", "bench.calibration", "ours", *args)
+        )
         return _run(command)
 
     def reference(name: str) -> tuple[float, float, dict]:
-        return _run(pinned("bench.calibration_reference", str(planet_dir), str(raw),
-                           "--out", str(outputs / f"{name}.npy")))
+        return _run(
+            pinned("bench.calibration_reference", str(planet_dir), str(raw), "--out", str(outputs / f"{name}.npy"))
+        )
 
     # 1. the visit, box extraction: the correctness side (and an untimed warm-up of both sides)
     _, _, box = ours("box", "--planets", str(planet), "--extraction", "box")
@@ -241,8 +278,9 @@ def calibration(work: Path, repeats: int = 3, airs_frames: int = FULL_CADENCE_AI
     cpu_ratio = best["reference"]["cpu_seconds"] / best["ours"]["cpu_seconds"]
 
     # 3. correctness: box extraction vs the reference's plain box sums, same visit
-    agreement = _compare(np.load(outputs / "reference-0.npy"),
-                         np.load(outputs / "box" / "light_curves" / f"{planet}.npy"))
+    agreement = _compare(
+        np.load(outputs / "reference-0.npy"), np.load(outputs / "box" / "light_curves" / f"{planet}.npy")
+    )
 
     # 4. 1 -> 2 workers on the 4 train planets, both cores, spawn to exit
     scaling = {}
@@ -302,23 +340,29 @@ def calibration(work: Path, repeats: int = 3, airs_frames: int = FULL_CADENCE_AI
     rss_ok = peak_per_worker_mib <= rss_target_mib and len(worker_peaks) == 2
     return {
         "title": "Calibration: throughput per core, peak RSS, 1 -> 2 workers",
-        "what": (f"one simulated {cadence} visit ({frames} AIRS-CH0 + FGS1 frames, {size / MB:.0f} MB of signal "
-                 f"parquet, {ref_run['n_bins']} time bins); `calibrate_folder` (optimal extraction) vs `python -m "
-                 f"bench.calibration_reference` (the organisers' published steps in plain numpy: whole arrays, "
-                 f"float64, masked arrays), each a fresh process pinned to CPU {PIN_CPU} with one BLAS/OpenMP/Arrow "
-                 f"thread, timed inside around the calibration (imports excluded), best of {repeats} alternating runs, "
-                 f"warm page cache; peak RSS from getrusage; then the {len(train)} train planets with workers=1 and "
-                 f"workers=2 (not pinned), whole command from spawn to exit, each loky worker's peak RSS asked "
-                 f"from the worker; box extraction vs the reference's 283 box sums on the same visit, both "
-                 f"normalised to their visit mean"),
+        "what": (
+            f"one simulated {cadence} visit ({frames} AIRS-CH0 + FGS1 frames, {size / MB:.0f} MB of signal "
+            f"parquet, {ref_run['n_bins']} time bins); `calibrate_folder` (optimal extraction) vs `python -m "
+            f"bench.calibration_reference` (the organisers' published steps in plain numpy: whole arrays, "
+            f"float64, masked arrays), each a fresh process pinned to CPU {PIN_CPU} with one BLAS/OpenMP/Arrow "
+            f"thread, timed inside around the calibration (imports excluded), best of {repeats} alternating runs, "
+            f"warm page cache; peak RSS from getrusage; then the {len(train)} train planets with workers=1 and "
+            f"workers=2 (not pinned), whole command from spawn to exit, each loky worker's peak RSS asked "
+            f"from the worker; box extraction vs the reference's 283 box sums on the same visit, both "
+            f"normalised to their visit mean"
+        ),
         "figures": figures,
-        "headline": (f"{ratio:.1f}x the reference per core ({fps['ours']:.0f} vs {fps['reference']:.0f} frames/s, "
-                     f"{mbs['ours']:.1f} vs {mbs['reference']:.1f} MB/s); peak RSS {ours_run['maxrss_peak_mib']:.0f} "
-                     f"vs {ref_run['maxrss_peak_mib']:.0f} MiB, {max(worker_peaks or [0]):.0f} MiB per worker with 2; "
-                     f"1 -> 2 workers {speedup:.2f}x; box vs reference max rel. diff "
-                     f"{agreement['max_rel_diff']:.1e}"),
-        "target": (f">= {RATIO_TARGET:g}x the reference per core, peak RSS <= {RSS_TARGET_BYTES / 1e9:g} GB per "
-                   f"worker, >= {SPEEDUP_TARGET}x from 1 to 2 workers"),
+        "headline": (
+            f"{ratio:.1f}x the reference per core ({fps['ours']:.0f} vs {fps['reference']:.0f} frames/s, "
+            f"{mbs['ours']:.1f} vs {mbs['reference']:.1f} MB/s); peak RSS {ours_run['maxrss_peak_mib']:.0f} "
+            f"vs {ref_run['maxrss_peak_mib']:.0f} MiB, {max(worker_peaks or [0]):.0f} MiB per worker with 2; "
+            f"1 -> 2 workers {speedup:.2f}x; box vs reference max rel. diff "
+            f"{agreement['max_rel_diff']:.1e}"
+        ),
+        "target": (
+            f">= {RATIO_TARGET:g}x the reference per core, peak RSS <= {RSS_TARGET_BYTES / 1e9:g} GB per "
+            f"worker, >= {SPEEDUP_TARGET}x from 1 to 2 workers"
+        ),
         "met": ratio >= RATIO_TARGET and rss_ok and speedup >= SPEEDUP_TARGET,
     }
 

@@ -107,8 +107,9 @@ def read_dt(raw_root: Path, sensor: str, n_frames: int) -> np.ndarray:
     return dt
 
 
-def reduce_sensor(planet_dir: Path, raw_root: Path, sensor: str, visit: int, binning: int,
-                  timer: StepTimer) -> tuple[np.ndarray, int]:
+def reduce_sensor(
+    planet_dir: Path, raw_root: Path, sensor: str, visit: int, binning: int, timer: StepTimer
+) -> tuple[np.ndarray, int]:
     """One sensor's binned, extracted light curve: (bins, 282) for AIRS (columns 39..320), (bins,)
     for FGS1; and the number of frames read."""
     adc = pd.read_csv(raw_root / "adc_info.csv")
@@ -163,7 +164,7 @@ def reduce_sensor(planet_dir: Path, raw_root: Path, sensor: str, visit: int, bin
         n_bins = cds.shape[0] // binning
         binned = np.zeros((n_bins, *cds.shape[1:]))
         for i in range(n_bins):
-            binned[i] = np.sum(cds[i * binning:(i + 1) * binning], axis=0)
+            binned[i] = np.sum(cds[i * binning : (i + 1) * binning], axis=0)
         del cds
 
     with timer("flat"):
@@ -179,8 +180,13 @@ def reduce_sensor(planet_dir: Path, raw_root: Path, sensor: str, visit: int, bin
     return curve, n_frames
 
 
-def reduce_visit(planet_dir: str | Path, raw_root: str | Path, visit: int = 0, airs_bin: int = BINNING[AIRS],
-                 fgs_bin: int = BINNING[FGS]) -> tuple[np.ndarray, dict]:
+def reduce_visit(
+    planet_dir: str | Path,
+    raw_root: str | Path,
+    visit: int = 0,
+    airs_bin: int = BINNING[AIRS],
+    fgs_bin: int = BINNING[FGS],
+) -> tuple[np.ndarray, dict]:
     """The visit's 283 channels (bins, 283), [FGS1 | AIRS ascending in wavelength], in electrons per
     bin; and what it cost: frames and seconds per step."""
     planet_dir, raw_root = Path(planet_dir), Path(raw_root)
@@ -188,8 +194,9 @@ def reduce_visit(planet_dir: str | Path, raw_root: str | Path, visit: int = 0, a
     airs, airs_frames = reduce_sensor(planet_dir, raw_root, AIRS, visit, airs_bin, timer)
     fgs, fgs_frames = reduce_sensor(planet_dir, raw_root, FGS, visit, fgs_bin, timer)
     if airs.shape[0] != fgs.shape[0]:
-        raise ValueError(f"{planet_dir}: {airs.shape[0]} AIRS bins but {fgs.shape[0]} FGS1 bins; choose bins "
-                         "that match")
+        raise ValueError(
+            f"{planet_dir}: {airs.shape[0]} AIRS bins but {fgs.shape[0]} FGS1 bins; choose bins that match"
+        )
     curves = np.column_stack([fgs, airs[:, ::-1]])
     return curves, {"frames": {AIRS: airs_frames, FGS: fgs_frames}, "steps_s": dict(timer.seconds)}
 
@@ -210,19 +217,23 @@ def main(argv: list[str] | None = None) -> None:
     if args.out is not None:
         np.save(args.out, curves)
     signal_bytes = sum((args.planet_dir / f"{s}_signal_{args.visit}.parquet").stat().st_size for s in (AIRS, FGS))
-    print(json.dumps({
-        "planet_id": args.planet_dir.name,
-        "visit": args.visit,
-        "seconds": seconds,
-        "cpu_seconds": cpu_seconds,
-        "frames": details["frames"],
-        "frames_total": sum(details["frames"].values()),
-        "signal_bytes": signal_bytes,
-        "n_bins": int(curves.shape[0]),
-        "maxrss_after_imports_mib": after_imports,
-        "maxrss_peak_mib": _maxrss_mib(),
-        "steps_s": {k: round(v, 3) for k, v in details["steps_s"].items()},
-    }))
+    print(
+        json.dumps(
+            {
+                "planet_id": args.planet_dir.name,
+                "visit": args.visit,
+                "seconds": seconds,
+                "cpu_seconds": cpu_seconds,
+                "frames": details["frames"],
+                "frames_total": sum(details["frames"].values()),
+                "signal_bytes": signal_bytes,
+                "n_bins": int(curves.shape[0]),
+                "maxrss_after_imports_mib": after_imports,
+                "maxrss_peak_mib": _maxrss_mib(),
+                "steps_s": {k: round(v, 3) for k, v in details["steps_s"].items()},
+            }
+        )
+    )
 
 
 if __name__ == "__main__":

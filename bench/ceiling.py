@@ -57,8 +57,9 @@ def ceiling(workload: str, repeats: int = 2) -> dict:
     command = python_command("-m", "bench.ceiling", workload)
 
     def run(copies: int) -> list[float]:
-        processes = [subprocess.Popen(command, env=bench_env(), stdout=subprocess.PIPE, text=True)
-                     for _ in range(copies)]
+        processes = [
+            subprocess.Popen(command, env=bench_env(), stdout=subprocess.PIPE, text=True) for _ in range(copies)
+        ]
         return [float(p.communicate()[0].strip().splitlines()[-1]) for p in processes]
 
     alone = min(run(1)[0] for _ in range(repeats))

@@ -20,13 +20,16 @@ def leaderboard() -> dict:
     _, result = timed_run(python_command(str(REPO / "bench" / "bench_leaderboard.py")), env=bench_env())
     stored = json.loads(RESULTS.read_text())
     warm, cold = stored["leaderboard_1000_runs_s"], stored["leaderboard_1000_runs_cold_s"]
-    figures = {"build_s_best_of_3": warm, "build_s_first_call_with_imports": cold,
-               "output": result.stdout.strip().splitlines()}
+    figures = {
+        "build_s_best_of_3": warm,
+        "build_s_first_call_with_imports": cold,
+        "output": result.stdout.strip().splitlines(),
+    }
     return {
         "title": "Leaderboard: collation + every output, 1,000 runs",
         "what": "`python bench/bench_leaderboard.py`: synthetic 1,000-run sweep (2% failed, 2 running, "
-                "predictions for best and baseline), `build_leaderboard` best of 3 warm calls; the first "
-                "call in the fresh process (imports of pandas, scipy, plotly, torch included) reported too",
+        "predictions for best and baseline), `build_leaderboard` best of 3 warm calls; the first "
+        "call in the fresh process (imports of pandas, scipy, plotly, torch included) reported too",
         "figures": figures,
         "headline": f"{warm:.2f} s (first call with imports {cold:.2f} s)",
         "target": f"<= {TARGET_S:.0f} s",

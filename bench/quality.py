@@ -31,9 +31,12 @@ def quality_table(table, stats) -> str:
     """The markdown table of every configuration (validation, then test overall and per detector),
     between the naive baseline and the two references of the same test split."""
     top = reference_column(stats) or "% of reference"
-    lines = [f"| Configuration | val adc2025 | test adc2025, mean ± std (seeds) | test FGS1 | test AIRS | {top} | "
-             "RMSE (ppm) | train time (s) |",
-             "|---|---|---|---|---|---|---|---|", "| naive (training labels' mean and std) | 0 | 0 | 0 | 0 | 0 % | | |"]
+    lines = [
+        f"| Configuration | val adc2025 | test adc2025, mean ± std (seeds) | test FGS1 | test AIRS | {top} | "
+        "RMSE (ppm) | train time (s) |",
+        "|---|---|---|---|---|---|---|---|",
+        "| naive (training labels' mean and std) | 0 | 0 | 0 | 0 | 0 % | | |",
+    ]
 
     def cell(row: dict, name: str) -> str:
         return format_number(row.get(f"{name}_mean", math.nan))
@@ -41,17 +44,21 @@ def quality_table(table, stats) -> str:
     for row in stats.ranked.to_dict("records"):
         if not row["adc2025_n"]:
             continue
-        lines.append(f"| {row['label']}{' (baseline)' if row['config_id'] == stats.baseline_config_id else ''} | "
-                     f"{cell(row, 'val_adc2025')} | "
-                     f"{format_number(row['adc2025_mean'])} ± {format_number(row['adc2025_std'])} ({int(row['adc2025_n'])}) | "
-                     f"{cell(row, 'adc2025_fgs1')} | {cell(row, 'adc2025_airs')} | "
-                     f"{format_percent(row.get('fraction_of_reference'))} | {format_number(row['rmse_ppm_mean'])} | "
-                     f"{format_number(row['train_time_s_mean'])} |")
+        lines.append(
+            f"| {row['label']}{' (baseline)' if row['config_id'] == stats.baseline_config_id else ''} | "
+            f"{cell(row, 'val_adc2025')} | "
+            f"{format_number(row['adc2025_mean'])} ± {format_number(row['adc2025_std'])} ({int(row['adc2025_n'])}) | "
+            f"{cell(row, 'adc2025_fgs1')} | {cell(row, 'adc2025_airs')} | "
+            f"{format_percent(row.get('fraction_of_reference'))} | {format_number(row['rmse_ppm_mean'])} | "
+            f"{format_number(row['train_time_s_mean'])} |"
+        )
     for name, value in stats.references.items():
         detectors = stats.reference_detectors.get(name, {})
-        lines.append(f"| {REFERENCE_LABELS[name]} (noise truth, same split) | | {format_number(value)} | "
-                     f"{format_number(detectors.get('fgs1', math.nan))} | {format_number(detectors.get('airs', math.nan))} | "
-                     f"{format_percent(value / list(stats.references.values())[-1])} | | |")
+        lines.append(
+            f"| {REFERENCE_LABELS[name]} (noise truth, same split) | | {format_number(value)} | "
+            f"{format_number(detectors.get('fgs1', math.nan))} | {format_number(detectors.get('airs', math.nan))} | "
+            f"{format_percent(value / list(stats.references.values())[-1])} | | |"
+        )
     return "\n".join(lines)
 
 
@@ -63,8 +70,11 @@ def draw(table, runs: dict[str, str | None], out_dir: Path) -> list[Path]:
     import matplotlib.pyplot as plt
 
     out_dir.mkdir(parents=True, exist_ok=True)
-    loaded = {role: read_predictions(table.run_dir(run_id) / PREDICTIONS_FILE)
-              for role, run_id in runs.items() if run_id is not None}
+    loaded = {
+        role: read_predictions(table.run_dir(run_id) / PREDICTIONS_FILE)
+        for role, run_id in runs.items()
+        if run_id is not None
+    }
     error_plot, z_plot = plt.subplots(figsize=(8, 3.2)), plt.subplots(figsize=(5, 3.2))
     for (role, (y, mu, sigma)), color in zip(loaded.items(), ("tab:green", "tab:blue")):
         rms = np.sqrt(((mu - y) ** 2).mean(axis=0)) * 1e6
@@ -75,9 +85,13 @@ def draw(table, runs: dict[str, str | None], out_dir: Path) -> list[Path]:
         error_plot[1].scatter([1], [mean_sigma[0]], facecolors="none", edgecolors=color, marker="o")
         z = ((mu - y) / sigma).ravel()
         z_plot[1].hist(z[np.isfinite(z)], bins=Z_EDGES, density=True, histtype="step", color=color, label=role)
-    error_plot[1].set(xlabel="wavelength index (1 = FGS1, 2-283 = AIRS-CH0)", ylabel="ppm", yscale="log",
-                      title="Per-wavelength error of the test split")
-    z_plot[1].plot(Z_EDGES, np.exp(-Z_EDGES ** 2 / 2) / math.sqrt(2 * math.pi), "k--", label="N(0, 1)")
+    error_plot[1].set(
+        xlabel="wavelength index (1 = FGS1, 2-283 = AIRS-CH0)",
+        ylabel="ppm",
+        yscale="log",
+        title="Per-wavelength error of the test split",
+    )
+    z_plot[1].plot(Z_EDGES, np.exp(-(Z_EDGES**2) / 2) / math.sqrt(2 * math.pi), "k--", label="N(0, 1)")
     z_plot[1].set(xlabel="z = (μ − y)/σ", ylabel="density", title="z-scores over all cells")
     paths = []
     for (figure, axes), name in ((error_plot, "quality_error.png"), (z_plot, "quality_zscores.png")):

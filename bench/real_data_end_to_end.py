@@ -45,12 +45,40 @@ def main(argv: list[str] | None = None) -> dict:
     seconds = {}
     started = time.perf_counter()
     if not raw.is_dir():
-        _run([spectramind, "data", "simulate", "--format", "adc2025-raw", "--out", str(raw), "--n-planets",
-              str(args.n_planets), "--airs-frames", str(args.airs_frames), "--seed", "2026"])
+        _run(
+            [
+                spectramind,
+                "data",
+                "simulate",
+                "--format",
+                "adc2025-raw",
+                "--out",
+                str(raw),
+                "--n-planets",
+                str(args.n_planets),
+                "--airs-frames",
+                str(args.airs_frames),
+                "--seed",
+                "2026",
+            ]
+        )
     seconds["simulate"] = time.perf_counter() - started
     started = time.perf_counter()
-    _run([spectramind, "data", "calibrate", str(raw), str(calibrated), "--airs-bin", str(args.airs_bin),
-          "--fgs-bin", str(args.fgs_bin), "--workers", str(args.workers)])
+    _run(
+        [
+            spectramind,
+            "data",
+            "calibrate",
+            str(raw),
+            str(calibrated),
+            "--airs-bin",
+            str(args.airs_bin),
+            "--fgs-bin",
+            str(args.fgs_bin),
+            "--workers",
+            str(args.workers),
+        ]
+    )
     seconds["calibrate"] = time.perf_counter() - started
     if not direct.is_dir():
         from spectramind.data.raw.truth import write_direct_light_curves
@@ -61,14 +89,30 @@ def main(argv: list[str] | None = None) -> dict:
         for seed in args.seeds:
             run_dir = args.work / f"run-{name}-{seed}"
             if not (run_dir / "metrics.json").is_file():
-                _run([sys.executable, "-m", "spectramind.train", "data=adc", f"data.data_dir={folder}",
-                      f"seed={seed}", f"hydra.run.dir={run_dir}"])
+                _run(
+                    [
+                        sys.executable,
+                        "-m",
+                        "spectramind.train",
+                        "data=adc",
+                        f"data.data_dir={folder}",
+                        f"seed={seed}",
+                        f"hydra.run.dir={run_dir}",
+                    ]
+                )
             scores[name].append(json.loads((run_dir / "metrics.json").read_text())["adc2025"])
     means = {name: sum(values) / len(values) for name, values in scores.items()}
-    result = {"n_planets": args.n_planets, "airs_frames": args.airs_frames, "airs_bin": args.airs_bin,
-              "fgs_bin": args.fgs_bin, "seeds": args.seeds, "adc2025": scores, "mean": means,
-              "calibrated_minus_direct": means["calibrated"] - means["direct"],
-              "seconds": {k: round(v, 1) for k, v in seconds.items()}}
+    result = {
+        "n_planets": args.n_planets,
+        "airs_frames": args.airs_frames,
+        "airs_bin": args.airs_bin,
+        "fgs_bin": args.fgs_bin,
+        "seeds": args.seeds,
+        "adc2025": scores,
+        "mean": means,
+        "calibrated_minus_direct": means["calibrated"] - means["direct"],
+        "seconds": {k: round(v, 1) for k, v in seconds.items()},
+    }
     print(json.dumps(result))
     return result
 

@@ -30,9 +30,18 @@ def main() -> None:
     simulate_dataset(out, config)
     elapsed = time.perf_counter() - started
     size = sum(p.stat().st_size for p in out.rglob("*") if p.is_file())
-    print(json.dumps({"n_planets": config.n_planets, "n_time": config.n_time, "seconds": elapsed,
-                      "maxrss_after_imports_mib": after_imports, "maxrss_peak_mib": _maxrss_mib(),
-                      "dataset_mib": size / 2**20}))
+    print(
+        json.dumps(
+            {
+                "n_planets": config.n_planets,
+                "n_time": config.n_time,
+                "seconds": elapsed,
+                "maxrss_after_imports_mib": after_imports,
+                "maxrss_peak_mib": _maxrss_mib(),
+                "dataset_mib": size / 2**20,
+            }
+        )
+    )
 
 
 def simulator(work: Path) -> dict:
@@ -55,9 +64,11 @@ def simulator(work: Path) -> dict:
         "title": "Simulator (default SimulationConfig)",
         "what": "`simulate_dataset(dir, SimulationConfig())` in a fresh process; peak RSS from getrusage",
         "figures": figures,
-        "headline": (f"{rate:.0f} planets/s ({run['n_planets']} planets x {run['n_time']} samples in "
-                     f"{run['seconds']:.1f} s); peak RSS {figures['peak_rss_mib']:.0f} MiB "
-                     f"({figures['peak_rss_above_imports_mib']:.0f} MiB above imports)"),
+        "headline": (
+            f"{rate:.0f} planets/s ({run['n_planets']} planets x {run['n_time']} samples in "
+            f"{run['seconds']:.1f} s); peak RSS {figures['peak_rss_mib']:.0f} MiB "
+            f"({figures['peak_rss_above_imports_mib']:.0f} MiB above imports)"
+        ),
         "target": "none (reported)",
         "met": None,
     }

@@ -66,12 +66,14 @@ def startup(repeats: int = 7) -> dict:
     return {
         "title": "Start-up: --help vs import torch; plugin scan without torch",
         "what": f"median of {repeats} interleaved runs (after one warm-up round) of `python -c 'import torch'`, "
-                "`python -m spectramind.train --help`, `spectramind --help`; Hydra's "
-                "`Plugins.instance().discover(Sweeper)` in a fresh interpreter",
+        "`python -m spectramind.train --help`, `spectramind --help`; Hydra's "
+        "`Plugins.instance().discover(Sweeper)` in a fresh interpreter",
         "figures": figures,
-        "headline": (f"train --help {figures['train_help_ratio']:.2f}x, spectramind --help "
-                     f"{figures['cli_help_ratio']:.2f}x import torch; plugin scan imports torch: "
-                     f"{'no' if torch_free else 'YES' if ablation_found else 'ablation sweeper not found'}"),
+        "headline": (
+            f"train --help {figures['train_help_ratio']:.2f}x, spectramind --help "
+            f"{figures['cli_help_ratio']:.2f}x import torch; plugin scan imports torch: "
+            f"{'no' if torch_free else 'YES' if ablation_found else 'ablation sweeper not found'}"
+        ),
         "target": f"<= {HELP_TARGET}x import torch; plugin scan torch-free",
         "met": worst <= HELP_TARGET and torch_free,
     }

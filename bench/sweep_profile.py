@@ -88,7 +88,9 @@ def main() -> None:
         print(f"{path:45s} {len(times):5d} {total:9.0f} {total / runs:7.1f} {first:7.0f} {middle:9.1f}")
     task, jobs, multirun = (sum(calls[name]) * 1000 for name in ("run_training", "run_job", "Hydra.multirun"))
     print(f"{'Hydra job wrapper (run_job - run_training)':45s} {'':5s} {jobs - task:9.0f} {(jobs - task) / runs:7.1f}")
-    print(f"{'outside run_training (multirun - run_training)':45s} {'':5s} {multirun - task:9.0f} {(multirun - task) / runs:7.1f}")
+    print(
+        f"{'outside run_training (multirun - run_training)':45s} {'':5s} {multirun - task:9.0f} {(multirun - task) / runs:7.1f}"
+    )
 
 
 if __name__ == "__main__":

@@ -22,7 +22,12 @@ from typing import Sequence
 
 from bench.timing import children_cpu_s, median, python_command, rounded, timed_run
 from bench.workspace import (
-    DEFAULT_SIMULATION, TINY_SIMULATION, Study, check_completed, ensure_data, run_records,
+    DEFAULT_SIMULATION,
+    TINY_SIMULATION,
+    Study,
+    check_completed,
+    ensure_data,
+    run_records,
 )
 
 N_RUNS = 8
@@ -62,8 +67,13 @@ def timeline(records: dict[str, dict], spawned: float, wall: float) -> dict[str,
     spans = sorted((_utc_seconds(r["started"]), _utc_seconds(r["ended"])) for r in records.values())
     inside = sum(end - start for start, end in spans)
     between = sum(nxt[0] - prev[1] for prev, nxt in zip(spans, spans[1:]))
-    return {"wall_s": wall, "before_first_run_s": spans[0][0] - spawned, "inside_runs_s": inside,
-            "between_runs_s": between, "after_last_run_s": spawned + wall - spans[-1][1]}
+    return {
+        "wall_s": wall,
+        "before_first_run_s": spans[0][0] - spawned,
+        "inside_runs_s": inside,
+        "between_runs_s": between,
+        "after_last_run_s": spawned + wall - spans[-1][1],
+    }
 
 
 def orchestration(work: Path, repeats: int = 3) -> tuple[dict, Path]:
@@ -94,20 +104,24 @@ def orchestration(work: Path, repeats: int = 3) -> tuple[dict, Path]:
         "sweep_samples_s": rounded([s["wall_s"] for s in samples["sweep"]]),
         "loop_samples_s": rounded([s["wall_s"] for s in samples["loop"]]),
         # where the difference lies (best sample of each side), in ms per run
-        "extra_before_first_run_ms_per_run": round((sweep["before_first_run_s"] - loop["before_first_run_s"]) / N_RUNS * 1000, 1),
+        "extra_before_first_run_ms_per_run": round(
+            (sweep["before_first_run_s"] - loop["before_first_run_s"]) / N_RUNS * 1000, 1
+        ),
         "extra_between_runs_ms_per_run": round((sweep["between_runs_s"] - loop["between_runs_s"]) / N_RUNS * 1000, 1),
         "extra_inside_runs_ms_per_run": round((sweep["inside_runs_s"] - loop["inside_runs_s"]) / N_RUNS * 1000, 1),
-        "extra_after_last_run_ms_per_run": round((sweep["after_last_run_s"] - loop["after_last_run_s"]) / N_RUNS * 1000, 1),
+        "extra_after_last_run_ms_per_run": round(
+            (sweep["after_last_run_s"] - loop["after_last_run_s"]) / N_RUNS * 1000, 1
+        ),
         "sweep_timeline_s": {k: round(v, 3) for k, v in sweep.items()},
         "loop_timeline_s": {k: round(v, 3) for k, v in loop.items()},
     }
     section = {
         "title": "Orchestration overhead (8-run sweep vs direct loop)",
         "what": f"{N_RUNS} runs, {TINY_SIMULATION['n_planets']} planets x {TINY_SIMULATION['n_time']} time samples, "
-                f"{study.epochs} epochs; `python -m spectramind.train --multirun` (ablation sweeper, basic launcher) "
-                f"vs `python -m bench.direct_loop` (compose API + run_training), each a fresh process timed from "
-                f"spawn to exit (interpreter start-up and imports paid once on each side); best of {repeats} each, "
-                f"ABBA order; the difference split by run.json started/ended",
+        f"{study.epochs} epochs; `python -m spectramind.train --multirun` (ablation sweeper, basic launcher) "
+        f"vs `python -m bench.direct_loop` (compose API + run_training), each a fresh process timed from "
+        f"spawn to exit (interpreter start-up and imports paid once on each side); best of {repeats} each, "
+        f"ABBA order; the difference split by run.json started/ended",
         "figures": figures,
         "headline": f"{overhead_ms:.0f} ms per run beyond training (sweep/loop = {figures['ratio_sweep_over_loop']:.2f}x)",
         "target": f"<= {OVERHEAD_TARGET_MS:.0f} ms per run",
@@ -139,9 +153,13 @@ def _sequential_vs_joblib(work: Path, epochs: int) -> dict:
         cpu_before = children_cpu_s()
         wall, _ = timed_run(study.sweep_command(out, *extra), timeout=900)
         records = check_completed(out / "runs", N_RUNS)
-        results[side] = {"wall_s": wall, "cpu_s": children_cpu_s() - cpu_before, "runs_total_s": _runs_total_s(records),
-                         "launch_phase_s": _sweep_end(out).get("wall_time_s"),
-                         "threads": sorted({str(r.get("num_threads")) for r in records.values()})}
+        results[side] = {
+            "wall_s": wall,
+            "cpu_s": children_cpu_s() - cpu_before,
+            "runs_total_s": _runs_total_s(records),
+            "launch_phase_s": _sweep_end(out).get("wall_time_s"),
+            "threads": sorted({str(r.get("num_threads")) for r in records.values()}),
+        }
     seq, par = results["sequential"], results["joblib_2"]
     return {
         "speedup": round(seq["wall_s"] / par["wall_s"], 3),
@@ -192,22 +210,27 @@ def parallel(work: Path, epochs: Sequence[int]) -> dict:
         "machine_ceiling_python": ceilings["python"]["ceiling"],
         "ceiling_probes_s": ceilings,
     }
-    parts = [f"{w['speedup']:.2f}x with {n}-epoch runs ({w['mean_run_s']:.0f} s each; "
-             f"{w['speedup_if_both_cores_busy']:.2f}x with both cores busy throughout, {w['core_utilisation']:.0%} busy, "
-             f"{w['extra_cpu_s']:.1f} CPU-s more work; each run {w['per_run_slowdown_in_parallel']:.2f}x slower "
-             f"alongside another)" for n, w in zip(epochs, workloads.values())]
+    parts = [
+        f"{w['speedup']:.2f}x with {n}-epoch runs ({w['mean_run_s']:.0f} s each; "
+        f"{w['speedup_if_both_cores_busy']:.2f}x with both cores busy throughout, {w['core_utilisation']:.0%} busy, "
+        f"{w['extra_cpu_s']:.1f} CPU-s more work; each run {w['per_run_slowdown_in_parallel']:.2f}x slower "
+        f"alongside another)"
+        for n, w in zip(epochs, workloads.values())
+    ]
     return {
         "title": "Parallel speed-up (joblib n_jobs=2 vs sequential)",
         "what": f"{N_RUNS} runs, default data (800 planets x 160 time samples), "
-                f"{' and '.join(str(n) for n in epochs)} epochs, 1 torch thread per run; whole `--multirun` command "
-                f"wall time, basic launcher vs `hydra/launcher=joblib hydra.launcher.n_jobs=2`; the machine's "
-                f"ceiling measured alongside (`bench/ceiling.py`: a fixed 1-thread torch workload and a pure-Python "
-                f"loop, two copies at once vs one); CPU time of each command, its workers included (getrusage of "
-                f"finished subprocesses), and of a fresh process importing the training stack (median of 3)",
+        f"{' and '.join(str(n) for n in epochs)} epochs, 1 torch thread per run; whole `--multirun` command "
+        f"wall time, basic launcher vs `hydra/launcher=joblib hydra.launcher.n_jobs=2`; the machine's "
+        f"ceiling measured alongside (`bench/ceiling.py`: a fixed 1-thread torch workload and a pure-Python "
+        f"loop, two copies at once vs one); CPU time of each command, its workers included (getrusage of "
+        f"finished subprocesses), and of a fresh process importing the training stack (median of 3)",
         "figures": figures,
-        "headline": (f"{'; '.join(parts)}; a fresh worker spends {import_cpu:.1f} CPU-s importing the training "
-                     f"stack; machine ceiling now {ceilings['torch']['ceiling']:.2f}x torch, "
-                     f"{ceilings['python']['ceiling']:.2f}x pure Python"),
+        "headline": (
+            f"{'; '.join(parts)}; a fresh worker spends {import_cpu:.1f} CPU-s importing the training "
+            f"stack; machine ceiling now {ceilings['torch']['ceiling']:.2f}x torch, "
+            f"{ceilings['python']['ceiling']:.2f}x pure Python"
+        ),
         "target": f">= {SPEEDUP_TARGET}x",
         "met": all(w["speedup"] >= SPEEDUP_TARGET for w in workloads.values()),
     }
@@ -223,8 +246,9 @@ def resume(work: Path, finished_sweep: Path | None, repeats: int = 3) -> dict:
     resume_command = study.sweep_command(finished_sweep, "hydra.sweeper.resume=true")
 
     def noop_command(number: int) -> list[str]:
-        return python_command("-m", "bench.noop_app", "--multirun", f"hydra.sweep.dir={work / f'noop-{number}'}",
-                              *study.fixed_overrides())
+        return python_command(
+            "-m", "bench.noop_app", "--multirun", f"hydra.sweep.dir={work / f'noop-{number}'}", *study.fixed_overrides()
+        )
 
     warm_imports()
     timed_run(noop_command(0))
@@ -248,9 +272,9 @@ def resume(work: Path, finished_sweep: Path | None, repeats: int = 3) -> dict:
     return {
         "title": "Resume of a finished 8-run sweep vs a no-op multirun",
         "what": "`python -m spectramind.train --multirun ... hydra.sweeper.resume=true` on the finished sweep "
-                "of the orchestration benchmark vs `python -m bench.noop_app --multirun` (same config, sweeper, "
-                f"launcher and callbacks; one run whose task returns at once); median of {repeats}, interleaved; "
-                "run.json `started` compared before/after",
+        "of the orchestration benchmark vs `python -m bench.noop_app --multirun` (same config, sweeper, "
+        f"launcher and callbacks; one run whose task returns at once); median of {repeats}, interleaved; "
+        "run.json `started` compared before/after",
         "figures": figures,
         "headline": f"{ratio:.2f}x a no-op multirun; {len(retrained)} runs retrained",
         "target": f"<= {RESUME_TARGET}x, nothing retrained",

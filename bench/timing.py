@@ -34,12 +34,14 @@ def python_command(*args: str) -> list[str]:
     return [sys.executable, *args]
 
 
-def timed_run(command: Sequence[str], *, env: Mapping[str, str] | None = None, cwd: Path | None = None,
-              timeout: float = 600) -> tuple[float, subprocess.CompletedProcess]:
+def timed_run(
+    command: Sequence[str], *, env: Mapping[str, str] | None = None, cwd: Path | None = None, timeout: float = 600
+) -> tuple[float, subprocess.CompletedProcess]:
     """Run ``command`` to completion; return (wall seconds from spawn to exit, the result)."""
     started = time.perf_counter()
-    result = subprocess.run(list(command), env=dict(env or bench_env()), cwd=cwd or REPO,
-                            capture_output=True, text=True, timeout=timeout)
+    result = subprocess.run(
+        list(command), env=dict(env or bench_env()), cwd=cwd or REPO, capture_output=True, text=True, timeout=timeout
+    )
     wall = time.perf_counter() - started
     if result.returncode != 0:
         tail = "\n".join((result.stdout + result.stderr).strip().splitlines()[-15:])
@@ -47,8 +49,9 @@ def timed_run(command: Sequence[str], *, env: Mapping[str, str] | None = None, c
     return wall, result
 
 
-def interleaved(commands: Mapping[str, Sequence[str]], repeats: int, *, env: Mapping[str, str] | None = None,
-                warmup: bool = True) -> dict[str, list[float]]:
+def interleaved(
+    commands: Mapping[str, Sequence[str]], repeats: int, *, env: Mapping[str, str] | None = None, warmup: bool = True
+) -> dict[str, list[float]]:
     """Wall times of each named command, run round-robin ``repeats`` times (after one untimed
     round that warms the page cache when ``warmup``)."""
     if warmup:

@@ -66,8 +66,14 @@ def lightning_steps_per_s(cfg, datamodule, steps: int) -> float:
     _quiet_lightning()
     clock = StepClock()
     trainer_args = OmegaConf.to_container(cfg.trainer, resolve=True)
-    trainer_args.update(max_steps=steps, max_epochs=-1, limit_val_batches=0, enable_checkpointing=False,
-                        enable_progress_bar=False, enable_model_summary=False)
+    trainer_args.update(
+        max_steps=steps,
+        max_epochs=-1,
+        limit_val_batches=0,
+        enable_checkpointing=False,
+        enable_progress_bar=False,
+        enable_model_summary=False,
+    )
     trainer = pl.Trainer(**trainer_args, logger=False, callbacks=[clock])
     trainer.fit(_build_module(cfg, datamodule), datamodule=datamodule)
     assert len(clock.ends) == steps, len(clock.ends)
@@ -110,9 +116,18 @@ def main() -> None:
     for _ in range(args.repeats):
         bare.append(bare_steps_per_s(cfg, datamodule, args.steps))
         lightning.append(lightning_steps_per_s(cfg, datamodule, args.steps))
-    print(json.dumps({"lightning_steps_per_s": lightning, "bare_steps_per_s": bare,
-                      "batch_size": datamodule.batch_size, "train_planets": len(datamodule.splits["train"]),
-                      "model": cfg.model.backbone._target_, "torch_threads": torch.get_num_threads()}))
+    print(
+        json.dumps(
+            {
+                "lightning_steps_per_s": lightning,
+                "bare_steps_per_s": bare,
+                "batch_size": datamodule.batch_size,
+                "train_planets": len(datamodule.splits["train"]),
+                "model": cfg.model.backbone._target_,
+                "torch_threads": torch.get_num_threads(),
+            }
+        )
+    )
 
 
 def training_step(work: Path, steps: int = 150, repeats: int = 3) -> dict:
@@ -121,8 +136,11 @@ def training_step(work: Path, steps: int = 150, repeats: int = 3) -> dict:
     from bench.workspace import DEFAULT_SIMULATION, ensure_data
 
     data_dir = ensure_data(work / "data-default", DEFAULT_SIMULATION)
-    _, result = timed_run(python_command("-m", "bench.training_step", "--data-dir", str(data_dir),
-                                         "--steps", str(steps), "--repeats", str(repeats)))
+    _, result = timed_run(
+        python_command(
+            "-m", "bench.training_step", "--data-dir", str(data_dir), "--steps", str(steps), "--repeats", str(repeats)
+        )
+    )
     run = json.loads(result.stdout.strip().splitlines()[-1])
     lightning, bare = max(run["lightning_steps_per_s"]), max(run["bare_steps_per_s"])
     slowdown = bare / lightning
@@ -140,8 +158,8 @@ def training_step(work: Path, steps: int = 150, repeats: int = 3) -> dict:
     return {
         "title": "Training step: Lightning vs bare PyTorch loop",
         "what": f"default model ({figures['model']}, GLL, AdamW), default data, batch {run['batch_size']}, "
-                f"{steps} steps ({WARMUP_STEPS} warm-up steps not timed), best of {repeats} alternating runs "
-                f"each, torch threads: {run['torch_threads']}",
+        f"{steps} steps ({WARMUP_STEPS} warm-up steps not timed), best of {repeats} alternating runs "
+        f"each, torch threads: {run['torch_threads']}",
         "figures": figures,
         "headline": f"Lightning {lightning:.1f} steps/s vs bare {bare:.1f} steps/s: {slowdown:.3f}x slower",
         "target": f"<= {SLOWDOWN_TARGET}x slower",

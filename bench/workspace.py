@@ -34,8 +34,12 @@ class Study:
 
     def fixed_overrides(self) -> list[str]:
         sizes = [f"+data.simulation.{k}={v}" for k, v in self.simulation.items() if k != "seed"]
-        return [f"data.data_dir={self.data_dir}", *sizes, f"data.simulation.seed={self.simulation['seed']}",
-                f"trainer.max_epochs={self.epochs}"]
+        return [
+            f"data.data_dir={self.data_dir}",
+            *sizes,
+            f"data.simulation.seed={self.simulation['seed']}",
+            f"trainer.max_epochs={self.epochs}",
+        ]
 
     def sweep_overrides(self) -> list[str]:
         """The command-line sweeps the ablation sweeper expands into the 8 runs."""
@@ -44,22 +48,28 @@ class Study:
     def run_overrides(self) -> list[list[str]]:
         """One override list per run, in the grid's order (the order the sweeper launches them)."""
         keys = list(GRID)
-        return [[*self.fixed_overrides(), *(f"{k}={v}" for k, v in zip(keys, levels))]
-                for levels in itertools.product(*GRID.values())]
+        return [
+            [*self.fixed_overrides(), *(f"{k}={v}" for k, v in zip(keys, levels))]
+            for levels in itertools.product(*GRID.values())
+        ]
 
     def sweep_command(self, sweep_dir: Path, *extra: str) -> list[str]:
-        return python_command("-m", "spectramind.train", "--multirun", f"hydra.sweep.dir={sweep_dir}",
-                              *self.sweep_overrides(), *extra)
+        return python_command(
+            "-m", "spectramind.train", "--multirun", f"hydra.sweep.dir={sweep_dir}", *self.sweep_overrides(), *extra
+        )
 
     def loop_command(self, out_dir: Path) -> list[str]:
-        return python_command("-m", "bench.direct_loop", "--out", str(out_dir),
-                              "--runs", json.dumps(self.run_overrides()))
+        return python_command(
+            "-m", "bench.direct_loop", "--out", str(out_dir), "--runs", json.dumps(self.run_overrides())
+        )
 
 
 def ensure_data(data_dir: Path, simulation: dict) -> Path:
     """Generate the data set in a subprocess (this process stays free of numpy-heavy imports)."""
-    code = ("import sys, json; from spectramind.data.sim.config import SimulationConfig; from spectramind.data.sim.writer import ensure_dataset; "
-            "ensure_dataset(sys.argv[1], SimulationConfig(**json.loads(sys.argv[2])))")
+    code = (
+        "import sys, json; from spectramind.data.sim.config import SimulationConfig; from spectramind.data.sim.writer import ensure_dataset; "
+        "ensure_dataset(sys.argv[1], SimulationConfig(**json.loads(sys.argv[2])))"
+    )
     timed_run(python_command("-c", code, str(data_dir), json.dumps(simulation)), env=bench_env())
     return data_dir
 

@@ -32,10 +32,14 @@ def check_training_config(cfg: DictConfig) -> None:
     from hydra.utils import get_class, instantiate
 
     _build("data", lambda: instantiate(cfg.data))
-    module = _build("model", lambda: instantiate(
-        cfg.model, loss=_build("loss", lambda: instantiate(cfg.loss)),
-        optimizer=_build("optimizer", lambda: instantiate(cfg.optimizer)),
-    ))
+    module = _build(
+        "model",
+        lambda: instantiate(
+            cfg.model,
+            loss=_build("loss", lambda: instantiate(cfg.loss)),
+            optimizer=_build("optimizer", lambda: instantiate(cfg.optimizer)),
+        ),
+    )
     _build("optimizer", module.configure_optimizers)
     check_trainer_arguments(OmegaConf.to_container(cfg.trainer, resolve=True))
     check_run_settings(cfg)
@@ -76,10 +80,12 @@ def check_callbacks(cfg: DictConfig) -> None:
             if fixed:
                 raise ConfigurationError(
                     f"callbacks.{name}.{fixed[0]}: set by the training (checkpoints/best.ckpt and last.ckpt "
-                    f"in the run directory, which resume and the leaderboard read); choose monitor/mode only")
+                    f"in the run directory, which resume and the leaderboard read); choose monitor/mode only"
+                )
         if issubclass(cls, LearningRateMonitor) and not logger_nodes(cfg):
-            raise ConfigurationError(f"callbacks.{name} ({cls.__name__}) logs to a logger, and none is selected: "
-                                     f"add one, e.g. logger=csv")
+            raise ConfigurationError(
+                f"callbacks.{name} ({cls.__name__}) logs to a logger, and none is selected: add one, e.g. logger=csv"
+            )
         if issubclass(cls, ProgressBar) and cfg.trainer.get("enable_progress_bar") is False:
             raise ConfigurationError(f"callbacks.{name} ({cls.__name__}) contradicts trainer.enable_progress_bar=false")
 
@@ -116,9 +122,7 @@ def check_trainer_arguments(arguments: dict[str, Any]) -> None:
         raise ConfigurationError(f"trainer: {unknown} are not arguments of pytorch_lightning.Trainer")
     for name, value in arguments.items():
         if not _matches(value, parameters[name].annotation):
-            raise ConfigurationError(
-                f"trainer.{name}={value!r}: expected {_type_text(parameters[name].annotation)}"
-            )
+            raise ConfigurationError(f"trainer.{name}={value!r}: expected {_type_text(parameters[name].annotation)}")
     epochs = arguments.get("max_epochs")
     if epochs is not None and epochs < 1:
         raise ConfigurationError(f"trainer.max_epochs must be >= 1, got {epochs!r}")

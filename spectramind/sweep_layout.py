@@ -82,8 +82,9 @@ STATUS_GROUPS = {"completed": (COMPLETED,), "failed": UNSUCCESSFUL_STATUSES, "un
 UNKNOWN = "unknown"  # a run folder whose records say nothing about its state
 
 
-def resolve_status(manifest_status: object, record_status: object, *, has_run_dir: bool, has_metrics: bool,
-                   last_event: str | None) -> str:
+def resolve_status(
+    manifest_status: object, record_status: object, *, has_run_dir: bool, has_metrics: bool, last_event: str | None
+) -> str:
     """One run's status from what its writers left, each of which may be stale or missing.
 
     The run's own record wins once it is final. A crashed run's record may still say ``running``
@@ -129,8 +130,9 @@ def is_sweep_dir(folder: Path) -> bool:
     leave without a multirun.yaml)."""
     if any((folder / name).exists() for name in (MANIFEST_FILE, HYDRA_MULTIRUN_FILE, RUNS_DIR)):
         return True
-    return any(job.is_dir() and job.name.isdigit() and (job / HYDRA_JOB_RECORD_DIR).is_dir()
-               for job in folder.iterdir())
+    return any(
+        job.is_dir() and job.name.isdigit() and (job / HYDRA_JOB_RECORD_DIR).is_dir() for job in folder.iterdir()
+    )
 
 
 @contextmanager

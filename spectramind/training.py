@@ -34,7 +34,12 @@ from spectramind.data.layout import CACHE_DIR, dataset_fingerprint
 from spectramind.errors import ConfigurationError
 from spectramind.metrics.references import reference_scores
 from spectramind.sweep_layout import (
-    BEST_CHECKPOINT, CHECKPOINTS_DIR, COMPLETED, LAST_CHECKPOINT, REFERENCE_PREFIXES, validation_name,
+    BEST_CHECKPOINT,
+    CHECKPOINTS_DIR,
+    COMPLETED,
+    LAST_CHECKPOINT,
+    REFERENCE_PREFIXES,
+    validation_name,
 )
 from spectramind.tracking.artifacts import resumable_checkpoint, write_run_outputs, write_splits
 from spectramind.tracking.dvc_hash import dataset_dvc_record
@@ -48,8 +53,10 @@ from spectramind.tracking.record import RunRecorder, StatusHook, read_json, writ
 # the one-worker DataLoader hint (our data is in memory) and the start-up banner and tips; and,
 # for models fitted without gradient steps (model=transit_fit), the hints that nothing is optimised.
 _QUIET_WARNINGS = (
-    r".*isinstance\(treespec, LeafSpec\).*", r".*does not have many workers.*",
-    r".*`configure_optimizers` returned `None`.*", r".*`training_step` returned `None`.*",
+    r".*isinstance\(treespec, LeafSpec\).*",
+    r".*does not have many workers.*",
+    r".*`configure_optimizers` returned `None`.*",
+    r".*`training_step` returned `None`.*",
     r".*`parameters` is an empty generator.*",
     # a DDP run's rank zero tests the best checkpoint in a fresh one-device trainer (no callbacks needed)
     r".*callbacks used to create the checkpoint need to be provided.*",
@@ -67,8 +74,9 @@ def _callbacks(cfg: DictConfig, run_dir: Path) -> tuple[ModelCheckpoint, list[pl
     (the configured ModelCheckpoint with its place fixed, or the default one when none is
     configured); returns (that checkpoint, all of them)."""
     # <run_dir>/checkpoints/{best,last}.ckpt, one of each (config_checks rejects these keys in the config)
-    fixed = dict(zip(FIXED_CHECKPOINT_ARGUMENTS,
-                     (run_dir / CHECKPOINTS_DIR, Path(BEST_CHECKPOINT).stem, True, 1, False)))
+    fixed = dict(
+        zip(FIXED_CHECKPOINT_ARGUMENTS, (run_dir / CHECKPOINTS_DIR, Path(BEST_CHECKPOINT).stem, True, 1, False))
+    )
     checkpoint, callbacks = None, []
     for node in (cfg.get("callbacks") or {}).values():
         if node is None:
@@ -93,8 +101,7 @@ def is_global_zero() -> bool:
     process has none of them set, or all zero. :func:`run_training` checks this against the
     Trainer's own ``global_rank`` once the Trainer is built.
     """
-    return all(int(os.environ.get(name) or 0) == 0
-               for name in ("RANK", "LOCAL_RANK", "NODE_RANK", "SLURM_PROCID"))
+    return all(int(os.environ.get(name) or 0) == 0 for name in ("RANK", "LOCAL_RANK", "NODE_RANK", "SLURM_PROCID"))
 
 
 def _end_distributed_fit(trainer: pl.Trainer) -> None:
@@ -115,8 +122,7 @@ def _single_process_kwargs(trainer: pl.Trainer, trainer_kwargs: dict[str, Any]) 
     return {**trainer_kwargs, "devices": 1, "num_nodes": 1, "strategy": "auto"}
 
 
-def _evaluator(trainer: pl.Trainer, trainer_kwargs: dict[str, Any], loggers: list[Any],
-               run_dir: Path) -> pl.Trainer:
+def _evaluator(trainer: pl.Trainer, trainer_kwargs: dict[str, Any], loggers: list[Any], run_dir: Path) -> pl.Trainer:
     """The Trainer that tests and predicts: the fitting one for a single process; after a
     distributed fit, a new single-device Trainer on rank zero (same accelerator and precision).
 
@@ -131,12 +137,18 @@ def _evaluator(trainer: pl.Trainer, trainer_kwargs: dict[str, Any], loggers: lis
     """
     if trainer.world_size == 1:
         return trainer
-    return pl.Trainer(**_single_process_kwargs(trainer, trainer_kwargs), logger=loggers or False,
-                      default_root_dir=str(run_dir))
+    return pl.Trainer(
+        **_single_process_kwargs(trainer, trainer_kwargs), logger=loggers or False, default_root_dir=str(run_dir)
+    )
 
 
-def validation_metrics(module: pl.LightningModule, datamodule: pl.LightningDataModule, best: str | None,
-                       trainer_kwargs: dict[str, Any], run_dir: Path) -> dict[str, float]:
+def validation_metrics(
+    module: pl.LightningModule,
+    datamodule: pl.LightningDataModule,
+    best: str | None,
+    trainer_kwargs: dict[str, Any],
+    run_dir: Path,
+) -> dict[str, float]:
     """``val_<metric>``: the best checkpoint's scores on the validation split, from the module's
     validation step (the same ``SpectrumMetrics`` as the test), in one pass after the fit.
 
@@ -147,7 +159,8 @@ def validation_metrics(module: pl.LightningModule, datamodule: pl.LightningDataM
     """
     quiet = {**trainer_kwargs, "logger": False, "enable_checkpointing": False, "enable_model_summary": False}
     pl.Trainer(**quiet, default_root_dir=str(run_dir)).validate(
-        module, datamodule=datamodule, ckpt_path=best, verbose=False, weights_only=True)
+        module, datamodule=datamodule, ckpt_path=best, verbose=False, weights_only=True
+    )
     return {validation_name(name): value for name, value in module.val_results.items()}
 
 
@@ -179,8 +192,13 @@ class RunParts:
     loggers: list[Any]
 
 
-def start_record(cfg: DictConfig, run_dir: str | Path, overrides: Sequence[str] = (),
-                 sweep_dir: str | Path | None = None, on_status: StatusHook | None = None) -> RunContext:
+def start_record(
+    cfg: DictConfig,
+    run_dir: str | Path,
+    overrides: Sequence[str] = (),
+    sweep_dir: str | Path | None = None,
+    on_status: StatusHook | None = None,
+) -> RunContext:
     """Phase 1: check the config (a bad value fails here, in one line, before the run directory is
     written), open the run's record and decide whether it resumes from its own checkpoint.
 
@@ -194,9 +212,16 @@ def start_record(cfg: DictConfig, run_dir: str | Path, overrides: Sequence[str] 
     trainer_kwargs = dict(container["trainer"])
     rank_zero = is_global_zero()
     recorder = RunRecorder(
-        run_dir, identity=identity, overrides=list(overrides), config_yaml=OmegaConf.to_yaml(container),
-        config_hash=config_hash(container), dataset_hash=None, seed=cfg.seed,
-        device=str(trainer_kwargs.get("accelerator", "auto")), sweep_dir=sweep_dir, on_status=on_status,
+        run_dir,
+        identity=identity,
+        overrides=list(overrides),
+        config_yaml=OmegaConf.to_yaml(container),
+        config_hash=config_hash(container),
+        dataset_hash=None,
+        seed=cfg.seed,
+        device=str(trainer_kwargs.get("accelerator", "auto")),
+        sweep_dir=sweep_dir,
+        on_status=on_status,
         writes=rank_zero,
     )
     if rank_zero:
@@ -204,9 +229,18 @@ def start_record(cfg: DictConfig, run_dir: str | Path, overrides: Sequence[str] 
     else:  # rank zero decided, and recorded it in run.json before Lightning launched this process
         ckpt_path, resume_note = (recorder.previous() or {}).get("resumed_from"), None
     recorder.record["resumed_from"] = ckpt_path
-    return RunContext(cfg=cfg, run_dir=run_dir, sweep_dir=Path(sweep_dir) if sweep_dir else None,
-                      container=container, identity=identity, trainer_kwargs=trainer_kwargs, recorder=recorder,
-                      rank_zero=rank_zero, resume_checkpoint=ckpt_path, resume_note=resume_note)
+    return RunContext(
+        cfg=cfg,
+        run_dir=run_dir,
+        sweep_dir=Path(sweep_dir) if sweep_dir else None,
+        container=container,
+        identity=identity,
+        trainer_kwargs=trainer_kwargs,
+        recorder=recorder,
+        rank_zero=rank_zero,
+        resume_checkpoint=ckpt_path,
+        resume_note=resume_note,
+    )
 
 
 def build(ctx: RunContext) -> RunParts:
@@ -222,8 +256,11 @@ def build(ctx: RunContext) -> RunParts:
     pl.seed_everything(cfg.seed, workers=True, verbose=False)
     datamodule = instantiate(cfg.data)
     datamodule.setup("fit")
-    recorder.update(dataset_hash=dataset_fingerprint(datamodule.data_dir),
-                    dataset_dvc=dataset_dvc_record(datamodule.data_dir), orbit_sources=datamodule.orbit_sources())
+    recorder.update(
+        dataset_hash=dataset_fingerprint(datamodule.data_dir),
+        dataset_dvc=dataset_dvc_record(datamodule.data_dir),
+        orbit_sources=datamodule.orbit_sources(),
+    )
     if ctx.rank_zero:
         write_splits(ctx.run_dir, datamodule.split_planet_ids())
     module = instantiate(cfg.model, loss=instantiate(cfg.loss), optimizer=instantiate(cfg.optimizer))
@@ -235,14 +272,22 @@ def build(ctx: RunContext) -> RunParts:
     ctx.trainer_kwargs.setdefault("enable_progress_bar", shows_bar or (ctx.sweep_dir is None and sys.stderr.isatty()))
     loggers = build_loggers(cfg, ctx.run_dir, ctx.identity, ctx.sweep_dir)
     log_run_config(loggers, ctx.container, run_tags(ctx.identity, cfg.seed, ctx.sweep_dir))
-    trainer = pl.Trainer(**ctx.trainer_kwargs, callbacks=[*configured, RandomStateCallback(), EventsCallback(recorder)],
-                         logger=loggers or False, default_root_dir=str(ctx.run_dir))
+    trainer = pl.Trainer(
+        **ctx.trainer_kwargs,
+        callbacks=[*configured, RandomStateCallback(), EventsCallback(recorder)],
+        logger=loggers or False,
+        default_root_dir=str(ctx.run_dir),
+    )
     if trainer.is_global_zero != ctx.rank_zero:
-        raise ConfigurationError(f"this process is rank {trainer.global_rank} to Lightning but its environment "
-                                 "says otherwise: launch distributed runs with Lightning's launcher or torchrun")
+        raise ConfigurationError(
+            f"this process is rank {trainer.global_rank} to Lightning but its environment "
+            "says otherwise: launch distributed runs with Lightning's launcher or torchrun"
+        )
     if trainer.world_size > 1 and ctx.sweep_dir is not None:
         # Lightning re-launches the command line for each rank: inside a sweep, the whole sweep.
-        raise ConfigurationError("a distributed trainer (trainer=ddp) runs one training at a time, not inside --multirun")
+        raise ConfigurationError(
+            "a distributed trainer (trainer=ddp) runs one training at a time, not inside --multirun"
+        )
     return RunParts(datamodule=datamodule, module=module, checkpoint=checkpoint, trainer=trainer, loggers=loggers)
 
 
@@ -265,34 +310,46 @@ def evaluate(ctx: RunContext, parts: RunParts) -> tuple[dict[str, Any], list, fl
     evaluator = _evaluator(trainer, ctx.trainer_kwargs, parts.loggers, ctx.run_dir)
     best = parts.checkpoint.best_model_path or None
     started = time.perf_counter()
-    validation = validation_metrics(module, datamodule, best, _single_process_kwargs(trainer, ctx.trainer_kwargs),
-                                    ctx.run_dir)
+    validation = validation_metrics(
+        module, datamodule, best, _single_process_kwargs(trainer, ctx.trainer_kwargs), ctx.run_dir
+    )
     evaluator.test(module, datamodule=datamodule, ckpt_path=best, verbose=False, weights_only=True)
     predictions = evaluator.predict(module, datamodule=datamodule, return_predictions=True)
     seconds = time.perf_counter() - started
     finish_loggers(parts.loggers)
     best_score = parts.checkpoint.best_model_score
-    metrics = {**module.test_results, **validation, **reference_metrics(datamodule),
-               "best_val_loss": float(best_score) if best_score is not None else None,
-               "epochs": trainer.current_epoch}
+    metrics = {
+        **module.test_results,
+        **validation,
+        **reference_metrics(datamodule),
+        "best_val_loss": float(best_score) if best_score is not None else None,
+        "epochs": trainer.current_epoch,
+    }
     return metrics, predictions, seconds
 
 
-def finish(ctx: RunContext, parts: RunParts, metrics: dict[str, Any], predictions: list,
-           fit_s: float, evaluate_s: float) -> None:
+def finish(
+    ctx: RunContext, parts: RunParts, metrics: dict[str, Any], predictions: list, fit_s: float, evaluate_s: float
+) -> None:
     """Phase 5 (rank zero): the run's outputs (metrics.json, predictions, submission) and its record
     completed."""
     metrics["train_time_s"] = round(fit_s, 3)
     write_run_outputs(ctx.run_dir, predictions, metrics)
     ctx.recorder.record["durations"].update(fit_s=round(fit_s, 3), test_s=round(evaluate_s, 3))
-    ctx.recorder.update(epochs=parts.trainer.current_epoch,
-                        checkpoints={"last": LAST_CHECKPOINT, "best": BEST_CHECKPOINT})
+    ctx.recorder.update(
+        epochs=parts.trainer.current_epoch, checkpoints={"last": LAST_CHECKPOINT, "best": BEST_CHECKPOINT}
+    )
     ctx.recorder.event("test_end", metrics=metrics)
     ctx.recorder.finish(COMPLETED, metrics=metrics)
 
 
-def run_training(cfg: DictConfig, run_dir: str | Path, overrides: Sequence[str] = (),
-                 sweep_dir: str | Path | None = None, on_status: StatusHook | None = None) -> dict[str, Any]:
+def run_training(
+    cfg: DictConfig,
+    run_dir: str | Path,
+    overrides: Sequence[str] = (),
+    sweep_dir: str | Path | None = None,
+    on_status: StatusHook | None = None,
+) -> dict[str, Any]:
     """Train, evaluate and record one run in ``run_dir``: the five phases in order; return its
     metrics (metrics.json: the test split's scores, and the validation split's as ``val_<name>``).
 
@@ -326,16 +383,22 @@ def reference_metrics(datamodule) -> dict[str, float]:
     if truth is None:
         return {}
     split_key = hashlib.sha256(json.dumps(datamodule.split_planet_ids(), sort_keys=True).encode()).hexdigest()
-    cache = (Path(datamodule.data_dir) / CACHE_DIR
-             / f"references-{dataset_fingerprint(datamodule.data_dir)[:12]}-{split_key[:12]}.json")
+    cache = (
+        Path(datamodule.data_dir)
+        / CACHE_DIR
+        / f"references-{dataset_fingerprint(datamodule.data_dir)[:12]}-{split_key[:12]}.json"
+    )
     cached = read_json(cache)
     if isinstance(cached, dict):
         return cached
     statistics = datamodule.label_statistics()
     y, train_y = (datamodule.splits[split].tensors["y"].double().numpy() for split in ("test", "train"))
     scores = reference_scores(y, *truth, train_y, statistics["naive_mean"], statistics["naive_std"])
-    metrics = {f"{REFERENCE_PREFIXES[reference]}{name}": value
-               for reference, values in scores.items() for name, value in values.items()}
+    metrics = {
+        f"{REFERENCE_PREFIXES[reference]}{name}": value
+        for reference, values in scores.items()
+        for name, value in values.items()
+    }
     try:
         write_json_atomic(cache, metrics)
     except OSError as err:  # a read-only data folder: recomputed next time

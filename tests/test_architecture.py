@@ -30,8 +30,10 @@ def _imports() -> dict[str, set[str]]:
                 targets = [alias.name for alias in node.names]
             elif isinstance(node, ast.ImportFrom) and node.level == 0 and node.module:
                 # `from spectramind.x import y` imports module spectramind.x.y when that is a module
-                targets = [f"{node.module}.{alias.name}" if f"{node.module}.{alias.name}" in modules else node.module
-                           for alias in node.names]
+                targets = [
+                    f"{node.module}.{alias.name}" if f"{node.module}.{alias.name}" in modules else node.module
+                    for alias in node.names
+                ]
             else:
                 continue
             edges[name].update(t for t in targets if t in modules and t != name)
@@ -53,7 +55,7 @@ def _cycle(edges: dict[str, set[str]]) -> list[str] | None:
         path.append(node)
         for target in sorted(edges.get(node, ())):
             if state.get(target) == 1:
-                return path[path.index(target):] + [target]
+                return path[path.index(target) :] + [target]
             if target not in state and (found := visit(target)):
                 return found
         path.pop()
@@ -97,18 +99,27 @@ def test_tracking_and_the_hydra_free_packages_do_not_import_the_sweep_logic_or_h
         if source.startswith("spectramind.tracking"):
             assert not any(t.startswith("spectramind.ablation") for t in targets), (source, targets)
         if source.startswith("spectramind.ablation"):
-            assert not any(t.startswith(("spectramind.training", "spectramind.models", "spectramind.config_checks"))
-                           for t in targets), (source, targets)
+            assert not any(
+                t.startswith(("spectramind.training", "spectramind.models", "spectramind.config_checks"))
+                for t in targets
+            ), (source, targets)
 
 
 def test_the_sweep_logic_is_hydra_free():
     """spectramind.ablation (design, plan, runner, ...) runs without Hydra, torch or Lightning."""
     for path in (ROOT / "ablation").glob("*.py"):
         for node in ast.walk(ast.parse(path.read_text())):
-            names = ([a.name for a in node.names] if isinstance(node, ast.Import)
-                     else [node.module or ""] if isinstance(node, ast.ImportFrom) else [])
+            names = (
+                [a.name for a in node.names]
+                if isinstance(node, ast.Import)
+                else [node.module or ""]
+                if isinstance(node, ast.ImportFrom)
+                else []
+            )
             assert not [n for n in names if n.split(".")[0] in ("hydra", "torch", "pytorch_lightning", "omegaconf")], (
-                path.name, names)
+                path.name,
+                names,
+            )
 
 
 def test_collating_and_ranking_a_sweep_does_not_import_torch():
@@ -117,8 +128,7 @@ def test_collating_and_ranking_a_sweep_does_not_import_torch():
     import subprocess
     import sys
 
-    code = ("import sys, spectramind.leaderboard.build, spectramind.ablation.status; "
-            "print('torch' in sys.modules)")
+    code = "import sys, spectramind.leaderboard.build, spectramind.ablation.status; print('torch' in sys.modules)"
     result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
     assert result.returncode == 0, result.stderr
     assert result.stdout.strip() == "False"
@@ -143,10 +153,16 @@ def test_the_data_sub_packages_form_no_cycle_and_metrics_and_models_need_no_data
     packages: dict[str, set[str]] = defaultdict(set)
     for source, targets in edges.items():
         if source.startswith("spectramind.data"):
-            packages[sub_package(source)].update(sub_package(t) for t in targets
-                                                 if t.startswith("spectramind.data") and sub_package(t) != sub_package(source))
+            packages[sub_package(source)].update(
+                sub_package(t)
+                for t in targets
+                if t.startswith("spectramind.data") and sub_package(t) != sub_package(source)
+            )
     assert _cycle(packages) is None, " -> ".join(_cycle(packages))
     assert "spectramind.data.sim" in packages["spectramind.data.raw"]  # the raw simulator renders sim's physics
     for source, targets in edges.items():
-        if source.startswith(("spectramind.metrics", "spectramind.models")) and source != "spectramind.metrics.submission":
+        if (
+            source.startswith(("spectramind.metrics", "spectramind.models"))
+            and source != "spectramind.metrics.submission"
+        ):
             assert not any(t.startswith("spectramind.data") for t in targets), (source, targets)

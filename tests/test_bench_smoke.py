@@ -13,8 +13,16 @@ import sys
 from pathlib import Path
 
 REPO = Path(__file__).resolve().parents[1]
-SECTIONS = ("orchestration", "parallel", "resume", "leaderboard", "training_step", "startup", "simulator",
-            "calibration")
+SECTIONS = (
+    "orchestration",
+    "parallel",
+    "resume",
+    "leaderboard",
+    "training_step",
+    "startup",
+    "simulator",
+    "calibration",
+)
 
 
 def run_python(*args: str) -> subprocess.CompletedProcess:
@@ -77,13 +85,27 @@ def test_calibration_reference_agrees_with_box_extraction_on_a_tiny_visit(tmp_pa
     from spectramind.data.raw.simulate import RAW_PHYSICS, RawSimulationConfig, simulate_raw_dataset
 
     # 2 planets (one train, one test), 32 AIRS read pairs and 384 FGS1 pairs: 8 bins of 4 / 48
-    config = RawSimulationConfig(physics=dataclasses.replace(RAW_PHYSICS, n_planets=2, seed=5), airs_frames=64,
-                                 test_fraction=0.5, second_visit_fraction=0.0)
+    config = RawSimulationConfig(
+        physics=dataclasses.replace(RAW_PHYSICS, n_planets=2, seed=5),
+        airs_frames=64,
+        test_fraction=0.5,
+        second_visit_fraction=0.0,
+    )
     raw = simulate_raw_dataset(tmp_path / "raw", config)
     (planet_dir,) = (raw / "train").iterdir()
     out = tmp_path / "reference.npy"
-    result = run_python("-m", "bench.calibration_reference", str(planet_dir), str(raw),
-                        "--airs-bin", "4", "--fgs-bin", "48", "--out", str(out))
+    result = run_python(
+        "-m",
+        "bench.calibration_reference",
+        str(planet_dir),
+        str(raw),
+        "--airs-bin",
+        "4",
+        "--fgs-bin",
+        "48",
+        "--out",
+        str(out),
+    )
     assert result.returncode == 0, result.stderr
     run = json.loads(result.stdout.strip().splitlines()[-1])
     assert run["frames"] == {"AIRS-CH0": 64, "FGS1": 768} and run["n_bins"] == 8
@@ -91,8 +113,9 @@ def test_calibration_reference_agrees_with_box_extraction_on_a_tiny_visit(tmp_pa
     reference = np.load(out)
     assert reference.shape == (8, 283) and np.isfinite(reference).all() and (reference > 0).all()
 
-    manifest = calibrate_folder(raw, tmp_path / "ours", params=CalibrationParams(airs_bin=4, fgs_bin=48,
-                                                                                   extraction="box"))
+    manifest = calibrate_folder(
+        raw, tmp_path / "ours", params=CalibrationParams(airs_bin=4, fgs_bin=48, extraction="box")
+    )
     assert manifest["counts"]["failed"] == 0
     ours = np.load(tmp_path / "ours" / "light_curves" / f"{planet_dir.name}.npy")
     relative = np.abs(reference / reference.mean(axis=0) / ours - 1)

@@ -12,8 +12,7 @@ GROUPS = ("data", "model", "loss", "optimizer", "trainer", "logger", "ablation")
 
 
 def _options(group: str) -> list[str]:
-    return sorted(p.name[:-5] for p in files("spectramind.conf").joinpath(group).iterdir()
-                  if p.name.endswith(".yaml"))
+    return sorted(p.name[:-5] for p in files("spectramind.conf").joinpath(group).iterdir() if p.name.endswith(".yaml"))
 
 
 CASES = [(group, option) for group in GROUPS for option in _options(group)]

@@ -55,11 +55,20 @@ def test_launcher_presets_extend_the_plugins(preset, target):
 
 def test_training_with_early_stopping_and_a_chosen_checkpoint_metric(tmp_path, tiny_data_dir):
     run_dir = tmp_path / "run"
-    result = run_module(["spectramind.train", *tiny_overrides(tiny_data_dir), f"hydra.run.dir={run_dir}",
-                         "trainer.max_epochs=30", "callbacks=[default,early_stopping]",
-                         "callbacks.early_stopping.patience=1", "callbacks.early_stopping.min_delta=1e9",
-                         "callbacks.model_checkpoint.monitor=val/gll", "callbacks.model_checkpoint.mode=max"],
-                        cwd=tmp_path)
+    result = run_module(
+        [
+            "spectramind.train",
+            *tiny_overrides(tiny_data_dir),
+            f"hydra.run.dir={run_dir}",
+            "trainer.max_epochs=30",
+            "callbacks=[default,early_stopping]",
+            "callbacks.early_stopping.patience=1",
+            "callbacks.early_stopping.min_delta=1e9",
+            "callbacks.model_checkpoint.monitor=val/gll",
+            "callbacks.model_checkpoint.mode=max",
+        ],
+        cwd=tmp_path,
+    )
     assert result.returncode == 0, result.stderr[-3000:]
     record = json.loads((run_dir / "run.json").read_text())
     assert record["status"] == "completed" and record["epochs"] == 2  # stopped, not 30 epochs
@@ -72,11 +81,14 @@ def test_training_with_early_stopping_and_a_chosen_checkpoint_metric(tmp_path, t
     assert checkpoint_state["best_model_path"].endswith("best.ckpt")
 
 
-@pytest.mark.parametrize("override, package", [("hydra/launcher=rq", "hydra-rq-launcher"),
-                                               ("hydra/sweeper=nevergrad", "hydra-nevergrad-sweeper")])
+@pytest.mark.parametrize(
+    "override, package",
+    [("hydra/launcher=rq", "hydra-rq-launcher"), ("hydra/sweeper=nevergrad", "hydra-nevergrad-sweeper")],
+)
 def test_a_plugin_that_is_not_installed_is_one_line_naming_it(tmp_path, override, package):
-    result = run_module(["spectramind.train", "--multirun", override, f"hydra.sweep.dir={tmp_path / 's'}"],
-                        cwd=tmp_path)
+    result = run_module(
+        ["spectramind.train", "--multirun", override, f"hydra.sweep.dir={tmp_path / 's'}"], cwd=tmp_path
+    )
     lines = result.stderr.strip().splitlines()
     assert result.returncode == 2 and len(lines) == 1, result.stderr
     assert lines[0] == f"error: {override} needs a Hydra plugin that is not installed: pip install {package}"
@@ -86,6 +98,7 @@ def test_every_named_plugin_gets_its_install_line():
     for option, package in PLUGIN_INSTALL.items():
         message = f"In 'hydra/config': Could not find '{option}'; Available options in 'hydra/launcher': basic"
         group, _, name = option.rpartition("/")
-        assert missing_plugin_hint(message) == (f"{group}={name} needs a Hydra plugin that is not installed: "
-                                                f"pip install {package}")
+        assert missing_plugin_hint(message) == (
+            f"{group}={name} needs a Hydra plugin that is not installed: pip install {package}"
+        )
     assert missing_plugin_hint("Could not find 'model/nosuch'") is None  # a typo stays Hydra's message

@@ -25,8 +25,11 @@ def ddp_run(tmp_path_factory, tiny_data_dir):
     """One 2-process CPU DDP run with Hydra's default run directory (outputs/<date>/<time>), as a
     user starts it, so that a second run directory made by rank 1 would show."""
     cwd = tmp_path_factory.mktemp("ddp")
-    result = run_module(["spectramind.train", *tiny_overrides(tiny_data_dir), *ODD_SPLITS,
-                         "trainer=ddp", "trainer.accelerator=cpu"], cwd=cwd, timeout=240)
+    result = run_module(
+        ["spectramind.train", *tiny_overrides(tiny_data_dir), *ODD_SPLITS, "trainer=ddp", "trainer.accelerator=cpu"],
+        cwd=cwd,
+        timeout=240,
+    )
     assert result.returncode == 0, result.stderr[-3000:]
     return cwd, result
 
@@ -65,8 +68,9 @@ def test_metrics_and_predictions_equal_the_best_checkpoint_evaluated_alone(ddp_r
     datamodule.setup("test")
     test = datamodule.splits["test"].tensors
     module = instantiate(cfg.model, loss=instantiate(cfg.loss))
-    module.load_state_dict(torch.load(run_dir / "checkpoints/best.ckpt", map_location="cpu",
-                                      weights_only=True)["state_dict"])
+    module.load_state_dict(
+        torch.load(run_dir / "checkpoints/best.ckpt", map_location="cpu", weights_only=True)["state_dict"]
+    )
     module.eval()
     with torch.no_grad():
         mu, sigma = module(test["depth"], test["depth_err"])
@@ -77,8 +81,9 @@ def test_metrics_and_predictions_equal_the_best_checkpoint_evaluated_alone(ddp_r
         assert metrics[key] == pytest.approx(expected[key], rel=1e-6, abs=1e-9), key
     val = datamodule.splits["val"].tensors  # 7 planets: each counted once, none padded in
     with torch.no_grad():
-        val_expected = evaluate_predictions(val["y"], *module(val["depth"], val["depth_err"]),
-                                            module.naive_mean, module.naive_std)
+        val_expected = evaluate_predictions(
+            val["y"], *module(val["depth"], val["depth_err"]), module.naive_mean, module.naive_std
+        )
     for key in REPORT_KEYS:
         assert metrics[f"val_{key}"] == pytest.approx(val_expected[key], rel=1e-6, abs=1e-9), key
 
@@ -93,9 +98,19 @@ def test_metrics_and_predictions_equal_the_best_checkpoint_evaluated_alone(ddp_r
 def test_the_command_line_starts_a_ddp_run_too(tmp_path, tiny_data_dir):
     """`spectramind train trainer=ddp`: Lightning starts rank 1 from the program the command line
     names, which must be the training (not the CLI, which would not understand the overrides)."""
-    result = run_module(["spectramind", "train", *tiny_overrides(tiny_data_dir), "trainer.max_epochs=1",
-                         "trainer=ddp", "trainer.accelerator=cpu", f"hydra.run.dir={tmp_path / 'run'}"],
-                        cwd=tmp_path, timeout=240)
+    result = run_module(
+        [
+            "spectramind",
+            "train",
+            *tiny_overrides(tiny_data_dir),
+            "trainer.max_epochs=1",
+            "trainer=ddp",
+            "trainer.accelerator=cpu",
+            f"hydra.run.dir={tmp_path / 'run'}",
+        ],
+        cwd=tmp_path,
+        timeout=240,
+    )
     assert result.returncode == 0, result.stderr[-3000:]
     assert json.loads((tmp_path / "run" / "run.json").read_text())["status"] == "completed"
     assert "GLOBAL_RANK: 1, MEMBER: 2/2" in (tmp_path / "run" / "train_ddp_process_1.log").read_text()
@@ -110,8 +125,12 @@ def test_every_command_of_the_multi_gpu_page_composes():
     from hydra import compose, initialize_config_module
 
     page = Path(__file__).resolve().parents[1] / "docs" / "multi-gpu.md"
-    lines = [line.split("#")[0].strip() for block in re.findall(r"```bash\n(.*?)```", page.read_text(), re.DOTALL)
-             for line in block.splitlines() if line.strip().startswith(("python -m spectramind.train", "spectramind train"))]
+    lines = [
+        line.split("#")[0].strip()
+        for block in re.findall(r"```bash\n(.*?)```", page.read_text(), re.DOTALL)
+        for line in block.splitlines()
+        if line.strip().startswith(("python -m spectramind.train", "spectramind train"))
+    ]
     assert len(lines) >= 3
     for line in lines:
         words = shlex.split(line)

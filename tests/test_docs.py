@@ -56,8 +56,12 @@ def test_documented_command_uses_existing_commands_options_and_studies(page, com
     if getattr(leaf, "commands", None):  # a group: only `--help` makes sense there
         assert rest == ["--help"], f"{page}: `spectramind {command}` names no command"
         return
-    known = {name for parameter in leaf.params for name in getattr(parameter, "opts", [])
-             if parameter.param_type_name == "option"} | {"--help"}
+    known = {
+        name
+        for parameter in leaf.params
+        for name in getattr(parameter, "opts", [])
+        if parameter.param_type_name == "option"
+    } | {"--help"}
     for word in rest:
         if word.startswith("--") or re.fullmatch(r"-[a-z]", word):
             assert word.split("=")[0] in known, f"{page}: {word} is not an option of `spectramind {' '.join(path)}`"

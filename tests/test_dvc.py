@@ -28,8 +28,16 @@ TINY_PARAMS = {
 
 def _fresh_copy(destination: Path) -> Path:
     """The repository's files as a clone would have them (tracked + new, not ignored), in a new git repo."""
-    listed = subprocess.run(["git", "ls-files", "-z", "--cached", "--others", "--exclude-standard"],
-                            cwd=REPO, capture_output=True, check=True).stdout.decode().split("\0")
+    listed = (
+        subprocess.run(
+            ["git", "ls-files", "-z", "--cached", "--others", "--exclude-standard"],
+            cwd=REPO,
+            capture_output=True,
+            check=True,
+        )
+        .stdout.decode()
+        .split("\0")
+    )
     for name in filter(None, listed):
         source = REPO / name
         if not source.exists() and not source.is_symlink():
@@ -45,8 +53,12 @@ def _fresh_copy(destination: Path) -> Path:
 
 
 def _dvc(args: list[str], cwd: Path, timeout: float = 300) -> subprocess.CompletedProcess:
-    env = {**os.environ, "PATH": f"{BIN}{os.pathsep}{os.environ.get('PATH', '')}", "DVC_NO_ANALYTICS": "1",
-           "PYTHONWARNINGS": "ignore"}
+    env = {
+        **os.environ,
+        "PATH": f"{BIN}{os.pathsep}{os.environ.get('PATH', '')}",
+        "DVC_NO_ANALYTICS": "1",
+        "PYTHONWARNINGS": "ignore",
+    }
     return subprocess.run([str(BIN / "dvc"), *args], cwd=cwd, capture_output=True, text=True, timeout=timeout, env=env)
 
 
@@ -62,8 +74,14 @@ def reproduced(tmp_path_factory) -> Path:
 
 def test_every_stage_runs_in_order_and_writes_its_outputs(reproduced):
     lock = yaml.safe_load((reproduced / "dvc.lock").read_text())
-    assert list(lock["stages"]) == ["simulate", "ablate", "leaderboard", "simulate_raw", "calibrate",
-                                    "train_calibrated"]
+    assert list(lock["stages"]) == [
+        "simulate",
+        "ablate",
+        "leaderboard",
+        "simulate_raw",
+        "calibrate",
+        "train_calibrated",
+    ]
     stage_outs = {name: [out["path"] for out in stage.get("outs", [])] for name, stage in lock["stages"].items()}
     for paths in stage_outs.values():
         for path in paths:
@@ -73,7 +91,9 @@ def test_every_stage_runs_in_order_and_writes_its_outputs(reproduced):
     sweep = reproduced / "dvc_runs" / "ablation"
     manifest = json.loads((sweep / "sweep.json").read_text())
     assert sorted(run["status"] for run in manifest["runs"]) == ["completed", "completed"]
-    assert {"leaderboard.md", "leaderboard.html", "leaderboard.csv", "leaderboard.json"} <= {p.name for p in sweep.iterdir()}
+    assert {"leaderboard.md", "leaderboard.html", "leaderboard.csv", "leaderboard.json"} <= {
+        p.name for p in sweep.iterdir()
+    }
     assert (sweep / "ablation_results").is_dir()
 
 
@@ -93,7 +113,9 @@ def test_metrics_show_reports_the_leaderboard_headline(reproduced):
     document = json.loads(result.stdout)
     metrics = document[""]["data"]["dvc_runs/ablation/leaderboard.json"]["data"]
     assert metrics["n_runs"] == 2 and metrics["n_completed"] == 2 and metrics["primary_metric"] == "adc2025"
-    runs = [json.loads(path.read_text()) for path in (reproduced / "dvc_runs" / "ablation" / "runs").glob("*/metrics.json")]
+    runs = [
+        json.loads(path.read_text()) for path in (reproduced / "dvc_runs" / "ablation" / "runs").glob("*/metrics.json")
+    ]
     chosen = max(runs, key=lambda run: run["val_adc2025_unclipped"])  # selected on validation
     assert len(runs) == 2 and metrics["best_val_adc2025"] == pytest.approx(chosen["val_adc2025"])
     assert metrics["best_adc2025"] == pytest.approx(chosen["adc2025"])  # its held-out test score
@@ -123,13 +145,19 @@ def test_changing_a_leaderboard_param_reruns_only_the_leaderboard(reproduced):
 def test_every_run_records_the_data_set_hash_that_dvc_tracks(reproduced):
     lock = yaml.safe_load((reproduced / "dvc.lock").read_text())["stages"]
     data_out = next(out for out in lock["simulate"]["outs"] if out["path"] == "dvc_runs/data")
-    records = [json.loads(path.read_text())
-               for path in (reproduced / "dvc_runs" / "ablation" / "runs").glob("*/run.json")]
+    records = [
+        json.loads(path.read_text()) for path in (reproduced / "dvc_runs" / "ablation" / "runs").glob("*/run.json")
+    ]
     assert len(records) == 2
     for record in records:
         assert record["dataset_dvc"] == {
-            "md5": data_out["md5"], "source": "dvc.lock", "stage": "simulate", "path": "dvc_runs/data",
-            "nfiles": data_out["nfiles"], "size": data_out["size"], "matches_files": True,
+            "md5": data_out["md5"],
+            "source": "dvc.lock",
+            "stage": "simulate",
+            "path": "dvc_runs/data",
+            "nfiles": data_out["nfiles"],
+            "size": data_out["size"],
+            "matches_files": True,
         }
 
 

@@ -54,13 +54,25 @@ def test_an_untracked_folder_has_no_hash(tmp_path):
 def test_a_pipeline_output_is_read_from_the_lock_file_of_its_stage(tmp_path):
     root = _project(tmp_path)
     data = _data(root / "runs" / "data")
-    _write_lock(root, {
-        "train": {"cmd": "t", "deps": [{"path": "runs/data", "md5": "dep-is-not-an-output.dir"}]},
-        "simulate": {"cmd": "s", "outs": [{"path": "runs/data", "hash": "md5", "md5": "0123.dir", **_totals(data)}]},
-    })
+    _write_lock(
+        root,
+        {
+            "train": {"cmd": "t", "deps": [{"path": "runs/data", "md5": "dep-is-not-an-output.dir"}]},
+            "simulate": {
+                "cmd": "s",
+                "outs": [{"path": "runs/data", "hash": "md5", "md5": "0123.dir", **_totals(data)}],
+            },
+        },
+    )
     record = dvc_tracked_hash(data)
-    assert record == {"md5": "0123.dir", "source": "dvc.lock", "stage": "simulate", "path": "runs/data",
-                      "matches_files": True, **_totals(data)}
+    assert record == {
+        "md5": "0123.dir",
+        "source": "dvc.lock",
+        "stage": "simulate",
+        "path": "runs/data",
+        "matches_files": True,
+        **_totals(data),
+    }
 
 
 def test_the_nearest_lock_file_wins_and_paths_are_relative_to_it(tmp_path):
@@ -78,7 +90,12 @@ def test_a_dvc_add_pointer_file_beside_the_folder(tmp_path):
     data = _data(root / "data")
     (root / "data.dvc").write_text(yaml.safe_dump({"outs": [{"md5": "abc.dir", "path": "data", **_totals(data)}]}))
     record = dvc_tracked_hash(str(data))
-    assert (record["md5"], record["source"], record["stage"], record["matches_files"]) == ("abc.dir", "data.dvc", None, True)
+    assert (record["md5"], record["source"], record["stage"], record["matches_files"]) == (
+        "abc.dir",
+        "data.dvc",
+        None,
+        True,
+    )
 
 
 def test_the_feature_cache_inside_the_data_set_is_not_counted(tmp_path):

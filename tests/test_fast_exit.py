@@ -28,10 +28,13 @@ SCRIPT = textwrap.dedent("""
 """)
 
 
-@pytest.mark.parametrize("mode, expected", [
-    ("default", "exiting\ncollected\n"),  # the interpreter's final collection frees the cycle
-    ("skip", "exiting\n"),  # frozen at exit: the final collection skips it
-])
+@pytest.mark.parametrize(
+    "mode, expected",
+    [
+        ("default", "exiting\ncollected\n"),  # the interpreter's final collection frees the cycle
+        ("skip", "exiting\n"),  # frozen at exit: the final collection skips it
+    ],
+)
 def test_the_final_collection_is_skipped_once_registered(mode, expected):
     result = subprocess.run([sys.executable, "-c", SCRIPT, mode], capture_output=True, text=True, check=True)
     assert result.stdout == expected

@@ -18,8 +18,14 @@ from spectramind.models.module import SpectraModule
 def _fit(module, data_dir, epochs=3):
     pl.seed_everything(0, verbose=False)
     datamodule = ArielDataModule(str(data_dir), batch_size=16)
-    trainer = pl.Trainer(max_epochs=epochs, logger=False, enable_checkpointing=False,
-                         enable_progress_bar=False, enable_model_summary=False, accelerator="cpu")
+    trainer = pl.Trainer(
+        max_epochs=epochs,
+        logger=False,
+        enable_checkpointing=False,
+        enable_progress_bar=False,
+        enable_model_summary=False,
+        accelerator="cpu",
+    )
     trainer.fit(module, datamodule=datamodule)
     trainer.test(module, datamodule=datamodule, verbose=False)
     return module, datamodule

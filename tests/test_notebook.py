@@ -19,10 +19,15 @@ def _register_kernel(jupyter_dir: Path) -> None:
     """A kernel spec running this interpreter (whatever `python3` kernels the machine has)."""
     spec = jupyter_dir / "kernels" / KERNEL
     spec.mkdir(parents=True)
-    (spec / "kernel.json").write_text(json.dumps({
-        "argv": [sys.executable, "-m", "ipykernel_launcher", "-f", "{connection_file}"],
-        "display_name": "spectramind tests", "language": "python",
-    }))
+    (spec / "kernel.json").write_text(
+        json.dumps(
+            {
+                "argv": [sys.executable, "-m", "ipykernel_launcher", "-f", "{connection_file}"],
+                "display_name": "spectramind tests",
+                "language": "python",
+            }
+        )
+    )
 
 
 def test_quickstart_notebook_executes_and_plots(tmp_path, monkeypatch):
@@ -31,8 +36,7 @@ def test_quickstart_notebook_executes_and_plots(tmp_path, monkeypatch):
     monkeypatch.setenv("SPECTRAMIND_DATA_DIR", str(tmp_path / "data"))
     monkeypatch.setenv("PYTHONWARNINGS", "ignore")
     notebook = nbformat.read(NOTEBOOK, as_version=4)
-    NotebookClient(notebook, kernel_name=KERNEL, timeout=120,
-                   resources={"metadata": {"path": str(tmp_path)}}).execute()
+    NotebookClient(notebook, kernel_name=KERNEL, timeout=120, resources={"metadata": {"path": str(tmp_path)}}).execute()
 
     outputs = [output for cell in notebook.cells if cell.cell_type == "code" for output in cell.outputs]
     assert not [o for o in outputs if o.output_type == "error"]

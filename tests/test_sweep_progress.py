@@ -26,8 +26,7 @@ class Terminal(io.StringIO):
 
 
 def _write_sweep(sweep_dir, statuses: dict[str, str]) -> None:
-    runs = [{"run_id": run_id, "status": status, "started": None, "ended": None}
-            for run_id, status in statuses.items()]
+    runs = [{"run_id": run_id, "status": status, "started": None, "ended": None} for run_id, status in statuses.items()]
     for run in runs:
         if run["status"] not in ("pending", "running"):
             run.update(started="2026-01-01T00:00:00Z", ended="2026-01-01T00:00:30Z")
@@ -41,7 +40,10 @@ def _set_run(sweep_dir, run_id: str, status: str, started: str | None = None, en
     save_manifest(sweep_dir, manifest)
 
 
-@pytest.mark.parametrize("seconds, text", [(0, "0.0s"), (59.44, "59.4s"), (75, "1m 15s"), (3600, "1h 00m 00s"), (3725, "1h 02m 05s"), (None, "—")])
+@pytest.mark.parametrize(
+    "seconds, text",
+    [(0, "0.0s"), (59.44, "59.4s"), (75, "1m 15s"), (3600, "1h 00m 00s"), (3725, "1h 02m 05s"), (None, "—")],
+)
 def test_durations_are_fixed_format(seconds, text):
     assert format_duration(seconds) == text
 
@@ -110,7 +112,10 @@ def test_a_retried_run_counts_once_with_its_latest_status(tmp_path):
         assert progress.poll().done == 0
         _set_run(tmp_path, "a", "completed", "2026-01-01T00:00:02Z", "2026-01-01T00:00:04Z")
     assert (progress.state.done, progress.state.failures) == (1, 0)
-    assert [line.split(" | ")[1] for line in stream.getvalue().splitlines()] == ["a failed in 1.0s", "a completed in 2.0s"]
+    assert [line.split(" | ")[1] for line in stream.getvalue().splitlines()] == [
+        "a failed in 1.0s",
+        "a completed in 2.0s",
+    ]
 
 
 def test_the_background_thread_polls_without_being_asked(tmp_path):

@@ -11,14 +11,24 @@ import yaml
 
 from training_support import run_module, tiny_overrides
 
-ARTEFACTS = ("config_resolved.yaml", "run.json", "events.jsonl", "metrics.json", "splits.json",
-             "predictions.parquet", "submission.csv", "checkpoints/last.ckpt", "checkpoints/best.ckpt")
+ARTEFACTS = (
+    "config_resolved.yaml",
+    "run.json",
+    "events.jsonl",
+    "metrics.json",
+    "splits.json",
+    "predictions.parquet",
+    "submission.csv",
+    "checkpoints/last.ckpt",
+    "checkpoints/best.ckpt",
+)
 
 
 def _train(tmp_path: Path, data_dir: Path, *extra: str, name: str = "run"):
     run_dir = tmp_path / name
-    result = run_module(["spectramind.train", *tiny_overrides(data_dir), f"hydra.run.dir={run_dir}", *extra],
-                        cwd=tmp_path)
+    result = run_module(
+        ["spectramind.train", *tiny_overrides(data_dir), f"hydra.run.dir={run_dir}", *extra], cwd=tmp_path
+    )
     return result, run_dir
 
 
@@ -66,13 +76,26 @@ def test_events_cover_start_epochs_test_and_end(trained):
 
 def test_metrics_predictions_and_submission_agree(trained):
     metrics = json.loads((trained / "metrics.json").read_text())
-    for key in ("adc2025", "adc2025_unclipped", "adc2024", "gll", "rmse_ppm", "coverage_1sigma",
-                "violations_total", "best_val_loss", "epochs", "train_time_s"):
+    for key in (
+        "adc2025",
+        "adc2025_unclipped",
+        "adc2024",
+        "gll",
+        "rmse_ppm",
+        "coverage_1sigma",
+        "violations_total",
+        "best_val_loss",
+        "epochs",
+        "train_time_s",
+    ):
         assert key in metrics
     predictions = pd.read_parquet(trained / "predictions.parquet")
     submission = pd.read_csv(trained / "submission.csv")
-    assert list(submission.columns) == ["planet_id", *(f"wl_{i}" for i in range(1, 284)),
-                                        *(f"sigma_{i}" for i in range(1, 284))]
+    assert list(submission.columns) == [
+        "planet_id",
+        *(f"wl_{i}" for i in range(1, 284)),
+        *(f"sigma_{i}" for i in range(1, 284)),
+    ]
     assert len(predictions) == len(submission) > 0
     assert (submission[[f"sigma_{i}" for i in range(1, 284)]] > 0).all().all()
     assert predictions["mu_5"].to_numpy() == pytest.approx(submission["wl_5"].to_numpy(), rel=1e-9)
@@ -84,7 +107,8 @@ def test_metrics_predictions_and_submission_agree(trained):
     sigma = predictions[[f"sigma_{i}" for i in range(1, 284)]].to_numpy()
     assert mu.shape == y.shape == (len(predictions), 283)
     assert json.loads((trained / "metrics.json").read_text())["rmse_ppm"] == pytest.approx(
-        evaluate_predictions(y, mu, sigma, 0.0, 1.0)["rmse_ppm"], rel=1e-4)
+        evaluate_predictions(y, mu, sigma, 0.0, 1.0)["rmse_ppm"], rel=1e-4
+    )
 
 
 def test_metrics_carry_the_test_splits_references(trained, tiny_data_dir):
@@ -99,8 +123,13 @@ def test_metrics_carry_the_test_splits_references(trained, tiny_data_dir):
 
     metrics = json.loads((trained / "metrics.json").read_text())
     config = yaml.safe_load((trained / "config_resolved.yaml").read_text())["data"]
-    statistics = ArielDataModule(str(tiny_data_dir), split_seed=config["split_seed"], val_fraction=config["val_fraction"],
-                                 test_fraction=config["test_fraction"], features=config["features"]).label_statistics()
+    statistics = ArielDataModule(
+        str(tiny_data_dir),
+        split_seed=config["split_seed"],
+        val_fraction=config["val_fraction"],
+        test_fraction=config["test_fraction"],
+        features=config["features"],
+    ).label_statistics()
     predictions = pd.read_parquet(trained / "predictions.parquet")
     y = predictions[[f"y_{i}" for i in range(1, 284)]].to_numpy()
     truth = read_noise_truth(tiny_data_dir).set_index("planet_id").loc[predictions["planet_id"]]
@@ -184,8 +213,10 @@ def _one_line_error(result) -> str:
 
 def test_missing_data_folder_is_one_line_error(tmp_path):
     missing = tmp_path / "nope"
-    result = run_module(["spectramind.train", f"data.data_dir={missing}", "data.simulation=null",
-                         f"hydra.run.dir={tmp_path / 'run'}"], cwd=tmp_path)
+    result = run_module(
+        ["spectramind.train", f"data.data_dir={missing}", "data.simulation=null", f"hydra.run.dir={tmp_path / 'run'}"],
+        cwd=tmp_path,
+    )
     assert str(missing) in _one_line_error(result)
 
 
@@ -196,8 +227,10 @@ def test_labels_with_wrong_columns_is_one_line_error(tmp_path, tiny_data_dir):
     shutil.copytree(tiny_data_dir, broken)
     labels = pd.read_csv(broken / "train.csv").rename(columns={"wl_7": "wavelength_7"})
     labels.to_csv(broken / "train.csv", index=False)
-    result = run_module(["spectramind.train", f"data.data_dir={broken}", "data.simulation=null",
-                         f"hydra.run.dir={tmp_path / 'run'}"], cwd=tmp_path)
+    result = run_module(
+        ["spectramind.train", f"data.data_dir={broken}", "data.simulation=null", f"hydra.run.dir={tmp_path / 'run'}"],
+        cwd=tmp_path,
+    )
     line = _one_line_error(result)
     assert "train.csv" in line and "wl_7" in line
 

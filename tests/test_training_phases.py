@@ -43,6 +43,7 @@ def test_building_records_the_data_and_trains_nothing(tiny_data_dir, tmp_path):
 
 def test_the_status_hook_is_the_callers(tiny_data_dir, tmp_path):
     seen = []
-    metrics = training.run_training(_config(tiny_data_dir), tmp_path / "run",
-                                    on_status=lambda record, metrics: seen.append(record["status"]))
+    metrics = training.run_training(
+        _config(tiny_data_dir), tmp_path / "run", on_status=lambda record, metrics: seen.append(record["status"])
+    )
     assert seen[0] == RUNNING and seen[-1] == COMPLETED and "val_adc2025" in metrics

@@ -24,5 +24,6 @@ def tiny_overrides(data_dir: Path) -> list[str]:
 def run_module(args: list[str], cwd: Path, timeout: float = 300, **env: str):
     """Run ``python -m <args>`` as a user would; return the CompletedProcess."""
     environment = {**os.environ, "PYTHONWARNINGS": "ignore", **env}
-    return subprocess.run([sys.executable, "-m", *args], cwd=cwd, capture_output=True, text=True,
-                          timeout=timeout, env=environment)
+    return subprocess.run(
+        [sys.executable, "-m", *args], cwd=cwd, capture_output=True, text=True, timeout=timeout, env=environment
+    )

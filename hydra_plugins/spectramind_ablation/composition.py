@@ -66,10 +66,17 @@ class PreComposedConfigs(ConfigLoader):
         return {**self.__dict__, "_kept": {}}
 
     # The rest of the interface is the wrapped loader's.
-    def load_configuration(self, config_name: Optional[str], overrides: List[str], run_mode: RunMode,
-                           from_shell: bool = True, validate_sweep_overrides: bool = True) -> DictConfig:
-        return self.loader.load_configuration(config_name, overrides, run_mode, from_shell=from_shell,
-                                              validate_sweep_overrides=validate_sweep_overrides)
+    def load_configuration(
+        self,
+        config_name: Optional[str],
+        overrides: List[str],
+        run_mode: RunMode,
+        from_shell: bool = True,
+        validate_sweep_overrides: bool = True,
+    ) -> DictConfig:
+        return self.loader.load_configuration(
+            config_name, overrides, run_mode, from_shell=from_shell, validate_sweep_overrides=validate_sweep_overrides
+        )
 
     def get_search_path(self):
         return self.loader.get_search_path()
@@ -80,8 +87,13 @@ class PreComposedConfigs(ConfigLoader):
     def list_groups(self, parent_name: str) -> List[str]:
         return self.loader.list_groups(parent_name)
 
-    def get_group_options(self, group_name: str, results_filter: Optional[ObjectType] = ObjectType.CONFIG,
-                          config_name: Optional[str] = None, overrides: Optional[List[str]] = None) -> List[str]:
+    def get_group_options(
+        self,
+        group_name: str,
+        results_filter: Optional[ObjectType] = ObjectType.CONFIG,
+        config_name: Optional[str] = None,
+        overrides: Optional[List[str]] = None,
+    ) -> List[str]:
         return self.loader.get_group_options(group_name, results_filter, config_name, overrides)
 
     def compute_defaults_list(self, config_name: Optional[str], overrides: List[str], run_mode: RunMode) -> Any:
@@ -92,8 +104,13 @@ class PreFlight:
     """Composes and validates every planned run's config; the composed configs are kept in
     ``composed`` for the launcher."""
 
-    def __init__(self, loader: ConfigLoader, master_config: DictConfig, composed: PreComposedConfigs,
-                 validate: Optional[Callable[[DictConfig], Any]]) -> None:
+    def __init__(
+        self,
+        loader: ConfigLoader,
+        master_config: DictConfig,
+        composed: PreComposedConfigs,
+        validate: Optional[Callable[[DictConfig], Any]],
+    ) -> None:
         self.loader = loader
         self.master_config = master_config
         self.composed = composed

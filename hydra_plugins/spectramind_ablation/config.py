@@ -22,6 +22,4 @@ class AblationSweeperConf(StudyOptions):
     _target_: str = "hydra_plugins.spectramind_ablation.sweeper.AblationSweeper"
 
 
-ConfigStore.instance().store(
-    group="hydra/sweeper", name="ablation", node=AblationSweeperConf, provider="spectramind"
-)
+ConfigStore.instance().store(group="hydra/sweeper", name="ablation", node=AblationSweeperConf, provider="spectramind")

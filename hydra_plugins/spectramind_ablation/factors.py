@@ -20,8 +20,9 @@ from hydra.errors import CompactHydraException
 from spectramind.ablation.design import Factor, Level, same_level
 
 
-def parse_factors(config_loader: ConfigLoader, params: Optional[Mapping[str, Any]],
-                  arguments: Sequence[str]) -> List[Factor]:
+def parse_factors(
+    config_loader: ConfigLoader, params: Optional[Mapping[str, Any]], arguments: Sequence[str]
+) -> List[Factor]:
     """One Factor per override key, in BasicSweeper's order: ``params`` first, then the command
     line; a key given twice keeps its first position and its last value, as in BasicSweeper."""
     lines = [f"{k}={v}" for k, v in (params or {}).items()] + list(arguments)
@@ -31,9 +32,7 @@ def parse_factors(config_loader: ConfigLoader, params: Optional[Mapping[str, Any
         key = override.get_key_element()
         if override.is_sweep_override():
             if not override.is_discrete_sweep():
-                raise CompactHydraException(
-                    f"AblationSweeper does not support sweep type : {override.value_type.name}"
-                )
+                raise CompactHydraException(f"AblationSweeper does not support sweep type : {override.value_type.name}")
             values = list(override.sweep_iterator())  # once: shuffle() draws anew on every call
             levels = [Level(f"{key}={Transformer.str(v)}", _comparable(v)) for v in values]
             if not levels:
@@ -44,8 +43,9 @@ def parse_factors(config_loader: ConfigLoader, params: Optional[Mapping[str, Any
     return [Factor(name, tuple(levels)) for name, levels in entries.values()]
 
 
-def composed_baseline(config: DictConfig, factors: Sequence[Factor],
-                      declared: Optional[Mapping[str, Any]]) -> Dict[str, Level]:
+def composed_baseline(
+    config: DictConfig, factors: Sequence[Factor], declared: Optional[Mapping[str, Any]]
+) -> Dict[str, Level]:
     """Baseline per varied factor: the study's ``baseline`` (checked by ``baseline_levels``), else
     the composed default (a config group's choice, or the key's value) where it is one of the
     factor's levels."""

@@ -44,7 +44,9 @@ def job_outcome(sweep_dir: Path, result: JobReturn) -> "JobOutcome":
 
 def _run_dir(sweep_dir: Path, result: JobReturn) -> Optional[str]:
     """Where the job ran, relative to the sweep directory when inside it."""
-    output_dir = OmegaConf.select(result.hydra_cfg, "hydra.runtime.output_dir", default=None) if result.hydra_cfg else None
+    output_dir = (
+        OmegaConf.select(result.hydra_cfg, "hydra.runtime.output_dir", default=None) if result.hydra_cfg else None
+    )
     if output_dir is None:
         return None
     try:
@@ -70,8 +72,9 @@ def threads_per_job(config: DictConfig, batch_len: int) -> Optional[int]:
     CPUs the launcher allocates per job where it does (submitit ``cpus_per_task``, Ray
     ``remote.num_cpus``, Ray's default being one), else the cores shared by concurrent jobs."""
     launcher = config.hydra.launcher
-    allocated = (OmegaConf.select(launcher, "cpus_per_task", default=None)
-                 or OmegaConf.select(launcher, "ray.remote.num_cpus", default=None))
+    allocated = OmegaConf.select(launcher, "cpus_per_task", default=None) or OmegaConf.select(
+        launcher, "ray.remote.num_cpus", default=None
+    )
     if allocated:
         return int(allocated)
     if OmegaConf.select(launcher, "ray", default=None) is not None:

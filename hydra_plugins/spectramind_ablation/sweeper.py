@@ -63,8 +63,11 @@ class AblationSweeper(Sweeper):
         refuse_bare_choice(config, hydra_context.config_loader)
         with _one_line():
             self.options = StudyOptions.from_mapping(
-                {k: OmegaConf.to_container(v, resolve=True) if OmegaConf.is_config(v) else v
-                 for k, v in self.given_options.items()})
+                {
+                    k: OmegaConf.to_container(v, resolve=True) if OmegaConf.is_config(v) else v
+                    for k, v in self.given_options.items()
+                }
+            )
         self.hydra_context = hydra_context
         self.config = config
         if hydra_context.callbacks is not None:
@@ -76,7 +79,8 @@ class AblationSweeper(Sweeper):
         self.composed = PreComposedConfigs(hydra_context.config_loader)
         self.launcher = Plugins.instance().instantiate_launcher(
             hydra_context=HydraContext(config_loader=self.composed, callbacks=hydra_context.callbacks),
-            task_function=task_function, config=config,
+            task_function=task_function,
+            config=config,
         )
 
     # ------------------------------------------------------------------ sweep
@@ -104,8 +108,12 @@ class AblationSweeper(Sweeper):
             return [job_outcome(sweep_dir, result) for result in batch_returns]
 
         opts = self.options
-        policy = RunnerPolicy(batch_size=self._batch_size(len(plan.to_launch)), max_retries=opts.max_retries,
-                              fail_fast=opts.fail_fast, time_budget_s=opts.time_budget_s)
+        policy = RunnerPolicy(
+            batch_size=self._batch_size(len(plan.to_launch)),
+            max_retries=opts.max_retries,
+            fail_fast=opts.fail_fast,
+            time_budget_s=opts.time_budget_s,
+        )
         try:
             run_sweep(sweep_dir, plan.to_launch, launch, policy)
         finally:
@@ -126,15 +134,17 @@ class AblationSweeper(Sweeper):
             if not opts.dry_run:
                 check_writable(sweep_dir)  # before the pre-flight: fail in a second, not after it
             factors = parse_factors(self.hydra_context.config_loader, opts.params, arguments)
-            baseline = baseline_levels([f for f in factors if f.is_varied],
-                                       composed_baseline(self.config, factors, opts.baseline))
+            baseline = baseline_levels(
+                [f for f in factors if f.is_varied], composed_baseline(self.config, factors, opts.baseline)
+            )
             specs = opts.expand(factors, baseline)
         warm_up = self._start_warm_up(specs, previous)
         try:
             validate = _importable("validate", opts.validate)
             batch_len = self._batch_size(len(specs))
             hashes = PreFlight(self.hydra_context.config_loader, self.config, self.composed, validate).config_hashes(
-                specs, lambda spec: self._job_overrides(spec, batch_len))
+                specs, lambda spec: self._job_overrides(spec, batch_len)
+            )
             study = study_record(opts, factors, baseline, launcher_target(self.config))
             plan = planning.plan_study(opts, specs, hashes, sweep_dir, study, previous)
             if opts.dry_run:
@@ -143,8 +153,14 @@ class AblationSweeper(Sweeper):
                     print(line, flush=True)
                 return None
             with _one_line():
-                planning.start_records(sweep_dir, plan, study, resumed=previous is not None, n_runs=len(specs),
-                                       write_multirun=lambda path: OmegaConf.save(self.config, path))
+                planning.start_records(
+                    sweep_dir,
+                    plan,
+                    study,
+                    resumed=previous is not None,
+                    n_runs=len(specs),
+                    write_multirun=lambda path: OmegaConf.save(self.config, path),
+                )
             if warm_up is not None and plan.to_launch:
                 append_event(sweep_dir / EVENTS_FILE, "workers_warm", **warm_up.join())
         finally:
@@ -214,4 +230,3 @@ def _importable(option: str, path: Optional[str]) -> Optional[Callable[..., Any]
         return get_method(path)
     except Exception as exc:
         raise CompactHydraException(f"{OPTION_PREFIX}{option}={path}: cannot import it ({first_line(exc)})") from None
-

@@ -94,8 +94,9 @@ def expand_design(
     varied = [f for f in factors if f.is_varied]
     baseline = baseline_levels(varied, baseline or {})
     if design == "grid":
-        combos = [dict(zip([f.key for f in varied], levels))
-                  for levels in itertools.product(*(f.levels for f in varied))]
+        combos = [
+            dict(zip([f.key for f in varied], levels)) for levels in itertools.product(*(f.levels for f in varied))
+        ]
     elif design == "random":
         if max_runs is None or max_runs < 1:
             raise ConfigurationError(f"design 'random' needs max_runs >= 1, got {max_runs!r}")
@@ -112,8 +113,11 @@ def expand_design(
         for seed in seeds or [None]:
             run_lines = lines + ([f"{seed_key}={seed}"] if seed is not None else [])
             identity = run_identity(run_lines, seed_key=seed_key)
-            specs.append(RunSpec(identity.run_id, identity.config_id, identity.label,
-                                 tuple(run_lines), values, seed, is_baseline))
+            specs.append(
+                RunSpec(
+                    identity.run_id, identity.config_id, identity.label, tuple(run_lines), values, seed, is_baseline
+                )
+            )
     _check_unique(specs)
     return specs
 

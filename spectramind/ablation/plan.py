@@ -26,8 +26,17 @@ from spectramind.ablation.study import OPTION_PREFIX, StudyOptions
 from spectramind.errors import ConfigurationError
 from spectramind.timestamps import utc_now
 from spectramind.sweep_layout import (
-    COMPLETED, EVENTS_FILE, FAILED, HYDRA_MULTIRUN_FILE, MANIFEST_FILE, METRICS_FILE, PENDING, RUN_OUTCOMES,
-    RUN_RECORD_FILE, RUNNING, sweep_lock,
+    COMPLETED,
+    EVENTS_FILE,
+    FAILED,
+    HYDRA_MULTIRUN_FILE,
+    MANIFEST_FILE,
+    METRICS_FILE,
+    PENDING,
+    RUN_OUTCOMES,
+    RUN_RECORD_FILE,
+    RUNNING,
+    sweep_lock,
 )
 from spectramind.tracking.events import append_event
 from spectramind.tracking.record import git_state, index_run_records, read_json
@@ -45,9 +54,11 @@ class SweepPlan:
         per_config = Counter(r["config_id"] for r in m["runs"])
         # Seeds per configuration, whether they come from the study's seeds or a swept seed override.
         n_seeds = max(per_config.values(), default=1)
-        text = (f"design={m['design']}: {len(m['runs'])} runs ({len(per_config)} configurations"
-                f" x {n_seeds} seeds), {len(self.completed)} already completed,"
-                f" {len(self.to_launch)} to launch")
+        text = (
+            f"design={m['design']}: {len(m['runs'])} runs ({len(per_config)} configurations"
+            f" x {n_seeds} seeds), {len(self.completed)} already completed,"
+            f" {len(self.to_launch)} to launch"
+        )
         if self.over_budget:
             text += f", {len(self.over_budget)} left pending by max_runs"
         return text
@@ -98,14 +109,21 @@ def plan_sweep(
             "config_hash": config_hashes[spec.run_id],
             "status": PENDING,
             "attempts": old.get("attempts", 0) if old else 0,
-            "started": None, "ended": None, "error": None,
-            "job_num": None, "run_dir": None,
+            "started": None,
+            "ended": None,
+            "error": None,
+            "job_num": None,
+            "run_dir": None,
         }
         if old:
             entry.update({k: old[k] for k in ("job_num", "run_dir") if old.get(k) is not None})
         run_dir, record = records.get(spec.run_id, (None, None))
-        if (record and record.get("status") == COMPLETED and record.get("config_hash") == entry["config_hash"]
-                and _metrics_readable(run_dir)):
+        if (
+            record
+            and record.get("status") == COMPLETED
+            and record.get("config_hash") == entry["config_hash"]
+            and _metrics_readable(run_dir)
+        ):
             entry.update(status=COMPLETED, started=record.get("started"), ended=record.get("ended"))
             completed.append(spec.run_id)
         elif record is None and _completed_without_record(old, entry["config_hash"], sweep_dir):
@@ -143,11 +161,21 @@ def _completed_without_record(old: dict[str, Any] | None, config_hash: str, swee
     if not old or old.get("status") != COMPLETED or old.get("config_hash") != config_hash:
         return False
     run_dir = old.get("run_dir")
-    return bool(run_dir) and (Path(sweep_dir) / run_dir).is_dir() and not (Path(sweep_dir) / run_dir / RUN_RECORD_FILE).exists()
+    return (
+        bool(run_dir)
+        and (Path(sweep_dir) / run_dir).is_dir()
+        and not (Path(sweep_dir) / run_dir / RUN_RECORD_FILE).exists()
+    )
 
 
-def plan_study(options: StudyOptions, specs: Sequence[RunSpec], hashes: dict[str, str], sweep_dir: Path,
-               study: dict[str, Any], previous: dict[str, Any] | None) -> SweepPlan:
+def plan_study(
+    options: StudyOptions,
+    specs: Sequence[RunSpec],
+    hashes: dict[str, str],
+    sweep_dir: Path,
+    study: dict[str, Any],
+    previous: dict[str, Any] | None,
+) -> SweepPlan:
     """The plan of :func:`plan_sweep` for the study's options, announced in one line."""
     plan = plan_sweep(specs, hashes, sweep_dir, study=study, previous=previous, budget_runs=options.run_budget)
     print(f"[ablation] {plan.summary()}", flush=True)
@@ -163,8 +191,15 @@ def dry_run_lines(specs: Sequence[RunSpec], plan: SweepPlan) -> list[str]:
     return lines
 
 
-def start_records(sweep_dir: Path, plan: SweepPlan, study: dict[str, Any], *, resumed: bool, n_runs: int,
-                  write_multirun: Callable[[Path], None]) -> None:
+def start_records(
+    sweep_dir: Path,
+    plan: SweepPlan,
+    study: dict[str, Any],
+    *,
+    resumed: bool,
+    n_runs: int,
+    write_multirun: Callable[[Path], None],
+) -> None:
     """``multirun.yaml`` (written by ``write_multirun``: the composed config is Hydra's),
     ``sweep.json`` and the sweep's first events, before any launch; a folder that cannot be
     written is one line naming it."""
@@ -179,9 +214,16 @@ def start_records(sweep_dir: Path, plan: SweepPlan, study: dict[str, Any], *, re
             f"cannot write the sweep directory {sweep_dir}: {exc.strerror or exc} ({exc.filename})"
         ) from None
     append_event(events, "sweep_start", resume=resumed, **{k: study[k] for k in ("study", "design", "launcher")})
-    append_event(events, "plan", n_runs=n_runs, factors=study["factors"], seeds=study["seeds"],
-                 completed=plan.completed, to_launch=[s.run_id for s in plan.to_launch],
-                 over_budget=plan.over_budget)
+    append_event(
+        events,
+        "plan",
+        n_runs=n_runs,
+        factors=study["factors"],
+        seeds=study["seeds"],
+        completed=plan.completed,
+        to_launch=[s.run_id for s in plan.to_launch],
+        over_budget=plan.over_budget,
+    )
 
 
 def next_job_number(manifest: dict[str, Any]) -> int:
@@ -250,7 +292,11 @@ def reconcile_runs(
             entry.update(started=record.get("started"), ended=record.get("ended"))
         elif record and record.get("status") == RUNNING:
             status = FAILED
-            error = error or {"type": "ProcessDied", "message": "the run's process ended without recording an outcome", "traceback": ""}
+            error = error or {
+                "type": "ProcessDied",
+                "message": "the run's process ended without recording an outcome",
+                "traceback": "",
+            }
             entry["ended"] = utc_now()
         elif run_id in job_errors:
             status = FAILED if error else COMPLETED

@@ -93,8 +93,11 @@ class SweepProgress:
     # ------------------------------------------------------------------ lifecycle
     def __enter__(self) -> "SweepProgress":
         manifest = load_manifest(self.sweep_dir) or {}
-        self._already_ended = {run["run_id"]: run.get("ended") for run in manifest.get("runs", [])
-                               if run.get("status") in TERMINAL_STATUSES}
+        self._already_ended = {
+            run["run_id"]: run.get("ended")
+            for run in manifest.get("runs", [])
+            if run.get("status") in TERMINAL_STATUSES
+        }
         self._started_at = self.clock()
         if self.total > 0:
             self._thread = threading.Thread(target=self._loop, name="sweep-progress", daemon=True)

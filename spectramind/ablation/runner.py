@@ -150,14 +150,23 @@ def _launch_batch(
         save_manifest(sweep_dir, manifest)
     if requeue:
         isolate.update(suspects)
-        log.warning(f"[ablation] relaunching {len(requeue)} run(s) of the lost batch"
-                    f" ({len(suspects)} that were running, each alone)")
+        log.warning(
+            f"[ablation] relaunching {len(requeue)} run(s) of the lost batch"
+            f" ({len(suspects)} that were running, each alone)"
+        )
         append_event(events, "batch_lost", error=lost_error, settled=settled, suspects=suspects, relaunched=requeue)
     for run_id in settled:
         if run_id in unreported:  # the run could not log its own end (no record, or its process died)
             entry = find_run(manifest, run_id)
-            append_event(events, "run_end", run_id=run_id, status=entry["status"], duration_s=None, metrics={},
-                         error=entry["error"])
+            append_event(
+                events,
+                "run_end",
+                run_id=run_id,
+                status=entry["status"],
+                duration_s=None,
+                metrics={},
+                error=entry["error"],
+            )
     return statuses, requeue
 
 
@@ -169,14 +178,20 @@ def _finish(sweep_dir: Path, events: Path, wall_time_s: float, stop_reason: str 
         counts[run["status"]] = counts.get(run["status"], 0) + 1
     append_event(events, "sweep_end", counts=counts, wall_time_s=wall_time_s, stopped=stop_reason)
     outcome.record(sweep_dir, counts, stop_reason)
-    print(f"[ablation] sweep finished in {wall_time_s:.1f} s: "
-          + ", ".join(f"{n} {s}" for s, n in sorted(counts.items()))
-          + (f" ({stop_reason})" if stop_reason else ""), flush=True)
+    print(
+        f"[ablation] sweep finished in {wall_time_s:.1f} s: "
+        + ", ".join(f"{n} {s}" for s, n in sorted(counts.items()))
+        + (f" ({stop_reason})" if stop_reason else ""),
+        flush=True,
+    )
     for run in manifest["runs"]:  # why each unsuccessful run ended, one line each
         if run["status"] in UNSUCCESSFUL_STATUSES:
             error = run.get("error") or {}
-            print(f"[ablation] {run['status']}: {run['run_id']}: {error.get('type')}: {error.get('message')}",
-                  file=sys.stderr, flush=True)
+            print(
+                f"[ablation] {run['status']}: {run['run_id']}: {error.get('type')}: {error.get('message')}",
+                file=sys.stderr,
+                flush=True,
+            )
     return SweepOutcome(counts, stop_reason, wall_time_s)
 
 
@@ -189,4 +204,3 @@ def _next_batch(queue: list[Any], size: int, isolate: set[str]) -> tuple[list[An
     while end < min(size, len(queue)) and queue[end].run_id not in isolate:
         end += 1
     return queue[:end], queue[end:]
-

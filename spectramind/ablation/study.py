@@ -105,8 +105,15 @@ class StudyOptions:
         return self.max_runs if self.design != "random" else None
 
     def expand(self, factors: Sequence[Factor], baseline: dict[str, Level]) -> list[RunSpec]:
-        return expand_design(factors, design=self.design, seeds=self.seeds, seed_key=self.seed_key,
-                             baseline=baseline, max_runs=self.max_runs, random_seed=self.random_seed)
+        return expand_design(
+            factors,
+            design=self.design,
+            seeds=self.seeds,
+            seed_key=self.seed_key,
+            baseline=baseline,
+            max_runs=self.max_runs,
+            random_seed=self.random_seed,
+        )
 
     def batch_size(self, n_runs: int, concurrent_jobs: Callable[[], int]) -> int:
         """Runs per launcher call: ``max_batch_size``; else, when the sweep must be able to stop
@@ -137,16 +144,20 @@ def check_writable(sweep_dir: Path) -> None:
         raise ConfigurationError(f"cannot write the sweep directory {sweep_dir}: {existing} is not writable")
 
 
-def study_record(options: StudyOptions, factors: Sequence[Factor], baseline: dict[str, Level],
-                 launcher: str | None) -> dict[str, Any]:
+def study_record(
+    options: StudyOptions, factors: Sequence[Factor], baseline: dict[str, Level], launcher: str | None
+) -> dict[str, Any]:
     """The study as ``sweep.json`` records it (and the leaderboard reads it): the factors and
     their levels as written, the constant overrides, the baseline, seeds and the launcher."""
     return {
-        "study": options.study, "description": options.description, "design": options.design,
+        "study": options.study,
+        "description": options.description,
+        "design": options.design,
         "factors": {f.key: [lvl.text for lvl in f.levels] for f in factors if f.is_varied},
         "fixed": [f.levels[0].line for f in factors if not f.is_varied],
         "baseline": {k: lvl.text for k, lvl in baseline.items()},
-        "seeds": list(options.seeds or []), "seed_key": options.seed_key,
+        "seeds": list(options.seeds or []),
+        "seed_key": options.seed_key,
         "run_subdir": options.run_subdir,
         "launcher": launcher,
     }

@@ -17,7 +17,8 @@ from spectramind.cli.options import CONFIG_DIR_HELP, EXISTING_DIR, fail
 
 ablate_app = typer.Typer(
     help="Run, resume, inspect and report ablation studies (a sweep directory holds one study's runs).",
-    no_args_is_help=True, rich_markup_mode=None,
+    no_args_is_help=True,
+    rich_markup_mode=None,
 )
 
 _SWEEP_DIR_HELP = "Sweep directory (the one holding sweep.json, e.g. multirun/<date>/<time>)."
@@ -32,8 +33,9 @@ def study_names(config_dirs: Sequence[Path] = ()) -> List[str]:
     from importlib.resources import files
 
     folders = [files("spectramind.conf").joinpath("ablation"), *(Path(d) / "ablation" for d in config_dirs)]
-    return sorted({p.name[:-5] for folder in folders if folder.is_dir() for p in folder.iterdir()
-                   if p.name.endswith(".yaml")})
+    return sorted(
+        {p.name[:-5] for folder in folders if folder.is_dir() for p in folder.iterdir() if p.name.endswith(".yaml")}
+    )
 
 
 def _complete_study(ctx: typer.Context, incomplete: str) -> List[str]:
@@ -54,29 +56,55 @@ def split_study(args: List[str]) -> tuple[Optional[str], List[str]]:
 @ablate_app.command("run")
 def ablate_run(
     study: Optional[str] = typer.Argument(
-        None, metavar="STUDY", show_default=False, autocompletion=_complete_study,
+        None,
+        metavar="STUDY",
+        show_default=False,
+        autocompletion=_complete_study,
         help="A study file in conf/ablation/ (or DIR/ablation/ of --config-dir), without .yaml "
-             "[default: `default` when no OVERRIDES are given].",
+        "[default: `default` when no OVERRIDES are given].",
     ),
     overrides: Optional[List[str]] = typer.Argument(
-        None, metavar="OVERRIDES", show_default=False,
+        None,
+        metavar="OVERRIDES",
+        show_default=False,
         help="Hydra overrides. One with comma-separated values is a factor: `model=mlp,cnn1d "
-             "optimizer.lr=0.001,0.01` sweeps their 2x2 grid; one value (`trainer.max_epochs=10`) applies "
-             "to every run. With a study, they add factors to it or override its settings.",
+        "optimizer.lr=0.001,0.01` sweeps their 2x2 grid; one value (`trainer.max_epochs=10`) applies "
+        "to every run. With a study, they add factors to it or override its settings.",
     ),
-    dry_run: bool = typer.Option(False, "--dry-run", help="Print the plan (design, every run and its overrides, "
-                                 "runs already completed) and train nothing."),
-    sweep_dir: Optional[Path] = typer.Option(None, "--sweep-dir", metavar="DIR", show_default=False,
-                                             help="Sweep directory [default: multirun/<date>/<time>]."),
-    jobs: int = typer.Option(1, "--jobs", "-j", min=1, metavar="N",
-                             help="Runs trained at the same time on this machine (Hydra's joblib launcher) when N > 1."),
-    config_dir: Optional[Path] = typer.Option(None, "--config-dir", metavar="DIR", show_default=False,
-                                              help=CONFIG_DIR_HELP, **EXISTING_DIR),
-    leaderboard: bool = typer.Option(True, "--leaderboard/--no-leaderboard",
-                                     help="Build the leaderboard when the sweep ends (else: `spectramind ablate leaderboard DIR`)."),
-    allow_failed_runs: bool = typer.Option(False, "--allow-failed-runs",
-                                           help="Exit 0 even when runs failed or diverged (sweep.json and the leaderboard "
-                                                "report them); usage and configuration errors still exit 2."),
+    dry_run: bool = typer.Option(
+        False,
+        "--dry-run",
+        help="Print the plan (design, every run and its overrides, runs already completed) and train nothing.",
+    ),
+    sweep_dir: Optional[Path] = typer.Option(
+        None,
+        "--sweep-dir",
+        metavar="DIR",
+        show_default=False,
+        help="Sweep directory [default: multirun/<date>/<time>].",
+    ),
+    jobs: int = typer.Option(
+        1,
+        "--jobs",
+        "-j",
+        min=1,
+        metavar="N",
+        help="Runs trained at the same time on this machine (Hydra's joblib launcher) when N > 1.",
+    ),
+    config_dir: Optional[Path] = typer.Option(
+        None, "--config-dir", metavar="DIR", show_default=False, help=CONFIG_DIR_HELP, **EXISTING_DIR
+    ),
+    leaderboard: bool = typer.Option(
+        True,
+        "--leaderboard/--no-leaderboard",
+        help="Build the leaderboard when the sweep ends (else: `spectramind ablate leaderboard DIR`).",
+    ),
+    allow_failed_runs: bool = typer.Option(
+        False,
+        "--allow-failed-runs",
+        help="Exit 0 even when runs failed or diverged (sweep.json and the leaderboard "
+        "report them); usage and configuration errors still exit 2.",
+    ),
 ) -> None:
     """Run an ablation study: a Hydra multirun through the ablation sweeper, then the leaderboard.
 
@@ -114,8 +142,15 @@ def _study_argv(args: List[str], config_dir: Optional[Path]) -> List[str]:
 @ablate_app.command("resume")
 def ablate_resume(
     sweep_dir: Path = typer.Argument(..., metavar="SWEEP_DIR", help=_SWEEP_DIR_HELP, **EXISTING_DIR),
-    jobs: Optional[int] = typer.Option(None, "--jobs", "-j", min=1, metavar="N", show_default=False,
-                                       help="Runs trained at the same time (joblib launcher) [default: as the sweep was started]."),
+    jobs: Optional[int] = typer.Option(
+        None,
+        "--jobs",
+        "-j",
+        min=1,
+        metavar="N",
+        show_default=False,
+        help="Runs trained at the same time (joblib launcher) [default: as the sweep was started].",
+    ),
     dry_run: bool = typer.Option(False, "--dry-run", help="Print what would still run and train nothing."),
 ) -> None:
     """Continue a sweep with its original study and overrides.
@@ -123,8 +158,11 @@ def ablate_resume(
     Completed runs are skipped (same run id and config hash), failed ones are retried and
     interrupted ones resume from their last checkpoint; the leaderboard is rebuilt at the end.
     """
-    argv = [*_saved_overrides(sweep_dir, replace_launcher=jobs is not None), f"hydra.sweep.dir={sweep_dir}",
-            "hydra.sweeper.resume=true"]
+    argv = [
+        *_saved_overrides(sweep_dir, replace_launcher=jobs is not None),
+        f"hydra.sweep.dir={sweep_dir}",
+        "hydra.sweeper.resume=true",
+    ]
     if dry_run:
         argv += ["hydra.sweeper.dry_run=true", f"{_LEADERBOARD_SWITCH}false"]
     if jobs is not None:
@@ -144,8 +182,12 @@ def _saved_overrides(sweep_dir: Path, replace_launcher: bool) -> List[str]:
     if not saved.is_file():
         fail(f"{saved} not found: {sweep_dir} is not a sweep directory started by spectramind")
     config = OmegaConf.load(saved)
-    replaced = ("hydra.sweep.dir=", "hydra.sweeper.resume=", "hydra.sweeper.dry_run=",
-                "hydra.callbacks.leaderboard.enabled=")
+    replaced = (
+        "hydra.sweep.dir=",
+        "hydra.sweeper.resume=",
+        "hydra.sweeper.dry_run=",
+        "hydra.callbacks.leaderboard.enabled=",
+    )
     if replace_launcher:
         replaced += ("hydra/launcher=", "hydra.launcher.n_jobs=")
     hydra = [o for o in config.hydra.overrides.hydra if not o.startswith(replaced)]
@@ -164,11 +206,18 @@ def ablate_status(
 
 @ablate_app.command("leaderboard")
 def ablate_leaderboard(
-    sweep_dir: Path = typer.Argument(..., metavar="SWEEP_DIR", help=_SWEEP_DIR_HELP + " Finished, partial or still running.",
-                                     **EXISTING_DIR),
-    metric: str = typer.Option("adc2025", "--metric", metavar="NAME",
-                               help="Metric to rank by (a key of the runs' metrics.json, e.g. adc2025, gll, rmse_ppm)."),
-    top: int = typer.Option(3, "--top", min=0, metavar="N", help="Best configurations to export to ablation_results/ (0: none)."),
+    sweep_dir: Path = typer.Argument(
+        ..., metavar="SWEEP_DIR", help=_SWEEP_DIR_HELP + " Finished, partial or still running.", **EXISTING_DIR
+    ),
+    metric: str = typer.Option(
+        "adc2025",
+        "--metric",
+        metavar="NAME",
+        help="Metric to rank by (a key of the runs' metrics.json, e.g. adc2025, gll, rmse_ppm).",
+    ),
+    top: int = typer.Option(
+        3, "--top", min=0, metavar="N", help="Best configurations to export to ablation_results/ (0: none)."
+    ),
 ) -> None:
     """Collate every run from disk into leaderboard.md/.html/.csv/.json (and leaderboard_runs.csv) in SWEEP_DIR."""
     from spectramind.leaderboard.build import build_leaderboard

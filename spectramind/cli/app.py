@@ -75,4 +75,3 @@ def main(argv: Optional[List[str]] = None) -> None:
         typer.echo("error: aborted", err=True)
         sys.exit(130)
     sys.exit(status or 0)
-

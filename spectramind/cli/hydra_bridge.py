@@ -58,8 +58,10 @@ def check_overrides(overrides: list[str]) -> None:
     would otherwise reach Hydra as a confusing parse error."""
     for word in overrides:
         if "=" not in word and not word.startswith("~"):
-            fail(f"{word!r} is not an override (expected key=value, +key=value or ~key; a study name "
-                 f"may only come first)")
+            fail(
+                f"{word!r} is not an override (expected key=value, +key=value or ~key; a study name "
+                f"may only come first)"
+            )
 
 
 def merge_searchpath(overrides: list[str], config_dir: Path | None) -> tuple[list[Path], list[str]]:
@@ -78,7 +80,7 @@ def merge_searchpath(overrides: list[str], config_dir: Path | None) -> tuple[lis
     rest = [o for o in overrides if not o.startswith(_SEARCHPATH)]
     if entries:
         rest.append(f"{_SEARCHPATH}[{','.join(entries)}]")
-    return [Path(e[len("file://"):]) for e in entries if e.startswith("file://")], rest
+    return [Path(e[len("file://") :]) for e in entries if e.startswith("file://")], rest
 
 
 def launcher_overrides(jobs: int) -> list[str]:

@@ -13,9 +13,11 @@ from spectramind.errors import ConfigurationError
 EXISTING_DIR = dict(exists=True, file_okay=False, dir_okay=True)
 EXISTING_FILE = dict(exists=True, file_okay=True, dir_okay=False)
 
-CONFIG_DIR_HELP = ("A config directory of your own, searched after spectramind's: DIR/ablation/NAME.yaml is "
-                   "the study NAME, DIR/experiment/NAME.yaml `experiment=NAME`, any DIR/GROUP/NAME.yaml "
-                   "`GROUP=NAME` (Hydra's hydra.searchpath).")
+CONFIG_DIR_HELP = (
+    "A config directory of your own, searched after spectramind's: DIR/ablation/NAME.yaml is "
+    "the study NAME, DIR/experiment/NAME.yaml `experiment=NAME`, any DIR/GROUP/NAME.yaml "
+    "`GROUP=NAME` (Hydra's hydra.searchpath)."
+)
 
 
 def fail(message: str) -> NoReturn:

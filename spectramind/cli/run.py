@@ -27,11 +27,14 @@ class ScoreVariant(str, Enum):
 
 def train_command(
     overrides: Optional[List[str]] = typer.Argument(
-        None, metavar="OVERRIDES", show_default=False,
+        None,
+        metavar="OVERRIDES",
+        show_default=False,
         help="Hydra overrides, e.g. `model=mlp loss=mse trainer.max_epochs=5`.",
     ),
-    config_dir: Optional[Path] = typer.Option(None, "--config-dir", metavar="DIR", show_default=False,
-                                              help=CONFIG_DIR_HELP, **EXISTING_DIR),
+    config_dir: Optional[Path] = typer.Option(
+        None, "--config-dir", metavar="DIR", show_default=False, help=CONFIG_DIR_HELP, **EXISTING_DIR
+    ),
 ) -> None:
     """Train and test one model (same as `python -m spectramind.train [OVERRIDES]...`).
 
@@ -45,11 +48,23 @@ def train_command(
 
 
 def predict_command(
-    checkpoint: Path = typer.Argument(..., metavar="CHECKPOINT", help="A run's checkpoint (runs/<run_id>/checkpoints/best.ckpt); "
-                                      "the model is rebuilt from that run's config_resolved.yaml.", **EXISTING_FILE),
-    data: Path = typer.Option(..., "--data", metavar="DIR", help="Data folder in the ADC layout (light curves, star info, "
-                              "wavelengths).", **EXISTING_DIR),
-    out: Path = typer.Option(Path("submission.csv"), "--out", metavar="FILE", help="Where to write the Kaggle-format submission."),
+    checkpoint: Path = typer.Argument(
+        ...,
+        metavar="CHECKPOINT",
+        help="A run's checkpoint (runs/<run_id>/checkpoints/best.ckpt); "
+        "the model is rebuilt from that run's config_resolved.yaml.",
+        **EXISTING_FILE,
+    ),
+    data: Path = typer.Option(
+        ...,
+        "--data",
+        metavar="DIR",
+        help="Data folder in the ADC layout (light curves, star info, wavelengths).",
+        **EXISTING_DIR,
+    ),
+    out: Path = typer.Option(
+        Path("submission.csv"), "--out", metavar="FILE", help="Where to write the Kaggle-format submission."
+    ),
 ) -> None:
     """Predict mu and sigma for every planet in a data folder; write a Kaggle submission CSV."""
     from spectramind.predict import predict_folder
@@ -58,12 +73,22 @@ def predict_command(
 
 
 def score_command(
-    solution: Path = typer.Argument(..., metavar="SOLUTION", help="Solution CSV: planet_id, wl_1..wl_283.", **EXISTING_FILE),
-    submission: Path = typer.Argument(..., metavar="SUBMISSION", help="Submission CSV: planet_id, wl_1..wl_283, "
-                                      "sigma_1..sigma_283.", **EXISTING_FILE),
-    train_labels: Path = typer.Option(..., "--train-labels", metavar="FILE", help="Training labels CSV; its mean and "
-                                      "standard deviation are the naive baseline of the score.", **EXISTING_FILE),
-    variant: ScoreVariant = typer.Option(ScoreVariant.adc2025, "--variant", help="Score definition: adc2025 or adc2024."),
+    solution: Path = typer.Argument(
+        ..., metavar="SOLUTION", help="Solution CSV: planet_id, wl_1..wl_283.", **EXISTING_FILE
+    ),
+    submission: Path = typer.Argument(
+        ..., metavar="SUBMISSION", help="Submission CSV: planet_id, wl_1..wl_283, sigma_1..sigma_283.", **EXISTING_FILE
+    ),
+    train_labels: Path = typer.Option(
+        ...,
+        "--train-labels",
+        metavar="FILE",
+        help="Training labels CSV; its mean and standard deviation are the naive baseline of the score.",
+        **EXISTING_FILE,
+    ),
+    variant: ScoreVariant = typer.Option(
+        ScoreVariant.adc2025, "--variant", help="Score definition: adc2025 or adc2024."
+    ),
     as_json: bool = typer.Option(False, "--json", help="Print the score and its unclipped value as JSON."),
 ) -> None:
     """Score a Kaggle-format submission with the Ariel Gaussian log-likelihood score (0 = naive baseline, 1 = perfect)."""

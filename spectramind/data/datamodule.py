@@ -19,7 +19,12 @@ from torch.utils.data import DataLoader, Dataset
 from spectramind.data.features.cache import check_method, load_features, method_switch
 from spectramind.data.features.orbit import ORBIT_SOURCES
 from spectramind.data.layout import (
-    DEPTH_SIGMA_COLUMNS, JITTER_SIGMA_COLUMNS, NOISE_TRUTH_FILE, WAVELENGTH_COLUMNS, read_labels, read_noise_truth,
+    DEPTH_SIGMA_COLUMNS,
+    JITTER_SIGMA_COLUMNS,
+    NOISE_TRUTH_FILE,
+    WAVELENGTH_COLUMNS,
+    read_labels,
+    read_noise_truth,
 )
 from spectramind.errors import ConfigurationError, DatasetError
 
@@ -104,26 +109,25 @@ class ArielDataModule(pl.LightningDataModule):
         planet_ids = np.asarray(features["planet_ids"])
         missing = np.setdiff1d(planet_ids, labels.index.to_numpy())
         if missing.size:
-            raise DatasetError(
-                f"{self.data_dir / 'train.csv'} has no labels for planet ids {missing[:5].tolist()}"
-            )
+            raise DatasetError(f"{self.data_dir / 'train.csv'} has no labels for planet ids {missing[:5].tolist()}")
         y = labels.loc[planet_ids, WAVELENGTH_COLUMNS].to_numpy(np.float32)
         order = np.random.default_rng(self.split_seed).permutation(np.sort(planet_ids))
         n_test = max(1, round(self.test_fraction * len(order)))
         n_val = max(1, round(self.val_fraction * len(order)))
         if len(order) - n_test - n_val < 2:
             raise DatasetError(f"{self.data_dir} holds only {len(order)} planets: too few to split")
-        parts = {"test": order[:n_test], "val": order[n_test:n_test + n_val],
-                 "train": order[n_test + n_val:]}
+        parts = {"test": order[:n_test], "val": order[n_test : n_test + n_val], "train": order[n_test + n_val :]}
         position = {pid: i for i, pid in enumerate(planet_ids)}
         for split, ids in parts.items():
             rows = np.array([position[pid] for pid in np.sort(ids)])
-            self.splits[split] = PlanetDataset({
-                "planet_id": torch.as_tensor(planet_ids[rows], dtype=torch.int64),
-                "depth": torch.as_tensor(features["depth"][rows], dtype=torch.float32),
-                "depth_err": torch.as_tensor(features["depth_err"][rows], dtype=torch.float32),
-                "y": torch.as_tensor(y[rows]),
-            })
+            self.splits[split] = PlanetDataset(
+                {
+                    "planet_id": torch.as_tensor(planet_ids[rows], dtype=torch.int64),
+                    "depth": torch.as_tensor(features["depth"][rows], dtype=torch.float32),
+                    "depth_err": torch.as_tensor(features["depth_err"][rows], dtype=torch.float32),
+                    "y": torch.as_tensor(y[rows]),
+                }
+            )
         train_y = y[[position[pid] for pid in parts["train"]]].astype(np.float64)
         self._statistics = {
             "label_mean": train_y.mean(axis=0),
@@ -175,8 +179,7 @@ class ArielDataModule(pl.LightningDataModule):
         if not self.splits:
             self.setup()
         # Shuffling draws from the global torch RNG, which the training seed sets.
-        return DataLoader(self.splits[split], batch_size=self.batch_size, shuffle=shuffle,
-                          num_workers=self.num_workers)
+        return DataLoader(self.splits[split], batch_size=self.batch_size, shuffle=shuffle, num_workers=self.num_workers)
 
     def train_dataloader(self) -> DataLoader:
         return self._loader("train", shuffle=True)

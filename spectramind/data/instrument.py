@@ -147,8 +147,9 @@ def spatial_profile(sensor: str) -> np.ndarray:
     return np.outer(along_rows, along_columns)
 
 
-def extraction_variance(profile: np.ndarray, flat: np.ndarray, charge: np.ndarray, dark_e: np.ndarray,
-                        read_e: np.ndarray, keep: np.ndarray) -> np.ndarray:
+def extraction_variance(
+    profile: np.ndarray, flat: np.ndarray, charge: np.ndarray, dark_e: np.ndarray, read_e: np.ndarray, keep: np.ndarray
+) -> np.ndarray:
     """Variance (e-^2) of one read pair's optimally extracted signal, per channel.
 
     ``profile`` (pixels, channels) is each channel's share of light per pixel, ``charge``
@@ -182,7 +183,8 @@ def sample_noise(rates: np.ndarray, seconds: float) -> np.ndarray:
         pairs = seconds / PAIR_PERIOD_S[sensor]
         charge = rates[channels] * EXPOSURE_S[sensor]
         ones = np.ones_like(profile)
-        variance = extraction_variance(profile, ones, charge, ones * DARK_E_PER_S * EXPOSURE_S[sensor],
-                                       ones * READ_NOISE_E, ones.astype(bool))
+        variance = extraction_variance(
+            profile, ones, charge, ones * DARK_E_PER_S * EXPOSURE_S[sensor], ones * READ_NOISE_E, ones.astype(bool)
+        )
         noise[channels] = np.sqrt(variance / pairs) / charge
     return noise

@@ -114,9 +114,7 @@ def read_csv_exact(path: str | os.PathLike) -> pd.DataFrame:
     return csv.read_csv(path, read_options=csv.ReadOptions(use_threads=False)).to_pandas()
 
 
-def _read_table(
-    path: Path, columns: list[str], expected_rows: int | None, has_planet_id: bool = True
-) -> pd.DataFrame:
+def _read_table(path: Path, columns: list[str], expected_rows: int | None, has_planet_id: bool = True) -> pd.DataFrame:
     """Read a CSV and check it has exactly `columns`, the right row count and finite numbers."""
     if not path.is_file():
         raise DatasetError(f"{path}: file is missing")
@@ -137,9 +135,7 @@ def _read_table(
     if expected_rows is not None and len(frame) != expected_rows:
         raise DatasetError(f"{path}: has {len(frame)} rows, dataset.json promises {expected_rows}")
     for column in columns:
-        if not pd.api.types.is_numeric_dtype(frame[column]) or pd.api.types.is_bool_dtype(
-            frame[column]
-        ):
+        if not pd.api.types.is_numeric_dtype(frame[column]) or pd.api.types.is_bool_dtype(frame[column]):
             raise DatasetError(f"{path}: column {column} holds non-numeric values")
     values = frame.to_numpy(dtype=np.float64)
     if not np.isfinite(values).all():
@@ -258,8 +254,9 @@ def load_light_curve(
     path = light_curve_path(root, planet_id)
     flux = _load_npy(path, mmap)
     if flux.ndim not in (2, 3) or flux.shape[-1] != N_WAVELENGTHS or 0 in flux.shape:
-        raise DatasetError(f"{path}: expected shape (n_time, {N_WAVELENGTHS}) or (n_visits, n_time, "
-                           f"{N_WAVELENGTHS}), got {flux.shape}")
+        raise DatasetError(
+            f"{path}: expected shape (n_time, {N_WAVELENGTHS}) or (n_visits, n_time, {N_WAVELENGTHS}), got {flux.shape}"
+        )
     if n_time is not None and flux.shape[-2] != n_time:
         raise DatasetError(f"{path}: has {flux.shape[-2]} time samples, the time grid has {n_time}")
     if not np.issubdtype(flux.dtype, np.floating):
@@ -280,9 +277,7 @@ def read_noise_truth(data_dir: str | os.PathLike) -> pd.DataFrame:
 def read_atmosphere_truth(data_dir: str | os.PathLike) -> pd.DataFrame:
     """The simulator's per-planet atmosphere (reference radius, Teq, H, cloud flag, abundances)."""
     root = _data_dir(data_dir)
-    return _read_table(
-        root / ATMOSPHERE_TRUTH_FILE, ["planet_id", *ATMOSPHERE_COLUMNS], _expected_rows(root)
-    )
+    return _read_table(root / ATMOSPHERE_TRUTH_FILE, ["planet_id", *ATMOSPHERE_COLUMNS], _expected_rows(root))
 
 
 def read_dataset_info(data_dir: str | os.PathLike) -> dict:
@@ -322,8 +317,9 @@ def dataset_fingerprint(data_dir: str | os.PathLike) -> str:
     caches keyed on the fingerprint must not invalidate themselves.
     """
     root = _data_dir(data_dir)
-    entries = [(path.relative_to(root).as_posix(), stat.st_size, stat.st_mtime_ns)
-               for path, stat in dataset_files(root)]
+    entries = [
+        (path.relative_to(root).as_posix(), stat.st_size, stat.st_mtime_ns) for path, stat in dataset_files(root)
+    ]
     digest = hashlib.sha256()
     for rel, size, mtime_ns in sorted(entries):
         digest.update(f"{rel}\0{size}\0{mtime_ns}\n".encode())

@@ -88,8 +88,9 @@ def baseline_config(
     return matching[0] if matching else None
 
 
-def sweep_meta(root: Path, manifest: dict[str, Any] | None, runs: pd.DataFrame, events: EventLog,
-               warnings: list[str]) -> dict[str, Any]:
+def sweep_meta(
+    root: Path, manifest: dict[str, Any] | None, runs: pd.DataFrame, events: EventLog, warnings: list[str]
+) -> dict[str, Any]:
     """Study, design, run counts by status, wall time (from the sweep events), git, dataset hash;
     runs from several commits or data sets are warned about (their scores may not compare)."""
     manifest = manifest or {}

@@ -52,8 +52,9 @@ class LeaderboardCallback(Callback):
             sweep_dir = config.hydra.sweep.dir
             from spectramind.leaderboard.build import build_leaderboard
 
-            paths = build_leaderboard(sweep_dir, primary_metric=self.primary_metric,
-                                      higher_is_better=self.higher_is_better, top_n=self.top_n)
+            paths = build_leaderboard(
+                sweep_dir, primary_metric=self.primary_metric, higher_is_better=self.higher_is_better, top_n=self.top_n
+            )
             print(f"Leaderboard: {Path(paths['markdown']).resolve()}")
         except Exception as error:  # noqa: BLE001 - must never raise into Hydra (see module docstring)
             message = " ".join(str(error).split()) or type(error).__name__

@@ -69,9 +69,16 @@ def collate_runs(sweep_dir: str | os.PathLike) -> SweepTable:
     baseline = baseline_config(table.runs, configs, sweep.manifest, table.factor_columns, sweep.warnings)
     events = read_sweep_events(sweep.root, sweep.warnings)
     return SweepTable(
-        sweep_dir=sweep.root, runs=table.runs, configs=configs, curves=table.curves,
-        factor_levels=table.factor_levels, factor_columns=table.factor_columns, metric_names=table.metric_names,
-        baseline_config_id=baseline, seed_key=sweep.seed_key,
+        sweep_dir=sweep.root,
+        runs=table.runs,
+        configs=configs,
+        curves=table.curves,
+        factor_levels=table.factor_levels,
+        factor_columns=table.factor_columns,
+        metric_names=table.metric_names,
+        baseline_config_id=baseline,
+        seed_key=sweep.seed_key,
         meta=sweep_meta(sweep.root, sweep.manifest, table.runs, events, sweep.warnings),
-        run_dirs=sweep.run_dirs, warnings=sweep.warnings,
+        run_dirs=sweep.run_dirs,
+        warnings=sweep.warnings,
     )

@@ -30,12 +30,22 @@ from spectramind.leaderboard.collate import SweepTable
 from spectramind.leaderboard.markdown import markdown_cell
 from spectramind.leaderboard.reader import is_safe_name, path_inside
 from spectramind.leaderboard.text import (
-    format_delta, format_number, format_p_value, format_score, held_out_label, selection_note,
+    format_delta,
+    format_number,
+    format_p_value,
+    format_score,
+    held_out_label,
+    selection_note,
 )
 from spectramind.leaderboard.stats import LeaderboardStats, best_run_of
 from spectramind.tracking.identity import safe_name
 from spectramind.sweep_layout import (
-    BEST_CHECKPOINT, COMPLETED, RESOLVED_CONFIG_FILE, RESOLVED_CONFIGS_DIR, RUN_RECORD_FILE, SUBMISSION_FILE,
+    BEST_CHECKPOINT,
+    COMPLETED,
+    RESOLVED_CONFIG_FILE,
+    RESOLVED_CONFIGS_DIR,
+    RUN_RECORD_FILE,
+    SUBMISSION_FILE,
 )
 
 EXPORT_DIR = "ablation_results"
@@ -69,12 +79,19 @@ def export_top(table: SweepTable, stats: LeaderboardStats, sweep_dir: str | os.P
     try:
         completed = table.runs[table.runs["status"] == COMPLETED]
         scored = stats.ranked[stats.ranked["rank"].notna()].head(max(n, 0))
-        entries = [_export_config(row, table, stats, completed, root, staging, target) for row in scored.to_dict("records")]
+        entries = [
+            _export_config(row, table, stats, completed, root, staging, target) for row in scored.to_dict("records")
+        ]
         index = {
-            "primary_metric": stats.primary_metric, "selection_metric": stats.selection_metric,
-            "ranking_metric": stats.ranking_metric, "held_out_metric": stats.held_out_metric,
-            "ranks_on_validation": stats.ranks_on_validation, "higher_is_better": stats.higher_is_better,
-            "baseline_config_id": stats.baseline_config_id, "n_requested": n, "configs": entries,
+            "primary_metric": stats.primary_metric,
+            "selection_metric": stats.selection_metric,
+            "ranking_metric": stats.ranking_metric,
+            "held_out_metric": stats.held_out_metric,
+            "ranks_on_validation": stats.ranks_on_validation,
+            "higher_is_better": stats.higher_is_better,
+            "baseline_config_id": stats.baseline_config_id,
+            "n_requested": n,
+            "configs": entries,
         }
         (staging / "index.json").write_text(json.dumps(json_ready(index), indent=2))
         (staging / "index.md").write_text(_index_markdown(entries, stats))
@@ -84,8 +101,15 @@ def export_top(table: SweepTable, stats: LeaderboardStats, sweep_dir: str | os.P
     return target
 
 
-def _export_config(row: dict[str, Any], table: SweepTable, stats: LeaderboardStats, completed: pd.DataFrame,
-                   root: Path, staging: Path, target: Path) -> dict[str, Any]:
+def _export_config(
+    row: dict[str, Any],
+    table: SweepTable,
+    stats: LeaderboardStats,
+    completed: pd.DataFrame,
+    root: Path,
+    staging: Path,
+    target: Path,
+) -> dict[str, Any]:
     metric, config_id = stats.ranking_metric, row["config_id"]
     folder_name = f"{int(row['rank']):02d}_{safe_name(config_id, 'config')}"
     best_run = best_run_of(completed, config_id, metric, stats.higher_is_better, seed=None)
@@ -98,34 +122,61 @@ def _export_config(row: dict[str, Any], table: SweepTable, stats: LeaderboardSta
     seeds = completed[completed["config_id"] == config_id]
     copied = {}
     if run_dir is not None:
-        for source, name in ((run_dir / RESOLVED_CONFIG_FILE, RESOLVED_CONFIG_FILE),
-                             (root / RESOLVED_CONFIGS_DIR / f"{best_run}.yaml", RESOLVED_CONFIG_FILE),
-                             (run_dir / SUBMISSION_FILE, SUBMISSION_FILE)):
+        for source, name in (
+            (run_dir / RESOLVED_CONFIG_FILE, RESOLVED_CONFIG_FILE),
+            (root / RESOLVED_CONFIGS_DIR / f"{best_run}.yaml", RESOLVED_CONFIG_FILE),
+            (run_dir / SUBMISSION_FILE, SUBMISSION_FILE),
+        ):
             if name not in copied and source.is_file():
                 shutil.copyfile(source, folder / name)
                 copied[name] = True
     metrics = {
-        "rank": int(row["rank"]), "config_id": config_id, "label": row["label"],
+        "rank": int(row["rank"]),
+        "config_id": config_id,
+        "label": row["label"],
         "factors": {key: row[column] for key, column in table.factor_columns.items()},
-        "primary_metric": stats.primary_metric, "selection_metric": stats.selection_metric, "ranking_metric": metric,
-        "held_out_metric": stats.held_out_metric, "higher_is_better": stats.higher_is_better,
+        "primary_metric": stats.primary_metric,
+        "selection_metric": stats.selection_metric,
+        "ranking_metric": metric,
+        "held_out_metric": stats.held_out_metric,
+        "higher_is_better": stats.higher_is_better,
         "best_run_id": best_run,
-        "delta_vs_baseline": row["delta"], "n_pairs": row["n_pairs"], "p_ttest": row["p_ttest"],
+        "delta_vs_baseline": row["delta"],
+        "n_pairs": row["n_pairs"],
+        "p_ttest": row["p_ttest"],
         "p_wilcoxon": row["p_wilcoxon"],
-        "aggregate": {m: {"mean": row[f"{m}_mean"], "std": row[f"{m}_std"], "n": row[f"{m}_n"]} for m in table.metric_names},
-        "per_seed": [{"run_id": r["run_id"], "seed": r["seed"], "status": r["status"],
-                      "metrics": {m: r[m] for m in table.metric_names}} for r in seeds.to_dict("records")],
+        "aggregate": {
+            m: {"mean": row[f"{m}_mean"], "std": row[f"{m}_std"], "n": row[f"{m}_n"]} for m in table.metric_names
+        },
+        "per_seed": [
+            {
+                "run_id": r["run_id"],
+                "seed": r["seed"],
+                "status": r["status"],
+                "metrics": {m: r[m] for m in table.metric_names},
+            }
+            for r in seeds.to_dict("records")
+        ],
     }
     (folder / "metrics.json").write_text(json.dumps(json_ready(metrics), indent=2))
     checkpoint = _checkpoint_pointer(root, run_dir, best_run, target / folder_name)
     (folder / "checkpoint.json").write_text(json.dumps(checkpoint, indent=2))
     return {
-        "rank": int(row["rank"]), "config_id": config_id, "label": row["label"], "folder": folder_name,
-        "factors": metrics["factors"], "mean": row[f"{metric}_mean"], "std": row[f"{metric}_std"],
-        "n": row[f"{metric}_n"], "held_out_mean": row[stats.held_out_mean_column] if stats.held_out_mean_column else None,
-        "delta_vs_baseline": row["delta"], "p_ttest": row["p_ttest"],
-        "p_wilcoxon": row["p_wilcoxon"], "best_run_id": best_run,
-        "has_config": RESOLVED_CONFIG_FILE in copied, "has_submission": SUBMISSION_FILE in copied,
+        "rank": int(row["rank"]),
+        "config_id": config_id,
+        "label": row["label"],
+        "folder": folder_name,
+        "factors": metrics["factors"],
+        "mean": row[f"{metric}_mean"],
+        "std": row[f"{metric}_std"],
+        "n": row[f"{metric}_n"],
+        "held_out_mean": row[stats.held_out_mean_column] if stats.held_out_mean_column else None,
+        "delta_vs_baseline": row["delta"],
+        "p_ttest": row["p_ttest"],
+        "p_wilcoxon": row["p_wilcoxon"],
+        "best_run_id": best_run,
+        "has_config": RESOLVED_CONFIG_FILE in copied,
+        "has_submission": SUBMISSION_FILE in copied,
         "checkpoint_exists": checkpoint["exists"],
     }
 
@@ -166,16 +217,43 @@ def _swap_in(staging: Path, target: Path) -> None:
 
 def _index_markdown(entries: list[dict[str, Any]], stats: LeaderboardStats) -> str:
     metric = markdown_cell(stats.ranking_metric)
-    held_out = [f"{markdown_cell(held_out_label(stats, stats.held_out_metric))} mean (held out)"] if stats.held_out_metric else []
+    held_out = (
+        [f"{markdown_cell(held_out_label(stats, stats.held_out_metric))} mean (held out)"]
+        if stats.held_out_metric
+        else []
+    )
     note = selection_note(stats)
-    lines = [f"# Top {len(entries)} configurations by {metric}", "", *([markdown_cell(note), ""] if note else []),
-             "| " + " | ".join(["Rank", "Configuration", f"{metric} mean ± std (n)", *held_out, "Δ vs baseline",
-                                "p (paired t)", "Folder", "Best run"]) + " |",
-             "| ---: | --- | ---: | " + "---: | " * len(held_out) + "---: | ---: | --- | --- |"]
+    lines = [
+        f"# Top {len(entries)} configurations by {metric}",
+        "",
+        *([markdown_cell(note), ""] if note else []),
+        "| "
+        + " | ".join(
+            [
+                "Rank",
+                "Configuration",
+                f"{metric} mean ± std (n)",
+                *held_out,
+                "Δ vs baseline",
+                "p (paired t)",
+                "Folder",
+                "Best run",
+            ]
+        )
+        + " |",
+        "| ---: | --- | ---: | " + "---: | " * len(held_out) + "---: | ---: | --- | --- |",
+    ]
     for e in entries:
-        cells = [str(e["rank"]), markdown_cell(e["label"]), format_score(e["mean"], e["std"], e["n"]),
-                 *([format_number(e["held_out_mean"])] if held_out else []), format_delta(e["delta_vs_baseline"]),
-                 format_p_value(e["p_ttest"]), markdown_cell(e["folder"]), markdown_cell(e["best_run_id"])]
+        cells = [
+            str(e["rank"]),
+            markdown_cell(e["label"]),
+            format_score(e["mean"], e["std"], e["n"]),
+            *([format_number(e["held_out_mean"])] if held_out else []),
+            format_delta(e["delta_vs_baseline"]),
+            format_p_value(e["p_ttest"]),
+            markdown_cell(e["folder"]),
+            markdown_cell(e["best_run_id"]),
+        ]
         lines.append("| " + " | ".join(cells) + " |")
     if not entries:
         lines.append("")

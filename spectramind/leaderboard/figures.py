@@ -37,6 +37,7 @@ BEST_COLOR, BASELINE_COLOR, OTHER_COLOR, CLASSICAL_COLOR = "#2ca02c", "#d62728",
 CLASSICAL_MODEL_OVERRIDE = "model=transit_fit"
 Z_EDGES = np.linspace(-5.0, 5.0, 41)
 
+
 def _values(values: Iterable[Any]) -> list[Any]:
     """Plain JSON numbers; NaN/inf become null (plotly draws a gap)."""
     out = []
@@ -48,46 +49,93 @@ def _values(values: Iterable[Any]) -> list[Any]:
 
 def _layout(title: str, x_title: str, y_title: str, **extra: Any) -> dict[str, Any]:
     layout = {
-        "title": {"text": title, "font": {"size": 14}}, "height": PLOT_HEIGHT,
+        "title": {"text": title, "font": {"size": 14}},
+        "height": PLOT_HEIGHT,
         "margin": {"l": 60, "r": 20, "t": 50, "b": 60},
         "xaxis": {"title": {"text": x_title}, "automargin": True},
         "yaxis": {"title": {"text": y_title}, "automargin": True},
         "hovermode": "closest",
     }
     for key, value in extra.items():
-        layout[key] = {**layout[key], **value} if isinstance(layout.get(key), dict) and isinstance(value, dict) else value
+        layout[key] = (
+            {**layout[key], **value} if isinstance(layout.get(key), dict) and isinstance(value, dict) else value
+        )
     return layout
 
 
 def score_bar_figure(stats: LeaderboardStats) -> dict[str, Any]:
     metric, mean = stats.ranking_metric, stats.mean_column
     top = stats.ranked[stats.ranked["rank"].notna()].head(MAX_BAR_CONFIGS)
-    colors = [BASELINE_COLOR if c == stats.baseline_config_id else (BEST_COLOR if c == stats.best_config_id else OTHER_COLOR)
-              for c in top["config_id"]]
+    colors = [
+        BASELINE_COLOR if c == stats.baseline_config_id else (BEST_COLOR if c == stats.best_config_id else OTHER_COLOR)
+        for c in top["config_id"]
+    ]
     labels = [f"{int(rank)}. {escape(label)}" for rank, label in zip(top["rank"], top["label"])]
     trace = {
-        "type": "bar", "orientation": "h", "x": _values(top[mean]), "y": labels,
+        "type": "bar",
+        "orientation": "h",
+        "x": _values(top[mean]),
+        "y": labels,
         "error_x": {"type": "data", "array": _values(top[f"{metric}_std"].fillna(0)), "visible": True},
-        "marker": {"color": colors}, "customdata": [[int(n)] for n in top[f"{metric}_n"]],
+        "marker": {"color": colors},
+        "customdata": [[int(n)] for n in top[f"{metric}_n"]],
         "hovertemplate": "%{y}<br>mean %{x:.5g} (n=%{customdata[0]})<extra></extra>",
     }
     traces = [trace]
     if stats.held_out_mean_column:  # the references are the test split's: show the held-out means beside them
-        traces.append({"type": "scatter", "mode": "markers", "x": _values(top[stats.held_out_mean_column]), "y": labels,
-                       "name": f"test {escape(stats.held_out_metric)} (held out)",
-                       "marker": {"symbol": "diamond", "color": "#222", "size": 8},
-                       "hovertemplate": "%{y}<br>test %{x:.5g}<extra></extra>"})
+        traces.append(
+            {
+                "type": "scatter",
+                "mode": "markers",
+                "x": _values(top[stats.held_out_mean_column]),
+                "y": labels,
+                "name": f"test {escape(stats.held_out_metric)} (held out)",
+                "marker": {"symbol": "diamond", "color": "#222", "size": 8},
+                "hovertemplate": "%{y}<br>test %{x:.5g}<extra></extra>",
+            }
+        )
     height = max(PLOT_HEIGHT, 28 * len(top) + 120)
     references = [(0.0, "naive")] + [(value, REFERENCE_LABELS[name]) for name, value in stats.references.items()]
-    shapes = [{"type": "line", "xref": "x", "yref": "paper", "x0": x, "x1": x, "y0": 0, "y1": 1,
-               "line": {"color": "#555", "dash": "dot", "width": 1}} for x, _ in references]
-    notes = [{"xref": "x", "yref": "paper", "x": x, "y": 1, "yanchor": "bottom", "showarrow": False,
-              "text": f"{name} {x:.3g}", "font": {"size": 10, "color": "#555"}} for x, name in references]
-    return {"data": traces, "layout": _layout(
-        f"{escape(metric)} by configuration (green: best, red: baseline"
-        + ("; diamonds: test, held out)" if len(traces) > 1 else ")"), f"{escape(metric)} mean", "",
-        height=height, yaxis={"autorange": "reversed", "type": "category"}, margin={"l": 20},
-        shapes=shapes, annotations=notes)}
+    shapes = [
+        {
+            "type": "line",
+            "xref": "x",
+            "yref": "paper",
+            "x0": x,
+            "x1": x,
+            "y0": 0,
+            "y1": 1,
+            "line": {"color": "#555", "dash": "dot", "width": 1},
+        }
+        for x, _ in references
+    ]
+    notes = [
+        {
+            "xref": "x",
+            "yref": "paper",
+            "x": x,
+            "y": 1,
+            "yanchor": "bottom",
+            "showarrow": False,
+            "text": f"{name} {x:.3g}",
+            "font": {"size": 10, "color": "#555"},
+        }
+        for x, name in references
+    ]
+    return {
+        "data": traces,
+        "layout": _layout(
+            f"{escape(metric)} by configuration (green: best, red: baseline"
+            + ("; diamonds: test, held out)" if len(traces) > 1 else ")"),
+            f"{escape(metric)} mean",
+            "",
+            height=height,
+            yaxis={"autorange": "reversed", "type": "category"},
+            margin={"l": 20},
+            shapes=shapes,
+            annotations=notes,
+        ),
+    }
 
 
 def trend_figures(table: SweepTable, stats: LeaderboardStats) -> list[dict[str, Any]]:
@@ -100,16 +148,28 @@ def trend_figures(table: SweepTable, stats: LeaderboardStats) -> list[dict[str, 
         levels = [escape(level) for level in trend["level"]]
         colors = [BASELINE_COLOR if level == baseline_level else PALETTE[0] for level in trend["level"]]
         trace = {
-            "type": "scatter", "mode": "lines+markers", "x": levels, "y": _values(trend["mean"]),
+            "type": "scatter",
+            "mode": "lines+markers",
+            "x": levels,
+            "y": _values(trend["mean"]),
             "error_y": {"type": "data", "array": _values(trend["std"].fillna(0)), "visible": True},
-            "marker": {"size": 10, "color": colors}, "line": {"color": PALETTE[0]},
+            "marker": {"size": 10, "color": colors},
+            "line": {"color": PALETTE[0]},
             "customdata": [[int(n)] for n in trend["n"]],
             "hovertemplate": "%{x}<br>mean %{y:.5g} (n seeds=%{customdata[0]})<extra></extra>",
         }
         scope = trend["scope"].iloc[0]
-        figures.append({"data": [trace], "layout": _layout(
-            f"{escape(metric)} vs {escape(factor)}<br><sub>{escape(scope)}; red = baseline level</sub>",
-            escape(factor), escape(metric), xaxis={"type": "category"})})
+        figures.append(
+            {
+                "data": [trace],
+                "layout": _layout(
+                    f"{escape(metric)} vs {escape(factor)}<br><sub>{escape(scope)}; red = baseline level</sub>",
+                    escape(factor),
+                    escape(metric),
+                    xaxis={"type": "category"},
+                ),
+            }
+        )
     return figures
 
 
@@ -130,13 +190,30 @@ def heatmap_figures(table: SweepTable, stats: LeaderboardStats) -> list[dict[str
             continue
         z = [_values(row) for row in grid.to_numpy()]
         reverse = not stats.higher_is_better
-        figures.append({"data": [{
-            "type": "heatmap", "x": [escape(l) for l in levels_x], "y": [escape(l) for l in levels_y], "z": z,
-            "colorscale": "Viridis", "reversescale": reverse, "texttemplate": "%{z:.4g}",
-            "hovertemplate": f"{escape(key_x)}=%{{x}}<br>{escape(key_y)}=%{{y}}<br>mean %{{z:.5g}}<extra></extra>",
-            "colorbar": {"title": {"text": escape(stats.ranking_metric)}},
-        }], "layout": _layout(f"{escape(stats.ranking_metric)}: {escape(key_y)} × {escape(key_x)}", escape(key_x),
-                              escape(key_y), xaxis={"type": "category"}, yaxis={"type": "category"})})
+        figures.append(
+            {
+                "data": [
+                    {
+                        "type": "heatmap",
+                        "x": [escape(l) for l in levels_x],
+                        "y": [escape(l) for l in levels_y],
+                        "z": z,
+                        "colorscale": "Viridis",
+                        "reversescale": reverse,
+                        "texttemplate": "%{z:.4g}",
+                        "hovertemplate": f"{escape(key_x)}=%{{x}}<br>{escape(key_y)}=%{{y}}<br>mean %{{z:.5g}}<extra></extra>",
+                        "colorbar": {"title": {"text": escape(stats.ranking_metric)}},
+                    }
+                ],
+                "layout": _layout(
+                    f"{escape(stats.ranking_metric)}: {escape(key_y)} × {escape(key_x)}",
+                    escape(key_x),
+                    escape(key_y),
+                    xaxis={"type": "category"},
+                    yaxis={"type": "category"},
+                ),
+            }
+        )
     return figures
 
 
@@ -150,19 +227,40 @@ def parallel_coordinates_figure(table: SweepTable, stats: LeaderboardStats) -> d
     for key, column in table.factor_columns.items():
         levels = [l for l in table.factor_levels[key] if l in set(scored[column])]
         codes = {level: index for index, level in enumerate(levels)}
-        dimensions.append({
-            "label": escape(key), "values": [codes[v] for v in scored[column]],
-            "tickvals": list(range(len(levels))), "ticktext": list(levels),
-            "range": [-0.25, max(len(levels) - 1, 0) + 0.25],
-        })
+        dimensions.append(
+            {
+                "label": escape(key),
+                "values": [codes[v] for v in scored[column]],
+                "tickvals": list(range(len(levels))),
+                "ticktext": list(levels),
+                "range": [-0.25, max(len(levels) - 1, 0) + 0.25],
+            }
+        )
     scores = _values(scored[stats.mean_column])
     dimensions.append({"label": escape(stats.ranking_metric), "values": scores})
-    return {"data": [{
-        "type": "parcoords", "dimensions": dimensions,
-        "line": {"color": scores, "colorscale": "Viridis", "reversescale": not stats.higher_is_better,
-                 "showscale": True, "colorbar": {"title": {"text": escape(stats.ranking_metric)}}},
-    }], "layout": {"height": PLOT_HEIGHT + 60, "margin": {"l": 80, "r": 80, "t": 100, "b": 30},
-                   "title": {"text": f"Factors vs {escape(stats.ranking_metric)} (one line per configuration)", "font": {"size": 14}}}}
+    return {
+        "data": [
+            {
+                "type": "parcoords",
+                "dimensions": dimensions,
+                "line": {
+                    "color": scores,
+                    "colorscale": "Viridis",
+                    "reversescale": not stats.higher_is_better,
+                    "showscale": True,
+                    "colorbar": {"title": {"text": escape(stats.ranking_metric)}},
+                },
+            }
+        ],
+        "layout": {
+            "height": PLOT_HEIGHT + 60,
+            "margin": {"l": 80, "r": 80, "t": 100, "b": 30},
+            "title": {
+                "text": f"Factors vs {escape(stats.ranking_metric)} (one line per configuration)",
+                "font": {"size": 14},
+            },
+        },
+    }
 
 
 def training_curves_figure(table: SweepTable, stats: LeaderboardStats) -> dict[str, Any] | None:
@@ -180,22 +278,41 @@ def training_curves_figure(table: SweepTable, stats: LeaderboardStats) -> dict[s
     traces = []
     for index, config_id in enumerate(chosen):
         color = {stats.baseline_config_id: BASELINE_COLOR, stats.best_config_id: BEST_COLOR}.get(
-            config_id, PALETTE[index % len(PALETTE)])
-        name = ("baseline: " if config_id == stats.baseline_config_id else f"#{index + 1}: ") + escape(_shorten(labels[config_id]))
-        for position, (run_id, run_curve) in enumerate(curves[curves["config_id"] == config_id].groupby("run_id", sort=False)):
-            traces.append({
-                "type": "scatter", "mode": "lines+markers", "x": _values(run_curve["epoch"]),
-                "y": _values(run_curve[CURVE_METRIC]), "name": name, "legendgroup": escape(config_id),
-                "showlegend": position == 0, "line": {"color": color}, "marker": {"size": 4},
-                "text": f"{escape(run_id)} (seed {seed_text(run_curve['seed'].iloc[0])})",
-                "hovertemplate": "%{text}<br>epoch %{x}: %{y:.5g}<extra></extra>",
-            })
+            config_id, PALETTE[index % len(PALETTE)]
+        )
+        name = ("baseline: " if config_id == stats.baseline_config_id else f"#{index + 1}: ") + escape(
+            _shorten(labels[config_id])
+        )
+        for position, (run_id, run_curve) in enumerate(
+            curves[curves["config_id"] == config_id].groupby("run_id", sort=False)
+        ):
+            traces.append(
+                {
+                    "type": "scatter",
+                    "mode": "lines+markers",
+                    "x": _values(run_curve["epoch"]),
+                    "y": _values(run_curve[CURVE_METRIC]),
+                    "name": name,
+                    "legendgroup": escape(config_id),
+                    "showlegend": position == 0,
+                    "line": {"color": color},
+                    "marker": {"size": 4},
+                    "text": f"{escape(run_id)} (seed {seed_text(run_curve['seed'].iloc[0])})",
+                    "hovertemplate": "%{text}<br>epoch %{x}: %{y:.5g}<extra></extra>",
+                }
+            )
     if not traces:
         return None
     last_epoch = float(curves["epoch"].max()) if curves["epoch"].notna().any() else 0.0
-    return {"data": traces, "layout": _layout(
-        f"{CURVE_METRIC} per epoch (each line one seed)", "epoch", CURVE_METRIC,
-        xaxis={"tick0": 0, "dtick": max(1, math.ceil(last_epoch / 10))})}
+    return {
+        "data": traces,
+        "layout": _layout(
+            f"{CURVE_METRIC} per epoch (each line one seed)",
+            "epoch",
+            CURVE_METRIC,
+            xaxis={"tick0": 0, "dtick": max(1, math.ceil(last_epoch / 10))},
+        ),
+    }
 
 
 def diagnostics_figures(table: SweepTable, stats: LeaderboardStats) -> tuple[list[dict[str, Any]], list[str]]:
@@ -216,29 +333,72 @@ def diagnostics_figures(table: SweepTable, stats: LeaderboardStats) -> tuple[lis
         name = role
         error_ppm = (mu - y) * 1e6
         residual.append(_spectrum_line(x, error_ppm.mean(axis=0), name, color))
-        spread.append(_spectrum_line(x, np.sqrt((error_ppm ** 2).mean(axis=0)), f"{name}: RMS(μ − y)", color, dash="dot"))
+        spread.append(_spectrum_line(x, np.sqrt((error_ppm**2).mean(axis=0)), f"{name}: RMS(μ − y)", color, dash="dot"))
         spread.append(_spectrum_line(x, (sigma * 1e6).mean(axis=0), f"{name}: mean σ", color))
         gll.append(_spectrum_line(x, per_wavelength_gll(y, mu, sigma).numpy(), name, color))
         nominal, observed = calibration_curve(y, mu, sigma, CALIBRATION_LEVELS)
-        calibration.append({"type": "scatter", "mode": "lines+markers", "x": _values(nominal.numpy()),
-                            "y": _values(observed.numpy()), "name": name, "line": {"color": color}})
+        calibration.append(
+            {
+                "type": "scatter",
+                "mode": "lines+markers",
+                "x": _values(nominal.numpy()),
+                "y": _values(observed.numpy()),
+                "name": name,
+                "line": {"color": color},
+            }
+        )
         z = ((mu - y) / sigma).ravel()
         density, _ = np.histogram(z[np.isfinite(z)], bins=Z_EDGES, density=True)
-        z_scores.append({"type": "scatter", "mode": "lines", "line": {"shape": "hvh", "color": color},
-                         "x": _values((Z_EDGES[:-1] + Z_EDGES[1:]) / 2), "y": _values(density), "name": name})
-    calibration.append({"type": "scatter", "mode": "lines", "x": [0, 1], "y": [0, 1], "name": "ideal",
-                        "line": {"color": "#999", "dash": "dash"}, "hoverinfo": "skip"})
+        z_scores.append(
+            {
+                "type": "scatter",
+                "mode": "lines",
+                "line": {"shape": "hvh", "color": color},
+                "x": _values((Z_EDGES[:-1] + Z_EDGES[1:]) / 2),
+                "y": _values(density),
+                "name": name,
+            }
+        )
+    calibration.append(
+        {
+            "type": "scatter",
+            "mode": "lines",
+            "x": [0, 1],
+            "y": [0, 1],
+            "name": "ideal",
+            "line": {"color": "#999", "dash": "dash"},
+            "hoverinfo": "skip",
+        }
+    )
     figures = [
         {"data": residual, "layout": _layout("Mean residual μ − y per wavelength", x_title, "ppm")},
         {"data": spread, "layout": _layout("Predicted σ vs actual error", x_title, "ppm")},
         {"data": gll, "layout": _layout("Per-wavelength Gaussian log-likelihood (mean over planets)", x_title, "GLL")},
-        {"data": calibration, "layout": _layout("Calibration: observed vs nominal coverage of μ ± z·σ",
-                                                "nominal coverage", "observed coverage",
-                                                xaxis={"range": [0, 1]}, yaxis={"range": [0, 1]})},
-        {"data": [*z_scores, {"type": "scatter", "mode": "lines", "x": _values(Z_EDGES), "name": "N(0, 1)",
-                               "y": _values(np.exp(-Z_EDGES ** 2 / 2) / math.sqrt(2 * math.pi)),
-                               "line": {"color": "#999", "dash": "dash"}, "hoverinfo": "skip"}],
-         "layout": _layout("z-scores (μ − y)/σ over all cells: calibrated σ follows N(0, 1)", "z", "density")},
+        {
+            "data": calibration,
+            "layout": _layout(
+                "Calibration: observed vs nominal coverage of μ ± z·σ",
+                "nominal coverage",
+                "observed coverage",
+                xaxis={"range": [0, 1]},
+                yaxis={"range": [0, 1]},
+            ),
+        },
+        {
+            "data": [
+                *z_scores,
+                {
+                    "type": "scatter",
+                    "mode": "lines",
+                    "x": _values(Z_EDGES),
+                    "name": "N(0, 1)",
+                    "y": _values(np.exp(-(Z_EDGES**2) / 2) / math.sqrt(2 * math.pi)),
+                    "line": {"color": "#999", "dash": "dash"},
+                    "hoverinfo": "skip",
+                },
+            ],
+            "layout": _layout("z-scores (μ − y)/σ over all cells: calibrated σ follows N(0, 1)", "z", "density"),
+        },
     ]
     return figures, notes
 
@@ -255,8 +415,9 @@ def _diagnosed_runs(table: SweepTable, stats: LeaderboardStats) -> list[tuple[st
     return chosen
 
 
-def _read_diagnosed_predictions(table: SweepTable, chosen: list[tuple[str, str | None, str]]
-                                ) -> tuple[list[Any], list[str]]:
+def _read_diagnosed_predictions(
+    table: SweepTable, chosen: list[tuple[str, str | None, str]]
+) -> tuple[list[Any], list[str]]:
     """(role, run_id, color, y, mu, sigma) of every chosen run whose predictions could be read, and
     a note for each one that could not: a bad file must not take the page down."""
     from spectramind.tracking.artifacts import read_predictions  # torch: only once there is a run to diagnose
@@ -288,8 +449,13 @@ def classical_fit_run(table: SweepTable, stats: LeaderboardStats) -> str | None:
         return None
     order = [c for c in stats.ranked["config_id"] if c in set(selected["config_id"])]
     best_seed = runs.loc[runs["run_id"] == stats.best_run_id, "seed"]
-    return best_run_of(selected, order[0], stats.ranking_metric, stats.higher_is_better,
-                       seed=best_seed.iloc[0] if len(best_seed) else None)
+    return best_run_of(
+        selected,
+        order[0],
+        stats.ranking_metric,
+        stats.higher_is_better,
+        seed=best_seed.iloc[0] if len(best_seed) else None,
+    )
 
 
 def _run_wavelengths(run_dir: Path) -> np.ndarray | None:
@@ -313,6 +479,12 @@ def _spectrum_line(x: list[Any], y: np.ndarray, name: str, color: str, dash: str
     """A per-wavelength curve: FGS1 (column 1) as a marker, the AIRS columns as a line, with a gap
     between them (they are different instruments, and 0.7 um is far from AIRS' 1.95 um)."""
     values = _values(y)
-    return {"type": "scatter", "mode": "lines+markers", "x": [x[0], None, *x[1:]], "y": [values[0], None, *values[1:]],
-            "name": name, "line": {"color": color, "dash": dash, "width": 1.5},
-            "marker": {"color": color, "size": [7] + [0] * len(values)}}
+    return {
+        "type": "scatter",
+        "mode": "lines+markers",
+        "x": [x[0], None, *x[1:]],
+        "y": [values[0], None, *values[1:]],
+        "name": name,
+        "line": {"color": color, "dash": dash, "width": 1.5},
+        "marker": {"color": color, "size": [7] + [0] * len(values)},
+    }

@@ -65,8 +65,11 @@ def render_markdown(table: SweepTable, stats: LeaderboardStats) -> str:
         f"Primary metric **{markdown_cell(stats.primary_metric)}** ({direction_text(stats.higher_is_better)}); "
         f"design {markdown_cell(meta.get('design') or MISSING)}; {meta['n_runs']} runs "
         f"({status_summary(meta['status_counts'])}); baseline: {baseline_label}."
-        + "".join(f" {markdown_cell(note)}" for note in (selection_note(stats), ranking_note(stats), reference_note(stats))
-                  if note),
+        + "".join(
+            f" {markdown_cell(note)}"
+            for note in (selection_note(stats), ranking_note(stats), reference_note(stats))
+            if note
+        ),
         "",
         "## Ranking",
         "",
@@ -100,15 +103,37 @@ def _table(header: list[str], align: list[str], rows: list[list[str]]) -> list[s
 def _ranking_table(table: SweepTable, stats: LeaderboardStats) -> list[str]:
     metric, clipped, held_out = stats.ranking_metric, stats.clipped_mean_column, stats.held_out_mean_column
     factor_columns = list(table.factor_columns.values())
-    secondary = [m for m in SECONDARY_METRICS if m not in (metric, stats.primary_metric) and f"{m}_mean" in stats.ranked]
-    header = ["Rank", *([markdown_cell(c) for c in factor_columns] or ["Configuration"]),
-              f"{markdown_cell(metric)} mean ± std (n)", *([f"{markdown_cell(stats.selection_metric)} mean"] if clipped else []),
-              *([f"{markdown_cell(held_out_label(stats, stats.held_out_metric))} mean (held out)"] if held_out else []),
-              *([reference_column(stats)] if stats.references else []), "Δ vs baseline", "p (paired t)", "p (Wilcoxon)",
-              *[markdown_cell(held_out_label(stats, m)) for m in secondary], "Runs", "Config id"]
-    align = ["right", *["left"] * max(1, len(factor_columns)), "right", *(["right"] if clipped else []),
-             *(["right"] if held_out else []), *(["right"] if stats.references else []), "right",
-             "right", "right", *["right"] * len(secondary), "left", "left"]
+    secondary = [
+        m for m in SECONDARY_METRICS if m not in (metric, stats.primary_metric) and f"{m}_mean" in stats.ranked
+    ]
+    header = [
+        "Rank",
+        *([markdown_cell(c) for c in factor_columns] or ["Configuration"]),
+        f"{markdown_cell(metric)} mean ± std (n)",
+        *([f"{markdown_cell(stats.selection_metric)} mean"] if clipped else []),
+        *([f"{markdown_cell(held_out_label(stats, stats.held_out_metric))} mean (held out)"] if held_out else []),
+        *([reference_column(stats)] if stats.references else []),
+        "Δ vs baseline",
+        "p (paired t)",
+        "p (Wilcoxon)",
+        *[markdown_cell(held_out_label(stats, m)) for m in secondary],
+        "Runs",
+        "Config id",
+    ]
+    align = [
+        "right",
+        *["left"] * max(1, len(factor_columns)),
+        "right",
+        *(["right"] if clipped else []),
+        *(["right"] if held_out else []),
+        *(["right"] if stats.references else []),
+        "right",
+        "right",
+        "right",
+        *["right"] * len(secondary),
+        "left",
+        "left",
+    ]
     rows = []
     for cell in stats.ranked.to_dict("records"):
         rank = MISSING if pd.isna(cell["rank"]) else str(int(cell["rank"]))
@@ -120,28 +145,49 @@ def _ranking_table(table: SweepTable, stats: LeaderboardStats) -> list[str]:
             runs += f", {cell['n_failed']} failed"
         if cell["n_unfinished"]:
             runs += f", {cell['n_unfinished']} unfinished"
-        rows.append([
-            rank, *identity,
-            format_score(cell[stats.mean_column], cell[stats.std_column], cell[stats.n_column]),
-            *([format_number(cell[clipped])] if clipped else []),
-            *([format_number(cell[held_out])] if held_out else []),
-            *([format_percent(cell["fraction_of_reference"])] if stats.references else []),
-            format_delta(cell["delta"]), format_p_value(cell["p_ttest"]), format_p_value(cell["p_wilcoxon"]),
-            *[format_number(cell[f"{m}_mean"]) for m in secondary], runs, markdown_cell(cell["config_id"]),
-        ])
+        rows.append(
+            [
+                rank,
+                *identity,
+                format_score(cell[stats.mean_column], cell[stats.std_column], cell[stats.n_column]),
+                *([format_number(cell[clipped])] if clipped else []),
+                *([format_number(cell[held_out])] if held_out else []),
+                *([format_percent(cell["fraction_of_reference"])] if stats.references else []),
+                format_delta(cell["delta"]),
+                format_p_value(cell["p_ttest"]),
+                format_p_value(cell["p_wilcoxon"]),
+                *[format_number(cell[f"{m}_mean"]) for m in secondary],
+                runs,
+                markdown_cell(cell["config_id"]),
+            ]
+        )
     return _table(header, align, rows)
 
 
 def _effects_table(stats: LeaderboardStats) -> list[str]:
     grand = stats.balanced_grid
     mean = f"mean {markdown_cell(stats.ranking_metric)}" + ("" if grand else " (others at baseline)")
-    header = ["Factor", "Level", "Configs", mean,
-              *(["Effect vs grand mean"] if grand else []), "Δ vs baseline (others at baseline)",
-              f"{int(100 * CONFIDENCE_LEVEL)} % CI (seeds)"]
-    rows = [[markdown_cell(r.factor), markdown_cell(r.level), str(r.n_configs), format_number(r.mean),
-             *([format_delta(r.effect)] if grand else []), format_delta(r.delta_vs_baseline),
-             format_interval(r.ci_low, r.ci_high)]
-            for r in stats.main_effects.itertuples(index=False)]
+    header = [
+        "Factor",
+        "Level",
+        "Configs",
+        mean,
+        *(["Effect vs grand mean"] if grand else []),
+        "Δ vs baseline (others at baseline)",
+        f"{int(100 * CONFIDENCE_LEVEL)} % CI (seeds)",
+    ]
+    rows = [
+        [
+            markdown_cell(r.factor),
+            markdown_cell(r.level),
+            str(r.n_configs),
+            format_number(r.mean),
+            *([format_delta(r.effect)] if grand else []),
+            format_delta(r.delta_vs_baseline),
+            format_interval(r.ci_low, r.ci_high),
+        ]
+        for r in stats.main_effects.itertuples(index=False)
+    ]
     return _table(header, ["left", "left", "right", "right", *(["right"] if grand else []), "right", "right"], rows)
 
 
@@ -149,8 +195,15 @@ def _failed_table(table: SweepTable) -> list[str]:
     failed = table.runs[table.runs["status"].isin(UNSUCCESSFUL_STATUSES)]
     if failed.empty:
         return ["None."]
-    rows = [[markdown_cell(r["run_id"]), markdown_cell(r["status"]), seed_text(r["seed"]), markdown_cell(r["error"] or MISSING)]
-            for _, r in failed.iterrows()]
+    rows = [
+        [
+            markdown_cell(r["run_id"]),
+            markdown_cell(r["status"]),
+            seed_text(r["seed"]),
+            markdown_cell(r["error"] or MISSING),
+        ]
+        for _, r in failed.iterrows()
+    ]
     return _table(["Run", "Status", "Seed", "Error"], ["left", "left", "right", "left"], rows)
 
 
@@ -161,7 +214,9 @@ def _unfinished_text(table: SweepTable) -> str:
     counts = unfinished["status"].value_counts()
     text = ", ".join(f"{counts[s]} {s}" for s in UNFINISHED_STATUSES if s in counts) + "."
     listed = unfinished.head(_MAX_LISTED_UNFINISHED)
-    text += "\n\n" + "\n".join(f"- {markdown_cell(r['run_id'])} ({markdown_cell(r['status'])})" for _, r in listed.iterrows())
+    text += "\n\n" + "\n".join(
+        f"- {markdown_cell(r['run_id'])} ({markdown_cell(r['status'])})" for _, r in listed.iterrows()
+    )
     if len(unfinished) > len(listed):
         text += f"\n- … and {len(unfinished) - len(listed)} more"
     return text

@@ -27,7 +27,13 @@ from typing import Any
 
 from spectramind.errors import DatasetError
 from spectramind.sweep_layout import (
-    EVENTS_FILE, HYDRA_MULTIRUN_FILE, MANIFEST_FILE, METRICS_FILE, RUN_RECORD_FILE, RUNS_DIR, is_sweep_dir,
+    EVENTS_FILE,
+    HYDRA_MULTIRUN_FILE,
+    MANIFEST_FILE,
+    METRICS_FILE,
+    RUN_RECORD_FILE,
+    RUNS_DIR,
+    is_sweep_dir,
 )
 from spectramind.tracking.events import EventLog, read_events
 from spectramind.tracking.record import index_run_records
@@ -71,8 +77,10 @@ def read_sweep(sweep_dir: str | os.PathLike) -> SweepFiles:
     if not root.is_dir():
         raise DatasetError(f"sweep directory not found: {root}")
     if not is_sweep_dir(root):
-        raise DatasetError(f"{root}: not a sweep directory (no {MANIFEST_FILE}, {HYDRA_MULTIRUN_FILE}, "
-                           f"{RUNS_DIR}/ or Hydra job folders); nothing written")
+        raise DatasetError(
+            f"{root}: not a sweep directory (no {MANIFEST_FILE}, {HYDRA_MULTIRUN_FILE}, "
+            f"{RUNS_DIR}/ or Hydra job folders); nothing written"
+        )
     warnings: list[str] = []
     manifest = load_json(root, MANIFEST_FILE, warnings, required=False)
     if manifest is not None and not isinstance(manifest.get("runs", []), list):
@@ -83,11 +91,17 @@ def read_sweep(sweep_dir: str | os.PathLike) -> SweepFiles:
     files = {run_id: _read_run_files(root, run_dir, warnings) for run_id, run_dir in run_dirs.items()}
     run_ids = list(planned) + sorted(run_id for run_id in run_dirs if run_id not in planned)
     if manifest is not None:
-        for run_id in run_ids[len(planned):]:
+        for run_id in run_ids[len(planned) :]:
             warnings.append(f"{run_dirs[run_id]}: run directory is not listed in {MANIFEST_FILE}")
     return SweepFiles(
-        root=root, manifest=manifest, seed_key=str((manifest or {}).get("seed_key") or DEFAULT_SEED_KEY),
-        planned=planned, run_dirs=run_dirs, files=files, run_ids=run_ids, warnings=warnings,
+        root=root,
+        manifest=manifest,
+        seed_key=str((manifest or {}).get("seed_key") or DEFAULT_SEED_KEY),
+        planned=planned,
+        run_dirs=run_dirs,
+        files=files,
+        run_ids=run_ids,
+        warnings=warnings,
     )
 
 

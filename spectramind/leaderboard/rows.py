@@ -150,8 +150,13 @@ def build_runs(sweep: SweepFiles) -> RunsTable:
     runs = _runs_frame(rows, factor_columns, metric_names)
     for key, column in factor_columns.items():  # levels a run used that the manifest did not declare
         factor_levels[key] += [v for v in dict.fromkeys(runs[column]) if v not in factor_levels[key]]
-    return RunsTable(runs=runs, curves=_curves_frame(sweep.files), factor_levels=factor_levels,
-                     factor_columns=factor_columns, metric_names=metric_names)
+    return RunsTable(
+        runs=runs,
+        curves=_curves_frame(sweep.files),
+        factor_levels=factor_levels,
+        factor_columns=factor_columns,
+        metric_names=metric_names,
+    )
 
 
 def task_assignment(lines: Iterable[str], seed_key: str) -> dict[str, str | None]:
@@ -169,15 +174,20 @@ def _lookup(records: dict[str, Any], path: str) -> Any:
     return node
 
 
-def _run_records(run_id: str, entry: dict[str, Any], files: RunFiles | None, overrides: list[str],
-                 seed_key: str) -> dict[str, Any]:
+def _run_records(
+    run_id: str, entry: dict[str, Any], files: RunFiles | None, overrides: list[str], seed_key: str
+) -> dict[str, Any]:
     """The namespaces the column table reads (see the module docstring)."""
     record = (files.record if files else None) or {}
     metrics = (files.metrics if files else None) or {}
     assignment = task_assignment(overrides, seed_key)
-    status = resolve_status(entry.get("status"), record.get("status"), has_run_dir=files is not None,
-                            has_metrics=files is not None and files.metrics is not None,
-                            last_event=files.last_event if files else None)
+    status = resolve_status(
+        entry.get("status"),
+        record.get("status"),
+        has_run_dir=files is not None,
+        has_metrics=files is not None and files.metrics is not None,
+        last_event=files.last_event if files else None,
+    )
     run = {
         "run_id": run_id,
         "status": status,
@@ -262,8 +272,13 @@ def _factor_columns(factor_levels: dict[str, list[str]], metric_names: list[str]
 
 
 def _runs_frame(rows: list[dict[str, Any]], factor_columns: dict[str, str], metric_names: list[str]) -> pd.DataFrame:
-    columns = [*RUN_ID_COLUMNS, *factor_columns.values(), *RUN_STATE_COLUMNS,
-               *[m for m in metric_names if m not in RUN_RECORD_COLUMNS], *RUN_RECORD_COLUMNS]
+    columns = [
+        *RUN_ID_COLUMNS,
+        *factor_columns.values(),
+        *RUN_STATE_COLUMNS,
+        *[m for m in metric_names if m not in RUN_RECORD_COLUMNS],
+        *RUN_RECORD_COLUMNS,
+    ]
     frame = pd.DataFrame.from_records(rows, columns=columns)
     if metric_names:
         frame[metric_names] = frame[metric_names].astype(float)

@@ -69,8 +69,16 @@ MIN_PAIRS_WILCOXON = 6
 # Metric-name fragments whose metrics are better when smaller; every other metric (scores,
 # log-likelihoods) is better when larger. Pass higher_is_better explicitly to override.
 LOWER_IS_BETTER_FRAGMENTS = ("rmse", "mae", "loss", "violations", "time_s", "n_params")
-COMPARISON_COLUMNS = ("delta", "n_pairs", "mean_paired_difference", "ci_low", "ci_high", "t_statistic", "p_ttest",
-                      "p_wilcoxon")
+COMPARISON_COLUMNS = (
+    "delta",
+    "n_pairs",
+    "mean_paired_difference",
+    "ci_low",
+    "ci_high",
+    "t_statistic",
+    "p_ttest",
+    "p_wilcoxon",
+)
 CONFIDENCE_LEVEL = 0.95
 EFFECT_COLUMNS = ("factor", "level", "n_configs", "mean", "effect", "delta_vs_baseline", "ci_low", "ci_high", "n_pairs")
 
@@ -84,7 +92,9 @@ def selection_metric_for(primary_metric: str, runs: pd.DataFrame, metric_names) 
     ``best_val_loss``) belongs to no split and is used as it is (nothing lacks).
     """
     validation = validation_name(primary_metric)
-    scored = runs[(runs["status"] == COMPLETED) & runs[primary_metric].notna()] if primary_metric in runs else runs.iloc[0:0]
+    scored = (
+        runs[(runs["status"] == COMPLETED) & runs[primary_metric].notna()] if primary_metric in runs else runs.iloc[0:0]
+    )
     if validation in runs:
         lacking = int(scored[validation].isna().sum())
         return (primary_metric if lacking else validation), lacking
@@ -104,7 +114,7 @@ def held_out_metric_for(ranking_metric: str, metric_names) -> str | None:
     ``adc2025_unclipped``), shown beside it; None when the ranking is not on validation."""
     if not ranking_metric.startswith(VALIDATION_PREFIX):
         return None
-    test = ranking_metric[len(VALIDATION_PREFIX):]
+    test = ranking_metric[len(VALIDATION_PREFIX) :]
     return test if test in metric_names else None
 
 
@@ -179,7 +189,9 @@ class LeaderboardStats:
         return self.held_out_mean_column or self.mean_column
 
 
-def compute_stats(table, primary_metric: str = DEFAULT_PRIMARY_METRIC, higher_is_better: bool | None = None) -> LeaderboardStats:
+def compute_stats(
+    table, primary_metric: str = DEFAULT_PRIMARY_METRIC, higher_is_better: bool | None = None
+) -> LeaderboardStats:
     """All statistics of a `SweepTable` for one primary metric (direction from its name if None)."""
     if table.metric_names and primary_metric not in table.metric_names:
         raise ConfigurationError(
@@ -206,9 +218,14 @@ def compute_stats(table, primary_metric: str = DEFAULT_PRIMARY_METRIC, higher_is
     ranked = rank_configs(configs.join(comparison, on="config_id"), mean_column, higher_is_better)
     reference_columns = reference_metrics(completed, primary_metric)
     references = {name: float(completed[column].mean()) for name, column in reference_columns.items()}
-    reference_detectors = {name: {detector: float(completed[f"{column}_{detector}"].mean()) for detector in DETECTORS
-                                  if f"{column}_{detector}" in completed}
-                           for name, column in reference_columns.items()}
+    reference_detectors = {
+        name: {
+            detector: float(completed[f"{column}_{detector}"].mean())
+            for detector in DETECTORS
+            if f"{column}_{detector}" in completed
+        }
+        for name, column in reference_columns.items()
+    }
     if reference_columns:
         # a reference is the test split's: the test mean over it, whatever the ranking is on
         top = reference_columns[next(reversed(reference_columns))]
@@ -216,18 +233,36 @@ def compute_stats(table, primary_metric: str = DEFAULT_PRIMARY_METRIC, higher_is
     factor_columns = list(table.factor_columns.values())
     balanced = is_balanced_grid(ranked, table.factor_columns, mean_column)
     effects = main_effects(ranked, table.factor_columns, table.factor_levels, mean_column, baseline, balanced)
-    trends = factor_trends(completed, table.factor_columns,
-                           table.factor_levels, metric, _baseline_levels(configs, baseline, factor_columns))
+    trends = factor_trends(
+        completed,
+        table.factor_columns,
+        table.factor_levels,
+        metric,
+        _baseline_levels(configs, baseline, factor_columns),
+    )
     best_config = ranked["config_id"].iloc[0] if len(ranked) and pd.notna(ranked["rank"].iloc[0]) else None
     best_run = best_run_of(completed, best_config, metric, higher_is_better, seed=None)
     best_seed = completed.loc[completed["run_id"] == best_run, "seed"].iloc[0] if best_run else None
     baseline_run = best_run_of(completed, baseline, metric, higher_is_better, seed=best_seed)
     n_scored = int(completed[primary_metric].notna().sum()) if primary_metric in completed else 0
     return LeaderboardStats(
-        primary_metric=primary_metric, selection_metric=selection, ranking_metric=metric, held_out_metric=held_out,
-        runs_without_validation=lacking, n_scored_runs=n_scored, higher_is_better=bool(higher_is_better),
-        balanced_grid=balanced, references=references, reference_detectors=reference_detectors, ranked=ranked, main_effects=effects, trends=trends, baseline_config_id=baseline,
-        best_config_id=best_config, best_run_id=best_run, baseline_run_id=baseline_run,
+        primary_metric=primary_metric,
+        selection_metric=selection,
+        ranking_metric=metric,
+        held_out_metric=held_out,
+        runs_without_validation=lacking,
+        n_scored_runs=n_scored,
+        higher_is_better=bool(higher_is_better),
+        balanced_grid=balanced,
+        references=references,
+        reference_detectors=reference_detectors,
+        ranked=ranked,
+        main_effects=effects,
+        trends=trends,
+        baseline_config_id=baseline,
+        best_config_id=best_config,
+        best_run_id=best_run,
+        baseline_run_id=baseline_run,
     )
 
 
@@ -236,7 +271,9 @@ def reference_metrics(completed: pd.DataFrame, primary_metric: str) -> dict[str,
     REFERENCE_PREFIXES' order (the last one, pooled, is the top reference); a record from before
     the references holds ``limit_<metric>``, the per-channel reference without the jitter's share."""
     present = {name: f"{prefix}{primary_metric}" for name, prefix in REFERENCE_PREFIXES.items()}
-    present = {name: column for name, column in present.items() if column in completed and completed[column].notna().any()}
+    present = {
+        name: column for name, column in present.items() if column in completed and completed[column].notna().any()
+    }
     legacy = f"{LEGACY_LIMIT_PREFIX}{primary_metric}"
     if not present and legacy in completed and completed[legacy].notna().any():
         present = {"per_channel": legacy}
@@ -264,8 +301,15 @@ def paired_tests(baseline_by_seed: pd.Series, variants_by_seed: pd.DataFrame) ->
     variants = variants_by_seed.to_numpy(dtype=float)
     usable = np.isfinite(variants) & np.isfinite(baseline)[None, :]
     result = pd.DataFrame(
-        {"n_pairs": usable.sum(axis=1), "mean_paired_difference": math.nan, "ci_low": math.nan, "ci_high": math.nan,
-         "t_statistic": math.nan, "p_ttest": math.nan, "p_wilcoxon": math.nan},
+        {
+            "n_pairs": usable.sum(axis=1),
+            "mean_paired_difference": math.nan,
+            "ci_low": math.nan,
+            "ci_high": math.nan,
+            "t_statistic": math.nan,
+            "p_ttest": math.nan,
+            "p_wilcoxon": math.nan,
+        },
         index=variants_by_seed.index,
     )
     patterns: dict[bytes, list[int]] = {}
@@ -283,8 +327,11 @@ def paired_tests(baseline_by_seed: pd.Series, variants_by_seed: pd.DataFrame) ->
         result.loc[index, "mean_paired_difference"] = differences.mean(axis=1)
         if n_pairs < MIN_PAIRS_TTEST:
             continue
-        half_width = (scipy_stats.t.ppf(0.5 + CONFIDENCE_LEVEL / 2, n_pairs - 1)
-                      * differences.std(axis=1, ddof=1) / math.sqrt(n_pairs))
+        half_width = (
+            scipy_stats.t.ppf(0.5 + CONFIDENCE_LEVEL / 2, n_pairs - 1)
+            * differences.std(axis=1, ddof=1)
+            / math.sqrt(n_pairs)
+        )
         result.loc[index, "ci_low"] = differences.mean(axis=1) - half_width
         result.loc[index, "ci_high"] = differences.mean(axis=1) + half_width
         spread = np.ptp(differences, axis=1)
@@ -378,14 +425,19 @@ def main_effects(
             # the level's own mean: over its configurations in a balanced grid; elsewhere that average
             # would mix in other factors' levels, so the configuration that changes only this factor
             mean = group.mean() if balanced_grid else (one[mean_column] if one is not None else math.nan)
-            rows.append({
-                "factor": key, "level": level, "n_configs": len(group), "mean": mean,
-                "effect": group.mean() - grand_mean if balanced_grid else math.nan,
-                "delta_vs_baseline": one["delta"] if one is not None else math.nan,
-                "ci_low": one["ci_low"] if one is not None else math.nan,
-                "ci_high": one["ci_high"] if one is not None else math.nan,
-                "n_pairs": int(one["n_pairs"]) if one is not None else 0,
-            })
+            rows.append(
+                {
+                    "factor": key,
+                    "level": level,
+                    "n_configs": len(group),
+                    "mean": mean,
+                    "effect": group.mean() - grand_mean if balanced_grid else math.nan,
+                    "delta_vs_baseline": one["delta"] if one is not None else math.nan,
+                    "ci_low": one["ci_low"] if one is not None else math.nan,
+                    "ci_high": one["ci_high"] if one is not None else math.nan,
+                    "n_pairs": int(one["n_pairs"]) if one is not None else 0,
+                }
+            )
     return pd.DataFrame(rows, columns=list(EFFECT_COLUMNS))
 
 
@@ -417,14 +469,23 @@ def factor_trends(
         for level in factor_levels.get(key, []):
             values = per_seed.loc[per_seed[column] == level, metric].dropna()
             if len(values):
-                rows.append({"factor": key, "column": column, "level": level, "mean": values.mean(),
-                             "std": values.std(ddof=1) if len(values) > 1 else math.nan,
-                             "n": len(values), "scope": scope})
+                rows.append(
+                    {
+                        "factor": key,
+                        "column": column,
+                        "level": level,
+                        "mean": values.mean(),
+                        "std": values.std(ddof=1) if len(values) > 1 else math.nan,
+                        "n": len(values),
+                        "scope": scope,
+                    }
+                )
     return pd.DataFrame(rows, columns=["factor", "column", "level", "mean", "std", "n", "scope"])
 
 
-def best_run_of(completed_runs: pd.DataFrame, config_id: str | None, metric: str, higher_is_better: bool,
-                seed: object | None) -> str | None:
+def best_run_of(
+    completed_runs: pd.DataFrame, config_id: str | None, metric: str, higher_is_better: bool, seed: object | None
+) -> str | None:
     """The run of ``config_id`` with ``seed`` if it has a value, else its best-scoring run."""
     if config_id is None or metric not in completed_runs:
         return None
@@ -439,7 +500,9 @@ def best_run_of(completed_runs: pd.DataFrame, config_id: str | None, metric: str
     return str(runs["run_id"].iloc[int(np.argmax(order) if higher_is_better else np.argmin(order))])
 
 
-def _baseline_levels(configs: pd.DataFrame, baseline_config_id: str | None, factor_columns: list[str]) -> dict[str, str] | None:
+def _baseline_levels(
+    configs: pd.DataFrame, baseline_config_id: str | None, factor_columns: list[str]
+) -> dict[str, str] | None:
     if baseline_config_id is None:
         return None
     row = configs[configs["config_id"] == baseline_config_id]

@@ -54,15 +54,25 @@ def format_interval(low: Any, high: Any) -> str:
 def selection_note(stats: LeaderboardStats) -> str:
     """Which split the configurations are selected on, said plainly on every page."""
     if stats.ranks_on_validation:
-        held_out = (f"; the test split's {stats.held_out_metric} is shown beside it as the held-out figure, "
-                    "which selects nothing") if stats.held_out_metric else ""
-        return (f"Ranked on validation: the ranking, Δ, p-values and effects use {stats.selection_metric}, each "
-                f"run's best checkpoint scored on the validation planets{held_out}.")
+        held_out = (
+            (
+                f"; the test split's {stats.held_out_metric} is shown beside it as the held-out figure, "
+                "which selects nothing"
+            )
+            if stats.held_out_metric
+            else ""
+        )
+        return (
+            f"Ranked on validation: the ranking, Δ, p-values and effects use {stats.selection_metric}, each "
+            f"run's best checkpoint scored on the validation planets{held_out}."
+        )
     if stats.runs_without_validation:
-        return (f"Ranked on test: {stats.runs_without_validation} of {stats.n_scored_runs} completed runs recorded no "
-                f"validation metrics ({validation_name(stats.primary_metric)}; records written before runs kept them), "
-                "so the configurations are selected on the split that also measures them, and the best one's "
-                "score is optimistic.")
+        return (
+            f"Ranked on test: {stats.runs_without_validation} of {stats.n_scored_runs} completed runs recorded no "
+            f"validation metrics ({validation_name(stats.primary_metric)}; records written before runs kept them), "
+            "so the configurations are selected on the split that also measures them, and the best one's "
+            "score is optimistic."
+        )
     return ""
 
 
@@ -70,9 +80,11 @@ def ranking_note(stats: LeaderboardStats) -> str:
     """What the ranking is computed on, when it is not the selection metric as printed."""
     if stats.ranking_metric == stats.selection_metric:
         return ""
-    return (f"Ranked, differenced and tested on {stats.ranking_metric} (the score before clipping to [0, 1], "
-            f"which would tie every configuration below the naive baseline at 0); the clipped "
-            f"{stats.selection_metric} is shown beside it.")
+    return (
+        f"Ranked, differenced and tested on {stats.ranking_metric} (the score before clipping to [0, 1], "
+        f"which would tie every configuration below the naive baseline at 0); the clipped "
+        f"{stats.selection_metric} is shown beside it."
+    )
 
 
 def held_out_label(stats: LeaderboardStats, metric: str) -> str:
@@ -110,15 +122,21 @@ def reference_note(stats: LeaderboardStats) -> str:
     parts = []
     for name, value in stats.references.items():
         detectors = stats.reference_detectors.get(name) or {}
-        parts.append(f"{REFERENCE_LABELS[name]} = {format_number(value)}"
-                     + (f" ({_detector_text(detectors)})" if detectors else ""))
-    explained = {"per_channel": "each channel measured alone as well as its light curve allows (white noise and "
-                                "the jitter's share, from the noise truth; a model that pools channels can pass it)",
-                 "pooled": "those measurements through a Gaussian prior over spectra fitted on the training "
-                           "labels, the best a method with a Gaussian picture of the spectra can do"}
-    return (f"References on the same test split: naive = 0, {', '.join(parts)}. The "
-            + "; the ".join(f"{REFERENCE_LABELS[name]}: {explained[name]}" for name in stats.references)
-            + f". {reference_column(stats)} = each configuration's test mean over it (docs/quality.md).")
+        parts.append(
+            f"{REFERENCE_LABELS[name]} = {format_number(value)}"
+            + (f" ({_detector_text(detectors)})" if detectors else "")
+        )
+    explained = {
+        "per_channel": "each channel measured alone as well as its light curve allows (white noise and "
+        "the jitter's share, from the noise truth; a model that pools channels can pass it)",
+        "pooled": "those measurements through a Gaussian prior over spectra fitted on the training "
+        "labels, the best a method with a Gaussian picture of the spectra can do",
+    }
+    return (
+        f"References on the same test split: naive = 0, {', '.join(parts)}. The "
+        + "; the ".join(f"{REFERENCE_LABELS[name]}: {explained[name]}" for name in stats.references)
+        + f". {reference_column(stats)} = each configuration's test mean over it (docs/quality.md)."
+    )
 
 
 def effects_title(stats: LeaderboardStats) -> str:
@@ -126,11 +144,19 @@ def effects_title(stats: LeaderboardStats) -> str:
 
 
 def effects_note(stats: LeaderboardStats) -> str:
-    base = ("Δ vs baseline: the configuration that changes only this factor, minus the baseline; "
-            f"{int(100 * CONFIDENCE_LEVEL)} % CI of the difference paired by seed.")
+    base = (
+        "Δ vs baseline: the configuration that changes only this factor, minus the baseline; "
+        f"{int(100 * CONFIDENCE_LEVEL)} % CI of the difference paired by seed."
+    )
     if stats.balanced_grid:
-        return base + " Effect vs grand mean: mean of the configurations at this level minus the mean of all (a balanced full-factorial grid)."
-    return base + " Effects against a grand mean are shown only for balanced full-factorial grids: in this design they would mix in whichever other levels ran with each level."
+        return (
+            base
+            + " Effect vs grand mean: mean of the configurations at this level minus the mean of all (a balanced full-factorial grid)."
+        )
+    return (
+        base
+        + " Effects against a grand mean are shown only for balanced full-factorial grids: in this design they would mix in whichever other levels ran with each level."
+    )
 
 
 def format_score(mean: Any, std: Any, n: Any) -> str:
@@ -154,6 +180,7 @@ def status_summary(status_counts: dict[str, int]) -> str:
 
 def dataset_summary(meta: dict[str, Any]) -> str:
     """The runs' data set fingerprint(s), and the hash DVC tracks for it where a DVC file does."""
+
     def listed(value: Any) -> str | None:
         return ", ".join(value) if isinstance(value, list) else value
 

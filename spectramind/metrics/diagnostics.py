@@ -24,7 +24,17 @@ from torchmetrics import MetricCollection
 
 from spectramind.errors import ConfigurationError
 from spectramind.spectrum import DETECTORS
-from spectramind.metrics.gll import SIGMA_FLOOR, ArielScore, ArrayLike, DetectorScore, Float64SumMetric, GaussianLogLikelihood, as_float64, as_spectra, gaussian_log_likelihood
+from spectramind.metrics.gll import (
+    SIGMA_FLOOR,
+    ArielScore,
+    ArrayLike,
+    DetectorScore,
+    Float64SumMetric,
+    GaussianLogLikelihood,
+    as_float64,
+    as_spectra,
+    gaussian_log_likelihood,
+)
 from spectramind.spectrum import N_WAVELENGTHS
 from spectramind.sweep_layout import UNCLIPPED_SUFFIX
 

@@ -134,8 +134,9 @@ def ariel_score_sums(
     return _score_sums(y_t, gaussian_log_likelihood(y_t, mu_t, sigma_t), naive_mean, naive_std, variant)
 
 
-def _score_sums(y_t: Tensor, gll_pred: Tensor, naive_mean: ArrayLike, naive_std: ArrayLike,
-                variant: str) -> tuple[Tensor, Tensor]:
+def _score_sums(
+    y_t: Tensor, gll_pred: Tensor, naive_mean: ArrayLike, naive_std: ArrayLike, variant: str
+) -> tuple[Tensor, Tensor]:
     """``ariel_score_sums`` from the prediction's per-cell log-likelihoods."""
     check_variant(variant)
     sigma_true, weights = _sigma_true_and_weights(variant, y_t.device)
@@ -147,8 +148,9 @@ def _score_sums(y_t: Tensor, gll_pred: Tensor, naive_mean: ArrayLike, naive_std:
     return (gll_pred - gll_naive).sum(), (gll_ideal - gll_naive).sum()
 
 
-def _reference_log_likelihoods(y_t: Tensor, naive_mean: ArrayLike, naive_std: ArrayLike,
-                               sigma_true: Tensor) -> tuple[Tensor, Tensor]:
+def _reference_log_likelihoods(
+    y_t: Tensor, naive_mean: ArrayLike, naive_std: ArrayLike, sigma_true: Tensor
+) -> tuple[Tensor, Tensor]:
     """Per-cell log-likelihoods of the naive and the ideal predictions."""
     mean_t = naive_statistic(naive_mean, "naive_mean").to(y_t.device)
     std_t = naive_statistic(naive_std, "naive_std").to(y_t.device)
@@ -156,8 +158,9 @@ def _reference_log_likelihoods(y_t: Tensor, naive_mean: ArrayLike, naive_std: Ar
     return gll_naive, gaussian_log_likelihood(y_t, y_t, sigma_true.expand_as(y_t))
 
 
-def detector_score_sums(y: ArrayLike, gll_pred: ArrayLike, naive_mean: ArrayLike, naive_std: ArrayLike,
-                        detector: str) -> tuple[Tensor, Tensor]:
+def detector_score_sums(
+    y: ArrayLike, gll_pred: ArrayLike, naive_mean: ArrayLike, naive_std: ArrayLike, detector: str
+) -> tuple[Tensor, Tensor]:
     """(sum of adc2025 cell scores, number of cells) over one detector's channels (spectrum.DETECTORS).
 
     Why per detector: the adc2025 score mixes FGS1 (one channel weighing 57.846) with 282 AIRS
@@ -172,13 +175,15 @@ def detector_score_sums(y: ArrayLike, gll_pred: ArrayLike, naive_mean: ArrayLike
     return cells.sum(), torch.tensor(float(cells.numel()), dtype=torch.float64)
 
 
-def score_of_log_likelihoods(y: ArrayLike, gll_pred: ArrayLike, naive_mean: ArrayLike, naive_std: ArrayLike,
-                             variant: str) -> Tensor:
+def score_of_log_likelihoods(
+    y: ArrayLike, gll_pred: ArrayLike, naive_mean: ArrayLike, naive_std: ArrayLike, variant: str
+) -> Tensor:
     """The unclipped score of given per-cell log-likelihoods (n_planets, 283): both scores are linear
     in them, so expected log-likelihoods give a predictor's expected score (the references)."""
     y_t = as_float64(y).reshape(-1, N_WAVELENGTHS)
-    numerator, denominator = _score_sums(y_t, as_float64(gll_pred).reshape(-1, N_WAVELENGTHS), naive_mean,
-                                         naive_std, variant)
+    numerator, denominator = _score_sums(
+        y_t, as_float64(gll_pred).reshape(-1, N_WAVELENGTHS), naive_mean, naive_std, variant
+    )
     return numerator / denominator
 
 
@@ -258,8 +263,9 @@ class DetectorScore(Float64SumMetric):
         self.naive_std = naive_statistic(naive_std, "naive_std").cpu()
 
     def _stats(self, y: Tensor, mu: Tensor, sigma: Tensor) -> dict[str, Tensor]:
-        total, count = detector_score_sums(y, gaussian_log_likelihood(y, mu, sigma), self.naive_mean,
-                                           self.naive_std, self.detector)
+        total, count = detector_score_sums(
+            y, gaussian_log_likelihood(y, mu, sigma), self.naive_mean, self.naive_std, self.detector
+        )
         return {"cell_score_sum": total, "n_cells": count}
 
     def compute(self) -> Tensor:

@@ -40,8 +40,10 @@ REFERENCES = ("per_channel", "pooled")
 
 def _scores(y: np.ndarray, expected_gll: np.ndarray, naive_mean: float, naive_std: float) -> dict[str, float]:
     """Both scores and the per-detector adc2025 scores of expected per-cell log-likelihoods."""
-    scores = {variant: float(score_of_log_likelihoods(y, expected_gll, naive_mean, naive_std, variant))
-              for variant in VARIANTS}
+    scores = {
+        variant: float(score_of_log_likelihoods(y, expected_gll, naive_mean, naive_std, variant))
+        for variant in VARIANTS
+    }
     for detector in DETECTORS:
         total, count = detector_score_sums(y, expected_gll, naive_mean, naive_std, detector)
         scores[f"adc2025_{detector}"] = float(total / count)
@@ -53,15 +55,17 @@ def _expected_gll(sigma: np.ndarray, mean_squared_error: np.ndarray) -> np.ndarr
     return -0.5 * math.log(2 * math.pi) - np.log(sigma) - 0.5 * mean_squared_error / sigma**2
 
 
-def per_channel_reference(y: np.ndarray, depth_sigma: np.ndarray, jitter_sigma: np.ndarray,
-                          naive_mean: float, naive_std: float) -> dict[str, float]:
+def per_channel_reference(
+    y: np.ndarray, depth_sigma: np.ndarray, jitter_sigma: np.ndarray, naive_mean: float, naive_std: float
+) -> dict[str, float]:
     """Expected scores of μ = y + each channel's irreducible error, σ = its size (see the module)."""
     sigma = np.sqrt(np.asarray(depth_sigma, dtype=np.float64) ** 2 + np.asarray(jitter_sigma, dtype=np.float64) ** 2)
     return _scores(np.asarray(y, dtype=np.float64), _expected_gll(sigma, sigma**2), naive_mean, naive_std)
 
 
-def gaussian_prior(train_y: np.ndarray, rank: int = PRIOR_RANK, floor: float = PRIOR_FLOOR
-                   ) -> tuple[np.ndarray, np.ndarray]:
+def gaussian_prior(
+    train_y: np.ndarray, rank: int = PRIOR_RANK, floor: float = PRIOR_FLOOR
+) -> tuple[np.ndarray, np.ndarray]:
     """(mean, covariance) of spectra: the training labels' mean and their covariance kept to its
     ``rank`` leading components, plus the variance those leave per channel and ``floor``²."""
     train_y = np.asarray(train_y, dtype=np.float64)
@@ -73,8 +77,14 @@ def gaussian_prior(train_y: np.ndarray, rank: int = PRIOR_RANK, floor: float = P
     return train_y.mean(axis=0), low_rank + np.diag(residual + floor**2)
 
 
-def pooled_reference(y: np.ndarray, depth_sigma: np.ndarray, jitter_sigma: np.ndarray, train_y: np.ndarray,
-                     naive_mean: float, naive_std: float) -> dict[str, float]:
+def pooled_reference(
+    y: np.ndarray,
+    depth_sigma: np.ndarray,
+    jitter_sigma: np.ndarray,
+    train_y: np.ndarray,
+    naive_mean: float,
+    naive_std: float,
+) -> dict[str, float]:
     """Expected scores of the Gaussian posterior given ideal measurements (see the module).
 
     Per planet: measurements d = y + e, e ~ N(0, Nn) with Nn = diag(depth_sigma²) + j jᵀ;
@@ -84,8 +94,9 @@ def pooled_reference(y: np.ndarray, depth_sigma: np.ndarray, jitter_sigma: np.nd
     y = np.asarray(y, dtype=np.float64)
     mean, prior = gaussian_prior(train_y)
     expected = np.empty_like(y)
-    for index, (truth, white, jitter) in enumerate(zip(y, np.asarray(depth_sigma, dtype=np.float64),
-                                                      np.asarray(jitter_sigma, dtype=np.float64))):
+    for index, (truth, white, jitter) in enumerate(
+        zip(y, np.asarray(depth_sigma, dtype=np.float64), np.asarray(jitter_sigma, dtype=np.float64))
+    ):
         gain = np.linalg.solve(prior + np.diag(white**2) + np.outer(jitter, jitter), prior).T  # C (C+N)^-1
         posterior_var = np.diag(prior) - np.einsum("ij,ji->i", gain, prior)
         bias = (truth - mean) - gain @ (truth - mean)
@@ -94,8 +105,16 @@ def pooled_reference(y: np.ndarray, depth_sigma: np.ndarray, jitter_sigma: np.nd
     return _scores(y, expected, naive_mean, naive_std)
 
 
-def reference_scores(y: np.ndarray, depth_sigma: np.ndarray, jitter_sigma: np.ndarray, train_y: np.ndarray,
-                     naive_mean: float, naive_std: float) -> dict[str, dict[str, float]]:
+def reference_scores(
+    y: np.ndarray,
+    depth_sigma: np.ndarray,
+    jitter_sigma: np.ndarray,
+    train_y: np.ndarray,
+    naive_mean: float,
+    naive_std: float,
+) -> dict[str, dict[str, float]]:
     """Both references' scores on a split: {"per_channel": {...}, "pooled": {...}}."""
-    return {"per_channel": per_channel_reference(y, depth_sigma, jitter_sigma, naive_mean, naive_std),
-            "pooled": pooled_reference(y, depth_sigma, jitter_sigma, train_y, naive_mean, naive_std)}
+    return {
+        "per_channel": per_channel_reference(y, depth_sigma, jitter_sigma, naive_mean, naive_std),
+        "pooled": pooled_reference(y, depth_sigma, jitter_sigma, train_y, naive_mean, naive_std),
+    }

@@ -25,8 +25,9 @@ from spectramind.models.predictor import SpectrumPredictor
 
 
 class TransitFitModule(SpectrumPredictor):
-    def __init__(self, loss: torch.nn.Module | None = None, optimizer: Any = None,
-                 n_wavelengths: int = N_WAVELENGTHS) -> None:
+    def __init__(
+        self, loss: torch.nn.Module | None = None, optimizer: Any = None, n_wavelengths: int = N_WAVELENGTHS
+    ) -> None:
         """`loss` gives ``val/loss`` (what checkpoints follow); `optimizer` is accepted because the
         entry point passes one to every model, and unused: nothing here is trained by gradients."""
         super().__init__(n_wavelengths)
@@ -42,7 +43,8 @@ class TransitFitModule(SpectrumPredictor):
         if method != "transit_fit":
             raise ConfigurationError(
                 f"model=transit_fit predicts the classical fit's depths: it needs data.features=transit_fit, "
-                f"got {method!r}")
+                f"got {method!r}"
+            )
 
     def forward(self, depth: torch.Tensor, depth_err: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
         sigma = torch.sqrt((self.sigma_scale * depth_err) ** 2 + self.sigma_floor**2)
@@ -50,8 +52,11 @@ class TransitFitModule(SpectrumPredictor):
 
     def normalised_loss(self, batch: dict[str, torch.Tensor]) -> torch.Tensor:
         mu, sigma = self(batch["depth"], batch["depth_err"])
-        return self.loss_fn((mu - self.label_mean) / self.label_std, sigma / self.label_std,
-                            (batch["y"] - self.label_mean) / self.label_std)
+        return self.loss_fn(
+            (mu - self.label_mean) / self.label_std,
+            sigma / self.label_std,
+            (batch["y"] - self.label_mean) / self.label_std,
+        )
 
     # ------------------------------------------------------------------ the one calibration "epoch"
     def on_train_epoch_start(self) -> None:
@@ -62,8 +67,7 @@ class TransitFitModule(SpectrumPredictor):
         self._gathered.append({k: batch[k].detach().cpu() for k in ("depth", "depth_err", "y")})
 
     def on_train_epoch_end(self) -> None:
-        gathered = {k: torch.cat([b[k] for b in self._gathered]).double().numpy()
-                    for k in ("depth", "depth_err", "y")}
+        gathered = {k: torch.cat([b[k] for b in self._gathered]).double().numpy() for k in ("depth", "depth_err", "y")}
         scale, floor = detector_calibration(gathered["depth_err"], gathered["y"] - gathered["depth"])
         self.sigma_scale.copy_(torch.as_tensor(scale))
         self.sigma_floor.copy_(torch.as_tensor(floor))

@@ -78,7 +78,8 @@ class SpectraModule(SpectrumPredictor):
         features = self.backbone(torch.stack([depth_n, log_err_n], dim=1))
         mu_n = depth_n + self.mu_head(features).squeeze(1)
         log_sigma = (log_err_n + self.log_sigma_head(features).squeeze(1)).clamp(
-            -_LOG_SIGMA_CLAMP * 4, _LOG_SIGMA_CLAMP)
+            -_LOG_SIGMA_CLAMP * 4, _LOG_SIGMA_CLAMP
+        )
         return mu_n, torch.exp(log_sigma)
 
     def forward(self, depth: torch.Tensor, depth_err: torch.Tensor):

@@ -50,7 +50,7 @@ class GaussianSpectralPrior(nn.Module):
             raise ConfigurationError("the spectral prior needs at least 2 training planets")
         covariance = np.atleast_2d(np.cov(y.T))
         eigenvalues, vectors = np.linalg.eigh(covariance)
-        top = np.argsort(eigenvalues)[::-1][:self.rank]
+        top = np.argsort(eigenvalues)[::-1][: self.rank]
         basis, kept = vectors[:, top], np.clip(eigenvalues[top], 1e-30, None)
         self.mean.copy_(torch.as_tensor(y.mean(axis=0)))
         self.basis.copy_(torch.as_tensor(basis))

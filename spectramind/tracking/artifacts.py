@@ -22,7 +22,12 @@ from spectramind.spectrum import N_WAVELENGTHS
 from spectramind.errors import DatasetError
 from spectramind.metrics.submission import write_submission
 from spectramind.sweep_layout import (
-    LAST_CHECKPOINT, METRICS_FILE, PREDICTIONS_FILE, RUNNING, SPLITS_FILE, SUBMISSION_FILE,
+    LAST_CHECKPOINT,
+    METRICS_FILE,
+    PREDICTIONS_FILE,
+    RUNNING,
+    SPLITS_FILE,
+    SUBMISSION_FILE,
 )
 from spectramind.tracking.record import write_json_atomic
 
@@ -46,12 +51,14 @@ def resumable_checkpoint(
     return str(last), f"resuming interrupted run {current['run_id']} from {last}"
 
 
-def write_run_outputs(run_dir: Path, predictions: list[dict[str, torch.Tensor]],
-                      metrics: dict[str, Any]) -> None:
+def write_run_outputs(run_dir: Path, predictions: list[dict[str, torch.Tensor]], metrics: dict[str, Any]) -> None:
     planet_id = torch.cat([p["planet_id"] for p in predictions]).numpy()
     columns: dict[str, np.ndarray] = {"planet_id": planet_id}
-    arrays = {name: torch.cat([p[name] for p in predictions]).double().numpy()
-              for name in PREDICTED_QUANTITIES if name in predictions[0]}
+    arrays = {
+        name: torch.cat([p[name] for p in predictions]).double().numpy()
+        for name in PREDICTED_QUANTITIES
+        if name in predictions[0]
+    }
     for name, values in arrays.items():
         for i in range(N_WAVELENGTHS):
             columns[f"{name}_{i + 1}"] = values[:, i]
@@ -78,6 +85,8 @@ def read_predictions(path: Path) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         raise DatasetError(f"{path}: unreadable predictions ({type(error).__name__}: {error})") from error
 
     def block(name: str) -> np.ndarray:
-        return np.column_stack([frame.column(f"{name}_{i}").to_numpy() for i in range(1, N_WAVELENGTHS + 1)]).astype(float)
+        return np.column_stack([frame.column(f"{name}_{i}").to_numpy() for i in range(1, N_WAVELENGTHS + 1)]).astype(
+            float
+        )
 
     return block("y"), block("mu"), block("sigma")

@@ -43,8 +43,10 @@ def dataset_dvc_record(data_dir: str | os.PathLike) -> Optional[dict[str, Any]]:
         log.warning(f"the DVC hash of the data set is not recorded: {exc}")
         return {"error": str(exc)}
     if tracked is not None and tracked["matches_files"] is False:
-        log.warning(f"{data_dir} has changed since DVC hashed it ({tracked['source']}): "
-                    f"the recorded DVC hash {tracked['md5']} may not describe it; see `dvc status`")
+        log.warning(
+            f"{data_dir} has changed since DVC hashed it ({tracked['source']}): "
+            f"the recorded DVC hash {tracked['md5']} may not describe it; see `dvc status`"
+        )
     return tracked
 
 

@@ -79,10 +79,7 @@ _NOT_HASHED_KEYS = ("logger",)
 
 def run_identity(overrides: Iterable[str], seed_key: str = "seed") -> RunIdentity:
     """Name a run from its task overrides."""
-    lines = sorted(
-        normalise_override(o) for o in overrides
-        if override_key(o).split(".")[0] not in _NOT_RUN_KEYS
-    )
+    lines = sorted(normalise_override(o) for o in overrides if override_key(o).split(".")[0] not in _NOT_RUN_KEYS)
     config_lines = [line for line in lines if override_key(line) != seed_key]
     label = _label(lines)
     return RunIdentity(

@@ -98,8 +98,12 @@ def mlflow_location(node: DictConfig, output_dir: str | os.PathLike) -> tuple[st
 def run_tags(identity: RunIdentity, seed: int, sweep_dir: str | os.PathLike | None) -> dict[str, str]:
     """The tags every tracker gets: sweep (its directory, empty for a single run), config_id,
     seed and run_id (the names the leaderboard uses)."""
-    return {"sweep": str(sweep_dir) if sweep_dir is not None else "", "config_id": identity.config_id,
-            "seed": str(seed), "run_id": identity.run_id}
+    return {
+        "sweep": str(sweep_dir) if sweep_dir is not None else "",
+        "config_id": identity.config_id,
+        "seed": str(seed),
+        "run_id": identity.run_id,
+    }
 
 
 def flat_params(container: Mapping[str, Any], prefix: str = "") -> dict[str, Any]:
@@ -141,11 +145,14 @@ def _check_mlflow_store(name: str, node: DictConfig) -> None:
     if scheme in ("", "file") and os.environ.get("MLFLOW_ALLOW_FILE_STORE", "").lower() not in ("true", "1"):
         raise ConfigurationError(
             f"logger.{name}.tracking_uri={uri}: MLflow 3 uses its file store only with "
-            f"MLFLOW_ALLOW_FILE_STORE=true (or use sqlite:///PATH.db, the default when tracking_uri is null)")
+            f"MLFLOW_ALLOW_FILE_STORE=true (or use sqlite:///PATH.db, the default when tracking_uri is null)"
+        )
     if scheme in ("http", "https"):
         problem = unreachable(str(uri))
         if problem:
-            raise ConfigurationError(f"logger.{name}.tracking_uri={uri}: MLflow tracking server unreachable ({problem})")
+            raise ConfigurationError(
+                f"logger.{name}.tracking_uri={uri}: MLflow tracking server unreachable ({problem})"
+            )
 
 
 def unreachable(uri: str, timeout: float = REACH_TIMEOUT_S) -> str | None:
@@ -175,11 +182,15 @@ def _check_wandb_mode(name: str, node: DictConfig) -> None:
     try:  # the key of WANDB_API_KEY or `wandb login`, verified with the W&B server
         wandb.Api(timeout=REACH_TIMEOUT_S)
     except wandb.errors.UsageError:
-        raise ConfigurationError(f"logger.{name}: W&B is online (WANDB_MODE={mode}) but not logged in: "
-                                 f"run `wandb login`, set WANDB_API_KEY, or WANDB_MODE=offline") from None
+        raise ConfigurationError(
+            f"logger.{name}: W&B is online (WANDB_MODE={mode}) but not logged in: "
+            f"run `wandb login`, set WANDB_API_KEY, or WANDB_MODE=offline"
+        ) from None
     except wandb.errors.Error as exc:
-        raise ConfigurationError(f"logger.{name}: W&B server unreachable or key refused "
-                                 f"({' '.join(str(exc).split())}); or WANDB_MODE=offline") from None
+        raise ConfigurationError(
+            f"logger.{name}: W&B server unreachable or key refused "
+            f"({' '.join(str(exc).split())}); or WANDB_MODE=offline"
+        ) from None
 
 
 def build_loggers(
@@ -201,14 +212,19 @@ def build_loggers(
             extra.update(_mlflow_arguments(node, tags, run_dir, sweep_dir))
         elif kind == "wandb":
             # W&B's tags are short labels (64 characters): the ids go where W&B groups runs by them.
-            extra.update(name=identity.run_id, job_type=identity.config_id, group=tags["sweep"] or None,
-                         tags=[f"seed={tags['seed']}"])
+            extra.update(
+                name=identity.run_id,
+                job_type=identity.config_id,
+                group=tags["sweep"] or None,
+                tags=[f"seed={tags['seed']}"],
+            )
         loggers.append(instantiate(node, **extra))
     return loggers
 
 
-def _mlflow_arguments(node: DictConfig, tags: dict[str, str], run_dir: str | os.PathLike,
-                      sweep_dir: str | os.PathLike | None) -> dict[str, Any]:
+def _mlflow_arguments(
+    node: DictConfig, tags: dict[str, str], run_dir: str | os.PathLike, sweep_dir: str | os.PathLike | None
+) -> dict[str, Any]:
     quiet_mlflow()
     tracking_uri, artifact_location = mlflow_location(node, sweep_dir if sweep_dir is not None else run_dir)
     run_tags_ = dict(tags)
@@ -217,8 +233,12 @@ def _mlflow_arguments(node: DictConfig, tags: dict[str, str], run_dir: str | os.
 
         parent = sweep_parent_run(sweep_dir, tracking_uri, str(node.experiment_name), artifact_location)
         run_tags_[MLFLOW_PARENT_TAG] = parent["run_id"]
-    return {"tracking_uri": tracking_uri, "artifact_location": artifact_location,
-            "run_name": tags["run_id"], "tags": run_tags_}
+    return {
+        "tracking_uri": tracking_uri,
+        "artifact_location": artifact_location,
+        "run_name": tags["run_id"],
+        "tags": run_tags_,
+    }
 
 
 def quiet_mlflow() -> None:

@@ -19,8 +19,13 @@ PARENT_FILE = "mlflow_parent.json"
 MLFLOW_PARENT_TAG = "mlflow.parentRunId"
 
 
-def sweep_parent_run(sweep_dir: str | os.PathLike, tracking_uri: str, experiment_name: str,
-                     artifact_location: str | None = None, tags: dict[str, str] | None = None) -> dict[str, str]:
+def sweep_parent_run(
+    sweep_dir: str | os.PathLike,
+    tracking_uri: str,
+    experiment_name: str,
+    artifact_location: str | None = None,
+    tags: dict[str, str] | None = None,
+) -> dict[str, str]:
     """The sweep's parent run ``{"tracking_uri", "experiment_id", "run_id"}``: the one recorded
     in the sweep directory for this tracking URI, else a new one (recorded under the sweep's lock)."""
     path = Path(sweep_dir) / PARENT_FILE

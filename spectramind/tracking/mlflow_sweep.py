@@ -29,8 +29,13 @@ from spectramind.tracking.mlflow_parent import PARENT_FILE, sweep_parent_run
 log = logging.getLogger(__name__)
 
 # What the parent run receives at the end of the sweep (those of the files that exist).
-LEADERBOARD_FILES = ("leaderboard.md", "leaderboard.html", "leaderboard.csv", "leaderboard_runs.csv",
-                     "leaderboard.json")
+LEADERBOARD_FILES = (
+    "leaderboard.md",
+    "leaderboard.html",
+    "leaderboard.csv",
+    "leaderboard_runs.csv",
+    "leaderboard.json",
+)
 TABLE_ARTIFACT = "leaderboard_table.json"  # leaderboard.csv as an MLflow table (the UI's evaluation view)
 
 
@@ -63,8 +68,13 @@ class MlflowSweepCallback(Callback):
             quiet_mlflow()
             sweep_dir.mkdir(parents=True, exist_ok=True)
             study = OmegaConf.select(config, "hydra.sweeper.study", default=None)
-            sweep_parent_run(sweep_dir, tracking_uri, str(node.experiment_name), artifact_location,
-                             tags={"study": str(study)} if study else None)
+            sweep_parent_run(
+                sweep_dir,
+                tracking_uri,
+                str(node.experiment_name),
+                artifact_location,
+                tags={"study": str(study)} if study else None,
+            )
         except Exception as error:  # noqa: BLE001 - a report must not fail the sweep (module docstring)
             _log_error("parent run not created", config, error)
 

@@ -29,7 +29,14 @@ from typing import Any, Callable
 from spectramind.atomic import replacing
 from spectramind.errors import TrainingDiverged, first_line
 from spectramind.sweep_layout import (
-    COMPLETED, DIVERGED, EVENTS_FILE, FAILED, RESOLVED_CONFIG_FILE, RESOLVED_CONFIGS_DIR, RUN_RECORD_FILE, RUNNING,
+    COMPLETED,
+    DIVERGED,
+    EVENTS_FILE,
+    FAILED,
+    RESOLVED_CONFIG_FILE,
+    RESOLVED_CONFIGS_DIR,
+    RUN_RECORD_FILE,
+    RUNNING,
 )
 from spectramind.timestamps import utc_now
 from spectramind.tracking.events import append_event
@@ -78,11 +85,17 @@ def git_state() -> dict[str, Any]:
         try:
             commit = subprocess.run(
                 ["git", "-C", str(where), "rev-parse", "HEAD"],
-                capture_output=True, text=True, timeout=10, check=True,
+                capture_output=True,
+                text=True,
+                timeout=10,
+                check=True,
             ).stdout.strip()
             dirty = subprocess.run(
                 ["git", "-C", str(where), "status", "--porcelain", "--untracked-files=no"],
-                capture_output=True, text=True, timeout=10, check=True,
+                capture_output=True,
+                text=True,
+                timeout=10,
+                check=True,
             ).stdout.strip()
             return {"commit": commit, "dirty": bool(dirty)}
         except (OSError, subprocess.SubprocessError):
@@ -180,8 +193,13 @@ class RunRecorder:
             snapshot.parent.mkdir(parents=True, exist_ok=True)
             snapshot.write_text(self._config_yaml)
         self._save()
-        self.event("run_start", run_id=self.run_id, config_hash=self.record["config_hash"],
-                   seed=self.record["seed"], resumed_from=self.record["resumed_from"])
+        self.event(
+            "run_start",
+            run_id=self.run_id,
+            config_hash=self.record["config_hash"],
+            seed=self.record["seed"],
+            resumed_from=self.record["resumed_from"],
+        )
         self._report_status()
 
     def event(self, name: str, **fields: Any) -> None:
@@ -193,13 +211,18 @@ class RunRecorder:
         self.record.update(fields)
         self._save()
 
-    def finish(self, status: str, error: dict[str, str] | None = None,
-               metrics: dict[str, float] | None = None) -> None:
+    def finish(self, status: str, error: dict[str, str] | None = None, metrics: dict[str, float] | None = None) -> None:
         self.record["durations"]["total_s"] = round(time.perf_counter() - self._t0, 3)
         self.record.update(status=status, ended=utc_now(), error=error)
         self._save()
-        self.event("run_end", run_id=self.run_id, status=status, error=error,
-                   duration_s=self.record["durations"]["total_s"], metrics=metrics or {})
+        self.event(
+            "run_end",
+            run_id=self.run_id,
+            status=status,
+            error=error,
+            duration_s=self.record["durations"]["total_s"],
+            metrics=metrics or {},
+        )
         self._report_status(metrics)
 
     def __enter__(self) -> "RunRecorder":

@@ -62,7 +62,11 @@ def run_sweep(cwd: Path, *args: str, timeout: float = SWEEP_TIMEOUT_S, **env: st
     """``python -m spectramind.train --multirun ARGS`` in ``cwd``; output captured as text."""
     return subprocess.run(
         [sys.executable, "-m", "spectramind.train", "--multirun", *args],
-        cwd=cwd, env=sweep_env(**env), capture_output=True, text=True, timeout=timeout,
+        cwd=cwd,
+        env=sweep_env(**env),
+        capture_output=True,
+        text=True,
+        timeout=timeout,
     )
 
 
@@ -74,7 +78,11 @@ def run_training(cwd: Path, *args: str, timeout: float = SWEEP_TIMEOUT_S, **env:
     """``python -m spectramind.train ARGS`` (one run, no --multirun) in ``cwd``, like ``run_sweep``."""
     return subprocess.run(
         [sys.executable, "-m", "spectramind.train", *args],
-        cwd=cwd, env=sweep_env(**env), capture_output=True, text=True, timeout=timeout,
+        cwd=cwd,
+        env=sweep_env(**env),
+        capture_output=True,
+        text=True,
+        timeout=timeout,
     )
 
 
@@ -87,12 +95,24 @@ def wait_for(predicate: Callable[[], bool], timeout: float, what: str) -> None:
         time.sleep(0.05)
 
 
-def kill_sweep_when(cwd: Path, args: list[str], predicate: Callable[[], bool], what: str,
-                    env: dict[str, str] | None = None, timeout: float = 180) -> None:
+def kill_sweep_when(
+    cwd: Path,
+    args: list[str],
+    predicate: Callable[[], bool],
+    what: str,
+    env: dict[str, str] | None = None,
+    timeout: float = 180,
+) -> None:
     """Start ``python -m spectramind.train --multirun ARGS`` in its own process group and SIGKILL
     the whole group (sweep and any workers) once ``predicate`` holds: a crash at a chosen state."""
-    process = subprocess.Popen(sweep_command(*args), cwd=cwd, env=env or sweep_env(), start_new_session=True,
-                               stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    process = subprocess.Popen(
+        sweep_command(*args),
+        cwd=cwd,
+        env=env or sweep_env(),
+        start_new_session=True,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
     try:
         wait_for(predicate, timeout=timeout, what=what)
     finally:

@@ -103,9 +103,12 @@ def test_random_draws_max_runs_distinct_grid_configurations_seeded():
     assert first == again
     drawn = [tuple(s.overrides) for s in first]
     assert len(drawn) == len(set(drawn)) == 5 and set(drawn) <= grid
-    other_draws = {frozenset(tuple(s.overrides) for s in
-                             expand_design([MODEL, LOSS, LR], design="random", max_runs=5, random_seed=seed))
-                   for seed in range(2, 8)}
+    other_draws = {
+        frozenset(
+            tuple(s.overrides) for s in expand_design([MODEL, LOSS, LR], design="random", max_runs=5, random_seed=seed)
+        )
+        for seed in range(2, 8)
+    }
     assert len(other_draws) > 1  # the seed matters
 
 
@@ -121,13 +124,16 @@ def test_run_ids_are_the_identity_of_the_overrides():
         assert (spec.run_id, spec.config_id, spec.label) == (identity.run_id, identity.config_id, identity.label)
 
 
-@pytest.mark.parametrize("kwargs, message", [
-    ({"design": "latin"}, "unknown design 'latin'"),
-    ({"design": "random"}, "needs max_runs"),
-    ({"seeds": [0, 0]}, "duplicates"),
-    ({"seeds": [0, "1"]}, "must be integers"),
-    ({"seeds": [True]}, "must be integers"),
-])
+@pytest.mark.parametrize(
+    "kwargs, message",
+    [
+        ({"design": "latin"}, "unknown design 'latin'"),
+        ({"design": "random"}, "needs max_runs"),
+        ({"seeds": [0, 0]}, "duplicates"),
+        ({"seeds": [0, "1"]}, "must be integers"),
+        ({"seeds": [True]}, "must be integers"),
+    ],
+)
 def test_invalid_studies_are_configuration_errors(kwargs, message):
     with pytest.raises(ConfigurationError, match=message):
         expand_design([MODEL], **kwargs)
@@ -167,8 +173,14 @@ def studies(draw):
     for f in factors:
         if f.is_varied and draw(st.booleans()):
             baseline[f.key] = draw(st.sampled_from(f.levels))
-    return dict(factors=factors, design=design, seeds=seeds, max_runs=max_runs, baseline=baseline,
-                random_seed=draw(st.integers(0, 1000)))
+    return dict(
+        factors=factors,
+        design=design,
+        seeds=seeds,
+        max_runs=max_runs,
+        baseline=baseline,
+        random_seed=draw(st.integers(0, 1000)),
+    )
 
 
 def expected_configurations(study) -> int:
@@ -207,8 +219,7 @@ def test_run_ids_do_not_depend_on_override_order(study, order):
 
 
 def test_ofat_order_is_factor_by_factor():
-    specs = expand_design([MODEL, LR], design="ofat",
-                          baseline={"model": MODEL.levels[0], "optimizer.lr": LR.levels[0]})
+    specs = expand_design([MODEL, LR], design="ofat", baseline={"model": MODEL.levels[0], "optimizer.lr": LR.levels[0]})
     changed = [next((k for k, v in s.factors.items() if v != specs[0].factors[k]), None) for s in specs]
     assert changed == [None, "model", "optimizer.lr", "optimizer.lr"]
     assert list(itertools.chain.from_iterable(s.overrides for s in specs[:1])) == ["model=mlp", "optimizer.lr=0.001"]

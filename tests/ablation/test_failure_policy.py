@@ -28,8 +28,14 @@ def faulty_sweep(tmp_path_factory, train_overrides):
     cwd = tmp_path_factory.mktemp("faults")
     sweep_dir = cwd / "sweep"
     faults = ",".join(f"faults.{name}" for name in ("Healthy", "RaiseAtEpoch", "PoisonWeights", "FailOnce"))
-    result = run_sweep(cwd, *train_overrides, f"{FAULT}={faults}", "hydra.sweeper.max_retries=1", MARK_END,
-                       f"hydra.sweep.dir={sweep_dir}")
+    result = run_sweep(
+        cwd,
+        *train_overrides,
+        f"{FAULT}={faults}",
+        "hydra.sweeper.max_retries=1",
+        MARK_END,
+        f"hydra.sweep.dir={sweep_dir}",
+    )
     return sweep_dir, result
 
 
@@ -38,7 +44,10 @@ def test_the_sweep_finishes_every_run_and_exits_1(faulty_sweep):
     assert result.returncode == 1, explain(result)
     runs = by_fault(sweep_dir)
     assert {name: [e["status"] for e in entries] for name, entries in runs.items()} == {
-        "Healthy": ["completed"], "RaiseAtEpoch": ["failed"], "PoisonWeights": ["diverged"], "FailOnce": ["completed"],
+        "Healthy": ["completed"],
+        "RaiseAtEpoch": ["failed"],
+        "PoisonWeights": ["diverged"],
+        "FailOnce": ["completed"],
     }
     assert sweep_events(sweep_dir).of("sweep_end")[0]["counts"] == {"completed": 2, "failed": 1, "diverged": 1}
 
@@ -59,7 +68,9 @@ def test_failed_and_diverged_runs_record_the_error(faulty_sweep):
         assert entry["error"] == record["error"]
         run_end = [e for e in sweep_events(sweep_dir).of("run_end") if e["run_id"] == entry["run_id"]][-1]
         assert run_end["status"] == entry["status"] and run_end["error"]["type"] == kind
-        assert run_events(sweep_dir, entry["run_id"]).of("run_end")[-1]["error"]["message"] == record["error"]["message"]
+        assert (
+            run_events(sweep_dir, entry["run_id"]).of("run_end")[-1]["error"]["message"] == record["error"]["message"]
+        )
 
 
 def test_failed_runs_are_retried_max_retries_times_and_diverged_ones_are_not(faulty_sweep):
@@ -79,8 +90,15 @@ def test_on_multirun_end_callbacks_still_run(faulty_sweep):
 
 def test_fail_fast_stops_at_the_first_failure(tmp_path, train_overrides):
     sweep_dir = tmp_path / "sweep"
-    result = run_sweep(tmp_path, *train_overrides, f"{FAULT}=faults.RaiseAtEpoch,faults.Healthy", "model=mlp,cnn1d",
-                       "hydra.sweeper.fail_fast=true", MARK_END, f"hydra.sweep.dir={sweep_dir}")
+    result = run_sweep(
+        tmp_path,
+        *train_overrides,
+        f"{FAULT}=faults.RaiseAtEpoch,faults.Healthy",
+        "model=mlp,cnn1d",
+        "hydra.sweeper.fail_fast=true",
+        MARK_END,
+        f"hydra.sweep.dir={sweep_dir}",
+    )
     assert result.returncode == 1, explain(result)
     statuses = [run["status"] for run in manifest(sweep_dir)["runs"]]
     assert statuses == ["failed", "pending", "pending", "pending"]

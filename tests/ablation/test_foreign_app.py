@@ -48,8 +48,14 @@ def app(tmp_path) -> Path:
 
 
 def _sweep(app: Path, values: str) -> subprocess.CompletedProcess:
-    return subprocess.run([sys.executable, "app.py", "--multirun", f"x={values}"], cwd=app, env=sweep_env(),
-                          capture_output=True, text=True, timeout=300)
+    return subprocess.run(
+        [sys.executable, "app.py", "--multirun", f"x={values}"],
+        cwd=app,
+        env=sweep_env(),
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
 
 
 def test_a_failed_run_exits_1_after_every_callback(app):

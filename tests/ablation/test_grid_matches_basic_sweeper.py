@@ -79,7 +79,8 @@ def test_glob_expands_to_the_config_group_options(config_loader):
     assert len(options) >= 2 and "cnn1d" in options
     assert ablation_jobs(config_loader, ["model=glob(*)"]) == [[f"model={name}"] for name in options]
     assert ablation_jobs(config_loader, ["model=glob(*,exclude=cnn1d)"]) == [
-        [f"model={name}"] for name in options if name != "cnn1d"]
+        [f"model={name}"] for name in options if name != "cnn1d"
+    ]
 
 
 def test_shuffled_sweeps_give_the_same_job_set(config_loader):

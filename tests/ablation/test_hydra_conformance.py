@@ -47,8 +47,17 @@ class TestAblationSweeperBatching(BatchedSweeperTestSuite):
 @pytest.mark.parametrize(
     "task_launcher_cfg, extra_flags",
     [
-        pytest.param({}, ["-m", ABLATION, f"hydra/launcher={launcher}", "hydra/hydra_logging=disabled",
-                          "hydra/job_logging=disabled"], id=launcher)
+        pytest.param(
+            {},
+            [
+                "-m",
+                ABLATION,
+                f"hydra/launcher={launcher}",
+                "hydra/hydra_logging=disabled",
+                "hydra/job_logging=disabled",
+            ],
+            id=launcher,
+        )
         for launcher in ("basic", "joblib")
     ],
 )
@@ -62,9 +71,13 @@ def test_same_jobs_and_configs_as_basic_sweeper(hydra_sweep_runner, tmp_path) ->
 
     def jobs(sweeper: str) -> list[tuple[list[str], dict]]:
         runner = hydra_sweep_runner(
-            calling_file=None, calling_module="hydra.test_utils.a_module", task_function=None,
-            config_path="configs", config_name="compose.yaml",
-            overrides=[f"hydra/sweeper={sweeper}", *sweep], temp_dir=tmp_path / sweeper,
+            calling_file=None,
+            calling_module="hydra.test_utils.a_module",
+            task_function=None,
+            config_path="configs",
+            config_name="compose.yaml",
+            overrides=[f"hydra/sweeper={sweeper}", *sweep],
+            temp_dir=tmp_path / sweeper,
         )
         with runner:
             return [(ret.overrides, ret.cfg) for batch in runner.returns for ret in batch]

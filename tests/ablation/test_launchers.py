@@ -15,8 +15,9 @@ RECORD_THREADS = "+callbacks.threads._target_=faults.RecordThreads"
 
 
 def threads_seen(sweep_dir) -> list[dict]:
-    return [json.loads((sweep_dir / run["run_dir"] / "threads.json").read_text())
-            for run in manifest(sweep_dir)["runs"]]
+    return [
+        json.loads((sweep_dir / run["run_dir"] / "threads.json").read_text()) for run in manifest(sweep_dir)["runs"]
+    ]
 
 
 def assert_complete_records(sweep_dir, n_runs: int) -> None:
@@ -30,16 +31,20 @@ def assert_complete_records(sweep_dir, n_runs: int) -> None:
     assert log.of("sweep_end")[0]["counts"] == {"completed": n_runs}
 
 
-@pytest.mark.parametrize("launcher, sweep, concurrent", [
-    pytest.param("joblib", ["model=mlp,cnn1d", "loss=gll,mse", "hydra.launcher.n_jobs=2"], 2, id="joblib"),
-    # submitit's local executor starts every job of a batch at once
-    pytest.param("submitit_local", ["model=mlp,cnn1d"], 2, id="submitit_local"),
-])
+@pytest.mark.parametrize(
+    "launcher, sweep, concurrent",
+    [
+        pytest.param("joblib", ["model=mlp,cnn1d", "loss=gll,mse", "hydra.launcher.n_jobs=2"], 2, id="joblib"),
+        # submitit's local executor starts every job of a batch at once
+        pytest.param("submitit_local", ["model=mlp,cnn1d"], 2, id="submitit_local"),
+    ],
+)
 def test_parallel_launchers(tmp_path, train_overrides, launcher, sweep, concurrent):
     sweep_dir = tmp_path / "sweep"
     threaded = [o for o in train_overrides if o != SINGLE_THREAD]  # the launcher decides threads
-    result = run_sweep(tmp_path, *threaded, *sweep, RECORD_THREADS, f"hydra/launcher={launcher}",
-                       f"hydra.sweep.dir={sweep_dir}")
+    result = run_sweep(
+        tmp_path, *threaded, *sweep, RECORD_THREADS, f"hydra/launcher={launcher}", f"hydra.sweep.dir={sweep_dir}"
+    )
     assert result.returncode == 0, explain(result)
     n_runs = 4 if "loss=gll,mse" in sweep else 2
     assert_complete_records(sweep_dir, n_runs)
@@ -54,17 +59,36 @@ def test_parallel_launchers(tmp_path, train_overrides, launcher, sweep, concurre
         assert warmed == []
 
 
-@pytest.mark.parametrize("launcher, batch_len, expected", [
-    ({"_target_": "hydra._internal.core_plugins.basic_launcher.BasicLauncher"}, 4, None),  # sequential: all cores
-    ({"_target_": "hydra_plugins.hydra_joblib_launcher.joblib_launcher.JoblibLauncher", "n_jobs": 2}, 4, "cores/2"),
-    ({"_target_": "hydra_plugins.hydra_joblib_launcher.joblib_launcher.JoblibLauncher", "n_jobs": -1}, 4, 1),
-    ({"_target_": "hydra_plugins.hydra_submitit_launcher.submitit_launcher.LocalLauncher", "cpus_per_task": None},
-     3, "cores/3"),
-    ({"_target_": "hydra_plugins.hydra_submitit_launcher.submitit_launcher.SlurmLauncher", "cpus_per_task": 8}, 3, 8),
-    ({"_target_": "hydra_plugins.hydra_ray_launcher.ray_launcher.RayLauncher", "ray": {"remote": {}}}, 4, 1),
-    ({"_target_": "hydra_plugins.hydra_ray_launcher.ray_launcher.RayLauncher", "ray": {"remote": {"num_cpus": 3}}},
-     4, 3),
-])
+@pytest.mark.parametrize(
+    "launcher, batch_len, expected",
+    [
+        ({"_target_": "hydra._internal.core_plugins.basic_launcher.BasicLauncher"}, 4, None),  # sequential: all cores
+        ({"_target_": "hydra_plugins.hydra_joblib_launcher.joblib_launcher.JoblibLauncher", "n_jobs": 2}, 4, "cores/2"),
+        ({"_target_": "hydra_plugins.hydra_joblib_launcher.joblib_launcher.JoblibLauncher", "n_jobs": -1}, 4, 1),
+        (
+            {
+                "_target_": "hydra_plugins.hydra_submitit_launcher.submitit_launcher.LocalLauncher",
+                "cpus_per_task": None,
+            },
+            3,
+            "cores/3",
+        ),
+        (
+            {"_target_": "hydra_plugins.hydra_submitit_launcher.submitit_launcher.SlurmLauncher", "cpus_per_task": 8},
+            3,
+            8,
+        ),
+        ({"_target_": "hydra_plugins.hydra_ray_launcher.ray_launcher.RayLauncher", "ray": {"remote": {}}}, 4, 1),
+        (
+            {
+                "_target_": "hydra_plugins.hydra_ray_launcher.ray_launcher.RayLauncher",
+                "ray": {"remote": {"num_cpus": 3}},
+            },
+            4,
+            3,
+        ),
+    ],
+)
 def test_threads_per_job_share_the_cores_between_concurrent_jobs(launcher, batch_len, expected):
     from omegaconf import OmegaConf
 

@@ -27,11 +27,17 @@ def hashes_of(planned, changed: str | None = None):
 
 
 def write_record(sweep_dir: Path, run_id: str, status: str, config_hash: str, started: str | None = None):
-    write_json_atomic(sweep_dir / "runs" / run_id / "run.json", {
-        "run_id": run_id, "status": status, "config_hash": config_hash,
-        "started": started or utc_now(), "ended": None if status == "running" else utc_now(),
-        "error": {"type": "RuntimeError", "message": "boom", "traceback": ""} if status == "failed" else None,
-    })
+    write_json_atomic(
+        sweep_dir / "runs" / run_id / "run.json",
+        {
+            "run_id": run_id,
+            "status": status,
+            "config_hash": config_hash,
+            "started": started or utc_now(),
+            "ended": None if status == "running" else utc_now(),
+            "error": {"type": "RuntimeError", "message": "boom", "traceback": ""} if status == "failed" else None,
+        },
+    )
 
 
 # ---------------------------------------------------------------- parallel writers
@@ -79,8 +85,9 @@ def test_resume_skips_only_runs_completed_with_the_same_config(tmp_path):
     write_record(tmp_path, ids[1], "completed", f"hash-{ids[1]}")  # its config changes below
     write_record(tmp_path, ids[2], "failed", f"hash-{ids[2]}")
     write_record(tmp_path, ids[3], "running", f"hash-{ids[3]}")  # interrupted
-    plan = plan_sweep(planned, hashes_of(planned, changed=ids[1]), tmp_path, study=STUDY,
-                      previous=first.manifest, budget_runs=None)
+    plan = plan_sweep(
+        planned, hashes_of(planned, changed=ids[1]), tmp_path, study=STUDY, previous=first.manifest, budget_runs=None
+    )
     assert plan.completed == [ids[0]]
     assert [s.run_id for s in plan.to_launch] == ids[1:]
     assert [r["status"] for r in plan.manifest["runs"]] == ["completed"] + ["pending"] * 4
@@ -117,13 +124,16 @@ def test_job_numbers_continue_after_runs_that_left_the_plan(tmp_path):
 
 
 # ---------------------------------------------------------------- reconciling a launched batch
-@pytest.mark.parametrize("record_status, job_error, expected_status, attempts_added, sweeper_logs_end", [
-    ("completed", None, "completed", 0, False),
-    ("failed", {"type": "RuntimeError", "message": "boom", "traceback": ""}, "failed", 0, False),
-    ("running", None, "failed", 0, True),  # the run's process died without recording an outcome
-    (None, None, "completed", 1, True),  # a task function that keeps no run.json
-    (None, {"type": "KeyError", "message": "'x'", "traceback": "tb"}, "failed", 1, True),
-])
+@pytest.mark.parametrize(
+    "record_status, job_error, expected_status, attempts_added, sweeper_logs_end",
+    [
+        ("completed", None, "completed", 0, False),
+        ("failed", {"type": "RuntimeError", "message": "boom", "traceback": ""}, "failed", 0, False),
+        ("running", None, "failed", 0, True),  # the run's process died without recording an outcome
+        (None, None, "completed", 1, True),  # a task function that keeps no run.json
+        (None, {"type": "KeyError", "message": "'x'", "traceback": "tb"}, "failed", 1, True),
+    ],
+)
 def test_reconcile_a_batch(tmp_path, record_status, job_error, expected_status, attempts_added, sweeper_logs_end):
     planned = specs(1)
     run_id = planned[0].run_id
@@ -145,10 +155,19 @@ def test_the_latest_attempt_of_a_run_wins_when_it_has_several_directories(tmp_pa
     planned = specs(1)
     run_id = planned[0].run_id
     manifest = plan_sweep(planned, hashes_of(planned), tmp_path, study=STUDY, previous=None, budget_runs=None).manifest
-    write_json_atomic(tmp_path / "0" / "run.json", {"run_id": run_id, "status": "failed", "started": "2025-01-01T00:00:00Z",
-                                                    "error": {"type": "RuntimeError", "message": "", "traceback": ""}})
-    write_json_atomic(tmp_path / "3" / "run.json", {"run_id": run_id, "status": "completed",
-                                                    "started": "2025-01-02T00:00:00Z", "error": None})
+    write_json_atomic(
+        tmp_path / "0" / "run.json",
+        {
+            "run_id": run_id,
+            "status": "failed",
+            "started": "2025-01-01T00:00:00Z",
+            "error": {"type": "RuntimeError", "message": "", "traceback": ""},
+        },
+    )
+    write_json_atomic(
+        tmp_path / "3" / "run.json",
+        {"run_id": run_id, "status": "completed", "started": "2025-01-02T00:00:00Z", "error": None},
+    )
     statuses, _ = reconcile_runs(tmp_path, manifest, [run_id], {run_id: None})
     assert statuses[run_id] == "completed"
 

@@ -15,14 +15,21 @@ from sweep_helpers import explain, run_sweep, sweep_env
 
 
 def spectramind(cwd, *args: str) -> subprocess.CompletedProcess:
-    return subprocess.run([sys.executable, "-m", "spectramind", *args], cwd=cwd, env=sweep_env(),
-                          capture_output=True, text=True, timeout=240)
+    return subprocess.run(
+        [sys.executable, "-m", "spectramind", *args],
+        cwd=cwd,
+        env=sweep_env(),
+        capture_output=True,
+        text=True,
+        timeout=240,
+    )
 
 
 def test_basic_sweeper_runs_and_its_folder_is_a_leaderboard(tmp_path, train_overrides):
     sweep_dir = tmp_path / "basic"
-    result = run_sweep(tmp_path, "hydra/sweeper=basic", "model=mlp,cnn1d", *train_overrides,
-                       f"hydra.sweep.dir={sweep_dir}")
+    result = run_sweep(
+        tmp_path, "hydra/sweeper=basic", "model=mlp,cnn1d", *train_overrides, f"hydra.sweep.dir={sweep_dir}"
+    )
     assert result.returncode == 0, explain(result)
     assert sorted(p.name for p in sweep_dir.iterdir() if p.is_dir() and p.name.isdigit()) == ["0", "1"]
     assert not (sweep_dir / "sweep.json").exists() and (sweep_dir / "multirun.yaml").is_file()
@@ -44,9 +51,17 @@ def test_basic_sweeper_runs_and_its_folder_is_a_leaderboard(tmp_path, train_over
 
 def test_optuna_sweeper_trials_are_leaderboard_rows(tmp_path, train_overrides):
     sweep_dir = tmp_path / "optuna"
-    result = run_sweep(tmp_path, "hydra/sweeper=optuna", "hydra.sweeper.n_trials=2", "hydra.sweeper.n_jobs=1",
-                       "hydra.sweeper.direction=maximize", "hydra.sweeper.sampler.seed=1",
-                       "optimizer.lr=interval(0.001,0.01)", *train_overrides, f"hydra.sweep.dir={sweep_dir}")
+    result = run_sweep(
+        tmp_path,
+        "hydra/sweeper=optuna",
+        "hydra.sweeper.n_trials=2",
+        "hydra.sweeper.n_jobs=1",
+        "hydra.sweeper.direction=maximize",
+        "hydra.sweeper.sampler.seed=1",
+        "optimizer.lr=interval(0.001,0.01)",
+        *train_overrides,
+        f"hydra.sweep.dir={sweep_dir}",
+    )
     assert result.returncode == 0, explain(result)
     optimization = sweep_dir / "optimization_results.yaml"
     assert optimization.is_file()  # Optuna's own record: the study ran through its sweeper
@@ -76,8 +91,12 @@ def test_every_training_command_in_the_sweepers_page_composes():
     from hydra.core.override_parser.overrides_parser import OverridesParser
 
     page = Path(__file__).resolve().parents[2] / "docs" / "sweepers.md"
-    lines = [line.strip() for block in re.findall(r"```bash\n(.*?)```", page.read_text(), re.DOTALL)
-             for line in block.splitlines() if line.strip().startswith("python -m spectramind.train")]
+    lines = [
+        line.strip()
+        for block in re.findall(r"```bash\n(.*?)```", page.read_text(), re.DOTALL)
+        for line in block.splitlines()
+        if line.strip().startswith("python -m spectramind.train")
+    ]
     assert len(lines) == 2
     for line in lines:
         words = [word for word in shlex.split(line)[3:] if word != "--multirun"]

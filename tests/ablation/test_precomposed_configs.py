@@ -71,7 +71,9 @@ def test_a_kept_config_is_handed_out_once(loader_and_master, counted_composition
 def test_no_more_than_capacity_configs_are_kept(loader_and_master, counted_compositions):
     loader, master = loader_and_master
     store = PreComposedConfigs(loader, capacity=2)
-    kept = [store.keep(master, [f"seed={seed}"], loader.load_sweep_config(master, [f"seed={seed}"])) for seed in range(3)]
+    kept = [
+        store.keep(master, [f"seed={seed}"], loader.load_sweep_config(master, [f"seed={seed}"])) for seed in range(3)
+    ]
     assert kept == [True, True, False]
     del counted_compositions[:]
     assert [store.load_sweep_config(master, [f"seed={seed}"]).seed for seed in range(3)] == [0, 1, 2]
@@ -105,12 +107,21 @@ def test_a_sweep_composes_each_run_once(hydra_sweep_runner, counted_compositions
     seen: list = []
 
     def task(cfg):
-        seen.append((HydraConfig.get().job.num, cfg.model.backbone._target_.rsplit(".", 1)[-1], cfg.loss._target_.rsplit(".", 1)[-1],
-                     Path(HydraConfig.get().runtime.output_dir).parent.name))
+        seen.append(
+            (
+                HydraConfig.get().job.num,
+                cfg.model.backbone._target_.rsplit(".", 1)[-1],
+                cfg.loss._target_.rsplit(".", 1)[-1],
+                Path(HydraConfig.get().runtime.output_dir).parent.name,
+            )
+        )
 
     sweep = hydra_sweep_runner(
-        calling_file=None, calling_module="spectramind.train", task_function=task,
-        config_path="conf", config_name="config",
+        calling_file=None,
+        calling_module="spectramind.train",
+        task_function=task,
+        config_path="conf",
+        config_name="config",
         overrides=["model=mlp,cnn1d", "loss=gll,mse", "hydra.sweeper.validate=null", "~hydra.callbacks.leaderboard"],
         temp_dir=tmp_path / "sweep",
     )
@@ -118,7 +129,11 @@ def test_a_sweep_composes_each_run_once(hydra_sweep_runner, counted_compositions
         pass
     assert len(counted_compositions) == 4  # the pre-flight's; the launcher asked for none
     assert all(overrides[-1].startswith("hydra.sweep.subdir=runs/") for overrides in counted_compositions)
-    assert sorted(seen) == sorted([
-        (0, "MLPBackbone", "GaussianNLLLoss", "runs"), (1, "MLPBackbone", "FixedSigmaMSELoss", "runs"),
-        (2, "CNN1dBackbone", "GaussianNLLLoss", "runs"), (3, "CNN1dBackbone", "FixedSigmaMSELoss", "runs"),
-    ])
+    assert sorted(seen) == sorted(
+        [
+            (0, "MLPBackbone", "GaussianNLLLoss", "runs"),
+            (1, "MLPBackbone", "FixedSigmaMSELoss", "runs"),
+            (2, "CNN1dBackbone", "GaussianNLLLoss", "runs"),
+            (3, "CNN1dBackbone", "FixedSigmaMSELoss", "runs"),
+        ]
+    )

@@ -11,19 +11,43 @@ from spectramind.tracking.identity import run_identity
 VALIDATE = "hydra.sweeper.validate=spectramind.config_checks.check_training_config"
 
 
-@pytest.mark.parametrize("sweep, failing_run, bad, needs_validation", [
-    # a key that exists in the cnn1d backbone but not in the mlp one: only the mlp run breaks
-    pytest.param(["model=cnn1d,mlp", "model.backbone.kernel_size=3"], ["model=mlp", "model.backbone.kernel_size=3"],
-                 "model.backbone.kernel_size=3", False, id="unknown key"),
-    pytest.param(["model=mlp,transformer"], ["model=transformer"], "model=transformer", False,
-                 id="missing config-group option"),
-    pytest.param(["optimizer.lr=1e-3,${no.such.key}"], ["optimizer.lr=$\\{no.such.key\\}"],
-                 "optimizer.lr=$\\{no.such.key\\}", False, id="unresolvable value"),
-    pytest.param(["data.val_fraction=0.2,0.9"], ["data.val_fraction=0.9"], "data.val_fraction=0.9", True,
-                 id="bad value"),
-    pytest.param(["+trainer.no_such_argument=1,2"], ["+trainer.no_such_argument=1"], "+trainer.no_such_argument=1",
-                 True, id="bad trainer key"),
-])
+@pytest.mark.parametrize(
+    "sweep, failing_run, bad, needs_validation",
+    [
+        # a key that exists in the cnn1d backbone but not in the mlp one: only the mlp run breaks
+        pytest.param(
+            ["model=cnn1d,mlp", "model.backbone.kernel_size=3"],
+            ["model=mlp", "model.backbone.kernel_size=3"],
+            "model.backbone.kernel_size=3",
+            False,
+            id="unknown key",
+        ),
+        pytest.param(
+            ["model=mlp,transformer"],
+            ["model=transformer"],
+            "model=transformer",
+            False,
+            id="missing config-group option",
+        ),
+        pytest.param(
+            ["optimizer.lr=1e-3,${no.such.key}"],
+            ["optimizer.lr=$\\{no.such.key\\}"],
+            "optimizer.lr=$\\{no.such.key\\}",
+            False,
+            id="unresolvable value",
+        ),
+        pytest.param(
+            ["data.val_fraction=0.2,0.9"], ["data.val_fraction=0.9"], "data.val_fraction=0.9", True, id="bad value"
+        ),
+        pytest.param(
+            ["+trainer.no_such_argument=1,2"],
+            ["+trainer.no_such_argument=1"],
+            "+trainer.no_such_argument=1",
+            True,
+            id="bad trainer key",
+        ),
+    ],
+)
 def test_a_bad_run_aborts_the_sweep_before_anything_runs(
     tmp_path, train_overrides, sweep, failing_run, bad, needs_validation
 ):

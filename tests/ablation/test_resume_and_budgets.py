@@ -8,7 +8,14 @@ from __future__ import annotations
 import json
 
 from sweep_helpers import (
-    explain, kill_sweep_when, manifest, run_events, run_record, run_sweep, runs_by_id, sweep_events,
+    explain,
+    kill_sweep_when,
+    manifest,
+    run_events,
+    run_record,
+    run_sweep,
+    runs_by_id,
+    sweep_events,
 )
 from spectramind.tracking.identity import run_identity
 
@@ -32,7 +39,8 @@ def test_budgets_leave_runs_pending_and_resume_finishes_them(tmp_path, train_ove
     assert "2 left pending by max_runs" in first.stdout
     assert statuses(sweep_dir) == ["completed", "completed", "pending", "pending"]
     assert sorted(p.name for p in (sweep_dir / "runs").iterdir()) == sorted(
-        r["run_id"] for r in manifest(sweep_dir)["runs"][:2])
+        r["run_id"] for r in manifest(sweep_dir)["runs"][:2]
+    )
     done = records(sweep_dir, [r["run_id"] for r in manifest(sweep_dir)["runs"][:2]])
 
     # a time budget shorter than one run: the first launch happens, then the sweep stops launching
@@ -51,7 +59,11 @@ def test_budgets_leave_runs_pending_and_resume_finishes_them(tmp_path, train_ove
 
 def test_resume_retries_failed_runs_and_skips_completed_ones(tmp_path, train_overrides):
     sweep_dir = tmp_path / "sweep"
-    args = [*train_overrides, "+callbacks.fault._target_=faults.Healthy,faults.FailOnce", f"hydra.sweep.dir={sweep_dir}"]
+    args = [
+        *train_overrides,
+        "+callbacks.fault._target_=faults.Healthy,faults.FailOnce",
+        f"hydra.sweep.dir={sweep_dir}",
+    ]
     first = run_sweep(tmp_path, *args)
     assert first.returncode == 1, explain(first)
     assert statuses(sweep_dir) == ["completed", "failed"]
@@ -68,8 +80,12 @@ def test_resume_retries_failed_runs_and_skips_completed_ones(tmp_path, train_ove
 
 def test_a_sigkilled_sweep_resumes_to_the_same_completed_set(tmp_path, train_overrides):
     sweep_dir = tmp_path / "sweep"
-    slow = [*(o for o in train_overrides if not o.startswith("trainer.max_epochs=")), "trainer.max_epochs=4",
-            "+callbacks.slow._target_=faults.SlowEpochs", "+callbacks.slow.seconds=0.3"]
+    slow = [
+        *(o for o in train_overrides if not o.startswith("trainer.max_epochs=")),
+        "trainer.max_epochs=4",
+        "+callbacks.slow._target_=faults.SlowEpochs",
+        "+callbacks.slow.seconds=0.3",
+    ]
     levels = ["0.001", "0.003", "0.01"]
     args = [*slow, f"optimizer.lr={','.join(levels)}", f"hydra.sweep.dir={sweep_dir}"]
     planned = [run_identity([*slow, f"optimizer.lr={lr}"]).run_id for lr in levels]
@@ -80,8 +96,10 @@ def test_a_sigkilled_sweep_resumes_to_the_same_completed_set(tmp_path, train_ove
             runs = runs_by_id(sweep_dir)
         except (OSError, ValueError):
             return False
-        return (runs[planned[0]]["status"] == "completed"
-                and (sweep_dir / "runs" / planned[1] / "checkpoints" / "last.ckpt").is_file())
+        return (
+            runs[planned[0]]["status"] == "completed"
+            and (sweep_dir / "runs" / planned[1] / "checkpoints" / "last.ckpt").is_file()
+        )
 
     kill_sweep_when(tmp_path, args, mid_run, "the first run to complete and the second to checkpoint")
     assert run_record(sweep_dir, planned[1])["status"] == "running"
@@ -109,8 +127,14 @@ def test_resume_reruns_runs_whose_record_or_metrics_are_damaged(tmp_path, train_
     metrics.json is garbage: exactly those two are trained again; `status` on the folder, moved,
     names the folder it was given."""
     sweep_dir = tmp_path / "sweep"
-    args = [*train_overrides, "model=mlp,cnn1d", "loss=gll,mse", "hydra.sweeper.design=ofat",
-            "+hydra.sweeper.baseline={model: mlp, loss: gll}", f"hydra.sweep.dir={sweep_dir}"]
+    args = [
+        *train_overrides,
+        "model=mlp,cnn1d",
+        "loss=gll,mse",
+        "hydra.sweeper.design=ofat",
+        "+hydra.sweeper.baseline={model: mlp, loss: gll}",
+        f"hydra.sweep.dir={sweep_dir}",
+    ]
     first = run_sweep(tmp_path, *args)
     assert first.returncode == 0, explain(first)
     torn, garbage, intact = (run["run_id"] for run in manifest(sweep_dir)["runs"])

@@ -47,9 +47,15 @@ class InProcessLauncher:
             action = plan.pop(0) if plan else "ok"
             recorder = RunRecorder(
                 self.sweep_dir / "runs" / spec.run_id,
-                identity=RunIdentity(spec.run_id, spec.config_id, spec.label), overrides=list(spec.overrides),
-                config_yaml="{}\n", config_hash=f"hash-{spec.run_id}", dataset_hash=None, seed=spec.seed,
-                device="cpu", sweep_dir=self.sweep_dir, on_status=functools.partial(record_run_status, self.sweep_dir),
+                identity=RunIdentity(spec.run_id, spec.config_id, spec.label),
+                overrides=list(spec.overrides),
+                config_yaml="{}\n",
+                config_hash=f"hash-{spec.run_id}",
+                dataset_hash=None,
+                seed=spec.seed,
+                device="cpu",
+                sweep_dir=self.sweep_dir,
+                on_status=functools.partial(record_run_status, self.sweep_dir),
             )
             if action == "kill":
                 recorder.start()  # and never finishes: its process is gone
@@ -70,8 +76,9 @@ class InProcessLauncher:
 def start_sweep(sweep_dir: Path, n_runs: int):
     lr = Factor("optimizer.lr", tuple(Level(f"optimizer.lr={i}e-4", i * 1e-4) for i in range(1, n_runs + 1)))
     specs = expand_design([lr])
-    plan = plan_sweep(specs, {s.run_id: f"hash-{s.run_id}" for s in specs}, sweep_dir, study=STUDY,
-                      previous=None, budget_runs=None)
+    plan = plan_sweep(
+        specs, {s.run_id: f"hash-{s.run_id}" for s in specs}, sweep_dir, study=STUDY, previous=None, budget_runs=None
+    )
     save_manifest(sweep_dir, plan.manifest)
     outcome.reset(sweep_dir)
     return specs
@@ -86,8 +93,11 @@ def test_every_run_launched_once_with_job_numbers_never_reused(tmp_path):
     launcher = InProcessLauncher(tmp_path)
     result = run_sweep(tmp_path, specs, launcher, RunnerPolicy(batch_size=2))
     assert result.counts == {"completed": 5} and result.stop_reason is None
-    assert launcher.calls == [(0, [s.run_id for s in specs[:2]]), (2, [s.run_id for s in specs[2:4]]),
-                              (4, [specs[4].run_id])]
+    assert launcher.calls == [
+        (0, [s.run_id for s in specs[:2]]),
+        (2, [s.run_id for s in specs[2:4]]),
+        (4, [specs[4].run_id]),
+    ]
     manifest = load_manifest(tmp_path)
     assert [run["job_num"] for run in manifest["runs"]] == [0, 1, 2, 3, 4] and manifest["next_job_num"] == 5
     assert [run["run_dir"] for run in manifest["runs"]] == [f"runs/{s.run_id}" for s in specs]

@@ -37,19 +37,23 @@ def test_a_study_is_selected_by_name(tmp_path):
     assert "design=grid: 4 runs" in stdout
     assert {" ".join(sorted(r)) for r in runs} == {
         " ".join(sorted([f"model={m}", f"loss={l}", "trainer.max_epochs=3", "ablation=quick", "seed=0"]))
-        for m in ("mlp", "cnn1d") for l in ("gll", "mse")
+        for m in ("mlp", "cnn1d")
+        for l in ("gll", "mse")
     }
 
 
-@pytest.mark.parametrize("overrides, design, n_runs", [
-    (["hydra.sweeper.seeds=[0,1,2]"], "grid", 12),
-    # ofat: the baseline keeps the default model (spectral_prior, not a level of the quick study's
-    # model factor) and loss=gll; then model=mlp, model=cnn1d and loss=mse one at a time
-    (["hydra.sweeper.design=ofat"], "ofat", 4),
-    (["hydra.sweeper.design=random", "hydra.sweeper.max_runs=3", "hydra.sweeper.random_seed=5"], "random", 3),
-    (["hydra.sweeper.params.loss=gll"], "grid", 2),
-    (["loss=mse", "optimizer.lr=1e-3,1e-2"], "grid", 4),
-])
+@pytest.mark.parametrize(
+    "overrides, design, n_runs",
+    [
+        (["hydra.sweeper.seeds=[0,1,2]"], "grid", 12),
+        # ofat: the baseline keeps the default model (spectral_prior, not a level of the quick study's
+        # model factor) and loss=gll; then model=mlp, model=cnn1d and loss=mse one at a time
+        (["hydra.sweeper.design=ofat"], "ofat", 4),
+        (["hydra.sweeper.design=random", "hydra.sweeper.max_runs=3", "hydra.sweeper.random_seed=5"], "random", 3),
+        (["hydra.sweeper.params.loss=gll"], "grid", 2),
+        (["loss=mse", "optimizer.lr=1e-3,1e-2"], "grid", 4),
+    ],
+)
 def test_study_fields_are_overridden_from_the_command_line(tmp_path, overrides, design, n_runs):
     stdout, runs = dry_run(tmp_path, "ablation=quick", *overrides)
     assert f"design={design}: {n_runs} runs" in stdout and len(runs) == n_runs

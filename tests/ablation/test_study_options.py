@@ -33,20 +33,29 @@ def test_spectramind_sets_only_its_three_options_over_the_defaults():
     node = OmegaConf.to_container(cfg.hydra.sweeper)
     del node["_target_"]
     changed = {k: v for k, v in node.items() if v != getattr(StudyOptions(), k)}
-    assert changed == {"run_subdir": "runs", "validate": "spectramind.config_checks.check_training_config",
-                       "warm_up": "spectramind.worker.warm_up"}
+    assert changed == {
+        "run_subdir": "runs",
+        "validate": "spectramind.config_checks.check_training_config",
+        "warm_up": "spectramind.worker.warm_up",
+    }
 
 
-@pytest.mark.parametrize("options, message", [
-    ({"max_retries": -1}, "hydra.sweeper.max_retries must be >= 0, got -1"),
-    ({"max_runs": 0}, "hydra.sweeper.max_runs must be >= 1, got 0"),
-    ({"max_batch_size": 0}, "hydra.sweeper.max_batch_size must be >= 1, got 0"),
-    ({"time_budget_s": 0.0}, "hydra.sweeper.time_budget_s must be > 0, got 0.0"),
-    ({"run_subdir": "../out"}, "hydra.sweeper.run_subdir must be a relative path inside the sweep directory, got '../out'"),
-    ({"run_subdir": " "}, "hydra.sweeper.run_subdir must be a relative path inside the sweep directory, got ' '"),
-    ({"design": "latin"}, "unknown design 'latin'; expected one of grid, ofat, random"),
-    ({"desing": "grid"}, "unknown sweeper option(s) hydra.sweeper.desing"),
-])
+@pytest.mark.parametrize(
+    "options, message",
+    [
+        ({"max_retries": -1}, "hydra.sweeper.max_retries must be >= 0, got -1"),
+        ({"max_runs": 0}, "hydra.sweeper.max_runs must be >= 1, got 0"),
+        ({"max_batch_size": 0}, "hydra.sweeper.max_batch_size must be >= 1, got 0"),
+        ({"time_budget_s": 0.0}, "hydra.sweeper.time_budget_s must be > 0, got 0.0"),
+        (
+            {"run_subdir": "../out"},
+            "hydra.sweeper.run_subdir must be a relative path inside the sweep directory, got '../out'",
+        ),
+        ({"run_subdir": " "}, "hydra.sweeper.run_subdir must be a relative path inside the sweep directory, got ' '"),
+        ({"design": "latin"}, "unknown design 'latin'; expected one of grid, ofat, random"),
+        ({"desing": "grid"}, "unknown sweeper option(s) hydra.sweeper.desing"),
+    ],
+)
 def test_a_bad_option_is_one_line_naming_it(options, message):
     with pytest.raises(ConfigurationError) as caught:
         StudyOptions.from_mapping(options)

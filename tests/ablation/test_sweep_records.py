@@ -94,8 +94,14 @@ def test_rerunning_into_a_finished_sweep_without_resume_is_refused(grid_sweep, t
 
 def test_extending_a_sweep_reuses_its_finished_runs(grid_sweep, train_overrides):
     cwd, sweep_dir, _, snapshot = grid_sweep
-    result = run_sweep(cwd, *train_overrides, "model=mlp,cnn1d", "optimizer.lr=1e-3,1e-2,3e-3",
-                       f"hydra.sweep.dir={sweep_dir}", "hydra.sweeper.resume=true")
+    result = run_sweep(
+        cwd,
+        *train_overrides,
+        "model=mlp,cnn1d",
+        "optimizer.lr=1e-3,1e-2,3e-3",
+        f"hydra.sweep.dir={sweep_dir}",
+        "hydra.sweeper.resume=true",
+    )
     assert result.returncode == 0, explain(result)
     assert "design=grid: 6 runs" in result.stdout and "4 already completed, 2 to launch" in result.stdout
     expected = planned_ids(train_overrides, ["mlp", "cnn1d"], ["0.001", "0.01", "0.003"])

@@ -75,11 +75,14 @@ def test_a_failed_warm_up_is_reported_not_raised():
     assert "pids" not in record
 
 
-@pytest.mark.parametrize("launcher, n_runs", [
-    pytest.param("basic", 8, id="basic launcher: jobs run in the sweep's process"),
-    pytest.param(1, 8, id="joblib n_jobs=1: joblib runs the jobs in this process"),
-    pytest.param(2, 0, id="nothing to launch"),
-])
+@pytest.mark.parametrize(
+    "launcher, n_runs",
+    [
+        pytest.param("basic", 8, id="basic launcher: jobs run in the sweep's process"),
+        pytest.param(1, 8, id="joblib n_jobs=1: joblib runs the jobs in this process"),
+        pytest.param(2, 0, id="nothing to launch"),
+    ],
+)
 def test_no_warm_up_without_worker_processes(launcher, n_runs):
     from hydra._internal.core_plugins.basic_launcher import BasicLauncher
 

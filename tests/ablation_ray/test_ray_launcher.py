@@ -13,8 +13,15 @@ from sweep_helpers import SINGLE_THREAD, explain, manifest, run_sweep, sweep_eve
 def test_a_sweep_on_a_local_ray_instance(tmp_path, train_overrides):
     sweep_dir = tmp_path / "sweep"
     threaded = [o for o in train_overrides if o != SINGLE_THREAD]  # the launcher decides threads
-    result = run_sweep(tmp_path, *threaded, "model=mlp,cnn1d", "+callbacks.threads._target_=faults.RecordThreads",
-                       "hydra/launcher=ray", "+hydra.launcher.ray.init.num_cpus=2", f"hydra.sweep.dir={sweep_dir}")
+    result = run_sweep(
+        tmp_path,
+        *threaded,
+        "model=mlp,cnn1d",
+        "+callbacks.threads._target_=faults.RecordThreads",
+        "hydra/launcher=ray",
+        "+hydra.launcher.ray.init.num_cpus=2",
+        f"hydra.sweep.dir={sweep_dir}",
+    )
     assert result.returncode == 0, explain(result)
     runs = manifest(sweep_dir)["runs"]
     assert [r["status"] for r in runs] == ["completed", "completed"]

@@ -13,8 +13,9 @@ SPECTRAMIND = Path(sys.executable).parent / "spectramind"
 def spectramind(*args: str | os.PathLike, cwd: Path, timeout: float = 300) -> subprocess.CompletedProcess:
     """``spectramind ARGS`` in ``cwd``, with a non-terminal stdout/stderr as in CI; never raises."""
     environment = {**os.environ, "PYTHONWARNINGS": "ignore"}
-    return subprocess.run([str(SPECTRAMIND), *map(str, args)], cwd=cwd, capture_output=True, text=True,
-                          timeout=timeout, env=environment)
+    return subprocess.run(
+        [str(SPECTRAMIND), *map(str, args)], cwd=cwd, capture_output=True, text=True, timeout=timeout, env=environment
+    )
 
 
 def single_error_line(result: subprocess.CompletedProcess) -> str:
@@ -23,4 +24,4 @@ def single_error_line(result: subprocess.CompletedProcess) -> str:
     assert "Traceback" not in result.stderr and "Usage:" not in result.stderr, result.stderr
     lines = result.stderr.splitlines()
     assert len(lines) == 1 and lines[0].startswith("error: "), result.stderr
-    return lines[0][len("error: "):]
+    return lines[0][len("error: ") :]

@@ -22,8 +22,12 @@ hydra:
 
 def _complete(words: str, cwd: Path) -> list[str]:
     """What bash completion offers after ``words`` (Click's protocol, which Typer's script uses)."""
-    env = {**os.environ, "_SPECTRAMIND_COMPLETE": "complete_bash", "COMP_WORDS": words,
-           "COMP_CWORD": str(len(words.split()) - 1)}
+    env = {
+        **os.environ,
+        "_SPECTRAMIND_COMPLETE": "complete_bash",
+        "COMP_WORDS": words,
+        "COMP_CWORD": str(len(words.split()) - 1),
+    }
     result = subprocess.run([str(SPECTRAMIND)], cwd=cwd, env=env, capture_output=True, text=True, timeout=120)
     assert result.returncode == 0, result.stderr
     return result.stdout.split()
@@ -39,14 +43,32 @@ def test_completion_script_and_completions(tmp_path):
 def test_user_study_found_by_short_name(tmp_path):
     (tmp_path / "myconf" / "ablation").mkdir(parents=True)
     (tmp_path / "myconf" / "ablation" / "mine.yaml").write_text(USER_STUDY)
-    result = spectramind("ablate", "run", "mine", "--config-dir", tmp_path / "myconf", "--dry-run",
-                         "--sweep-dir", tmp_path / "sweep", cwd=tmp_path)
+    result = spectramind(
+        "ablate",
+        "run",
+        "mine",
+        "--config-dir",
+        tmp_path / "myconf",
+        "--dry-run",
+        "--sweep-dir",
+        tmp_path / "sweep",
+        cwd=tmp_path,
+    )
     assert result.returncode == 0, result.stderr[-2000:]
     assert "2 runs" in result.stderr + result.stdout and "model=mlp" in result.stderr + result.stdout
     # The same with Hydra's own search path override, and an unknown name lists the user's study.
-    result = spectramind("ablate", "run", "mine", f"hydra.searchpath=[file://{tmp_path / 'myconf'}]", "--dry-run",
-                         "--sweep-dir", tmp_path / "sweep2", cwd=tmp_path)
+    result = spectramind(
+        "ablate",
+        "run",
+        "mine",
+        f"hydra.searchpath=[file://{tmp_path / 'myconf'}]",
+        "--dry-run",
+        "--sweep-dir",
+        tmp_path / "sweep2",
+        cwd=tmp_path,
+    )
     assert result.returncode == 0, result.stderr[-2000:]
-    message = single_error_line(spectramind("ablate", "run", "yours", "--config-dir", tmp_path / "myconf",
-                                            "--dry-run", cwd=tmp_path))
+    message = single_error_line(
+        spectramind("ablate", "run", "yours", "--config-dir", tmp_path / "myconf", "--dry-run", cwd=tmp_path)
+    )
     assert "unknown study 'yours'" in message and "mine" in message

@@ -24,8 +24,18 @@ COMMANDS = list(_commands(typer.main.get_command(app)))
 
 def test_the_tree_has_the_documented_commands():
     paths = {" ".join(path) for path, _ in COMMANDS}
-    assert {"ablate run", "ablate resume", "ablate status", "ablate leaderboard", "ablate export",
-            "train", "predict", "data simulate", "data calibrate", "score"} <= paths
+    assert {
+        "ablate run",
+        "ablate resume",
+        "ablate status",
+        "ablate leaderboard",
+        "ablate export",
+        "train",
+        "predict",
+        "data simulate",
+        "data calibrate",
+        "score",
+    } <= paths
 
 
 @pytest.mark.parametrize("path, command", COMMANDS, ids=[" ".join(p) or "spectramind" for p, _ in COMMANDS])
@@ -39,7 +49,9 @@ def test_help_shows_usage_and_every_parameter(tmp_path, path, command):
     for parameter in command.params:
         if parameter.name == "help":
             continue
-        names = parameter.opts if parameter.param_type_name == "option" else [parameter.metavar or parameter.name.upper()]
+        names = (
+            parameter.opts if parameter.param_type_name == "option" else [parameter.metavar or parameter.name.upper()]
+        )
         for name in names:
             assert name in text, f"{name} missing from `spectramind {' '.join(path)} --help`"
         assert parameter.help, f"{names[0]} of `{' '.join(path)}` has no help text"
@@ -54,8 +66,13 @@ def test_bare_groups_print_their_help(tmp_path):
 
 
 def test_python_dash_m_runs_the_same_app(tmp_path):
-    result = subprocess.run([sys.executable, "-m", "spectramind", "ablate", "--help"], cwd=tmp_path,
-                            capture_output=True, text=True, timeout=60)
+    result = subprocess.run(
+        [sys.executable, "-m", "spectramind", "ablate", "--help"],
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
     assert result.returncode == 0
     assert "resume" in result.stdout and "leaderboard" in result.stdout
 

@@ -25,15 +25,27 @@ def _run_records(sweep: Path) -> dict[str, dict]:
 
 
 def _run_start_events(sweep: Path) -> int:
-    return sum(line.count('"run_start"') for path in (sweep / "runs").glob("*/events.jsonl")
-               for line in path.read_text().splitlines())
+    return sum(
+        line.count('"run_start"')
+        for path in (sweep / "runs").glob("*/events.jsonl")
+        for line in path.read_text().splitlines()
+    )
 
 
 @pytest.fixture(scope="module")
 def sweep(tmp_path_factory, tiny_data_dir) -> tuple[Path, object]:
     work = tmp_path_factory.mktemp("session")
-    result = spectramind("ablate", "run", f"model={','.join(MODELS)}", *tiny_overrides(tiny_data_dir),
-                         "--sweep-dir", "sweep", "--jobs", "2", cwd=work)
+    result = spectramind(
+        "ablate",
+        "run",
+        f"model={','.join(MODELS)}",
+        *tiny_overrides(tiny_data_dir),
+        "--sweep-dir",
+        "sweep",
+        "--jobs",
+        "2",
+        cwd=work,
+    )
     assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-3000:]
     return work / "sweep", result
 
@@ -44,8 +56,12 @@ def test_ablate_run_trains_every_planned_run_and_builds_the_leaderboard(sweep):
     assert len(manifest["runs"]) == len(MODELS)
     assert all(run["status"] == "completed" for run in manifest["runs"])
     records = _run_records(sweep_dir)
-    assert sorted(yaml.safe_load((sweep_dir / "runs" / run_id / "config_resolved.yaml").read_text())["model"]
-                  ["backbone"]["_target_"].rsplit(".", 1)[1] for run_id in records) == ["CNN1dBackbone", "MLPBackbone"]
+    assert sorted(
+        yaml.safe_load((sweep_dir / "runs" / run_id / "config_resolved.yaml").read_text())["model"]["backbone"][
+            "_target_"
+        ].rsplit(".", 1)[1]
+        for run_id in records
+    ) == ["CNN1dBackbone", "MLPBackbone"]
     assert "joblib" in (sweep_dir / "multirun.yaml").read_text()  # --jobs 2 went through the joblib launcher
     assert (sweep_dir / "leaderboard.md").is_file() and (sweep_dir / "leaderboard.html").is_file()
 
@@ -67,7 +83,9 @@ def test_leaderboard_rebuilds_with_another_metric(sweep):
     assert all(p.exists() for p in written)
     document = json.loads((sweep_dir / "leaderboard.json").read_text())
     assert document["primary_metric"] == "rmse_ppm" and document["n_completed"] == len(MODELS)
-    runs = [json.loads((sweep_dir / "runs" / run_id / "metrics.json").read_text()) for run_id in _run_records(sweep_dir)]
+    runs = [
+        json.loads((sweep_dir / "runs" / run_id / "metrics.json").read_text()) for run_id in _run_records(sweep_dir)
+    ]
     chosen = min(runs, key=lambda run: run["val_rmse_ppm"])  # an error: lower is better; chosen on validation
     assert document["best_val_rmse_ppm"] == pytest.approx(chosen["val_rmse_ppm"])
     assert document["best_rmse_ppm"] == pytest.approx(chosen["rmse_ppm"])  # its held-out test figure
@@ -103,8 +121,15 @@ def test_predict_with_a_runs_checkpoint_and_score_it(sweep, tiny_data_dir):
     labels = pd.read_csv(tiny_data_dir / "train.csv")
     assert sorted(submission["planet_id"]) == sorted(labels["planet_id"])
     assert submission.shape[1] == 1 + 2 * 283
-    scored = spectramind("score", tiny_data_dir / "train.csv", out, "--train-labels", tiny_data_dir / "train.csv",
-                         "--json", cwd=sweep_dir.parent)
+    scored = spectramind(
+        "score",
+        tiny_data_dir / "train.csv",
+        out,
+        "--train-labels",
+        tiny_data_dir / "train.csv",
+        "--json",
+        cwd=sweep_dir.parent,
+    )
     assert scored.returncode == 0, scored.stderr
     result = json.loads(scored.stdout)
     assert 0.0 <= result["score"] <= 1.0 and result["score"] == max(0.0, min(1.0, result["unclipped"]))
@@ -154,8 +179,9 @@ def test_train_one_model(tmp_path, tiny_data_dir):
 
 
 def test_data_simulate_writes_the_adc_layout(tmp_path):
-    result = spectramind("data", "simulate", "--out", "tiny", "--n-planets", "12", "--n-time", "32", "--seed", "3",
-                         cwd=tmp_path)
+    result = spectramind(
+        "data", "simulate", "--out", "tiny", "--n-planets", "12", "--n-time", "32", "--seed", "3", cwd=tmp_path
+    )
     assert result.returncode == 0, result.stderr
     assert Path(result.stdout.strip()).resolve() == (tmp_path / "tiny").resolve()
     labels = pd.read_csv(tmp_path / "tiny" / "train.csv")

@@ -37,8 +37,18 @@ def test_wrong_usage_is_one_line_and_status_2(tmp_path, args, culprit):
 def test_bad_score_variant_names_the_choices(tmp_path):
     for name in ("solution.csv", "submission.csv", "train.csv"):
         (tmp_path / name).write_text("planet_id\n")
-    message = single_error_line(spectramind("score", "solution.csv", "submission.csv", "--train-labels", "train.csv",
-                                            "--variant", "adc2030", cwd=tmp_path))
+    message = single_error_line(
+        spectramind(
+            "score",
+            "solution.csv",
+            "submission.csv",
+            "--train-labels",
+            "train.csv",
+            "--variant",
+            "adc2030",
+            cwd=tmp_path,
+        )
+    )
     assert "adc2030" in message and "adc2025" in message and "adc2024" in message
 
 
@@ -68,6 +78,14 @@ def test_bad_override_in_a_sweep_is_one_line_and_nothing_runs(tmp_path, override
 
 def test_malformed_submission_is_an_expected_error(tmp_path, tiny_data_dir):
     (tmp_path / "submission.csv").write_text("planet_id,wl_1\n1,0.1\n")
-    message = single_error_line(spectramind("score", tiny_data_dir / "train.csv", "submission.csv", "--train-labels",
-                                            tiny_data_dir / "train.csv", cwd=tmp_path))
+    message = single_error_line(
+        spectramind(
+            "score",
+            tiny_data_dir / "train.csv",
+            "submission.csv",
+            "--train-labels",
+            tiny_data_dir / "train.csv",
+            cwd=tmp_path,
+        )
+    )
     assert "submission.csv" in message

@@ -123,9 +123,7 @@ def test_wrong_row_count_is_named(data_dir):
     with pytest.raises(DatasetError, match=r"train_star_info\.csv: has 5 rows, dataset.json promises 6"):
         layout.read_star_info(data_dir)
 
-    pd.concat([pd.read_csv(data_dir / "wavelengths.csv")] * 2).to_csv(
-        data_dir / "wavelengths.csv", index=False
-    )
+    pd.concat([pd.read_csv(data_dir / "wavelengths.csv")] * 2).to_csv(data_dir / "wavelengths.csv", index=False)
     with pytest.raises(DatasetError, match=r"wavelengths\.csv: has 2 rows"):
         layout.read_wavelengths(data_dir)
 

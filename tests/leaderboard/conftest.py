@@ -26,7 +26,9 @@ def sweep_factory(tmp_path: Path) -> Callable[..., SyntheticSweep]:
 @pytest.fixture(scope="session")
 def _mixed_sweep_template(tmp_path_factory: pytest.TempPathFactory) -> SyntheticSweep:
     factors, baseline, runs = mixed_runs()
-    return write_sweep(tmp_path_factory.mktemp("template") / "mixed", factors, runs, baseline=baseline, wall_time_s=5400.0)
+    return write_sweep(
+        tmp_path_factory.mktemp("template") / "mixed", factors, runs, baseline=baseline, wall_time_s=5400.0
+    )
 
 
 @pytest.fixture

@@ -23,9 +23,22 @@ import pandas as pd
 N_WAVELENGTHS = 283
 SWEEP_START = dt.datetime(2025, 3, 1, 12, 0, 0, tzinfo=dt.timezone.utc)
 METRIC_KEYS = (
-    "adc2025", "adc2025_unclipped", "adc2024", "adc2024_unclipped", "gll", "rmse_ppm", "mae_ppm", "z_std",
-    "coverage_1sigma", "coverage_2sigma", "entropy", "violations_total", "violations_non_finite",
-    "violations_sigma_nonpositive", "violations_negative_depth", "violations_isolated_spike",
+    "adc2025",
+    "adc2025_unclipped",
+    "adc2024",
+    "adc2024_unclipped",
+    "gll",
+    "rmse_ppm",
+    "mae_ppm",
+    "z_std",
+    "coverage_1sigma",
+    "coverage_2sigma",
+    "entropy",
+    "violations_total",
+    "violations_non_finite",
+    "violations_sigma_nonpositive",
+    "violations_negative_depth",
+    "violations_isolated_spike",
 )
 
 
@@ -43,21 +56,42 @@ def synthetic_metrics(factors: dict[str, str], seed: int) -> dict[str, float]:
     config_effect = digest[0] / 255.0 * 0.3
     noise = np.random.default_rng([seed, digest[1]]).normal(0.0, 0.01)
     adc = 0.35 + config_effect + noise
-    metrics = {key: float(np.random.default_rng([seed, digest[2], i]).uniform(0, 1)) for i, key in enumerate(METRIC_KEYS)}
-    metrics.update(adc2025=adc, adc2025_unclipped=adc, adc2024=adc - 0.05, rmse_ppm=100.0 - 80.0 * adc,
-                   violations_total=0.0, best_val_loss=-5.0 - adc, epochs=3.0, train_time_s=12.5 + seed)
+    metrics = {
+        key: float(np.random.default_rng([seed, digest[2], i]).uniform(0, 1)) for i, key in enumerate(METRIC_KEYS)
+    }
+    metrics.update(
+        adc2025=adc,
+        adc2025_unclipped=adc,
+        adc2024=adc - 0.05,
+        rmse_ppm=100.0 - 80.0 * adc,
+        violations_total=0.0,
+        best_val_loss=-5.0 - adc,
+        epochs=3.0,
+        train_time_s=12.5 + seed,
+    )
     return metrics
 
 
 def split_metrics(test: float, val: float) -> dict[str, float]:
     """metrics.json as runs write it today: the test split's scores and, with the ``val_`` prefix,
     the best checkpoint's on the validation split (``test``/``val``: that split's adc2025)."""
-    def scores(adc: float) -> dict[str, float]:
-        return {"adc2025": max(adc, 0.0), "adc2025_unclipped": adc, "gll": 10 * adc, "rmse_ppm": 100.0 - 80.0 * adc,
-                "coverage_1sigma": 0.6}
 
-    return {**scores(test), **{f"val_{k}": v for k, v in scores(val).items()}, "best_val_loss": -5.0 - val,
-            "epochs": 3.0, "train_time_s": 12.5}
+    def scores(adc: float) -> dict[str, float]:
+        return {
+            "adc2025": max(adc, 0.0),
+            "adc2025_unclipped": adc,
+            "gll": 10 * adc,
+            "rmse_ppm": 100.0 - 80.0 * adc,
+            "coverage_1sigma": 0.6,
+        }
+
+    return {
+        **scores(test),
+        **{f"val_{k}": v for k, v in scores(val).items()},
+        "best_val_loss": -5.0 - val,
+        "epochs": 3.0,
+        "train_time_s": 12.5,
+    }
 
 
 @dataclass
@@ -141,23 +175,47 @@ def _write_run(root: Path, run: FakeRun, index: int, git_commit: str) -> None:
     (root / "configs_resolved" / f"{run.run_id}.yaml").write_text(config_yaml)
     final = run.status in ("completed", "failed", "diverged")
     record = {
-        "run_id": run.run_id, "config_id": run.config_id, "label": run.run_id, "overrides": run.overrides,
-        "config_hash": "cfg" + run.config_id[-6:], "dataset_hash": "data0123",
-        "dataset_dvc": {"md5": "dvc0123.dir", "source": "dvc.lock", "stage": "simulate", "path": "data",
-                        "nfiles": 6, "size": 1000, "matches_files": True},
+        "run_id": run.run_id,
+        "config_id": run.config_id,
+        "label": run.run_id,
+        "overrides": run.overrides,
+        "config_hash": "cfg" + run.config_id[-6:],
+        "dataset_hash": "data0123",
+        "dataset_dvc": {
+            "md5": "dvc0123.dir",
+            "source": "dvc.lock",
+            "stage": "simulate",
+            "path": "data",
+            "nfiles": 6,
+            "size": 1000,
+            "matches_files": True,
+        },
         "git": {"commit": git_commit, "dirty": False},
-        "versions": {"python": "3.11"}, "seed": run.seed, "device": "cpu", "status": run.status,
-        "started": iso(started), "ended": iso(ended) if final else None,
+        "versions": {"python": "3.11"},
+        "seed": run.seed,
+        "device": "cpu",
+        "status": run.status,
+        "started": iso(started),
+        "ended": iso(ended) if final else None,
         "durations": {"total_s": 30.0, "fit_s": 25.0, "test_s": 2.0} if final else {},
-        "epochs": run.epochs, "n_params": 1234,
-        "checkpoints": {"last": "checkpoints/last.ckpt", "best": "checkpoints/best.ckpt"}, "error": run.error,
+        "epochs": run.epochs,
+        "n_params": 1234,
+        "checkpoints": {"last": "checkpoints/last.ckpt", "best": "checkpoints/best.ckpt"},
+        "error": run.error,
     }
     (run_dir / "run.json").write_text(json.dumps(record))
     lines = [{"event": "run_start", "time": iso(started), "run_id": run.run_id}]
     for epoch in range(run.epochs):
         val_loss = -3.0 - epoch * 0.5 - (run.metrics or {}).get("adc2025", 0.0)
-        lines.append({"event": "epoch_end", "time": iso(started + dt.timedelta(seconds=epoch + 1)), "epoch": epoch,
-                      "duration_s": 1.0, "metrics": {"train/loss": val_loss + 0.1, "val/loss": val_loss, "val/adc2025": 0.1 * epoch}})
+        lines.append(
+            {
+                "event": "epoch_end",
+                "time": iso(started + dt.timedelta(seconds=epoch + 1)),
+                "epoch": epoch,
+                "duration_s": 1.0,
+                "metrics": {"train/loss": val_loss + 0.1, "val/loss": val_loss, "val/adc2025": 0.1 * epoch},
+            }
+        )
     if run.status == "completed":
         (run_dir / "metrics.json").write_text(json.dumps(run.metrics))
         lines.append({"event": "test_end", "time": iso(ended), "metrics": run.metrics})
@@ -194,25 +252,53 @@ def write_sweep(
             _write_run(root, run, index, git_commit)
     seeds = sorted({r.seed for r in runs})
     if manifest:
-        entries = [{
-            "run_id": r.run_id, "config_id": r.config_id, "label": r.run_id, "overrides": r.overrides,
-            "factors": r.factors, "seed": r.seed, "is_baseline": r.is_baseline, "config_hash": "h" + r.config_id[-6:],
-            "status": r.status if r.has_dir else "pending", "attempts": int(r.has_dir),
-            "started": None, "ended": None, "error": r.error,
-        } for r in runs]
+        entries = [
+            {
+                "run_id": r.run_id,
+                "config_id": r.config_id,
+                "label": r.run_id,
+                "overrides": r.overrides,
+                "factors": r.factors,
+                "seed": r.seed,
+                "is_baseline": r.is_baseline,
+                "config_hash": "h" + r.config_id[-6:],
+                "status": r.status if r.has_dir else "pending",
+                "attempts": int(r.has_dir),
+                "started": None,
+                "ended": None,
+                "error": r.error,
+            }
+            for r in runs
+        ]
         document = {
-            "schema": 1, "study": study, "design": design, "factors": factors, "baseline": baseline or {},
-            "seeds": seeds, "seed_key": "seed", "created": iso(SWEEP_START), "updated": iso(SWEEP_START),
-            "git": {"commit": git_commit, "dirty": False}, "runs": entries,
+            "schema": 1,
+            "study": study,
+            "design": design,
+            "factors": factors,
+            "baseline": baseline or {},
+            "seeds": seeds,
+            "seed_key": "seed",
+            "created": iso(SWEEP_START),
+            "updated": iso(SWEEP_START),
+            "git": {"commit": git_commit, "dirty": False},
+            "runs": entries,
         }
         (root / "sweep.json").write_text(json.dumps(document, indent=1))
     if sweep_events:
-        events = [{"event": "sweep_start", "time": iso(SWEEP_START)},
-                  {"event": "plan", "time": iso(SWEEP_START + dt.timedelta(seconds=1)), "n_runs": len(runs)}]
+        events = [
+            {"event": "sweep_start", "time": iso(SWEEP_START)},
+            {"event": "plan", "time": iso(SWEEP_START + dt.timedelta(seconds=1)), "n_runs": len(runs)},
+        ]
         for index, run in enumerate(runs):
             if run.status in ("completed", "failed", "diverged"):
-                events.append({"event": "run_end", "time": iso(SWEEP_START + dt.timedelta(seconds=40 + index)),
-                               "run_id": run.run_id, "status": run.status})
+                events.append(
+                    {
+                        "event": "run_end",
+                        "time": iso(SWEEP_START + dt.timedelta(seconds=40 + index)),
+                        "run_id": run.run_id,
+                        "status": run.status,
+                    }
+                )
         end_time = SWEEP_START + dt.timedelta(seconds=wall_time_s)
         events.append({"event": "sweep_end" if finished else "run_end", "time": iso(end_time)})
         (root / "events.jsonl").write_text("".join(json.dumps(e) + "\n" for e in events))
@@ -234,9 +320,22 @@ def mixed_runs() -> tuple[dict[str, list[str]], dict[str, str], list[FakeRun]]:
     extra = {"model": "mlp", "optimizer.lr": "0.1"}
     factors["optimizer.lr"].append("0.1")
     runs += [
-        FakeRun(factors=extra, seed=0, status="failed", error={"type": "RuntimeError", "message": HOSTILE_ERROR, "traceback": "Traceback...\nRuntimeError"}),
-        FakeRun(factors=extra, seed=1, status="diverged", error={"type": "TrainingDiverged", "message": "loss is nan at epoch 2", "traceback": ""}, epochs=2),
-        FakeRun(factors={"model": "cnn1d", "optimizer.lr": "0.1"}, seed=0, status="running", torn_events=True, epochs=1),
+        FakeRun(
+            factors=extra,
+            seed=0,
+            status="failed",
+            error={"type": "RuntimeError", "message": HOSTILE_ERROR, "traceback": "Traceback...\nRuntimeError"},
+        ),
+        FakeRun(
+            factors=extra,
+            seed=1,
+            status="diverged",
+            error={"type": "TrainingDiverged", "message": "loss is nan at epoch 2", "traceback": ""},
+            epochs=2,
+        ),
+        FakeRun(
+            factors={"model": "cnn1d", "optimizer.lr": "0.1"}, seed=0, status="running", torn_events=True, epochs=1
+        ),
         FakeRun(factors={"model": "cnn1d", "optimizer.lr": "0.1"}, seed=1, status="pending", has_dir=False),
     ]
     return factors, baseline, runs

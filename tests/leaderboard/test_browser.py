@@ -26,7 +26,8 @@ def browser():
 
 def _visible_column(page, table_id: str, column: int) -> list[str]:
     return page.eval_on_selector_all(
-        f"#{table_id} tbody tr", f"rows => rows.filter(r => r.style.display !== 'none').map(r => r.cells[{column}].textContent)"
+        f"#{table_id} tbody tr",
+        f"rows => rows.filter(r => r.style.display !== 'none').map(r => r.cells[{column}].textContent)",
     )
 
 
@@ -68,7 +69,7 @@ def test_leaderboard_page_in_chromium(browser, mixed_sweep):
     page.locator("#ranking-table thead th").nth(mean).click()
     ascending = _visible_column(page, "ranking-table", mean)
     numbers = [float(v) for v in ascending if v != "—"]
-    assert numbers == sorted(numbers) and ascending[len(numbers):] == ["—"] * (len(ascending) - len(numbers))
+    assert numbers == sorted(numbers) and ascending[len(numbers) :] == ["—"] * (len(ascending) - len(numbers))
     page.locator("#ranking-table thead th").nth(mean).click()
     descending = [float(v) for v in _visible_column(page, "ranking-table", mean) if v != "—"]
     assert descending == sorted(numbers, reverse=True)

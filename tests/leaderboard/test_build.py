@@ -22,13 +22,29 @@ def test_all_outputs_exist_and_parse(mixed_sweep):
     configs = pd.read_csv(paths["csv"])
     n_configs = len({r.config_id for r in mixed_sweep.runs})
     assert len(configs) == n_configs
-    for column in ("rank", "config_id", "model", "optimizer.lr", "adc2025_mean", "adc2025_std", "adc2025_n",
-                   "delta", "p_ttest", "p_wilcoxon", "n_completed", "gll_mean"):
+    for column in (
+        "rank",
+        "config_id",
+        "model",
+        "optimizer.lr",
+        "adc2025_mean",
+        "adc2025_std",
+        "adc2025_n",
+        "delta",
+        "p_ttest",
+        "p_wilcoxon",
+        "n_completed",
+        "gll_mean",
+    ):
         assert column in configs.columns
     runs = pd.read_csv(paths["runs_csv"])
     assert len(runs) == len(mixed_sweep.runs)
     assert sorted(runs["status"].unique()) == ["completed", "diverged", "failed", "pending", "running"]
-    md_rows = [l for l in paths["markdown"].read_text().split("## Ranking", 1)[1].split("##", 1)[0].splitlines() if l.startswith("|")]
+    md_rows = [
+        l
+        for l in paths["markdown"].read_text().split("## Ranking", 1)[1].split("##", 1)[0].splitlines()
+        if l.startswith("|")
+    ]
     assert len(md_rows) == 2 + n_configs
     assert paths["html"].read_text().rstrip().endswith("</html>")
     assert not list(mixed_sweep.dir.glob(".*.tmp")), "temporary files are renamed away"
@@ -62,7 +78,10 @@ def test_lower_is_better_primary_metric(mixed_sweep):
 
 
 def test_still_running_sweep_without_any_result(sweep_factory):
-    runs = [FakeRun({"f": "a"}, 0, status="running", torn_events=True), FakeRun({"f": "b"}, 0, status="pending", has_dir=False)]
+    runs = [
+        FakeRun({"f": "a"}, 0, status="running", torn_events=True),
+        FakeRun({"f": "b"}, 0, status="pending", has_dir=False),
+    ]
     sweep = sweep_factory({"f": ["a", "b"]}, runs, finished=False)
     paths = build_leaderboard(sweep.dir)
     document = json.loads(paths["json"].read_text())
@@ -85,7 +104,9 @@ def test_rebuild_overwrites_outputs(mixed_sweep):
     first = build_leaderboard(mixed_sweep.dir)["json"].read_text()
     run = next(r for r in mixed_sweep.runs if r.status == "running")
     run_dir = mixed_sweep.dir / "runs" / run.run_id
-    (run_dir / "metrics.json").write_text(json.dumps({**mixed_sweep.runs[0].metrics, "adc2025": 0.99, "adc2025_unclipped": 0.99}))
+    (run_dir / "metrics.json").write_text(
+        json.dumps({**mixed_sweep.runs[0].metrics, "adc2025": 0.99, "adc2025_unclipped": 0.99})
+    )
     record = json.loads((run_dir / "run.json").read_text())
     (run_dir / "run.json").write_text(json.dumps({**record, "status": "completed"}))
     second = json.loads(build_leaderboard(mixed_sweep.dir)["json"].read_text())

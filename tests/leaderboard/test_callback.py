@@ -17,8 +17,10 @@ REPO = Path(__file__).resolve().parents[2]
 
 
 def test_import_does_not_load_heavy_modules():
-    code = ("import sys, spectramind.leaderboard.callback; "
-            "print(','.join(m for m in ('torch', 'plotly', 'pandas', 'scipy', 'pyarrow', 'numpy') if m in sys.modules))")
+    code = (
+        "import sys, spectramind.leaderboard.callback; "
+        "print(','.join(m for m in ('torch', 'plotly', 'pandas', 'scipy', 'pyarrow', 'numpy') if m in sys.modules))"
+    )
     result = subprocess.run([sys.executable, "-c", code], cwd=REPO, capture_output=True, text=True, check=True)
     assert result.stdout.strip() == ""
 
@@ -42,7 +44,8 @@ def test_errors_are_logged_not_raised(tmp_path, caplog, mixed_sweep):
     with caplog.at_level(logging.ERROR, logger="spectramind.leaderboard.callback"):
         LeaderboardCallback().on_multirun_end(missing)
         LeaderboardCallback(primary_metric="no_such_metric").on_multirun_end(
-            OmegaConf.create({"hydra": {"sweep": {"dir": str(mixed_sweep.dir)}}}))
+            OmegaConf.create({"hydra": {"sweep": {"dir": str(mixed_sweep.dir)}}})
+        )
         LeaderboardCallback().on_multirun_end(OmegaConf.create({}))
     messages = [r.getMessage() for r in caplog.records]
     assert len(messages) == 3 and all("\n" not in m for m in messages)
@@ -52,7 +55,8 @@ def test_errors_are_logged_not_raised(tmp_path, caplog, mixed_sweep):
 def test_hydra_calls_it_at_the_end_of_a_multirun(tmp_path):
     """A real Hydra multirun (basic launcher) whose jobs write run records; the callback runs."""
     (tmp_path / "conf").mkdir()
-    (tmp_path / "conf" / "config.yaml").write_text(textwrap.dedent("""
+    (tmp_path / "conf" / "config.yaml").write_text(
+        textwrap.dedent("""
         model: mlp
         seed: 0
         hydra:
@@ -62,8 +66,10 @@ def test_hydra_calls_it_at_the_end_of_a_multirun(tmp_path):
             leaderboard:
               _target_: spectramind.leaderboard.callback.LeaderboardCallback
               top_n: 2
-    """))
-    (tmp_path / "task.py").write_text(textwrap.dedent("""
+    """)
+    )
+    (tmp_path / "task.py").write_text(
+        textwrap.dedent("""
         import json
         from pathlib import Path
         import hydra
@@ -82,10 +88,17 @@ def test_hydra_calls_it_at_the_end_of_a_multirun(tmp_path):
 
         if __name__ == "__main__":
             main()
-    """))
+    """)
+    )
     env = {"PYTHONPATH": str(REPO), "PATH": "/usr/bin:/bin", "HOME": str(tmp_path)}
-    result = subprocess.run([sys.executable, "task.py", "--multirun", "model=mlp,cnn1d", "seed=0,1"],
-                            cwd=tmp_path, capture_output=True, text=True, env=env, timeout=300)
+    result = subprocess.run(
+        [sys.executable, "task.py", "--multirun", "model=mlp,cnn1d", "seed=0,1"],
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        env=env,
+        timeout=300,
+    )
     assert result.returncode == 0, result.stderr
     sweep = tmp_path / "sweep"
     assert f"Leaderboard: {sweep / 'leaderboard.md'}" in result.stdout

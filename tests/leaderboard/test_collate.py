@@ -66,7 +66,9 @@ def test_factor_and_metric_columns(mixed_sweep):
 def test_config_aggregates_use_completed_runs_only(mixed_sweep):
     table = collate_runs(mixed_sweep.dir)
     for config_id in {r.config_id for r in mixed_sweep.runs}:
-        values = [r.metrics["adc2025"] for r in mixed_sweep.runs if r.config_id == config_id and r.status == "completed"]
+        values = [
+            r.metrics["adc2025"] for r in mixed_sweep.runs if r.config_id == config_id and r.status == "completed"
+        ]
         row = table.configs[table.configs["config_id"] == config_id].iloc[0]
         assert row["adc2025_n"] == len(values)
         if values:

@@ -64,8 +64,10 @@ def test_rerun_replaces_stale_folders(mixed_sweep):
 
 
 def test_hostile_ids_stay_inside_the_sweep_dir(sweep_factory, tmp_path):
-    runs = [FakeRun({"f": "a"}, 0, config_id="../../escaped", run_id="ok-run"),
-            FakeRun({"f": "b"}, 0, config_id="/abs/path", run_id="other-run")]
+    runs = [
+        FakeRun({"f": "a"}, 0, config_id="../../escaped", run_id="ok-run"),
+        FakeRun({"f": "b"}, 0, config_id="/abs/path", run_id="other-run"),
+    ]
     sweep = sweep_factory({"f": ["a", "b"]}, runs)
     before = {p for p in tmp_path.rglob("*")}
     root = _export(sweep.dir, 2)

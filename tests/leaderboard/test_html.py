@@ -26,7 +26,7 @@ def _outside_plotly(page: str) -> str:
     """The page without the embedded plotly.js bundle (which contains URLs in its own strings)."""
     start = page.index("<script>") + len("<script>")
     end = page.index("</script>", start)
-    assert "plotly.js" in page[start:start + 200]
+    assert "plotly.js" in page[start : start + 200]
     return page[:start] + page[end:]
 
 
@@ -96,9 +96,17 @@ def test_script_json_escapes_markup_characters():
 
 
 def test_the_classical_fit_is_diagnosed_beside_the_best_run_with_z_scores(sweep_factory):
-    runs = [FakeRun({"model": model}, seed, predictions=True, is_baseline=model == "cnn1d",
-                    metrics={"adc2025": score + seed / 100, "adc2025_unclipped": score + seed / 100})
-            for model, score in (("cnn1d", 0.40), ("spectral_prior", 0.53), ("transit_fit", 0.48)) for seed in (0, 1)]
+    runs = [
+        FakeRun(
+            {"model": model},
+            seed,
+            predictions=True,
+            is_baseline=model == "cnn1d",
+            metrics={"adc2025": score + seed / 100, "adc2025_unclipped": score + seed / 100},
+        )
+        for model, score in (("cnn1d", 0.40), ("spectral_prior", 0.53), ("transit_fit", 0.48))
+        for seed in (0, 1)
+    ]
     sweep = sweep_factory({"model": ["cnn1d", "spectral_prior", "transit_fit"]}, runs, baseline={"model": "cnn1d"})
     table = collate_runs(sweep.dir)
     page = render_html(table, compute_stats(table), sweep.dir)

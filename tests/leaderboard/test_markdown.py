@@ -62,7 +62,14 @@ def test_pending_and_metadata_sections(rendered, mixed_sweep):
     unfinished = text.split("## Unfinished runs\n", 1)[1].split("\n## ", 1)[0]
     assert "1 pending, 1 running" in unfinished
     meta = text.split("## Sweep\n", 1)[1]
-    for expected in ("**Study**: default", "**Design**: grid", "**Runs**: 12", "1h 30m 00s", "abc123def456", "data0123 (DVC md5 dvc0123.dir)"):
+    for expected in (
+        "**Study**: default",
+        "**Design**: grid",
+        "**Runs**: 12",
+        "1h 30m 00s",
+        "abc123def456",
+        "data0123 (DVC md5 dvc0123.dir)",
+    ):
         assert expected in meta
 
 
@@ -87,8 +94,9 @@ def test_effects_against_a_grand_mean_only_for_a_balanced_grid(sweep_factory):
     ofat = [FakeRun({"model": "cnn1d", "lr": "1"}, s, is_baseline=True) for s in (0, 1, 2)]
     ofat += [FakeRun({"model": "mlp", "lr": "1"}, s) for s in (0, 1, 2)]
     ofat += [FakeRun({"model": "cnn1d", "lr": "2"}, s) for s in (0, 1, 2)]
-    sweep = sweep_factory({"model": ["cnn1d", "mlp"], "lr": ["1", "2"]}, ofat,
-                          baseline={"model": "cnn1d", "lr": "1"}, design="ofat")
+    sweep = sweep_factory(
+        {"model": ["cnn1d", "mlp"], "lr": ["1", "2"]}, ofat, baseline={"model": "cnn1d", "lr": "1"}, design="ofat"
+    )
     text = render_markdown(table := collate_runs(sweep.dir), compute_stats(table))
     assert "## Effect of each level (others at baseline)" in text and "Effect vs grand mean" not in text
     assert "95 % CI (seeds)" in text and "ranked, differenced and tested on adc2025\\_unclipped" in text.lower()
@@ -104,12 +112,26 @@ def test_the_references_and_each_configurations_share_of_the_pooled_one(sweep_fa
     from .synthetic_sweep import FakeRun
 
     means = {"a": 0.45, "b": 0.30}
-    references = {"ref_per_channel_adc2025": 0.40, "ref_per_channel_adc2025_fgs1": 0.35,
-                  "ref_per_channel_adc2025_airs": 0.41}
-    runs = [FakeRun({"f": f}, seed, metrics={"adc2025": m + 0.01 * seed, "adc2025_unclipped": m + 0.01 * seed,
-                                             **references, "ref_pooled_adc2025": 0.6 + 0.01 * seed},
-                    is_baseline=f == "a")
-            for f, m in means.items() for seed in (0, 1)]
+    references = {
+        "ref_per_channel_adc2025": 0.40,
+        "ref_per_channel_adc2025_fgs1": 0.35,
+        "ref_per_channel_adc2025_airs": 0.41,
+    }
+    runs = [
+        FakeRun(
+            {"f": f},
+            seed,
+            metrics={
+                "adc2025": m + 0.01 * seed,
+                "adc2025_unclipped": m + 0.01 * seed,
+                **references,
+                "ref_pooled_adc2025": 0.6 + 0.01 * seed,
+            },
+            is_baseline=f == "a",
+        )
+        for f, m in means.items()
+        for seed in (0, 1)
+    ]
     sweep = sweep_factory({"f": ["a", "b"]}, runs, baseline={"f": "a"})
     table = collate_runs(sweep.dir)
     stats = compute_stats(table)
@@ -124,15 +146,18 @@ def test_the_references_and_each_configurations_share_of_the_pooled_one(sweep_fa
     page = render_html(table, stats, sweep.dir)
     assert "Pooled reference" in page and "Per-channel reference" in page
     without = compute_stats(collate_runs(sweep_factory({"f": ["a"]}, [FakeRun({"f": "a"}, 0)]).dir))
-    assert without.references == {} and "% of" not in render_markdown(collate_runs(
-        sweep_factory({"f": ["a"]}, [FakeRun({"f": "a"}, 0)]).dir), without)
+    assert without.references == {} and "% of" not in render_markdown(
+        collate_runs(sweep_factory({"f": ["a"]}, [FakeRun({"f": "a"}, 0)]).dir), without
+    )
 
 
 def test_an_older_sweeps_information_limit_reads_as_the_per_channel_reference(sweep_factory):
     from .synthetic_sweep import FakeRun
 
-    runs = [FakeRun({"f": "a"}, seed, metrics={"adc2025": 0.4, "adc2025_unclipped": 0.4, "limit_adc2025": 0.5})
-            for seed in (0, 1)]
+    runs = [
+        FakeRun({"f": "a"}, seed, metrics={"adc2025": 0.4, "adc2025_unclipped": 0.4, "limit_adc2025": 0.5})
+        for seed in (0, 1)
+    ]
     table = collate_runs(sweep_factory({"f": ["a"]}, runs).dir)
     stats = compute_stats(table)
     assert stats.references == {"per_channel": 0.5}

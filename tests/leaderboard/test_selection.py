@@ -45,8 +45,11 @@ def _sweep(sweep_factory, runs: list[FakeRun]):
 
 def _ranking_rows(markdown: str) -> list[list[str]]:
     body = markdown.split("## Ranking\n", 1)[1].split("\n## ", 1)[0]
-    return [[c.strip() for c in re.split(r"(?<!\\)\|", line.strip())[1:-1]]
-            for line in body.splitlines() if line.startswith("|")]
+    return [
+        [c.strip() for c in re.split(r"(?<!\\)\|", line.strip())[1:-1]]
+        for line in body.splitlines()
+        if line.startswith("|")
+    ]
 
 
 def test_ranking_differences_tests_and_effects_use_validation(sweep_factory):
@@ -54,7 +57,10 @@ def test_ranking_differences_tests_and_effects_use_validation(sweep_factory):
     stats = compute_stats(collate_runs(sweep.dir))
     assert stats.ranks_on_validation and stats.runs_without_validation == 0
     assert (stats.selection_metric, stats.ranking_metric, stats.held_out_metric) == (
-        "val_adc2025", "val_adc2025_unclipped", "adc2025_unclipped")
+        "val_adc2025",
+        "val_adc2025_unclipped",
+        "adc2025_unclipped",
+    )
     assert list(stats.ranked["label"]) == ["f=b", "f=a", "f=c"]  # on test it would be c, a, b
     ranked = stats.ranked.set_index("label")
     assert ranked.loc["f=b", "delta"] == pytest.approx(np.mean(VAL["b"]) - np.mean(VAL["a"]))

@@ -25,12 +25,27 @@ def _ofat_sweep(sweep_factory):
     factors = {"model": ["cnn1d", "mlp"], "lr": ["0.001", "0.01"]}
     runs = []
     for seed, base, better, worse in zip(SEEDS, BASELINE, BETTER, WORSE):
-        runs.append(FakeRun({"model": "cnn1d", "lr": "0.001"}, seed, metrics={"adc2025": base, "rmse_ppm": 100 - 100 * base}, is_baseline=True))
+        runs.append(
+            FakeRun(
+                {"model": "cnn1d", "lr": "0.001"},
+                seed,
+                metrics={"adc2025": base, "rmse_ppm": 100 - 100 * base},
+                is_baseline=True,
+            )
+        )
         if seed == 6:
-            runs.append(FakeRun({"model": "mlp", "lr": "0.001"}, seed, status="failed", error={"type": "E", "message": "boom"}))
+            runs.append(
+                FakeRun({"model": "mlp", "lr": "0.001"}, seed, status="failed", error={"type": "E", "message": "boom"})
+            )
         else:
-            runs.append(FakeRun({"model": "mlp", "lr": "0.001"}, seed, metrics={"adc2025": better, "rmse_ppm": 100 - 100 * better}))
-        runs.append(FakeRun({"model": "cnn1d", "lr": "0.01"}, seed, metrics={"adc2025": worse, "rmse_ppm": 100 - 100 * worse}))
+            runs.append(
+                FakeRun(
+                    {"model": "mlp", "lr": "0.001"}, seed, metrics={"adc2025": better, "rmse_ppm": 100 - 100 * better}
+                )
+            )
+        runs.append(
+            FakeRun({"model": "cnn1d", "lr": "0.01"}, seed, metrics={"adc2025": worse, "rmse_ppm": 100 - 100 * worse})
+        )
     return sweep_factory(factors, runs, baseline={"model": "cnn1d", "lr": "0.001"}, design="ofat")
 
 
@@ -60,7 +75,9 @@ def test_pairs_are_matched_by_seed_not_position():
 
 def test_p_values_are_nan_with_one_pair_or_zero_variance():
     baseline = pd.Series([0.5, 0.6, 0.7], index=[0, 1, 2])
-    variants = pd.DataFrame([[0.9, np.nan, np.nan], [0.6, 0.7, 0.8]], index=["one_pair", "constant_shift"], columns=[0, 1, 2])
+    variants = pd.DataFrame(
+        [[0.9, np.nan, np.nan], [0.6, 0.7, 0.8]], index=["one_pair", "constant_shift"], columns=[0, 1, 2]
+    )
     result = paired_tests(baseline, variants)
     assert result.loc["one_pair", "n_pairs"] == 1
     assert math.isnan(result.loc["one_pair", "p_ttest"])
@@ -114,14 +131,19 @@ def test_best_and_baseline_runs_share_a_seed(sweep_factory):
     sweep = _ofat_sweep(sweep_factory)
     stats = compute_stats(collate_runs(sweep.dir))
     best_seed = int(np.argmax(BETTER[:6]))
-    assert stats.best_run_id == next(r.run_id for r in sweep.runs if r.factors["model"] == "mlp" and r.seed == best_seed)
+    assert stats.best_run_id == next(
+        r.run_id for r in sweep.runs if r.factors["model"] == "mlp" and r.seed == best_seed
+    )
     assert stats.baseline_run_id == next(r.run_id for r in sweep.runs if r.is_baseline and r.seed == best_seed)
 
 
 def test_main_effects_on_a_grid(sweep_factory):
     means = {("a", "x"): 0.2, ("a", "y"): 0.4, ("b", "x"): 0.5, ("b", "y"): 0.9}
-    runs = [FakeRun({"f": f, "g": g}, seed, metrics={"adc2025": value + 0.01 * seed}, is_baseline=(f, g) == ("a", "x"))
-            for (f, g), value in means.items() for seed in (0, 1)]
+    runs = [
+        FakeRun({"f": f, "g": g}, seed, metrics={"adc2025": value + 0.01 * seed}, is_baseline=(f, g) == ("a", "x"))
+        for (f, g), value in means.items()
+        for seed in (0, 1)
+    ]
     sweep = sweep_factory({"f": ["a", "b"], "g": ["x", "y"]}, runs, baseline={"f": "a", "g": "x"})
     effects = compute_stats(collate_runs(sweep.dir)).main_effects.set_index(["factor", "level"])
     config_means = {k: v + 0.005 for k, v in means.items()}
@@ -130,8 +152,12 @@ def test_main_effects_on_a_grid(sweep_factory):
     assert effects.loc[("f", "b"), "effect"] == pytest.approx(level_b - grand)
     assert effects.loc[("f", "b"), "n_configs"] == 2
     # the one-factor contrast: f=b with g at its baseline level x, minus the baseline (a, x)
-    assert effects.loc[("f", "b"), "delta_vs_baseline"] == pytest.approx(config_means[("b", "x")] - config_means[("a", "x")])
-    assert effects.loc[("g", "y"), "delta_vs_baseline"] == pytest.approx(config_means[("a", "y")] - config_means[("a", "x")])
+    assert effects.loc[("f", "b"), "delta_vs_baseline"] == pytest.approx(
+        config_means[("b", "x")] - config_means[("a", "x")]
+    )
+    assert effects.loc[("g", "y"), "delta_vs_baseline"] == pytest.approx(
+        config_means[("a", "y")] - config_means[("a", "x")]
+    )
     assert list(effects.loc["f"].index) == ["a", "b"]
 
 
@@ -146,7 +172,9 @@ def test_trends_use_the_baseline_slice_with_std_over_seeds(sweep_factory):
 
 def test_trends_without_baseline_are_marginal_over_seeds(sweep_factory):
     values = {("a", "x"): [1.0, 2.0], ("a", "y"): [3.0, 6.0], ("b", "x"): [0.0, 0.0], ("b", "y"): [1.0, 1.0]}
-    runs = [FakeRun({"f": f, "g": g}, seed, metrics={"adc2025": v[seed]}) for (f, g), v in values.items() for seed in (0, 1)]
+    runs = [
+        FakeRun({"f": f, "g": g}, seed, metrics={"adc2025": v[seed]}) for (f, g), v in values.items() for seed in (0, 1)
+    ]
     sweep = sweep_factory({"f": ["a", "b"], "g": ["x", "y"]}, runs)
     trends = compute_stats(collate_runs(sweep.dir)).trends.set_index(["factor", "level"])
     per_seed_a = [np.mean([1.0, 3.0]), np.mean([2.0, 6.0])]  # seed 0, seed 1 averages over g
@@ -175,16 +203,30 @@ def test_sweep_without_any_completed_run(sweep_factory):
     assert stats.ranked["rank"].isna().all()
 
 
-@pytest.mark.parametrize("metric, higher", [("adc2025", True), ("gll", True), ("coverage_1sigma", True),
-                                            ("rmse_ppm", False), ("mae_ppm", False), ("best_val_loss", False),
-                                            ("violations_total", False), ("train_time_s", False)])
+@pytest.mark.parametrize(
+    "metric, higher",
+    [
+        ("adc2025", True),
+        ("gll", True),
+        ("coverage_1sigma", True),
+        ("rmse_ppm", False),
+        ("mae_ppm", False),
+        ("best_val_loss", False),
+        ("violations_total", False),
+        ("train_time_s", False),
+    ],
+)
 def test_default_direction(metric, higher):
     assert default_higher_is_better(metric) is higher
 
 
 def test_a_balanced_grid_is_recognised_and_an_incomplete_one_is_not(sweep_factory):
-    full = [FakeRun({"f": f, "g": g}, seed, metrics={"adc2025": 0.3 + seed / 100}, is_baseline=(f, g) == ("a", "x"))
-            for f in ("a", "b") for g in ("x", "y") for seed in (0, 1)]
+    full = [
+        FakeRun({"f": f, "g": g}, seed, metrics={"adc2025": 0.3 + seed / 100}, is_baseline=(f, g) == ("a", "x"))
+        for f in ("a", "b")
+        for g in ("x", "y")
+        for seed in (0, 1)
+    ]
     sweep = sweep_factory({"f": ["a", "b"], "g": ["x", "y"]}, full, baseline={"f": "a", "g": "x"})
     assert compute_stats(collate_runs(sweep.dir)).balanced_grid
     holed = [r for r in full if (r.factors["f"], r.factors["g"]) != ("b", "y")]
@@ -200,15 +242,17 @@ def test_ofat_effects_are_differences_to_the_baseline_with_a_paired_interval(swe
     effects = stats.main_effects.set_index(["factor", "level"])
     assert effects["effect"].isna().all()
     differences = np.array(BETTER[:6]) - np.array(BASELINE[:6])  # seed 6 of mlp failed: 6 pairs
-    low, high = scipy_stats.t.interval(0.95, len(differences) - 1, loc=differences.mean(),
-                                       scale=scipy_stats.sem(differences))
+    low, high = scipy_stats.t.interval(
+        0.95, len(differences) - 1, loc=differences.mean(), scale=scipy_stats.sem(differences)
+    )
     mlp = effects.loc[("model", "mlp")]
     assert (mlp["ci_low"], mlp["ci_high"]) == (pytest.approx(low), pytest.approx(high))
     assert mlp["n_pairs"] == 6
     assert mlp["delta_vs_baseline"] == pytest.approx(np.mean(BETTER[:6]) - np.mean(BASELINE))
     worse = np.array(WORSE) - np.array(BASELINE)
     assert effects.loc[("lr", "0.01"), "ci_high"] == pytest.approx(
-        scipy_stats.t.interval(0.95, 6, loc=worse.mean(), scale=scipy_stats.sem(worse))[1])
+        scipy_stats.t.interval(0.95, 6, loc=worse.mean(), scale=scipy_stats.sem(worse))[1]
+    )
     assert math.isnan(effects.loc[("model", "cnn1d"), "ci_low"])  # the baseline against itself
     # a level's mean is that of the configuration changing only this factor, not an average over
     # configurations that mix in the other factor's levels
@@ -219,8 +263,11 @@ def test_ofat_effects_are_differences_to_the_baseline_with_a_paired_interval(swe
 def test_clipped_scores_are_ranked_and_tested_on_their_unclipped_values(sweep_factory):
     """Three configurations below the naive baseline: the official score clips all of them to 0."""
     unclipped = {"a": [-0.10, -0.12, -0.11], "b": [-0.50, -0.45, -0.55], "c": [-0.02, -0.03, -0.01]}
-    runs = [FakeRun({"f": f}, seed, metrics={"adc2025": 0.0, "adc2025_unclipped": value}, is_baseline=f == "a")
-            for f, values in unclipped.items() for seed, value in enumerate(values)]
+    runs = [
+        FakeRun({"f": f}, seed, metrics={"adc2025": 0.0, "adc2025_unclipped": value}, is_baseline=f == "a")
+        for f, values in unclipped.items()
+        for seed, value in enumerate(values)
+    ]
     table = collate_runs(sweep_factory({"f": ["a", "b", "c"]}, runs, baseline={"f": "a"}).dir)
     stats = compute_stats(table, "adc2025")
     assert (stats.primary_metric, stats.ranking_metric) == ("adc2025", "adc2025_unclipped")

@@ -232,7 +232,8 @@ def test_evaluate_predictions_has_exactly_the_documented_keys_and_values():
     assert report["adc2025_fgs1"] == pytest.approx(cells[:, 0].mean(), rel=1e-10)
     assert report["adc2025_airs"] == pytest.approx(cells[:, 1:].mean(), rel=1e-10)
     assert (57.846 * report["adc2025_fgs1"] + 282 * report["adc2025_airs"]) / 339.846 == pytest.approx(
-        unclipped_2025, rel=1e-10)
+        unclipped_2025, rel=1e-10
+    )
     assert report["gll"] == pytest.approx(norm.logpdf(y, mu, sigma).mean(), rel=1e-12)
     assert report["rmse_ppm"] == pytest.approx(np.sqrt(np.mean((y - mu) ** 2)) * 1e6, rel=1e-12)
     assert report["mae_ppm"] == pytest.approx(np.mean(np.abs(y - mu)) * 1e6, rel=1e-12)

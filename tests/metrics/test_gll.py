@@ -77,8 +77,15 @@ def test_naive_statistics_of_any_type_give_the_exact_score(form, variant):
     formula's for exactly those values, to 1e-12."""
     y, mu, sigma, train = make_case(7)
     naive_mean, naive_std = NAIVE_FORMS[form](train.mean(), train.std())
-    expected = reference_score(y, mu, sigma, np.asarray(naive_mean, dtype=np.float64),
-                               np.asarray(naive_std, dtype=np.float64), variant, clip=False)
+    expected = reference_score(
+        y,
+        mu,
+        sigma,
+        np.asarray(naive_mean, dtype=np.float64),
+        np.asarray(naive_std, dtype=np.float64),
+        variant,
+        clip=False,
+    )
     got = ariel_score(*(torch.from_numpy(a) for a in (y, mu, sigma)), naive_mean, naive_std, variant, clip=False)
     assert float(got) == pytest.approx(expected, rel=1e-12, abs=0)
 
@@ -222,8 +229,10 @@ def test_per_channel_reference_is_the_mean_score_of_truth_plus_irreducible_noise
     depth_sigma[:, 0] = 2e-5
     jitter_sigma = np.full((30, N_WL), 3e-5)
     sigma = np.hypot(depth_sigma, jitter_sigma)
-    draws = [reference_score(y, y + sigma * rng.standard_normal(y.shape), sigma, 0.01, 1.2e-3,
-                             variant, clip=False) for _ in range(400)]
+    draws = [
+        reference_score(y, y + sigma * rng.standard_normal(y.shape), sigma, 0.01, 1.2e-3, variant, clip=False)
+        for _ in range(400)
+    ]
     expected = per_channel_reference(y, depth_sigma, jitter_sigma, 0.01, 1.2e-3)[variant]
     assert expected == pytest.approx(np.mean(draws), abs=4 * np.std(draws) / np.sqrt(len(draws)))
     assert 0 < expected < 1

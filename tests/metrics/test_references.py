@@ -16,7 +16,7 @@ def spectra():
     """Low-dimensional spectra (a level and two shapes) with per-channel and correlated jitter noise."""
     rng = np.random.default_rng(0)
     grid = np.linspace(0, 1, 283)
-    shapes = np.stack([np.ones(283), np.sin(3 * grid), np.exp(-((grid - 0.6) / 0.1) ** 2)])
+    shapes = np.stack([np.ones(283), np.sin(3 * grid), np.exp(-(((grid - 0.6) / 0.1) ** 2))])
 
     def draw(n: int) -> np.ndarray:
         return rng.normal([2e-3, 0, 0], [8e-4, 5e-5, 8e-5], size=(n, 3)) @ shapes
@@ -31,9 +31,12 @@ def _scores(y, mu, sigma, naive_mean, naive_std):
     gll = gaussian_log_likelihood(y, mu, sigma)
     fgs, n_fgs = detector_score_sums(y, gll, naive_mean, naive_std, "fgs1")
     airs, n_airs = detector_score_sums(y, gll, naive_mean, naive_std, "airs")
-    return {"adc2025": float(ariel_score(y, mu, sigma, naive_mean, naive_std, clip=False)),
-            "adc2024": float(ariel_score(y, mu, sigma, naive_mean, naive_std, "adc2024", clip=False)),
-            "adc2025_fgs1": float(fgs / n_fgs), "adc2025_airs": float(airs / n_airs)}
+    return {
+        "adc2025": float(ariel_score(y, mu, sigma, naive_mean, naive_std, clip=False)),
+        "adc2024": float(ariel_score(y, mu, sigma, naive_mean, naive_std, "adc2024", clip=False)),
+        "adc2025_fgs1": float(fgs / n_fgs),
+        "adc2025_airs": float(airs / n_airs),
+    }
 
 
 def test_per_channel_reference_is_the_mean_score_of_drawn_per_channel_measurements(spectra):
@@ -71,5 +74,7 @@ def test_pooled_reference_is_the_mean_score_of_the_posterior_given_drawn_measure
     for key, value in expected.items():
         assert np.mean([d[key] for d in drawn]) == pytest.approx(value, abs=5e-3), key
     # pooling the channels of low-dimensional spectra gains far more than any single channel can
-    assert expected["adc2025_airs"] > per_channel_reference(y, depth_sigma, jitter_sigma, naive_mean,
-                                                            naive_std)["adc2025_airs"] + 0.1
+    assert (
+        expected["adc2025_airs"]
+        > per_channel_reference(y, depth_sigma, jitter_sigma, naive_mean, naive_std)["adc2025_airs"] + 0.1
+    )

@@ -61,8 +61,11 @@ def by_fault(sweep_dir: Path) -> dict[str, dict[str, Any]]:
 
 
 def run_starts(sweep_dir: Path) -> dict[str, int]:
-    return {run["run_id"]: len(run_events(sweep_dir, run["run_id"]).of("run_start"))
-            for run in manifest(sweep_dir)["runs"] if (sweep_dir / "runs" / run["run_id"]).is_dir()}
+    return {
+        run["run_id"]: len(run_events(sweep_dir, run["run_id"]).of("run_start"))
+        for run in manifest(sweep_dir)["runs"]
+        if (sweep_dir / "runs" / run["run_id"]).is_dir()
+    }
 
 
 @pytest.fixture(scope="session")
@@ -79,11 +82,18 @@ def fault_sweep(tmp_path_factory, train_overrides) -> dict[str, Any]:
         "records": {run_id: run_record(sweep_dir, run_id) for run_id in run_starts(sweep_dir)},
         "run_starts": run_starts(sweep_dir),
         "leaderboard": json.loads((sweep_dir / "leaderboard.json").read_text())
-        if (sweep_dir / "leaderboard.json").is_file() else None,
+        if (sweep_dir / "leaderboard.json").is_file()
+        else None,
     }
     resumed = run_sweep(cwd, *args, RESUME)
-    return {"sweep_dir": sweep_dir, "cwd": cwd, "args": args, "first": first, "after_first": after_first,
-            "resumed": resumed}
+    return {
+        "sweep_dir": sweep_dir,
+        "cwd": cwd,
+        "args": args,
+        "first": first,
+        "after_first": after_first,
+        "resumed": resumed,
+    }
 
 
 # ---------------------------------------------------------------- checks
@@ -121,9 +131,11 @@ def metrics_without_timing(path: Path) -> dict[str, Any]:
 def files_outside(root: Path, *allowed: Path) -> list[Path]:
     """Every file and folder under ``root`` that is not inside one of ``allowed``."""
     allowed_resolved = [a.resolve() for a in allowed]
-    return sorted(p for p in root.rglob("*")
-                  if not any(p.resolve() == a or a in p.resolve().parents or p.resolve() in a.parents
-                             for a in allowed_resolved))
+    return sorted(
+        p
+        for p in root.rglob("*")
+        if not any(p.resolve() == a or a in p.resolve().parents or p.resolve() in a.parents for a in allowed_resolved)
+    )
 
 
 # A writer that appends one whole event with spectramind's writer, then starts the next line with
@@ -145,8 +157,9 @@ os.write(fd, b'ics": {}}\\n')
 def kill_writer_mid_line(path: Path) -> int:
     """SIGKILL a process in the middle of writing an event line to ``path``; return the 1-based
     number of the torn line it leaves."""
-    process = subprocess.Popen([sys.executable, "-c", _TORN_WRITER, str(path)], stdout=subprocess.PIPE,
-                               env=sweep_env(), text=True)
+    process = subprocess.Popen(
+        [sys.executable, "-c", _TORN_WRITER, str(path)], stdout=subprocess.PIPE, env=sweep_env(), text=True
+    )
     try:
         assert process.stdout.readline().strip() == "mid-line"
     finally:

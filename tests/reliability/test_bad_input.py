@@ -56,29 +56,45 @@ BAD_COMMAND_LINES = [
     ("seed both swept and seeded", ["seed=1,2", "hydra.sweeper.seeds=[0]"], "'seed' is both overridden"),
     ("study that does not exist", ["ablation=no_such_study"], "ablation/no_such_study"),
     ("unknown design", [SWEEP, "hydra.sweeper.design=latin"], "unknown design 'latin'"),
-    ("baseline that is not a level", [SWEEP, "hydra.sweeper.design=ofat", "++hydra.sweeper.baseline={model:rnn}"],
-     "baseline model=rnn is not one of the levels"),
+    (
+        "baseline that is not a level",
+        [SWEEP, "hydra.sweeper.design=ofat", "++hydra.sweeper.baseline={model:rnn}"],
+        "baseline model=rnn is not one of the levels",
+    ),
     ("random design without max_runs", [SWEEP, "hydra.sweeper.design=random"], "needs max_runs"),
     ("zero max_runs", [SWEEP, "hydra.sweeper.max_runs=0"], "max_runs must be >= 1, got 0"),
     ("negative retries", [SWEEP, "hydra.sweeper.max_retries=-1"], "max_retries must be >= 0"),
     ("run_subdir leaving the sweep", [SWEEP, "hydra.sweeper.run_subdir=../elsewhere"], "'../elsewhere'"),
     ("absolute run_subdir", [SWEEP, "hydra.sweeper.run_subdir=/tmp/elsewhere"], "'/tmp/elsewhere'"),
     ("unparsable override", [SWEEP, "optimizer.lr=["], "optimizer.lr=["),
-    ("validator that cannot be imported", [SWEEP, "hydra.sweeper.validate=no_such_module.check"],
-     "hydra.sweeper.validate=no_such_module.check: cannot import it"),
-    ("warm-up that cannot be imported", [SWEEP, "hydra.sweeper.warm_up=no_such_module.warm"],
-     "hydra.sweeper.warm_up=no_such_module.warm: cannot import it"),
+    (
+        "validator that cannot be imported",
+        [SWEEP, "hydra.sweeper.validate=no_such_module.check"],
+        "hydra.sweeper.validate=no_such_module.check: cannot import it",
+    ),
+    (
+        "warm-up that cannot be imported",
+        [SWEEP, "hydra.sweeper.warm_up=no_such_module.warm"],
+        "hydra.sweeper.warm_up=no_such_module.warm: cannot import it",
+    ),
     # the joblib workers are warming while the pre-flight fails: they are stopped, nothing printed
-    ("bad value while joblib workers warm up", [SWEEP, "optimizer.lr=-0.001", "hydra/launcher=joblib",
-                                                "hydra.launcher.n_jobs=2"], "-0.001"),
+    (
+        "bad value while joblib workers warm up",
+        [SWEEP, "optimizer.lr=-0.001", "hydra/launcher=joblib", "hydra.launcher.n_jobs=2"],
+        "-0.001",
+    ),
 ]
 
 # Study files in a temporary config folder added with hydra.searchpath: (file text, expected text)
 BAD_STUDY_FILES = {
-    "malformed_yaml": ("# @package _global_\nhydra:\n  sweeper:\n    params: {model: mlp, cnn1d\n",
-                       "malformed_yaml.yaml"),
-    "seeds_not_integers": ("# @package _global_\nhydra:\n  sweeper:\n    params: {model: 'mlp,cnn1d'}\n"
-                           "    seeds: [zero, one]\n", "'zero'"),
+    "malformed_yaml": (
+        "# @package _global_\nhydra:\n  sweeper:\n    params: {model: mlp, cnn1d\n",
+        "malformed_yaml.yaml",
+    ),
+    "seeds_not_integers": (
+        "# @package _global_\nhydra:\n  sweeper:\n    params: {model: 'mlp,cnn1d'}\n    seeds: [zero, one]\n",
+        "'zero'",
+    ),
     "empty_levels": ("# @package _global_\nhydra:\n  sweeper:\n    params: {optimizer.lr: 'choice()'}\n", "choice()"),
     "unknown_sweeper_option": ("# @package _global_\nhydra:\n  sweeper:\n    desing: grid\n", "desing"),
     "not_a_mapping": ("# @package _global_\n- model\n- mlp\n", "not_a_mapping"),
@@ -123,15 +139,24 @@ def test_bad_study_file_is_rejected_before_any_run(tmp_path, train_overrides, na
     (config_dir / "ablation").mkdir(parents=True)
     (config_dir / "ablation" / f"{name}.yaml").write_text(text)
     sweep_dir = tmp_path / "sweep"
-    result = run_sweep(tmp_path, *train_overrides, f"ablation={name}", f"hydra.searchpath=[file://{config_dir}]",
-                       f"hydra.sweep.dir={sweep_dir}")
+    result = run_sweep(
+        tmp_path,
+        *train_overrides,
+        f"ablation={name}",
+        f"hydra.searchpath=[file://{config_dir}]",
+        f"hydra.sweep.dir={sweep_dir}",
+    )
     assert_rejected_before_any_run(result, sweep_dir, culprit)
 
 
-@pytest.mark.parametrize("args, culprit", [
-    (["ablate", "run", SWEEP, "trainer.max_epochs=0"], "trainer.max_epochs must be >= 1"),
-    (["ablate", "run", "no_such_study"], "no_such_study"),
-], ids=["zero epochs", "study that does not exist"])
+@pytest.mark.parametrize(
+    "args, culprit",
+    [
+        (["ablate", "run", SWEEP, "trainer.max_epochs=0"], "trainer.max_epochs must be >= 1"),
+        (["ablate", "run", "no_such_study"], "no_such_study"),
+    ],
+    ids=["zero epochs", "study that does not exist"],
+)
 def test_the_cli_rejects_bad_input_in_one_line(tmp_path, train_overrides, args, culprit):
     sweep_dir = tmp_path / "sweep"
     words = [*args[:2], *([*train_overrides, *args[2:]] if "=" in args[2] else args[2:])]
@@ -154,11 +179,21 @@ LEVEL_TEXT = st.text(st.characters(blacklist_categories=("Cs", "Cc")), min_size=
 
 @st.composite
 def text_studies(draw):
-    keys = draw(st.lists(st.sampled_from(["model", "loss", "+tag", "optimizer.lr", "data.detrend"]),
-                         unique=True, min_size=1, max_size=3))
-    factors = [Factor(key.lstrip("+"), tuple(Level(f"{key}={text}") for text in
-                                             draw(st.lists(LEVEL_TEXT, unique=True, min_size=1, max_size=3))))
-               for key in keys]
+    keys = draw(
+        st.lists(
+            st.sampled_from(["model", "loss", "+tag", "optimizer.lr", "data.detrend"]),
+            unique=True,
+            min_size=1,
+            max_size=3,
+        )
+    )
+    factors = [
+        Factor(
+            key.lstrip("+"),
+            tuple(Level(f"{key}={text}") for text in draw(st.lists(LEVEL_TEXT, unique=True, min_size=1, max_size=3))),
+        )
+        for key in keys
+    ]
     seeds = draw(st.none() | st.lists(st.integers(0, 9), unique=True, min_size=1, max_size=2))
     return factors, seeds
 
@@ -195,19 +230,31 @@ _EXPAND_IN_A_FRESH_INTERPRETER = textwrap.dedent("""
 
 
 @settings(max_examples=5, deadline=None)
-@given(st.lists(st.lists(st.integers(0, 99), unique=True, min_size=2, max_size=4), min_size=1, max_size=3),
-       st.integers(1, 10), st.integers(0, 10_000), st.none() | st.lists(st.integers(0, 5), unique=True, min_size=1,
-                                                                          max_size=2))
+@given(
+    st.lists(st.lists(st.integers(0, 99), unique=True, min_size=2, max_size=4), min_size=1, max_size=3),
+    st.integers(1, 10),
+    st.integers(0, 10_000),
+    st.none() | st.lists(st.integers(0, 5), unique=True, min_size=1, max_size=2),
+)
 def test_random_designs_are_the_same_in_every_interpreter(levels, max_runs, seed, seeds):
     """Property: a random design is a function of its study alone, not of the process (string
     hashing is randomised per interpreter: PYTHONHASHSEED), so a resumed sweep plans the same runs."""
-    study = {"factors": [[f"f{i}", values] for i, values in enumerate(levels)], "max_runs": max_runs,
-             "seed": seed, "seeds": seeds}
+    study = {
+        "factors": [[f"f{i}", values] for i, values in enumerate(levels)],
+        "max_runs": max_runs,
+        "seed": seed,
+        "seeds": seeds,
+    }
     outputs = set()
     for hash_seed in ("1", "2"):
-        result = subprocess.run([sys.executable, "-c", _EXPAND_IN_A_FRESH_INTERPRETER, json.dumps(study)],
-                                env={**os.environ, "PYTHONHASHSEED": hash_seed}, capture_output=True, text=True,
-                                timeout=60, check=True)
+        result = subprocess.run(
+            [sys.executable, "-c", _EXPAND_IN_A_FRESH_INTERPRETER, json.dumps(study)],
+            env={**os.environ, "PYTHONHASHSEED": hash_seed},
+            capture_output=True,
+            text=True,
+            timeout=60,
+            check=True,
+        )
         outputs.add(result.stdout)
     assert len(outputs) == 1
     factors = [Factor(k, tuple(Level(f"{k}={v}", v) for v in values)) for k, values in study["factors"]]

@@ -43,11 +43,18 @@ def test_sequential_and_parallel_sweeps_give_bit_identical_metrics(sequential_sw
 def test_rerunning_a_resolved_config_reproduces_the_run(sequential_sweep, tmp_path):
     run_id = manifest(sequential_sweep)["runs"][0]["run_id"]
     run_dir = tmp_path / "rerun"
-    result = run_training(tmp_path, "--config-path", str(sequential_sweep / "configs_resolved"), "--config-name", run_id,
-                          f"hydra.run.dir={run_dir}")
+    result = run_training(
+        tmp_path,
+        "--config-path",
+        str(sequential_sweep / "configs_resolved"),
+        "--config-name",
+        run_id,
+        f"hydra.run.dir={run_dir}",
+    )
     assert result.returncode == 0, explain(result)
     original = run_record(sequential_sweep, run_id)
     rerun = json.loads((run_dir / "run.json").read_text())
     assert rerun["config_hash"] == original["config_hash"] and rerun["num_threads"] == original["num_threads"]
     assert metrics_without_timing(run_dir / "metrics.json") == metrics_without_timing(
-        sequential_sweep / "runs" / run_id / "metrics.json")
+        sequential_sweep / "runs" / run_id / "metrics.json"
+    )

@@ -19,6 +19,7 @@ from spectramind.errors import DatasetError
 
 from .battery import error_line
 
+
 # ---------------------------------------------------------------- unwritable output directory
 # Permission bits do not stop root (CI runs tests as root): a path *under a regular file* cannot
 # be created by anyone, so that is the unwritable directory used here.
@@ -37,8 +38,9 @@ def test_a_sweep_directory_that_cannot_be_created_is_one_line(tmp_path, blocker,
 
 
 def test_the_cli_reports_an_unwritable_sweep_directory_in_one_line(tmp_path, blocker, train_overrides):
-    result = spectramind("ablate", "run", *train_overrides, "model=mlp,cnn1d", "--sweep-dir", blocker / "sweep",
-                         cwd=tmp_path)
+    result = spectramind(
+        "ablate", "run", *train_overrides, "model=mlp,cnn1d", "--sweep-dir", blocker / "sweep", cwd=tmp_path
+    )
     assert f"{blocker} is not a directory" in single_error_line(result)
 
 
@@ -71,20 +73,31 @@ DAMAGES = {
     "labels truncated mid-row": (lambda root: _truncate(root / "train.csv"), "train.csv", "not a readable CSV"),
     "labels with a renamed column": (
         lambda root: _rewrite_csv(root / "train.csv", lambda f: f.rename(columns={"wl_7": "wavelength_7"})),
-        "train.csv", "missing columns wl_7"),
+        "train.csv",
+        "missing columns wl_7",
+    ),
     "labels with rows missing": (
-        lambda root: _rewrite_csv(root / "train.csv", lambda f: f.iloc[:-3]), "train.csv", "dataset.json promises"),
+        lambda root: _rewrite_csv(root / "train.csv", lambda f: f.iloc[:-3]),
+        "train.csv",
+        "dataset.json promises",
+    ),
     "star info without a column": (
         lambda root: _rewrite_csv(root / "train_star_info.csv", lambda f: f.drop(columns=["Ts"])),
-        "train_star_info.csv", "missing columns Ts"),
+        "train_star_info.csv",
+        "missing columns Ts",
+    ),
     "light curve missing": (lambda root: _light_curve(root).unlink(), "light_curves", "file is missing"),
     "light curve truncated": (lambda root: _truncate(_light_curve(root)), "light_curves", "truncated or not a .npy"),
     "light curve of the wrong shape": (
-        lambda root: np.save(_light_curve(root), np.ones((48, 282), dtype=np.float32)), "light_curves",
-        "expected shape (n_time, 283) or (n_visits, n_time, 283), got (48, 282)"),
+        lambda root: np.save(_light_curve(root), np.ones((48, 282), dtype=np.float32)),
+        "light_curves",
+        "expected shape (n_time, 283) or (n_visits, n_time, 283), got (48, 282)",
+    ),
     "time grid of the wrong shape": (
-        lambda root: np.save(root / "light_curve_time.npy", np.ones((48, 2))), "light_curve_time.npy",
-        "expected a 1-D array"),
+        lambda root: np.save(root / "light_curve_time.npy", np.ones((48, 2))),
+        "light_curve_time.npy",
+        "expected a 1-D array",
+    ),
     "dataset.json truncated": (lambda root: _truncate(root / "dataset.json", 0.5), "dataset.json", "not valid JSON"),
 }
 
@@ -126,8 +139,9 @@ def test_damaged_data_fails_a_training_in_one_line(tmp_path, tiny_data_dir, trai
     damaged = _light_curve(broken)
     _truncate(damaged)
     overrides = [o for o in train_overrides if not o.startswith(("data.", "+data."))]
-    result = run_training(tmp_path, *overrides, f"data.data_dir={broken}", "data.simulation=null",
-                          f"hydra.run.dir={tmp_path / 'run'}")
+    result = run_training(
+        tmp_path, *overrides, f"data.data_dir={broken}", "data.simulation=null", f"hydra.run.dir={tmp_path / 'run'}"
+    )
     assert str(damaged) in error_line(result)
 
 
@@ -139,8 +153,14 @@ def test_damaged_data_fails_each_run_of_a_sweep_with_the_file_named(tmp_path, ti
     (broken / "train_star_info.csv").unlink()
     overrides = [o for o in train_overrides if not o.startswith(("data.", "+data."))]
     sweep_dir = tmp_path / "sweep"
-    result = run_sweep(tmp_path, *overrides, f"data.data_dir={broken}", "data.simulation=null", "model=mlp,cnn1d",
-                       f"hydra.sweep.dir={sweep_dir}")
+    result = run_sweep(
+        tmp_path,
+        *overrides,
+        f"data.data_dir={broken}",
+        "data.simulation=null",
+        "model=mlp,cnn1d",
+        f"hydra.sweep.dir={sweep_dir}",
+    )
     assert result.returncode == 1, explain(result)
     assert "Traceback" not in result.stderr, explain(result)
     missing = broken / "train_star_info.csv"
@@ -153,8 +173,14 @@ def test_damaged_data_fails_each_run_of_a_sweep_with_the_file_named(tmp_path, ti
 def test_a_missing_data_folder_is_rejected_before_any_run(tmp_path, train_overrides):
     overrides = [o for o in train_overrides if not o.startswith(("data.", "+data."))]
     sweep_dir = tmp_path / "sweep"
-    result = run_sweep(tmp_path, *overrides, f"data.data_dir={tmp_path / 'nowhere'}", "data.simulation=null",
-                       "model=mlp,cnn1d", f"hydra.sweep.dir={sweep_dir}")
+    result = run_sweep(
+        tmp_path,
+        *overrides,
+        f"data.data_dir={tmp_path / 'nowhere'}",
+        "data.simulation=null",
+        "model=mlp,cnn1d",
+        f"hydra.sweep.dir={sweep_dir}",
+    )
     line = error_line(result)
     assert f"data folder {tmp_path / 'nowhere'} does not exist" in line and "Nothing was launched" in line
     assert not (sweep_dir / "runs").exists()

@@ -11,8 +11,13 @@ from sweep_helpers import explain, manifest, run_events, run_record, sweep_event
 
 from .battery import assert_record_intact, by_fault, fault_of, run_starts
 
-EXPECTED_FIRST = {"Healthy": "completed", "Healthy-lr": "completed", "RaiseAtEpoch": "failed",
-                  "PoisonWeights": "diverged", "KillProcessAtEpoch": "failed"}
+EXPECTED_FIRST = {
+    "Healthy": "completed",
+    "Healthy-lr": "completed",
+    "RaiseAtEpoch": "failed",
+    "PoisonWeights": "diverged",
+    "KillProcessAtEpoch": "failed",
+}
 
 
 def test_each_fault_gives_its_status_and_the_sweep_exits_1(fault_sweep):
@@ -47,7 +52,8 @@ def test_a_killed_worker_costs_only_its_own_run(fault_sweep):
     assert len(lost) == 1  # relaunched alone, the killed run lost no other run's results
     # a run that was running when the pool died started twice (then alone); any other run once
     assert {entry["run_id"]: entry["attempts"] for entry in after["runs"]} == {
-        entry["run_id"]: 2 if entry["run_id"] in suspects else 1 for entry in after["runs"]}
+        entry["run_id"]: 2 if entry["run_id"] in suspects else 1 for entry in after["runs"]
+    }
 
 
 def test_every_completed_run_keeps_an_intact_record(fault_sweep):
@@ -99,9 +105,13 @@ def test_a_lost_batch_is_split_into_suspects_and_bystanders_by_the_runs_own_reco
     from spectramind.tracking.record import write_json_atomic
 
     launched = "2026-01-01T00:00:10.000000Z"
-    for run_id, status, started in (("done", "completed", "2026-01-01T00:00:11.000000Z"),
-                                    ("crashed", "running", "2026-01-01T00:00:12.000000Z"),
-                                    ("earlier", "failed", "2026-01-01T00:00:01.000000Z")):
-        write_json_atomic(tmp_path / "runs" / run_id / "run.json", {"run_id": run_id, "status": status, "started": started})
+    for run_id, status, started in (
+        ("done", "completed", "2026-01-01T00:00:11.000000Z"),
+        ("crashed", "running", "2026-01-01T00:00:12.000000Z"),
+        ("earlier", "failed", "2026-01-01T00:00:01.000000Z"),
+    ):
+        write_json_atomic(
+            tmp_path / "runs" / run_id / "run.json", {"run_id": run_id, "status": status, "started": started}
+        )
     suspects, bystanders = split_lost_batch(tmp_path, ["done", "crashed", "earlier", "unstarted"], since=launched)
     assert (suspects, bystanders) == (["crashed"], ["earlier", "unstarted"])

@@ -15,13 +15,27 @@ import json
 import pytest
 
 from sweep_helpers import (
-    explain, kill_sweep_when, manifest, run_events, run_record, run_sweep, run_training, runs_by_id, sweep_env,
+    explain,
+    kill_sweep_when,
+    manifest,
+    run_events,
+    run_record,
+    run_sweep,
+    run_training,
+    runs_by_id,
+    sweep_env,
     sweep_events,
 )
 from spectramind.tracking.events import read_events
 
 from .battery import (
-    FAULT_ENV, JOBLIB, RESUME, assert_record_intact, battery_overrides, files_outside, kill_writer_mid_line,
+    FAULT_ENV,
+    JOBLIB,
+    RESUME,
+    assert_record_intact,
+    battery_overrides,
+    files_outside,
+    kill_writer_mid_line,
     metrics_without_timing,
 )
 
@@ -51,11 +65,19 @@ def killed_sweep(tmp_path_factory, train_overrides):
             runs = list(runs_by_id(sweep_dir).values())
         except (OSError, ValueError, KeyError):
             return False
-        return (len(runs) == 4 and [r["status"] for r in runs[:2]] == ["completed", "completed"]
-                and all((sweep_dir / "runs" / r["run_id"] / "holding.marker").is_file() for r in runs[2:]))
+        return (
+            len(runs) == 4
+            and [r["status"] for r in runs[:2]] == ["completed", "completed"]
+            and all((sweep_dir / "runs" / r["run_id"] / "holding.marker").is_file() for r in runs[2:])
+        )
 
-    kill_sweep_when(cwd, args, two_completed_and_two_holding, "two completed runs and two mid-training",
-                    env=sweep_env(**{FAULT_ENV: "1"}))
+    kill_sweep_when(
+        cwd,
+        args,
+        two_completed_and_two_holding,
+        "two completed runs and two mid-training",
+        env=sweep_env(**{FAULT_ENV: "1"}),
+    )
     runs = manifest(sweep_dir)["runs"]
     completed, (whole, truncated) = [r["run_id"] for r in runs[:2]], [r["run_id"] for r in runs[2:]]
     before = {run_id: run_record(sweep_dir, run_id) for run_id in completed}
@@ -65,8 +87,18 @@ def killed_sweep(tmp_path_factory, train_overrides):
     checkpoint.write_bytes(checkpoint.read_bytes()[: checkpoint.stat().st_size // 2])
 
     resumed = run_sweep(cwd, *args, RESUME)
-    return {"work": work, "cwd": cwd, "sweep_dir": sweep_dir, "completed": completed, "whole": whole, "truncated": truncated,
-            "before": before, "interrupted": interrupted, "torn_line": torn_line, "resumed": resumed}
+    return {
+        "work": work,
+        "cwd": cwd,
+        "sweep_dir": sweep_dir,
+        "completed": completed,
+        "whole": whole,
+        "truncated": truncated,
+        "before": before,
+        "interrupted": interrupted,
+        "torn_line": torn_line,
+        "resumed": resumed,
+    }
 
 
 def test_resume_completes_every_run_after_the_kill(killed_sweep):
@@ -102,7 +134,8 @@ def test_an_interrupted_run_continues_from_its_checkpoint_to_the_uninterrupted_r
     assert result.returncode == 0, explain(result)
     assert json.loads((reference / "run.json").read_text())["num_threads"] == record["num_threads"]
     assert metrics_without_timing(reference / "metrics.json") == metrics_without_timing(
-        sweep_dir / "runs" / run_id / "metrics.json")
+        sweep_dir / "runs" / run_id / "metrics.json"
+    )
 
 
 def test_a_truncated_checkpoint_means_training_from_scratch_and_saying_so(killed_sweep):

@@ -37,9 +37,8 @@ PAYLOADS = {
     "config_id": "cfg' autofocus onfocus='window.__pwned=4",
     "error": "boom</pre></td><script>window.__pwned=5</script>",
     "traceback": "Traceback</pre><iframe srcdoc='<script>window.__pwned=6</script>'>",
-    "device": "cpu\"><base href=//evil.example>",
+    "device": 'cpu"><base href=//evil.example>',
     "stray_dir": "x'><svg onload=window.__pwned=7>",  # a directory name: no '/'
-
 }
 
 
@@ -49,10 +48,13 @@ def _sweep(root: Path, text) -> Path:
     (a collation warning), and a tampered manifest config id that points outside the sweep."""
     key, level, level2 = text("key"), text("level"), text("level2")
     error = {"type": "RuntimeError", "message": text("error"), "traceback": text("traceback")}
-    runs = [FakeRun({key: level}, 0, is_baseline=True), FakeRun({key: level2}, 0),
-            FakeRun({key: level2}, 1, status="failed", error=error),
-            FakeRun({key: "0.1"}, 0, config_id=text("config_id"), run_id="plain-run-id"),
-            FakeRun({key: "0.2"}, 0, config_id="../../../outside", run_id="tampered")]
+    runs = [
+        FakeRun({key: level}, 0, is_baseline=True),
+        FakeRun({key: level2}, 0),
+        FakeRun({key: level2}, 1, status="failed", error=error),
+        FakeRun({key: "0.1"}, 0, config_id=text("config_id"), run_id="plain-run-id"),
+        FakeRun({key: "0.2"}, 0, config_id="../../../outside", run_id="tampered"),
+    ]
     sweep = write_sweep(root, {key: [level, level2, "0.1", "0.2"]}, runs, baseline={key: level}, study=text("study"))
     for run in runs:
         record_path = sweep.dir / "runs" / run.run_id / "run.json"
@@ -92,8 +94,12 @@ def pages(tmp_path_factory) -> dict[str, dict[str, str]]:
     for name, text in (("hostile", PAYLOADS.__getitem__), ("benign", lambda field: f"plain_{field}")):
         sweep_dir = _sweep(root / name / "sweep", text)
         written = build_leaderboard(sweep_dir, top_n=5)
-        built[name] = {"html": written["html"].read_text(), "md": written["markdown"].read_text(),
-                       "dir": sweep_dir, "root": root / name}
+        built[name] = {
+            "html": written["html"].read_text(),
+            "md": written["markdown"].read_text(),
+            "dir": sweep_dir,
+            "root": root / name,
+        }
     return built
 
 
@@ -124,8 +130,9 @@ def test_figure_data_cannot_break_out_and_its_text_is_escaped(pages):
     # plotly renders titles, names, hover text and category labels as HTML-like markup, so the
     # values in them are escaped; only the parallel-coordinates tick text is set as a plain text
     # node (tests/leaderboard/test_browser.py), and so carries the raw level
-    raw = [(key, text) for key, text in strings for payload in PAYLOADS.values()
-           if payload in text and key != "ticktext"]
+    raw = [
+        (key, text) for key, text in strings for payload in PAYLOADS.values() if payload in text and key != "ticktext"
+    ]
     assert raw == []
 
 
@@ -179,7 +186,9 @@ def test_resume_refuses_a_checkpoint_with_a_payload(poisoned_checkpoint):
 
     checkpoint, marker = poisoned_checkpoint
     run_dir = checkpoint.parent.parent
-    path, note = resumable_checkpoint(run_dir, {"status": "running", "config_hash": "h"}, {"config_hash": "h", "run_id": "r"})
+    path, note = resumable_checkpoint(
+        run_dir, {"status": "running", "config_hash": "h"}, {"config_hash": "h", "run_id": "r"}
+    )
     assert path is None and note.startswith(f"checkpoint {checkpoint} is unreadable (")
     assert not marker.exists()
 
@@ -189,8 +198,10 @@ def test_predict_refuses_a_checkpoint_with_a_payload(poisoned_checkpoint, fault_
 
     checkpoint, marker = poisoned_checkpoint
     completed = next(r for r in manifest(fault_sweep["sweep_dir"])["runs"] if r["status"] == "completed")
-    shutil.copyfile(fault_sweep["sweep_dir"] / "runs" / completed["run_id"] / "config_resolved.yaml",
-                    checkpoint.parent.parent / "config_resolved.yaml")
+    shutil.copyfile(
+        fault_sweep["sweep_dir"] / "runs" / completed["run_id"] / "config_resolved.yaml",
+        checkpoint.parent.parent / "config_resolved.yaml",
+    )
     with pytest.raises(DatasetError, match=f"checkpoint {checkpoint} is unreadable"):
         predict_folder(checkpoint, tiny_data_dir, tmp_path / "submission.csv")
     assert not marker.exists()
@@ -205,19 +216,45 @@ def test_lightning_resume_with_weights_only_refuses_a_payload(poisoned_checkpoin
     from spectramind.models.module import SpectraModule
 
     checkpoint, marker = poisoned_checkpoint
-    trainer = pl.Trainer(max_epochs=1, logger=False, enable_checkpointing=False, enable_progress_bar=False,
-                         enable_model_summary=False, accelerator="cpu")
+    trainer = pl.Trainer(
+        max_epochs=1,
+        logger=False,
+        enable_checkpointing=False,
+        enable_progress_bar=False,
+        enable_model_summary=False,
+        accelerator="cpu",
+    )
     with pytest.raises(Exception, match="(?i)weights_only|unpickl"):
-        trainer.fit(SpectraModule(backbone=MLPBackbone(hidden=8)), datamodule=ArielDataModule(str(tiny_data_dir)),
-                    ckpt_path=str(checkpoint), weights_only=True)
+        trainer.fit(
+            SpectraModule(backbone=MLPBackbone(hidden=8)),
+            datamodule=ArielDataModule(str(tiny_data_dir)),
+            ckpt_path=str(checkpoint),
+            weights_only=True,
+        )
     assert not marker.exists()
 
 
 # ---------------------------------------------------------------- source scan
 UNSAFE_CALLS = {
-    "eval", "exec", "yaml.load", "yaml.unsafe_load", "yaml.full_load", "yaml.load_all", "pickle.load",
-    "pickle.loads", "marshal.loads", "dill.load", "dill.loads", "joblib.load", "pd.read_pickle", "pandas.read_pickle",
-    "np.load", "numpy.load", "torch.load", "os.system", "subprocess.getoutput",
+    "eval",
+    "exec",
+    "yaml.load",
+    "yaml.unsafe_load",
+    "yaml.full_load",
+    "yaml.load_all",
+    "pickle.load",
+    "pickle.loads",
+    "marshal.loads",
+    "dill.load",
+    "dill.loads",
+    "joblib.load",
+    "pd.read_pickle",
+    "pandas.read_pickle",
+    "np.load",
+    "numpy.load",
+    "torch.load",
+    "os.system",
+    "subprocess.getoutput",
 }
 
 
@@ -255,19 +292,32 @@ def unsafe_calls(source: str) -> list[str]:
 
 
 def test_the_scanner_finds_every_unsafe_pattern():
-    sample = "\n".join([
-        "eval(text)", "exec(code)", "yaml.load(stream)", "yaml.unsafe_load(s)", "pickle.loads(b)",
-        "torch.load(path)", "torch.load(path, weights_only=False)", "trainer.fit(m, ckpt_path=p)",
-        "Module.load_from_checkpoint(p)", "np.load(p, allow_pickle=True)", "subprocess.run(c, shell=True)",
-        "torch.load(path, weights_only=True)", "trainer.fit(m, ckpt_path=p, weights_only=True)",
-        "yaml.safe_load(s)", "np.load(p, allow_pickle=False)", "module.eval()", "OmegaConf.load(p)",
-    ])
+    sample = "\n".join(
+        [
+            "eval(text)",
+            "exec(code)",
+            "yaml.load(stream)",
+            "yaml.unsafe_load(s)",
+            "pickle.loads(b)",
+            "torch.load(path)",
+            "torch.load(path, weights_only=False)",
+            "trainer.fit(m, ckpt_path=p)",
+            "Module.load_from_checkpoint(p)",
+            "np.load(p, allow_pickle=True)",
+            "subprocess.run(c, shell=True)",
+            "torch.load(path, weights_only=True)",
+            "trainer.fit(m, ckpt_path=p, weights_only=True)",
+            "yaml.safe_load(s)",
+            "np.load(p, allow_pickle=False)",
+            "module.eval()",
+            "OmegaConf.load(p)",
+        ]
+    )
     assert [hit.split(": ", 1)[0] for hit in unsafe_calls(sample)] == [f"line {i}" for i in range(1, 12)]
 
 
 def test_the_package_loads_no_code_from_data():
     sources = sorted((REPOSITORY / "spectramind").rglob("*.py")) + sorted((REPOSITORY / "hydra_plugins").rglob("*.py"))
     assert len(sources) > 30
-    found = {str(path.relative_to(REPOSITORY)): hits for path in sources
-             if (hits := unsafe_calls(path.read_text()))}
+    found = {str(path.relative_to(REPOSITORY)): hits for path in sources if (hits := unsafe_calls(path.read_text()))}
     assert found == {}

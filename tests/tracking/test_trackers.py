@@ -36,10 +36,23 @@ def mlflow_server(tmp_path_factory):
     port = _free_port()
     log = open(home / "server.log", "w")
     server = subprocess.Popen(
-        [MLFLOW, "server", "--backend-store-uri", f"sqlite:///{home / 'mlflow.db'}",
-         "--artifacts-destination", str(home / "artifacts"), "--host", "127.0.0.1", "--port", str(port),
-         "--workers", "1"],
-        stdout=log, stderr=subprocess.STDOUT, start_new_session=True,
+        [
+            MLFLOW,
+            "server",
+            "--backend-store-uri",
+            f"sqlite:///{home / 'mlflow.db'}",
+            "--artifacts-destination",
+            str(home / "artifacts"),
+            "--host",
+            "127.0.0.1",
+            "--port",
+            str(port),
+            "--workers",
+            "1",
+        ],
+        stdout=log,
+        stderr=subprocess.STDOUT,
+        start_new_session=True,
     )
     uri = f"http://127.0.0.1:{port}"
     try:
@@ -61,8 +74,11 @@ def mlflow_server(tmp_path_factory):
 
 def _train(tmp_path: Path, data_dir: Path, *extra: str, env: dict[str, str] | None = None):
     run_dir = tmp_path / "run"
-    result = run_module(["spectramind.train", *tiny_overrides(data_dir), f"hydra.run.dir={run_dir}", *extra],
-                        cwd=tmp_path, **(env or {}))
+    result = run_module(
+        ["spectramind.train", *tiny_overrides(data_dir), f"hydra.run.dir={run_dir}", *extra],
+        cwd=tmp_path,
+        **(env or {}),
+    )
     assert result.returncode == 0, result.stderr[-3000:]
     return result, run_dir
 
@@ -82,8 +98,13 @@ def _runs(uri: str) -> list:
 @pytest.fixture(scope="module")
 def server_run(tmp_path_factory, tiny_data_dir, mlflow_server):
     """One training with `logger=[csv,mlflow]` logging to the server."""
-    result, run_dir = _train(tmp_path_factory.mktemp("server-run"), tiny_data_dir, "seed=3",
-                             "logger=[csv,mlflow]", f"logger.mlflow.tracking_uri={mlflow_server}")
+    result, run_dir = _train(
+        tmp_path_factory.mktemp("server-run"),
+        tiny_data_dir,
+        "seed=3",
+        "logger=[csv,mlflow]",
+        f"logger.mlflow.tracking_uri={mlflow_server}",
+    )
     return result, run_dir, mlflow_server
 
 
@@ -127,9 +148,13 @@ def three_trackers(tmp_path_factory, tiny_data_dir):
     """TensorBoard, MLflow's file store and W&B offline in one training."""
     tmp = tmp_path_factory.mktemp("three")
     store = tmp / "mlruns"
-    result, run_dir = _train(tmp, tiny_data_dir, "logger=[tensorboard,mlflow,wandb]",
-                             f"logger.mlflow.tracking_uri={store.as_uri()}",
-                             env={"WANDB_MODE": "offline", "MLFLOW_ALLOW_FILE_STORE": "true"})
+    result, run_dir = _train(
+        tmp,
+        tiny_data_dir,
+        "logger=[tensorboard,mlflow,wandb]",
+        f"logger.mlflow.tracking_uri={store.as_uri()}",
+        env={"WANDB_MODE": "offline", "MLFLOW_ALLOW_FILE_STORE": "true"},
+    )
     return run_dir, store
 
 
@@ -169,15 +194,26 @@ def test_wandb_offline_run_file(three_trackers):
     assert run["name"] == record["run_id"] and run["job_type"] == record["config_id"]
     assert run["group"] == "" and run["tags"] == ["seed=0"]
     config = yaml.safe_load((run_dir / "config_resolved.yaml").read_text())
-    assert run["config"]["optimizer.lr"] == config["optimizer"]["lr"] and run["config"]["run.run_id"] == record["run_id"]
+    assert (
+        run["config"]["optimizer.lr"] == config["optimizer"]["lr"] and run["config"]["run.run_id"] == record["run_id"]
+    )
     epochs = [row["epoch"] for row in run["history"] if "val/loss" in row]
     assert epochs == [0, 1]
 
 
 def test_mlflow_sweep_is_one_parent_with_a_child_per_run(tmp_path, tiny_data_dir):
     sweep_dir = tmp_path / "sweep"
-    result = run_module(["spectramind.train", "--multirun", *tiny_overrides(tiny_data_dir), "logger=mlflow",
-                         "model=mlp,cnn1d", f"hydra.sweep.dir={sweep_dir}"], cwd=tmp_path)
+    result = run_module(
+        [
+            "spectramind.train",
+            "--multirun",
+            *tiny_overrides(tiny_data_dir),
+            "logger=mlflow",
+            "model=mlp,cnn1d",
+            f"hydra.sweep.dir={sweep_dir}",
+        ],
+        cwd=tmp_path,
+    )
     assert result.returncode == 0, result.stderr[-3000:]
     uri = f"sqlite:///{sweep_dir / 'mlflow.db'}"  # the default store: in the sweep directory
     runs = _runs(uri)
@@ -196,8 +232,9 @@ def test_mlflow_sweep_is_one_parent_with_a_child_per_run(tmp_path, tiny_data_dir
 
     mlflow.set_tracking_uri(uri)  # load_table searches the runs of the global tracking URI
     try:
-        table = _client(uri).load_table(parent.info.experiment_id, artifact_file="leaderboard_table.json",
-                                        run_ids=[parent.info.run_id])
+        table = _client(uri).load_table(
+            parent.info.experiment_id, artifact_file="leaderboard_table.json", run_ids=[parent.info.run_id]
+        )
     finally:
         mlflow.set_tracking_uri(None)
     assert len(table) == 2  # one row per configuration
@@ -206,27 +243,49 @@ def test_mlflow_sweep_is_one_parent_with_a_child_per_run(tmp_path, tiny_data_dir
 def test_unreachable_tracker_fails_the_start_in_one_line(tmp_path, tiny_data_dir):
     run_dir = tmp_path / "run"
     started = time.monotonic()
-    result = run_module(["spectramind.train", *tiny_overrides(tiny_data_dir), f"hydra.run.dir={run_dir}",
-                         "logger=mlflow", "logger.mlflow.tracking_uri=http://127.0.0.1:1"], cwd=tmp_path)
+    result = run_module(
+        [
+            "spectramind.train",
+            *tiny_overrides(tiny_data_dir),
+            f"hydra.run.dir={run_dir}",
+            "logger=mlflow",
+            "logger.mlflow.tracking_uri=http://127.0.0.1:1",
+        ],
+        cwd=tmp_path,
+    )
     assert result.returncode == 2
-    assert result.stderr.strip().splitlines() == [
-        result.stderr.strip().splitlines()[-1]], result.stderr  # one line, no traceback
+    assert result.stderr.strip().splitlines() == [result.stderr.strip().splitlines()[-1]], (
+        result.stderr
+    )  # one line, no traceback
     assert "logger.mlflow.tracking_uri=http://127.0.0.1:1" in result.stderr and "unreachable" in result.stderr
     assert not (run_dir / "run.json").exists()  # before the run started
     assert time.monotonic() - started < 60  # not MLflow's minutes of retries
 
 
 def test_mlflow_file_store_without_its_switch_is_one_line(tmp_path, tiny_data_dir):
-    result = run_module(["spectramind.train", *tiny_overrides(tiny_data_dir), f"hydra.run.dir={tmp_path / 'r'}",
-                         "logger=mlflow", f"logger.mlflow.tracking_uri={(tmp_path / 'mlruns').as_uri()}"],
-                        cwd=tmp_path, MLFLOW_ALLOW_FILE_STORE="")
+    result = run_module(
+        [
+            "spectramind.train",
+            *tiny_overrides(tiny_data_dir),
+            f"hydra.run.dir={tmp_path / 'r'}",
+            "logger=mlflow",
+            f"logger.mlflow.tracking_uri={(tmp_path / 'mlruns').as_uri()}",
+        ],
+        cwd=tmp_path,
+        MLFLOW_ALLOW_FILE_STORE="",
+    )
     assert result.returncode == 2 and len(result.stderr.strip().splitlines()) == 1, result.stderr
     assert "MLFLOW_ALLOW_FILE_STORE=true" in result.stderr
 
 
 def test_wandb_online_without_a_login_is_one_line(tmp_path, tiny_data_dir):
-    result = run_module(["spectramind.train", *tiny_overrides(tiny_data_dir), f"hydra.run.dir={tmp_path / 'r'}",
-                         "logger=wandb"], cwd=tmp_path, WANDB_MODE="online", WANDB_API_KEY="",
-                        HOME=str(tmp_path), WANDB_CONFIG_DIR=str(tmp_path / "wandb-config"))
+    result = run_module(
+        ["spectramind.train", *tiny_overrides(tiny_data_dir), f"hydra.run.dir={tmp_path / 'r'}", "logger=wandb"],
+        cwd=tmp_path,
+        WANDB_MODE="online",
+        WANDB_API_KEY="",
+        HOME=str(tmp_path),
+        WANDB_CONFIG_DIR=str(tmp_path / "wandb-config"),
+    )
     assert result.returncode == 2 and len(result.stderr.strip().splitlines()) == 1, result.stderr
     assert "logger.wandb" in result.stderr and "WANDB_MODE=offline" in result.stderr

@@ -16,7 +16,7 @@ from typing import Any, Iterator
 
 BLOCK = 32768
 HEADER = struct.Struct("<4sHB")  # ident, magic, version
-CHUNK = struct.Struct("<IHB")    # crc32c, length, type (1 full, 2 first, 3 middle, 4 last)
+CHUNK = struct.Struct("<IHB")  # crc32c, length, type (1 full, 2 first, 3 middle, 4 last)
 
 
 def records(path: Path) -> Iterator[Any]:
@@ -34,7 +34,7 @@ def records(path: Path) -> Iterator[Any]:
         _, length, kind = CHUNK.unpack_from(data, offset)
         if kind == 0 and length == 0:  # zero padding at the end of the file
             break
-        body = data[offset + CHUNK.size: offset + CHUNK.size + length]
+        body = data[offset + CHUNK.size : offset + CHUNK.size + length]
         offset += CHUNK.size + length
         pending += body
         if kind in (1, 4):
@@ -58,8 +58,15 @@ def offline_run(run_dir: Path) -> dict[str, Any]:
         elif kind == "config":
             config.update({item.key: json.loads(item.value_json) for item in record.config.update})
         elif kind == "history":
-            history.append({item.key or "/".join(item.nested_key): json.loads(item.value_json)
-                            for item in record.history.item})
+            history.append(
+                {item.key or "/".join(item.nested_key): json.loads(item.value_json) for item in record.history.item}
+            )
     assert run is not None, f"{path} has no run record"
-    return {"name": run.display_name, "group": run.run_group, "job_type": run.job_type,
-            "tags": list(run.tags), "config": config, "history": history}
+    return {
+        "name": run.display_name,
+        "group": run.run_group,
+        "job_type": run.job_type,
+        "tags": list(run.tags),
+        "config": config,
+        "history": history,
+    }

@@ -100,7 +100,8 @@ def _compute_features(data_dir: Path, detrend: bool, method: str) -> dict[str, n
         from joblib import Parallel, delayed
 
         parts = Parallel(n_jobs=len(shares), backend="loky")(
-            delayed(_measure_planets)(data_dir, share, detrend, method) for share in shares)
+            delayed(_measure_planets)(data_dir, share, detrend, method) for share in shares
+        )
     return {
         "planet_ids": stars["planet_id"].to_numpy(dtype=np.int64),
         "depth": np.concatenate([depth for depth, _ in parts]),

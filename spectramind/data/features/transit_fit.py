@@ -42,7 +42,12 @@ from scipy.optimize import least_squares
 
 from spectramind.data.features import systematics
 from spectramind.data.features.orbit import IMPACT_MAX_FRACTION, IMPACT_START, Orbit
-from spectramind.data.features.transit_window import find_transit, found_transit_window, orbit_transit_window, transit_window
+from spectramind.data.features.transit_window import (
+    find_transit,
+    found_transit_window,
+    orbit_transit_window,
+    transit_window,
+)
 from spectramind.data.features.window import combine_visits
 
 # Bump when the fit changes so cached fits are recomputed. 2: the orbit's shape is fitted where the
@@ -63,6 +68,8 @@ CHANNEL_DEPTH_FLOOR = 1e-6
 # The largest ratio between FGS1's and the AIRS white light's limb-darkening coefficient that the
 # channels' power law in wavelength follows (physical ones are within ~4 between 0.7 and 3 um).
 LD_MAX_RATIO = 10.0
+
+
 class TransitShape:
     """batman's quadratic-limb-darkened transit on one time grid and orbit, for any t0, Rp/Rs and u."""
 
@@ -115,8 +122,9 @@ class WhiteLightFit:
     model: np.ndarray  # (n_time,) transit x baseline
 
 
-def _white_light_start(time_h: np.ndarray, mid_guess_h: float, depth_guess: list[float],
-                       duration_guess_h: float | None) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+def _white_light_start(
+    time_h: np.ndarray, mid_guess_h: float, depth_guess: list[float], duration_guess_h: float | None
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Starting values and bounds of `fit_white_light`'s parameters, in its order."""
     start, lower, upper = [mid_guess_h], [mid_guess_h - MID_TIME_RANGE_H], [mid_guess_h + MID_TIME_RANGE_H]
     rps = [float(np.clip(math.sqrt(max(depth, RP_BOUNDS[0] ** 2)), *RP_BOUNDS)) for depth in depth_guess]
@@ -134,8 +142,12 @@ def _white_light_start(time_h: np.ndarray, mid_guess_h: float, depth_guess: list
 
 
 def fit_white_light(
-    curves: list[np.ndarray], time_h: np.ndarray, shape: TransitShape, mid_guess_h: float,
-    depth_guess: list[float], duration_guess_h: float | None = None,
+    curves: list[np.ndarray],
+    time_h: np.ndarray,
+    shape: TransitShape,
+    mid_guess_h: float,
+    depth_guess: list[float],
+    duration_guess_h: float | None = None,
 ) -> tuple[float, Orbit, list[WhiteLightFit]]:
     """Fit white-light curves sharing one transit; return its mid-time, orbit and each curve's fit.
 
@@ -151,7 +163,7 @@ def fit_white_light(
     shared = 3 if fit_orbit else 1
 
     def unpack(theta: np.ndarray, i: int) -> tuple[float, float, float, float]:
-        rp, q1, q2, log_tau = theta[shared + 4 * i: shared + 4 + 4 * i]
+        rp, q1, q2, log_tau = theta[shared + 4 * i : shared + 4 + 4 * i]
         return rp, q1, q2, math.exp(log_tau)
 
     def orbit(theta: np.ndarray) -> Orbit:
@@ -182,13 +194,13 @@ def fit_white_light(
     for i in range(len(curves)):
         transit, baseline = solve(theta, i)
         rp, q1, q2, _ = unpack(theta, i)
-        fits.append(WhiteLightFit(rp=rp, u=limb_darkening_from_q(q1, q2), baseline=baseline,
-                                  model=transit * baseline))
+        fits.append(WhiteLightFit(rp=rp, u=limb_darkening_from_q(q1, q2), baseline=baseline, model=transit * baseline))
     return float(theta[0]), shape.orbit, fits
 
 
-def channel_limb_darkening(wavelengths_um: np.ndarray, fgs: tuple[float, float],
-                           airs: tuple[float, float]) -> np.ndarray:
+def channel_limb_darkening(
+    wavelengths_um: np.ndarray, fgs: tuple[float, float], airs: tuple[float, float]
+) -> np.ndarray:
     """(283, 2) quadratic coefficients per channel from FGS1's and the AIRS white light's.
 
     FGS1 keeps its own. AIRS channels follow a power law in wavelength through the two fitted
@@ -227,9 +239,16 @@ def _solve_channels(design: np.ndarray, y: np.ndarray) -> tuple[np.ndarray, np.n
     return coef, normal_inv, scatter
 
 
-def fit_visit(flux: np.ndarray, time_h: np.ndarray, orbit: Orbit | None, wavelengths_um: np.ndarray,
-              window: tuple[np.ndarray, np.ndarray], mid_guess_h: float, decorrelate: bool = True,
-              duration_guess_h: float | None = None) -> tuple[np.ndarray, np.ndarray]:
+def fit_visit(
+    flux: np.ndarray,
+    time_h: np.ndarray,
+    orbit: Orbit | None,
+    wavelengths_um: np.ndarray,
+    window: tuple[np.ndarray, np.ndarray],
+    mid_guess_h: float,
+    decorrelate: bool = True,
+    duration_guess_h: float | None = None,
+) -> tuple[np.ndarray, np.ndarray]:
     """Depth (Rp/Rs)^2 and its error per channel from one visit (n_time, 283).
 
     `window` = (in-transit, out-of-transit) masks and `mid_guess_h` give the starting values.
@@ -281,8 +300,14 @@ def fit_visit(flux: np.ndarray, time_h: np.ndarray, orbit: Orbit | None, wavelen
     return depth, scatter * np.sqrt(normal_inv[:, 1, 1])
 
 
-def planet_transit_fit(flux: np.ndarray, time_h: np.ndarray, star_row: Mapping, wavelengths_um: np.ndarray,
-                       from_visit_start: bool, decorrelate: bool = True) -> tuple[np.ndarray, np.ndarray]:
+def planet_transit_fit(
+    flux: np.ndarray,
+    time_h: np.ndarray,
+    star_row: Mapping,
+    wavelengths_um: np.ndarray,
+    from_visit_start: bool,
+    decorrelate: bool = True,
+) -> tuple[np.ndarray, np.ndarray]:
     """One planet's depth and error per channel over every visit, by the classical transit fit.
 
     Times from mid-transit (simulated data): the fit starts at t0 = 0 with the window from the
@@ -294,7 +319,7 @@ def planet_transit_fit(flux: np.ndarray, time_h: np.ndarray, star_row: Mapping, 
     label = f"planet {int(star_row['planet_id'])}"
     orbit = Orbit.from_star(star_row, label)
     fits = []
-    for visit in (flux[None] if flux.ndim == 2 else flux):
+    for visit in flux[None] if flux.ndim == 2 else flux:
         duration = None
         if orbit is None:
             mid, duration, ingress = find_transit(visit, time_h, label)
@@ -303,6 +328,7 @@ def planet_transit_fit(flux: np.ndarray, time_h: np.ndarray, star_row: Mapping, 
             window, mid = orbit_transit_window(visit, time_h, star_row, label)
         else:
             window, mid = transit_window(star_row, time_h), 0.0
-        fits.append(fit_visit(visit, time_h, orbit, wavelengths_um, tuple(window), mid, decorrelate,
-                                          duration_guess_h=duration))
+        fits.append(
+            fit_visit(visit, time_h, orbit, wavelengths_um, tuple(window), mid, decorrelate, duration_guess_h=duration)
+        )
     return combine_visits(fits)

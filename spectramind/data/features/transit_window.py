@@ -21,6 +21,7 @@ OUT_MARGIN = 0.1
 MIN_IN_POINTS = 3
 MIN_OUT_POINTS = 8
 
+
 def _half_chord_hours(p_days: float, a_over_rs: float, inc_rad: float, reach: float) -> float:
     """Half the time the planet centre spends within `reach` stellar radii of the star's centre."""
     b = a_over_rs * math.cos(inc_rad)
@@ -31,9 +32,7 @@ def _half_chord_hours(p_days: float, a_over_rs: float, inc_rad: float, reach: fl
     return 12.0 * p_days / math.pi * math.asin(x)
 
 
-def transit_window(
-    star_row: Mapping, time_hours: np.ndarray
-) -> tuple[np.ndarray, np.ndarray]:
+def transit_window(star_row: Mapping, time_hours: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """Boolean masks (in-transit, out-of-transit) over `time_hours` from the orbital elements.
 
     Out of transit: beyond T14/2 (computed for Rp/Rs = K_OUTER) plus a margin. In transit: within
@@ -73,8 +72,9 @@ def _trapezoids(t: np.ndarray, mid: np.ndarray, t14: np.ndarray, ingress: np.nda
     return np.clip(edge, 0.0, 1.0)
 
 
-def _best_trapezoid(white: np.ndarray, t: np.ndarray, mid: np.ndarray, t14: np.ndarray,
-                    ingress: np.ndarray) -> tuple[float, float, float]:
+def _best_trapezoid(
+    white: np.ndarray, t: np.ndarray, mid: np.ndarray, t14: np.ndarray, ingress: np.ndarray
+) -> tuple[float, float, float]:
     """The candidate trapezoid that, with a quadratic baseline, explains most of the white light."""
     tau = (t - t.mean()) / np.ptp(t)
     baseline = np.vander(tau, 3, increasing=True)
@@ -89,8 +89,9 @@ def _best_trapezoid(white: np.ndarray, t: np.ndarray, mid: np.ndarray, t14: np.n
     return float(mid[best]), float(t14[best]), float(ingress[best])
 
 
-def find_transit(light_curve: np.ndarray, time_hours: np.ndarray, label: str = "planet",
-                 durations_h: np.ndarray | None = None) -> tuple[float, float, float]:
+def find_transit(
+    light_curve: np.ndarray, time_hours: np.ndarray, label: str = "planet", durations_h: np.ndarray | None = None
+) -> tuple[float, float, float]:
     """(mid-transit hour, T14 in hours, ingress fraction T12/T14) of the transit in the light curve.
 
     The white light (every channel normalised to its median, then averaged) is fitted with a
@@ -129,8 +130,9 @@ def find_transit(light_curve: np.ndarray, time_hours: np.ndarray, label: str = "
 RADIUS_RATIO_GRID = (0.02, 0.05, 0.1, 0.15)
 
 
-def orbit_transit_window(light_curve: np.ndarray, time_hours: np.ndarray, star_row: Mapping,
-                         label: str = "planet") -> tuple[tuple[np.ndarray, np.ndarray], float]:
+def orbit_transit_window(
+    light_curve: np.ndarray, time_hours: np.ndarray, star_row: Mapping, label: str = "planet"
+) -> tuple[tuple[np.ndarray, np.ndarray], float]:
     """((in-transit, out-of-transit), mid-transit hour) of a visit whose times count from its start
     but whose orbit the star info gives: the mid-time searched in the white light with the orbit's
     durations (for radius ratios in RADIUS_RATIO_GRID), the masks from the orbit around it."""
@@ -140,8 +142,9 @@ def orbit_transit_window(light_curve: np.ndarray, time_hours: np.ndarray, star_r
     return transit_window(star_row, np.asarray(time_hours, dtype=np.float64) - mid), mid
 
 
-def found_transit_window(time_hours: np.ndarray, mid: float, t14: float, ingress: float,
-                          label: str) -> tuple[np.ndarray, np.ndarray]:
+def found_transit_window(
+    time_hours: np.ndarray, mid: float, t14: float, ingress: float, label: str
+) -> tuple[np.ndarray, np.ndarray]:
     """(in-transit, out-of-transit) masks around a transit found by `find_transit`, as for
     `transit_window`: in transit within T23/2 less half a sample (for a transit too short for that,
     the central half of T14), out of transit beyond T14/2 plus a margin."""
@@ -161,8 +164,9 @@ def found_transit_window(time_hours: np.ndarray, mid: float, t14: float, ingress
     return in_transit, out_of_transit
 
 
-def fitted_transit_window(light_curve: np.ndarray, time_hours: np.ndarray, label: str = "planet") -> tuple[
-        np.ndarray, np.ndarray, float]:
+def fitted_transit_window(
+    light_curve: np.ndarray, time_hours: np.ndarray, label: str = "planet"
+) -> tuple[np.ndarray, np.ndarray, float]:
     """(in-transit, out-of-transit, mid-transit hour) found in the light curve itself.
 
     For data whose times count from the visit's start (calibrated data), or without an orbit to

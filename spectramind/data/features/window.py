@@ -14,8 +14,12 @@ from collections.abc import Mapping
 import numpy as np
 
 from spectramind.data.features.orbit import ORBIT_FITTED, orbit_source
-from spectramind.data.features.systematics import (CHROMATIC_SMOOTHING_DEGREE, DETREND_ORDER, RAMP_TIMESCALES_H,
-                                                   least_squares)
+from spectramind.data.features.systematics import (
+    CHROMATIC_SMOOTHING_DEGREE,
+    DETREND_ORDER,
+    RAMP_TIMESCALES_H,
+    least_squares,
+)
 from spectramind.data.features.transit_window import fitted_transit_window, orbit_transit_window, transit_window
 
 # Bump when the extraction changes so cached feature files are recomputed. 3: `orbit_source`. 4: the
@@ -44,9 +48,7 @@ def _white_light_baseline(flux: np.ndarray, t: np.ndarray, out_of_transit: np.nd
     return best_baseline
 
 
-def _detrended_baseline(
-    flux: np.ndarray, t: np.ndarray, out_of_transit: np.ndarray
-) -> tuple[np.ndarray, np.ndarray]:
+def _detrended_baseline(flux: np.ndarray, t: np.ndarray, out_of_transit: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """Per-channel baseline (n_time, 283) = white-light baseline x chromatic polynomial.
 
     After dividing out the white-light baseline, each channel's remaining (chromatic) drift is a
@@ -115,8 +117,9 @@ def combine_visits(estimates: list[tuple[np.ndarray, np.ndarray]]) -> tuple[np.n
     return (weights * depths).sum(axis=0) / weights.sum(axis=0), 1.0 / np.sqrt(weights.sum(axis=0))
 
 
-def planet_depth(flux: np.ndarray, time_h: np.ndarray, star_row: Mapping, detrend: bool,
-                 from_visit_start: bool) -> tuple[np.ndarray, np.ndarray]:
+def planet_depth(
+    flux: np.ndarray, time_h: np.ndarray, star_row: Mapping, detrend: bool, from_visit_start: bool
+) -> tuple[np.ndarray, np.ndarray]:
     """One planet's depth and error per channel, over every visit of its light curve.
 
     Times from mid-transit (simulated data): the window follows from the orbit. Times from the
@@ -126,7 +129,7 @@ def planet_depth(flux: np.ndarray, time_h: np.ndarray, star_row: Mapping, detren
     label = f"planet {int(star_row['planet_id'])}"
     found = orbit_source(star_row) == ORBIT_FITTED
     estimates = []
-    for visit in (flux[None] if flux.ndim == 2 else flux):
+    for visit in flux[None] if flux.ndim == 2 else flux:
         if found:
             in_transit, out_of_transit, mid = fitted_transit_window(visit, time_h, label)
             estimates.append(estimate_depth(visit, time_h - mid, (in_transit, out_of_transit), detrend))

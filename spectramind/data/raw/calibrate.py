@@ -20,14 +20,29 @@ from typing import Any
 
 from spectramind.data import layout
 from spectramind.data.raw.calibrated_folder import CalibratedFolder
-from spectramind.data.raw.layout import AXIS_INFO_FILE, AxisInfo, RawLayout, detect_layout, read_axis_info, read_star_info
+from spectramind.data.raw.layout import (
+    AXIS_INFO_FILE,
+    AxisInfo,
+    RawLayout,
+    detect_layout,
+    read_axis_info,
+    read_star_info,
+)
 from spectramind.data.raw.backends import BACKENDS, parallel_results, ray_module
 from spectramind.data.raw.reduction import CalibrationParams, calibrate_planet
 from spectramind.errors import ConfigurationError, DatasetError
 
 
-def _calibrate_and_store(root: Path, variant: str, split: str, planet_id: int, out_dir: Path,
-                         parameters: dict[str, Any], params: CalibrationParams, axis: AxisInfo) -> dict[str, Any]:
+def _calibrate_and_store(
+    root: Path,
+    variant: str,
+    split: str,
+    planet_id: int,
+    out_dir: Path,
+    parameters: dict[str, Any],
+    params: CalibrationParams,
+    axis: AxisInfo,
+) -> dict[str, Any]:
     """One planet, in whichever process runs it: calibrated and committed, or recorded as failed."""
     from spectramind.fast_exit import skip_final_collection
 
@@ -37,8 +52,11 @@ def _calibrate_and_store(root: Path, variant: str, split: str, planet_id: int, o
     try:
         times, curves, levels, details = calibrate_planet(RawLayout(root, variant), split, planet_id, axis, params)
     except Exception as exc:  # recorded; the other planets go on (KeyboardInterrupt still stops the run)
-        message = " ".join(str(exc).split()) if isinstance(exc, (DatasetError, ConfigurationError)) else (
-            f"{type(exc).__name__}: {exc} | " + " | ".join(traceback.format_exc().strip().splitlines()[-3:]))
+        message = (
+            " ".join(str(exc).split())
+            if isinstance(exc, (DatasetError, ConfigurationError))
+            else (f"{type(exc).__name__}: {exc} | " + " | ".join(traceback.format_exc().strip().splitlines()[-3:]))
+        )
         folder.write_failure(planet_id, message, time.perf_counter() - started)
         return {"planet_id": planet_id, "status": "failed", "error": message}
     seconds = time.perf_counter() - started
@@ -79,8 +97,10 @@ def calibrate_folder(
     if planets:
         unknown = sorted(set(planets) - set(available))
         if unknown:
-            raise DatasetError(f"{raw.root / split}: unknown planet id(s) {', '.join(map(str, unknown[:5]))}"
-                               f"{' ...' if len(unknown) > 5 else ''}")
+            raise DatasetError(
+                f"{raw.root / split}: unknown planet id(s) {', '.join(map(str, unknown[:5]))}"
+                f"{' ...' if len(unknown) > 5 else ''}"
+            )
     star_file = raw.star_info_file(split)
     star_info = read_star_info(star_file) if star_file is not None and star_file.is_file() else None
     labels = layout.read_labels(raw.labels_file) if split == "train" and raw.labels_file.is_file() else None
@@ -100,5 +120,6 @@ def calibrate_folder(
     for count, result in enumerate(results, start=1):
         if progress is not None:
             progress(result, count, len(todo))
-    return folder.finalise(split, wavelengths, star_info, labels,
-                           source={"raw_dir": str(Path(raw_dir).resolve()), "variant": raw.variant})
+    return folder.finalise(
+        split, wavelengths, star_info, labels, source={"raw_dir": str(Path(raw_dir).resolve()), "variant": raw.variant}
+    )

@@ -70,13 +70,18 @@ class CalibratedFolder:
         saved = self.records_dir / PARAMETERS_FILE
         if saved.is_file():
             previous = json.loads(saved.read_text())
-            differing = sorted(k for k in set(previous) | set(self.parameters) if previous.get(k) != self.parameters.get(k))
+            differing = sorted(
+                k for k in set(previous) | set(self.parameters) if previous.get(k) != self.parameters.get(k)
+            )
             if differing:
                 shown = ", ".join(f"{k} {previous.get(k)!r} -> {self.parameters.get(k)!r}" for k in differing)
-                raise ConfigurationError(f"{self.root}: was calibrated with other parameters ({shown}); "
-                                         f"choose another output folder")
+                raise ConfigurationError(
+                    f"{self.root}: was calibrated with other parameters ({shown}); choose another output folder"
+                )
         elif self.root.is_dir() and any(self.root.iterdir()):
-            raise ConfigurationError(f"{self.root}: not empty and not a calibrated folder; choose another output folder")
+            raise ConfigurationError(
+                f"{self.root}: not empty and not a calibrated folder; choose another output folder"
+            )
         else:
             (self.root / layout.LIGHT_CURVE_DIR).mkdir(parents=True, exist_ok=True)
             _json_dump(saved, self.parameters)
@@ -98,69 +103,124 @@ class CalibratedFolder:
         return found
 
     def completed(self) -> set[int]:
-        return {pid for pid, record in self.records().items()
-                if record["status"] == "completed" and layout.light_curve_path(self.root, pid).is_file()}
+        return {
+            pid
+            for pid, record in self.records().items()
+            if record["status"] == "completed" and layout.light_curve_path(self.root, pid).is_file()
+        }
 
-    def write_planet(self, planet_id: int, times_h: np.ndarray, curves: np.ndarray, flux_levels: np.ndarray,
-                     seconds: float, details: dict[str, Any] | None = None) -> None:
+    def write_planet(
+        self,
+        planet_id: int,
+        times_h: np.ndarray,
+        curves: np.ndarray,
+        flux_levels: np.ndarray,
+        seconds: float,
+        details: dict[str, Any] | None = None,
+    ) -> None:
         """Store one planet: ``curves`` (visits, n_time, 283) normalised, ``flux_levels`` (visits, 283)."""
         array = np.asarray(curves, dtype=np.float32)
         with replacing(layout.light_curve_path(self.root, planet_id)) as temporary:
             with open(temporary, "wb") as handle:
                 np.save(handle, array[0] if array.shape[0] == 1 else array)
-        _json_dump(self._record_path(planet_id), {
-            "planet_id": int(planet_id), "status": "completed", "visits": int(array.shape[0]),
-            "seconds": round(float(seconds), 3), "times_h": [float(t) for t in times_h],
-            "flux_levels": np.asarray(flux_levels, dtype=np.float64).tolist(), **(details or {}),
-        })
+        _json_dump(
+            self._record_path(planet_id),
+            {
+                "planet_id": int(planet_id),
+                "status": "completed",
+                "visits": int(array.shape[0]),
+                "seconds": round(float(seconds), 3),
+                "times_h": [float(t) for t in times_h],
+                "flux_levels": np.asarray(flux_levels, dtype=np.float64).tolist(),
+                **(details or {}),
+            },
+        )
 
     def write_failure(self, planet_id: int, error: str, seconds: float) -> None:
-        _json_dump(self._record_path(planet_id), {"planet_id": int(planet_id), "status": "failed",
-                                                  "error": error, "seconds": round(float(seconds), 3)})
+        _json_dump(
+            self._record_path(planet_id),
+            {"planet_id": int(planet_id), "status": "failed", "error": error, "seconds": round(float(seconds), 3)},
+        )
 
-    def finalise(self, split: str, wavelengths: np.ndarray, star_info: pd.DataFrame | None,
-                 labels: pd.DataFrame | None, source: dict[str, Any]) -> dict[str, Any]:
+    def finalise(
+        self,
+        split: str,
+        wavelengths: np.ndarray,
+        star_info: pd.DataFrame | None,
+        labels: pd.DataFrame | None,
+        source: dict[str, Any],
+    ) -> dict[str, Any]:
         """Write the folder-level files from every record; return the manifest."""
         records = self.records()
         done = sorted(self.completed())
         times = np.asarray(records[done[0]]["times_h"]) if done else np.empty(0)
         for pid in list(done):
             if not np.array_equal(np.asarray(records[pid]["times_h"]), times):
-                records[pid] = {**records[pid], "status": "failed",
-                                "error": f"its {len(records[pid]['times_h'])} time bins differ from planet {done[0]}'s "
-                                         f"{times.size}: calibrate planets with other frame counts into another folder"}
+                records[pid] = {
+                    **records[pid],
+                    "status": "failed",
+                    "error": f"its {len(records[pid]['times_h'])} time bins differ from planet {done[0]}'s "
+                    f"{times.size}: calibrate planets with other frame counts into another folder",
+                }
                 done.remove(pid)
         if done:
             self._write_tables(done, records, times, split, wavelengths, star_info, labels)
         manifest = {
-            "format_version": FORMAT_VERSION, "spectramind_version": spectramind_version(),
-            "parameters": self.parameters, "source": source, "split": split,
-            "counts": {status: sum(r["status"] == status for r in records.values()) for status in ("completed", "failed")},
-            "planets": {str(pid): {k: v for k, v in r.items() if k not in ("times_h", "flux_levels", "planet_id")}
-                        for pid, r in sorted(records.items())},
+            "format_version": FORMAT_VERSION,
+            "spectramind_version": spectramind_version(),
+            "parameters": self.parameters,
+            "source": source,
+            "split": split,
+            "counts": {
+                status: sum(r["status"] == status for r in records.values()) for status in ("completed", "failed")
+            },
+            "planets": {
+                str(pid): {k: v for k, v in r.items() if k not in ("times_h", "flux_levels", "planet_id")}
+                for pid, r in sorted(records.items())
+            },
         }
         _json_dump(self.root / MANIFEST_FILE, manifest)
         if done:
-            _json_dump(self.root / layout.DATASET_INFO_FILE, {
-                "format_version": FORMAT_VERSION, "kind": "calibrated", "time_origin": layout.TIME_FROM_VISIT_START,
-                "n_planets": len(done), "n_time": int(times.size), "seed": None, "split": split,
-                "config": {**self.parameters, "source": source},
-            })
+            _json_dump(
+                self.root / layout.DATASET_INFO_FILE,
+                {
+                    "format_version": FORMAT_VERSION,
+                    "kind": "calibrated",
+                    "time_origin": layout.TIME_FROM_VISIT_START,
+                    "n_planets": len(done),
+                    "n_time": int(times.size),
+                    "seed": None,
+                    "split": split,
+                    "config": {**self.parameters, "source": source},
+                },
+            )
         return manifest
 
-    def _write_tables(self, done: list[int], records: dict[int, dict], times: np.ndarray, split: str,
-                      wavelengths: np.ndarray, star_info: pd.DataFrame | None, labels: pd.DataFrame | None) -> None:
+    def _write_tables(
+        self,
+        done: list[int],
+        records: dict[int, dict],
+        times: np.ndarray,
+        split: str,
+        wavelengths: np.ndarray,
+        star_info: pd.DataFrame | None,
+        labels: pd.DataFrame | None,
+    ) -> None:
         with replacing(self.root / layout.TIME_FILE) as temporary:
             with open(temporary, "wb") as handle:
                 np.save(handle, times.astype(np.float64))
         rows = [[pid, visit, *levels] for pid in done for visit, levels in enumerate(records[pid]["flux_levels"])]
-        _csv_dump(self.root / layout.FLUX_LEVELS_FILE,
-                  pd.DataFrame(rows, columns=["planet_id", "visit", *layout.FLUX_LEVEL_COLUMNS]))
+        _csv_dump(
+            self.root / layout.FLUX_LEVELS_FILE,
+            pd.DataFrame(rows, columns=["planet_id", "visit", *layout.FLUX_LEVEL_COLUMNS]),
+        )
         _csv_dump(self.root / layout.WAVELENGTHS_FILE, pd.DataFrame([wavelengths], columns=layout.WAVELENGTH_COLUMNS))
         keep = pd.Index(done)
         if star_info is not None:
-            _csv_dump(self.root / layout.STAR_INFO_FILES[split],
-                      star_info[star_info["planet_id"].isin(keep)].sort_values("planet_id"))
+            _csv_dump(
+                self.root / layout.STAR_INFO_FILES[split],
+                star_info[star_info["planet_id"].isin(keep)].sort_values("planet_id"),
+            )
         if labels is not None:
             _csv_dump(self.root / layout.LABELS_FILE, labels[labels["planet_id"].isin(keep)].sort_values("planet_id"))
 
@@ -186,5 +246,7 @@ def check_same_calibration(trained_on: str | Path, predicting: str | Path) -> No
     differing = [k for k in SHAPING_PARAMETERS if k in first and k in second and first[k] != second[k]]
     if differing:
         shown = ", ".join(f"{k} {second[k]!r} (trained on {first[k]!r})" for k in differing)
-        raise DatasetError(f"{other}: calibrated with {shown} in {trained}; calibrate it with the same "
-                           f"parameters as the training folder")
+        raise DatasetError(
+            f"{other}: calibrated with {shown} in {trained}; calibrate it with the same "
+            f"parameters as the training folder"
+        )

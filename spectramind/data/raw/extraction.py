@@ -43,7 +43,7 @@ def _fill_masked(image: np.ndarray, missing: np.ndarray, offsets: tuple[tuple[in
         count = np.zeros_like(image)
         padded = np.pad(image, 1, constant_values=np.nan)
         for dr, dc in offsets:
-            neighbour = padded[1 + dr:1 + dr + image.shape[0], 1 + dc:1 + dc + image.shape[1]]
+            neighbour = padded[1 + dr : 1 + dr + image.shape[0], 1 + dc : 1 + dc + image.shape[1]]
             present = ~np.isnan(neighbour)
             total += np.where(present, neighbour, 0.0)
             count += present
@@ -87,8 +87,12 @@ def pixel_weights(
 
 
 def extract(
-    frames: np.ndarray, good: np.ndarray, profile: np.ndarray, weights: np.ndarray,
-    point_source: bool, source: str,
+    frames: np.ndarray,
+    good: np.ndarray,
+    profile: np.ndarray,
+    weights: np.ndarray,
+    point_source: bool,
+    source: str,
 ) -> np.ndarray:
     """Flux of the whole profile per time bin and channel: (bins, cols), or (bins, 1) for FGS1."""
     w = np.where(good, weights[None], 0.0)
@@ -98,7 +102,9 @@ def extract(
     top, bottom = numerator.sum(axis=axes), denominator.sum(axis=axes)
     if (bottom <= 0).any():
         bins, channels = np.nonzero(np.atleast_2d(bottom.T).T <= 0)
-        raise DatasetError(f"{source}: no usable pixels for channel column {int(channels[0])} in time bin "
-                           f"{int(bins[0])} (all masked: dead, hot, saturated or NaN)")
+        raise DatasetError(
+            f"{source}: no usable pixels for channel column {int(channels[0])} in time bin "
+            f"{int(bins[0])} (all masked: dead, hot, saturated or NaN)"
+        )
     flux = top / bottom
     return flux[:, None] if point_source else flux

@@ -43,8 +43,7 @@ AXIS_INFO_FILE = "axis_info.parquet"
 AXIS_TIME_COLUMN = {AIRS: "AIRS-CH0-axis0-h", FGS: "FGS1-axis0-h"}
 AXIS_WAVELENGTH_COLUMN = "AIRS-CH0-axis2-um"
 AXIS_INTEGRATION_COLUMN = "AIRS-CH0-integration_time"
-AXIS_COLUMNS = [AXIS_TIME_COLUMN[AIRS], AXIS_WAVELENGTH_COLUMN, AXIS_INTEGRATION_COLUMN,
-                AXIS_TIME_COLUMN[FGS]]
+AXIS_COLUMNS = [AXIS_TIME_COLUMN[AIRS], AXIS_WAVELENGTH_COLUMN, AXIS_INTEGRATION_COLUMN, AXIS_TIME_COLUMN[FGS]]
 SAMPLE_SUBMISSION_FILE = "sample_submission.csv"
 # Not part of the competition's layout: the simulator's test labels, so a submission can be scored.
 TEST_SOLUTION_FILE = "test_solution.csv"
@@ -147,8 +146,7 @@ class AxisInfo:
             return np.tile(np.asarray(FGS_READ_SECONDS), n_frames // 2)
         if self.airs_integration_s.size < n_frames:
             raise DatasetError(
-                f"{source}: axis_info gives {self.airs_integration_s.size} AIRS integration times "
-                f"for {n_frames} frames"
+                f"{source}: axis_info gives {self.airs_integration_s.size} AIRS integration times for {n_frames} frames"
             )
         seconds = self.airs_integration_s[:n_frames].copy()
         seconds[1::2] += AIRS_LONG_READ_EXTRA_S
@@ -181,8 +179,11 @@ def read_axis_info(path: Path) -> AxisInfo:
     for sensor, values in times.items():
         if (np.diff(values) <= 0).any():
             raise DatasetError(f"{path}: {AXIS_TIME_COLUMN[sensor]} must increase")
-    return AxisInfo(times_h=times, airs_integration_s=column(AXIS_INTEGRATION_COLUMN),
-                    airs_wavelengths_um=column(AXIS_WAVELENGTH_COLUMN))
+    return AxisInfo(
+        times_h=times,
+        airs_integration_s=column(AXIS_INTEGRATION_COLUMN),
+        airs_wavelengths_um=column(AXIS_WAVELENGTH_COLUMN),
+    )
 
 
 @dataclass(frozen=True)
@@ -246,8 +247,10 @@ class RawLayout:
             signal = found[index]
             for sensor in SENSORS:
                 if sensor not in signal:
-                    raise DatasetError(f"{folder / self.signal_name(sensor, index)}: file is missing "
-                                       f"(visit {index} has the other sensor's signal)")
+                    raise DatasetError(
+                        f"{folder / self.signal_name(sensor, index)}: file is missing "
+                        f"(visit {index} has the other sensor's signal)"
+                    )
             calibration = {s: folder / self.calibration_name(s, index) for s in SENSORS}
             for path in calibration.values():
                 if not path.is_dir():
@@ -369,7 +372,7 @@ class SignalFile:
                 per_block = max(1, max_values // self.n_frames)
                 names = self._file.schema_arrow.names
                 for start in range(0, pixels.size, per_block):
-                    chosen = pixels[start:start + per_block]
+                    chosen = pixels[start : start + per_block]
                     table = self._file.read(columns=[names[i] for i in chosen], use_threads=False)
                     values = np.stack([c.to_numpy(zero_copy_only=False) for c in table.columns], axis=1)
                     yield 0, slice(start, start + chosen.size), values
@@ -377,14 +380,15 @@ class SignalFile:
                 frames_per_block = max(2, (max_values // self.frame_size) // 2 * 2)
                 pending = np.empty(0)
                 first = 0
-                for batch in self._file.iter_batches(batch_size=max(1, max_values // self._file.metadata.num_columns),
-                                                     use_threads=False):
+                for batch in self._file.iter_batches(
+                    batch_size=max(1, max_values // self._file.metadata.num_columns), use_threads=False
+                ):
                     flat = np.stack([c.to_numpy(zero_copy_only=False) for c in batch.columns], axis=1).ravel()
                     pending = np.concatenate([pending.astype(flat.dtype, copy=False), flat])
                     whole = (pending.size // (self.frame_size * frames_per_block)) * frames_per_block
                     if whole:
                         frames = pending[: whole * self.frame_size].reshape(whole, self.frame_size)
-                        pending = pending[whole * self.frame_size:]
+                        pending = pending[whole * self.frame_size :]
                         yield first, slice(None), frames[:, pixels]
                         first += whole
                 if pending.size:

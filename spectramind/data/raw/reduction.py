@@ -33,7 +33,18 @@ from typing import Any
 import numpy as np
 
 from spectramind.data.raw import extraction
-from spectramind.data.raw.layout import LINEAR_CORR_TERMS, SATURATED_DN, AxisInfo, RawLayout, SensorCalibration, SignalFile, Visit, apply_linear_corr, read_adc, read_calibration
+from spectramind.data.raw.layout import (
+    LINEAR_CORR_TERMS,
+    SATURATED_DN,
+    AxisInfo,
+    RawLayout,
+    SensorCalibration,
+    SignalFile,
+    Visit,
+    apply_linear_corr,
+    read_adc,
+    read_calibration,
+)
 from spectramind.data.instrument import AIRS, AIRS_END_COLUMN, AIRS_FIRST_COLUMN, FGS, FRAME_SHAPE, SENSORS
 from spectramind.errors import ConfigurationError, DatasetError
 
@@ -116,8 +127,15 @@ def dn_polynomial(coefficients: np.ndarray, gain: float, offset: float, linearit
     return composed
 
 
-def _add_to_bins(sums: np.ndarray, flagged: np.ndarray, cds: np.ndarray, bad: np.ndarray,
-                 first_pair: int, bin_size: int, positions: slice) -> None:
+def _add_to_bins(
+    sums: np.ndarray,
+    flagged: np.ndarray,
+    cds: np.ndarray,
+    bad: np.ndarray,
+    first_pair: int,
+    bin_size: int,
+    positions: slice,
+) -> None:
     """Add CDS frames (pairs, pixels) starting at ``first_pair`` into the per-bin sums."""
     n_bins = sums.shape[0]
     pair = first_pair
@@ -128,8 +146,8 @@ def _add_to_bins(sums: np.ndarray, flagged: np.ndarray, cds: np.ndarray, bad: np
             whole = min((end - pair) // bin_size, n_bins - b)
             lo = pair - first_pair
             span = slice(lo, lo + whole * bin_size)
-            sums[b:b + whole, positions] += cds[span].reshape(whole, bin_size, -1).sum(axis=1)
-            flagged[b:b + whole, positions] |= bad[span].reshape(whole, bin_size, -1).any(axis=1)
+            sums[b : b + whole, positions] += cds[span].reshape(whole, bin_size, -1).sum(axis=1)
+            flagged[b : b + whole, positions] |= bad[span].reshape(whole, bin_size, -1).any(axis=1)
             pair += whole * bin_size
         else:
             stop = min(end, (b + 1) * bin_size)
@@ -139,9 +157,16 @@ def _add_to_bins(sums: np.ndarray, flagged: np.ndarray, cds: np.ndarray, bad: np
             pair = stop
 
 
-def _binned_cds(signal: SignalFile, coefficients: np.ndarray, dark: np.ndarray, exposure: np.ndarray,
-                n_bins: int, bin_size: int, pixels: np.ndarray, params: CalibrationParams
-                ) -> tuple[np.ndarray, np.ndarray]:
+def _binned_cds(
+    signal: SignalFile,
+    coefficients: np.ndarray,
+    dark: np.ndarray,
+    exposure: np.ndarray,
+    n_bins: int,
+    bin_size: int,
+    pixels: np.ndarray,
+    params: CalibrationParams,
+) -> tuple[np.ndarray, np.ndarray]:
     """Steps 1-5 over a signal file read in blocks: per bin and pixel the summed dark-subtracted CDS
     (electrons) and whether a saturated or NaN read fell in it."""
     sums = np.zeros((n_bins, pixels.size))
@@ -151,27 +176,35 @@ def _binned_cds(signal: SignalFile, coefficients: np.ndarray, dark: np.ndarray, 
         may_be_nan = not np.issubdtype(values.dtype, np.integer)
         step = max(2, CACHE_VALUES // values.shape[1] // 2 * 2)
         for start in range(0, len(values), step):
-            raw = values[start:start + step]
+            raw = values[start : start + step]
             bad = raw >= SATURATED_DN
             if may_be_nan:
                 bad |= np.isnan(raw)
-            bad_per_frame[first + start:first + start + len(raw)] += bad.sum(axis=1)
+            bad_per_frame[first + start : first + start + len(raw)] += bad.sum(axis=1)
             electrons = apply_linear_corr(raw.astype(np.float64), coefficients[:, positions])
             cds = electrons[1::2] - electrons[0::2]
             first_pair = (first + start) // 2
-            cds -= exposure[first_pair:first_pair + len(cds), None] * dark[None, positions]
+            cds -= exposure[first_pair : first_pair + len(cds), None] * dark[None, positions]
             pair_bad = bad[0::2] | bad[1::2]
             cds[pair_bad] = 0.0
             _add_to_bins(sums, flagged, cds, pair_bad, first_pair, bin_size, positions)
     unusable = np.flatnonzero(bad_per_frame > MAX_BAD_FRAME_FRACTION * pixels.size)
     if unusable.size:
-        raise DatasetError(f"{signal.path}: {unusable.size} of {signal.n_frames} frames are more than half NaN or "
-                           f"saturated (first: frame {int(unusable[0])})")
+        raise DatasetError(
+            f"{signal.path}: {unusable.size} of {signal.n_frames} frames are more than half NaN or "
+            f"saturated (first: frame {int(unusable[0])})"
+        )
     return sums, flagged
 
 
-def calibrate_sensor(signal: SignalFile, calibration: SensorCalibration, gain: float, offset: float,
-                     axis: AxisInfo, params: CalibrationParams) -> SensorSeries:
+def calibrate_sensor(
+    signal: SignalFile,
+    calibration: SensorCalibration,
+    gain: float,
+    offset: float,
+    axis: AxisInfo,
+    params: CalibrationParams,
+) -> SensorSeries:
     """Steps 1-8 for one sensor of one visit (see the module docstring)."""
     sensor, path = signal.sensor, signal.path
     bin_size = params.bin_size(sensor)
@@ -185,8 +218,9 @@ def calibrate_sensor(signal: SignalFile, calibration: SensorCalibration, gain: f
     rows, width = FRAME_SHAPE[sensor]
     columns = np.arange(AIRS_FIRST_COLUMN, AIRS_END_COLUMN) if sensor == AIRS else np.arange(width)
     pixels = (np.arange(rows)[:, None] * width + columns[None, :]).ravel()
-    coefficients = dn_polynomial(calibration.linear_corr.reshape(LINEAR_CORR_TERMS, -1)[:, pixels],
-                                 gain, offset, params.linearity)
+    coefficients = dn_polynomial(
+        calibration.linear_corr.reshape(LINEAR_CORR_TERMS, -1)[:, pixels], gain, offset, params.linearity
+    )
     dark = calibration.dark.ravel()[pixels]
     sums, flagged = _binned_cds(signal, coefficients, dark, exposure, n_bins, bin_size, pixels, params)
     shape = (rows, columns.size)
@@ -200,8 +234,15 @@ def calibrate_sensor(signal: SignalFile, calibration: SensorCalibration, gain: f
     bin_exposure = exposure[: n_bins * bin_size].reshape(n_bins, bin_size).sum(axis=1)
     profile, mean_frame = extraction.spatial_profile(frames, good, point_source)
     weights = extraction.pixel_weights(
-        params.extraction, profile, mean_frame, flat, calibration.read.ravel()[pixels].reshape(shape),
-        dark.reshape(shape) * bin_exposure.mean(), 2 * bin_size, point_source)
+        params.extraction,
+        profile,
+        mean_frame,
+        flat,
+        calibration.read.ravel()[pixels].reshape(shape),
+        dark.reshape(shape) * bin_exposure.mean(),
+        2 * bin_size,
+        point_source,
+    )
     charge = extraction.extract(frames, good, profile, weights, point_source, str(path))
     times = pair_times[: n_bins * bin_size].reshape(n_bins, bin_size).mean(axis=1)
     flux = charge / bin_exposure[:, None]
@@ -210,8 +251,9 @@ def calibrate_sensor(signal: SignalFile, calibration: SensorCalibration, gain: f
     return SensorSeries(times_h=times, flux=flux, masked_pixels=float(1.0 - good.mean()))
 
 
-def combine_sensors(airs_times: np.ndarray, airs_flux: np.ndarray, fgs_times: np.ndarray,
-                    fgs_flux: np.ndarray) -> tuple[np.ndarray, bool]:
+def combine_sensors(
+    airs_times: np.ndarray, airs_flux: np.ndarray, fgs_times: np.ndarray, fgs_flux: np.ndarray
+) -> tuple[np.ndarray, bool]:
     """[FGS1 | AIRS] on AIRS's bins, (bins, 283): FGS1 as binned when the bin counts agree, else
     linearly interpolated onto AIRS's bin times (then the flag is True)."""
     resampled = fgs_times.size != airs_times.size
@@ -219,42 +261,52 @@ def combine_sensors(airs_times: np.ndarray, airs_flux: np.ndarray, fgs_times: np
     return np.column_stack([fgs, airs_flux]), resampled
 
 
-def calibrate_visit(raw: RawLayout, split: str, visit: Visit, axis: AxisInfo,
-                    params: CalibrationParams) -> tuple[np.ndarray, np.ndarray, dict[str, Any]]:
+def calibrate_visit(
+    raw: RawLayout, split: str, visit: Visit, axis: AxisInfo, params: CalibrationParams
+) -> tuple[np.ndarray, np.ndarray, dict[str, Any]]:
     """One visit: (bin times in hours from its start, flux (bins, 283) in e-/s, details)."""
     adc = read_adc(raw, split, visit.planet_id)
     # Everything that can be checked cheaply is checked before the frames are read.
-    inputs = {sensor: (SignalFile(visit.signal[sensor], sensor), read_calibration(visit.calibration[sensor], sensor))
-              for sensor in SENSORS}
-    series = {sensor: calibrate_sensor(signal, calibration, *adc[sensor], axis, params)
-              for sensor, (signal, calibration) in inputs.items()}
+    inputs = {
+        sensor: (SignalFile(visit.signal[sensor], sensor), read_calibration(visit.calibration[sensor], sensor))
+        for sensor in SENSORS
+    }
+    series = {
+        sensor: calibrate_sensor(signal, calibration, *adc[sensor], axis, params)
+        for sensor, (signal, calibration) in inputs.items()
+    }
     airs, fgs = series[AIRS], series[FGS]
     flux, resampled = combine_sensors(airs.times_h, airs.flux, fgs.times_h, fgs.flux[:, 0])
     level = flux.mean(axis=0)
     if not (np.isfinite(flux).all() and (level > 0).all()):
         channel = int(np.flatnonzero(~np.isfinite(level) | (level <= 0))[0]) if not (level > 0).all() else 0
-        raise DatasetError(f"{visit.signal[AIRS].parent}: visit {visit.index} gives no positive signal in "
-                           f"channel wl_{channel + 1} (dark or corrupted frames)")
-    details = {"fgs_resampled": bool(resampled),
-               "masked_pixels": {sensor: round(s.masked_pixels, 5) for sensor, s in series.items()}}
+        raise DatasetError(
+            f"{visit.signal[AIRS].parent}: visit {visit.index} gives no positive signal in "
+            f"channel wl_{channel + 1} (dark or corrupted frames)"
+        )
+    details = {
+        "fgs_resampled": bool(resampled),
+        "masked_pixels": {sensor: round(s.masked_pixels, 5) for sensor, s in series.items()},
+    }
     return airs.times_h, flux, details
 
 
-def calibrate_planet(raw: RawLayout, split: str, planet_id: int, axis: AxisInfo,
-                     params: CalibrationParams) -> tuple[np.ndarray, np.ndarray, np.ndarray, dict[str, Any]]:
+def calibrate_planet(
+    raw: RawLayout, split: str, planet_id: int, axis: AxisInfo, params: CalibrationParams
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, dict[str, Any]]:
     """Every visit of a planet: (times, curves (visits, bins, 283) normalised, levels (visits, 283) e-/s,
     details)."""
     times, fluxes, details = None, [], []
     for visit in raw.visits(split, planet_id):
         visit_times, flux, visit_details = calibrate_visit(raw, split, visit, axis, params)
         if times is not None and not np.array_equal(times, visit_times):
-            raise DatasetError(f"{visit.signal[AIRS]}: visit {visit.index} gives {visit_times.size} time bins, "
-                               f"visit 0 {times.size}: its frame count differs")
+            raise DatasetError(
+                f"{visit.signal[AIRS]}: visit {visit.index} gives {visit_times.size} time bins, "
+                f"visit 0 {times.size}: its frame count differs"
+            )
         times = visit_times
         fluxes.append(flux)
         details.append(visit_details)
     flux = np.stack(fluxes)
     levels = flux.mean(axis=1)
     return times, flux / levels[:, None, :], levels, {"visit_details": details}
-
-

@@ -35,9 +35,33 @@ from spectramind.data import layout
 from spectramind.data.raw.detector import DetectorConfig, draw_calibration, render_reads
 from spectramind.data.instrument import spatial_profile
 from spectramind.data.instrument import airs_column_wavelengths, channel_wavelengths
-from spectramind.data.raw.layout import ADC_INFO_COLUMNS, AIRS_INTEGRATION_S, AXIS_INFO_FILE, AXIS_INTEGRATION_COLUMN, AXIS_TIME_COLUMN, AXIS_WAVELENGTH_COLUMN, FGS_READ_SECONDS, LABEL_FILES, SAMPLE_SUBMISSION_FILE, STAR_INFO_FILES, TEST_SOLUTION_FILE, VARIANTS, AxisInfo, RawLayout, SensorCalibration
+from spectramind.data.raw.layout import (
+    ADC_INFO_COLUMNS,
+    AIRS_INTEGRATION_S,
+    AXIS_INFO_FILE,
+    AXIS_INTEGRATION_COLUMN,
+    AXIS_TIME_COLUMN,
+    AXIS_WAVELENGTH_COLUMN,
+    FGS_READ_SECONDS,
+    LABEL_FILES,
+    SAMPLE_SUBMISSION_FILE,
+    STAR_INFO_FILES,
+    TEST_SOLUTION_FILE,
+    VARIANTS,
+    AxisInfo,
+    RawLayout,
+    SensorCalibration,
+)
 from spectramind.data.instrument import AIRS, AIRS_END_COLUMN, AIRS_FIRST_COLUMN, FGS, FRAME_SHAPE, SENSORS
-from spectramind.data.sim.physics import PlanetSystem, draw_system, draw_systematics, jitter_series, systematics_factor, transit_duration_hours, transit_light_curves
+from spectramind.data.sim.physics import (
+    PlanetSystem,
+    draw_system,
+    draw_systematics,
+    jitter_series,
+    systematics_factor,
+    transit_duration_hours,
+    transit_light_curves,
+)
 from spectramind.data.sim.config import SimulationConfig, planet_ids_and_seeds
 from spectramind.errors import ConfigurationError, DatasetError
 
@@ -86,8 +110,10 @@ class RawSimulationConfig:
         fgs = FGS_FRAMES_PER_AIRS * self.airs_frames if self.fgs_frames is None else self.fgs_frames
         object.__setattr__(self, "fgs_frames", int(fgs))
         window_s = self.physics.window_hours * 3600
-        for sensor, frames, longest_read in ((AIRS, self.airs_frames, sum(AIRS_INTEGRATION_S)),
-                                             (FGS, self.fgs_frames, FGS_READ_SECONDS[1])):
+        for sensor, frames, longest_read in (
+            (AIRS, self.airs_frames, sum(AIRS_INTEGRATION_S)),
+            (FGS, self.fgs_frames, FGS_READ_SECONDS[1]),
+        ):
             if frames < 4 or frames % 2:
                 raise ConfigurationError(f"{sensor} frames={frames}: need an even number >= 4 (read pairs)")
             if window_s / (frames // 2) < FIRST_READ_S + longest_read:
@@ -101,15 +127,22 @@ class RawSimulationConfig:
             raise ConfigurationError(f"second_visit_fraction={self.second_visit_fraction!r} must be in [0, 1]")
 
     def to_dict(self) -> dict:
-        return {"physics": self.physics.to_dict(), "detector": self.detector.to_dict(),
-                **{f.name: getattr(self, f.name) for f in dataclasses.fields(self)
-                   if f.name not in ("physics", "detector")}}
+        return {
+            "physics": self.physics.to_dict(),
+            "detector": self.detector.to_dict(),
+            **{
+                f.name: getattr(self, f.name) for f in dataclasses.fields(self) if f.name not in ("physics", "detector")
+            },
+        }
 
     @classmethod
     def from_dict(cls, values: dict) -> "RawSimulationConfig":
         values = dict(values)
-        return cls(physics=SimulationConfig(**values.pop("physics")),
-                   detector=DetectorConfig(**values.pop("detector")), **values)
+        return cls(
+            physics=SimulationConfig(**values.pop("physics")),
+            detector=DetectorConfig(**values.pop("detector")),
+            **values,
+        )
 
 
 def axis_info(config: RawSimulationConfig) -> AxisInfo:
@@ -166,8 +199,12 @@ def _visit_seed(seq: np.random.SeedSequence, visit: int) -> np.random.SeedSequen
 
 
 def visit_models(
-    config: RawSimulationConfig, seq: np.random.SeedSequence, planet_id: int, n_visits: int,
-    wavelengths: np.ndarray, axis: AxisInfo,
+    config: RawSimulationConfig,
+    seq: np.random.SeedSequence,
+    planet_id: int,
+    n_visits: int,
+    wavelengths: np.ndarray,
+    axis: AxisInfo,
 ) -> tuple[list[VisitModel], PlanetSystem]:
     """Every visit of one planet, and its true spectrum. The planet's draws come first from its own
     seed, in the light-curve simulator's order (same planet, same first visit's systematics)."""
@@ -177,8 +214,7 @@ def visit_models(
     first_systematics = draw_systematics(rng, physics)
     window_h = physics.window_hours
     impact = system.a_over_rs * math.cos(math.radians(system.inc_deg))
-    half_t14 = 0.5 * transit_duration_hours(system.p_days, system.a_over_rs, impact,
-                                            math.sqrt(system.depth.max()))
+    half_t14 = 0.5 * transit_duration_hours(system.p_days, system.a_over_rs, impact, math.sqrt(system.depth.max()))
     low = max(MID_TRANSIT_RANGE[0] * window_h, half_t14 + 0.05 * window_h)
     high = min(MID_TRANSIT_RANGE[1] * window_h, window_h - half_t14 - 0.05 * window_h)
     airs_t, fgs_t = pair_times_h(axis, AIRS), pair_times_h(axis, FGS)
@@ -192,13 +228,25 @@ def visit_models(
         jitter = jitter_series(vrng, physics.jitter_correlation ** (np.diff(union) / sample_h))
         airs_j, fgs_j = jitter[np.searchsorted(union, airs_t)], jitter[np.searchsorted(union, fgs_t)]
         airs = transit_light_curves(system, airs_t - mid, wavelengths) * systematics_factor(
-            systematics, physics, airs_t - window_h / 2, wavelengths, airs_j)
-        fgs = transit_light_curves(system, fgs_t - mid, wavelengths[:1])[:, 0] * systematics_factor(
-            systematics, physics, fgs_t - window_h / 2, wavelengths[:1], fgs_j)[:, 0]
+            systematics, physics, airs_t - window_h / 2, wavelengths, airs_j
+        )
+        fgs = (
+            transit_light_curves(system, fgs_t - mid, wavelengths[:1])[:, 0]
+            * systematics_factor(systematics, physics, fgs_t - window_h / 2, wavelengths[:1], fgs_j)[:, 0]
+        )
         calibration = {sensor: draw_calibration(vrng, sensor, config.detector) for sensor in SENSORS}
-        models.append(VisitModel(planet_id=planet_id, visit=visit, mid_transit_h=float(mid),
-                                 airs_flux=airs, fgs_flux=fgs, channel_rates=system.rates,
-                                 calibration=calibration, rng=vrng))
+        models.append(
+            VisitModel(
+                planet_id=planet_id,
+                visit=visit,
+                mid_transit_h=float(mid),
+                airs_flux=airs,
+                fgs_flux=fgs,
+                channel_rates=system.rates,
+                calibration=calibration,
+                rng=vrng,
+            )
+        )
     return models, system
 
 
@@ -229,17 +277,26 @@ def _write_signal(path: Path, model: VisitModel, sensor: str, axis: AxisInfo, co
     frames_per_group = max(2, ROW_GROUP_BYTES // (n_pixels * value_type.bit_width // 8))
     pending: list[np.ndarray] = []
     with pq.ParquetWriter(path, schema, compression="snappy", use_dictionary=False) as writer:
+
         def flush() -> None:
             block = np.asfortranarray(np.concatenate(pending))
-            writer.write_table(pa.Table.from_arrays([pa.array(block[:, j]) for j in range(n_pixels)],
-                                                    schema=schema), row_group_size=block.shape[0])
+            writer.write_table(
+                pa.Table.from_arrays([pa.array(block[:, j]) for j in range(n_pixels)], schema=schema),
+                row_group_size=block.shape[0],
+            )
             pending.clear()
 
         for start in range(0, n_frames // 2, pairs_per_chunk):
             pairs = slice(start, min(start + pairs_per_chunk, n_frames // 2))
-            pending.append(render_reads(pixel_rates(model, sensor, profile, pairs),
-                                        seconds[2 * pairs.start:2 * pairs.stop],
-                                        model.calibration[sensor], config.detector, model.rng))
+            pending.append(
+                render_reads(
+                    pixel_rates(model, sensor, profile, pairs),
+                    seconds[2 * pairs.start : 2 * pairs.stop],
+                    model.calibration[sensor],
+                    config.detector,
+                    model.rng,
+                )
+            )
             if sum(len(p) for p in pending) >= frames_per_group:
                 flush()
         if pending:
@@ -271,20 +328,30 @@ def split_and_visits(config: RawSimulationConfig, n: int) -> tuple[np.ndarray, n
     return test, second
 
 
-def _write_tables(root: Path, raw: RawLayout, config: RawSimulationConfig, planet_ids: np.ndarray,
-                  test: np.ndarray, spectra: np.ndarray, stars: np.ndarray, axis: AxisInfo) -> None:
+def _write_tables(
+    root: Path,
+    raw: RawLayout,
+    config: RawSimulationConfig,
+    planet_ids: np.ndarray,
+    test: np.ndarray,
+    spectra: np.ndarray,
+    stars: np.ndarray,
+    axis: AxisInfo,
+) -> None:
     wavelengths = channel_wavelengths()
     longest = max(axis.times_h[FGS].size, axis.times_h[AIRS].size, axis.airs_wavelengths_um.size)
 
     def padded(values: np.ndarray) -> np.ndarray:
         return np.concatenate([values, np.full(longest - values.size, np.nan)])
 
-    pd.DataFrame({
-        AXIS_TIME_COLUMN[AIRS]: padded(axis.times_h[AIRS]),
-        AXIS_WAVELENGTH_COLUMN: padded(axis.airs_wavelengths_um),
-        AXIS_INTEGRATION_COLUMN: padded(axis.airs_integration_s),
-        AXIS_TIME_COLUMN[FGS]: padded(axis.times_h[FGS]),
-    }).to_parquet(root / AXIS_INFO_FILE, index=False)
+    pd.DataFrame(
+        {
+            AXIS_TIME_COLUMN[AIRS]: padded(axis.times_h[AIRS]),
+            AXIS_WAVELENGTH_COLUMN: padded(axis.airs_wavelengths_um),
+            AXIS_INTEGRATION_COLUMN: padded(axis.airs_integration_s),
+            AXIS_TIME_COLUMN[FGS]: padded(axis.times_h[FGS]),
+        }
+    ).to_parquet(root / AXIS_INFO_FILE, index=False)
     pd.DataFrame([wavelengths], columns=layout.WAVELENGTH_COLUMNS).to_csv(root / layout.WAVELENGTHS_FILE, index=False)
     ids = pd.Series(planet_ids.astype(np.int64), name="planet_id")
 
@@ -297,10 +364,14 @@ def _write_tables(root: Path, raw: RawLayout, config: RawSimulationConfig, plane
     table(spectra, layout.WAVELENGTH_COLUMNS, test).to_csv(root / TEST_SOLUTION_FILE, index=False)
     placeholder = np.full((len(planet_ids), 2 * layout.N_WAVELENGTHS), SUBMISSION_PLACEHOLDER)
     table(placeholder, [*layout.WAVELENGTH_COLUMNS, *layout.SIGMA_COLUMNS], test).to_csv(
-        root / SAMPLE_SUBMISSION_FILE, index=False)
+        root / SAMPLE_SUBMISSION_FILE, index=False
+    )
     detector = config.detector
-    adc = {f"{s}_adc_{k}": (detector.offset if k == "offset" else detector.gain)
-           for s in SENSORS for k in ("offset", "gain")}
+    adc = {
+        f"{s}_adc_{k}": (detector.offset if k == "offset" else detector.gain)
+        for s in SENSORS
+        for k in ("offset", "gain")
+    }
     if config.variant == "adc2025":
         pd.DataFrame([adc], columns=ADC_INFO_COLUMNS).to_csv(raw.adc_info_file("train"), index=False)
         for split, chosen in (("train", ~test), ("test", test)):

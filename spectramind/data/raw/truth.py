@@ -56,8 +56,9 @@ def _bins(values: np.ndarray, size: int) -> np.ndarray:
     return values[: n * size].reshape(n, size, *values.shape[1:])
 
 
-def _sensor_truth(model: VisitModel, sensor: str, axis: AxisInfo, config: RawSimulationConfig,
-                  bin_size: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+def _sensor_truth(
+    model: VisitModel, sensor: str, axis: AxisInfo, config: RawSimulationConfig, bin_size: int
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """One sensor's binned truth: (bin times h, flux (bins, channels) in e-/s, its noise variance).
 
     The variance is what photon and read noise (and dark current's shot noise) leave after an
@@ -89,8 +90,9 @@ def _sensor_truth(model: VisitModel, sensor: str, axis: AxisInfo, config: RawSim
     return times, total, variance
 
 
-def binned_truth(model: VisitModel, config: RawSimulationConfig, airs_bin: int, fgs_bin: int
-                 ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+def binned_truth(
+    model: VisitModel, config: RawSimulationConfig, airs_bin: int, fgs_bin: int
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """What an ideal calibration of this visit gives with these bins: (bin times h, flux (bins, 283)
     in e-/s, the standard deviation of its noise)."""
     from spectramind.data.raw.reduction import combine_sensors
@@ -103,8 +105,14 @@ def binned_truth(model: VisitModel, config: RawSimulationConfig, airs_bin: int, 
     return airs_t, flux, np.sqrt(variance)
 
 
-def write_direct_light_curves(raw_dir: str | os.PathLike, out_dir: str | os.PathLike, split: str = "train",
-                              airs_bin: int = 30, fgs_bin: int = 360, seed: int = 0) -> dict:
+def write_direct_light_curves(
+    raw_dir: str | os.PathLike,
+    out_dir: str | os.PathLike,
+    split: str = "train",
+    airs_bin: int = 30,
+    fgs_bin: int = 360,
+    seed: int = 0,
+) -> dict:
     """The ideal-calibration twin of a simulated raw folder: the same planets' light curves, binned
     like calibration bins them, with the photon and read noise an ideal calibration leaves
     (:func:`binned_truth`), written as a calibrated folder. Training on it and on the calibrated
@@ -116,8 +124,17 @@ def write_direct_light_curves(raw_dir: str | os.PathLike, out_dir: str | os.Path
 
     config = read_simulation_config(raw_dir)
     raw = detect_layout(raw_dir)
-    folder = CalibratedFolder(out_dir, {"kind": "ideal calibration (raw simulator's truth)", "airs_bin": airs_bin,
-                                        "fgs_bin": fgs_bin, "variant": raw.variant, "split": split, "seed": seed})
+    folder = CalibratedFolder(
+        out_dir,
+        {
+            "kind": "ideal calibration (raw simulator's truth)",
+            "airs_bin": airs_bin,
+            "fgs_bin": fgs_bin,
+            "variant": raw.variant,
+            "split": split,
+            "seed": seed,
+        },
+    )
     planet_ids, seeds = planet_ids_and_seeds(config.physics)
     _, second = split_and_visits(config, len(planet_ids))
     wanted = set(raw.planet_ids(split))
@@ -138,5 +155,10 @@ def write_direct_light_curves(raw_dir: str | os.PathLike, out_dir: str | os.Path
     star_file = raw.star_info_file(split)
     star_info = read_star_info(star_file) if star_file is not None and star_file.is_file() else None
     labels = layout.read_labels(raw.labels_file) if split == "train" and raw.labels_file.is_file() else None
-    return folder.finalise(split, layout.read_wavelengths(raw.root), star_info, labels,
-                           source={"raw_dir": str(Path(raw_dir).resolve()), "variant": raw.variant})
+    return folder.finalise(
+        split,
+        layout.read_wavelengths(raw.root),
+        star_info,
+        labels,
+        source={"raw_dir": str(Path(raw_dir).resolve()), "variant": raw.variant},
+    )

@@ -66,9 +66,7 @@ class SimulationConfig:
         }
         for name, ok in checks.items():
             if not ok:
-                raise ConfigurationError(
-                    f"SimulationConfig.{name}={getattr(self, name)!r} is out of range"
-                )
+                raise ConfigurationError(f"SimulationConfig.{name}={getattr(self, name)!r} is out of range")
 
     def to_dict(self) -> dict:
         """JSON-ready dict (the population as its priors), the form stored in dataset.json."""
@@ -84,7 +82,5 @@ def planet_ids_and_seeds(
     (the raw-frame simulator's truth) without simulating the others.
     """
     ids_seq, planets_seq = np.random.SeedSequence(config.seed).spawn(2)
-    planet_ids = np.random.default_rng(ids_seq).choice(
-        9_000_000, size=config.n_planets, replace=False
-    ) + 1_000_000
+    planet_ids = np.random.default_rng(ids_seq).choice(9_000_000, size=config.n_planets, replace=False) + 1_000_000
     return planet_ids, planets_seq.spawn(config.n_planets)

@@ -29,11 +29,11 @@ from spectramind.data.sim.physics import (
 #    noise from the instrument's photon rates (spectramind.data.instrument), jitter_sigma_* truth.
 FORMAT_VERSION = 3
 
+
 def time_grid(config: SimulationConfig) -> np.ndarray:
     """Common time grid in hours relative to mid-transit."""
     half = config.window_hours / 2
     return np.linspace(-half, half, config.n_time)
-
 
 
 @dataclass
@@ -67,10 +67,13 @@ def _simulate_planet(
     jitter = jitter_series(rng, np.full(time_h.size - 1, config.jitter_correlation))
     flux = transit * systematics_factor(systematics, config, time_h, wavelengths, jitter)
     flux += rng.standard_normal(flux.shape) * system.noise
-    return _Planet(system=system, systematics=systematics, depth_sigma=depth_sigma,
-                   jitter_sigma=jitter_depth_sigma(shape, systematics, config, time_h, wavelengths),
-                   flux=flux.astype(np.float32))
-
+    return _Planet(
+        system=system,
+        systematics=systematics,
+        depth_sigma=depth_sigma,
+        jitter_sigma=jitter_depth_sigma(shape, systematics, config, time_h, wavelengths),
+        flux=flux.astype(np.float32),
+    )
 
 
 def write_dataset(directory: Path, config: SimulationConfig) -> None:
@@ -89,9 +92,16 @@ def write_dataset(directory: Path, config: SimulationConfig) -> None:
         labels.append(system.depth)
         stars.append(system.star_row())
         truth = planet.systematics.truth(config, system.magnitude)
-        noise_rows.append(np.concatenate([
-            system.noise, planet.depth_sigma, planet.jitter_sigma, [truth[c] for c in layout.SYSTEMATICS_COLUMNS],
-        ]))
+        noise_rows.append(
+            np.concatenate(
+                [
+                    system.noise,
+                    planet.depth_sigma,
+                    planet.jitter_sigma,
+                    [truth[c] for c in layout.SYSTEMATICS_COLUMNS],
+                ]
+            )
+        )
         atmospheres.append(system.atmosphere_row())
 
     def write_table(name: str, columns: list[str], rows: list) -> None:

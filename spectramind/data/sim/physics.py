@@ -50,8 +50,6 @@ MOLECULAR_BANDS: dict[str, tuple[tuple[float, float, float], ...]] = {
 }
 
 
-
-
 def limb_darkening(wavelengths_um: np.ndarray, ts: float) -> tuple[np.ndarray, np.ndarray]:
     """Quadratic limb-darkening coefficients: weaker at long wavelengths and for hotter stars."""
     u1 = 0.45 * (wavelengths_um / 0.7) ** -0.8 * (5800.0 / ts) ** 0.5
@@ -115,8 +113,13 @@ class PlanetSystem:
 
     def atmosphere_row(self) -> list[float]:
         """The values of layout.ATMOSPHERE_COLUMNS."""
-        return [self.rp0 / R_JUPITER, self.teq, self.scale_height / 1e3, int(self.cloudy),
-                *(self.log_abundances[m] for m in MOLECULES)]
+        return [
+            self.rp0 / R_JUPITER,
+            self.teq,
+            self.scale_height / 1e3,
+            int(self.cloudy),
+            *(self.log_abundances[m] for m in MOLECULES),
+        ]
 
 
 @dataclass
@@ -158,9 +161,7 @@ def _draw_orbit(rng: np.random.Generator, config: SimulationConfig, ms: float, r
         a_over_rs = sma / (rs * R_SUN)
         if a_over_rs > MIN_A_OVER_RS and transit_duration_hours(p_days, a_over_rs, b, k) < max_t14:
             return p_days, sma, a_over_rs, b
-    raise ConfigurationError(
-        f"window_hours={config.window_hours} is too short for any simulated orbit to fit"
-    )
+    raise ConfigurationError(f"window_hours={config.window_hours} is too short for any simulated orbit to fit")
 
 
 def _spectrum(
@@ -191,9 +192,7 @@ def _spectrum(
     return structure - np.median(structure), cloudy, log_abundances
 
 
-def draw_system(
-    rng: np.random.Generator, config: SimulationConfig, wavelengths: np.ndarray
-) -> PlanetSystem:
+def draw_system(rng: np.random.Generator, config: SimulationConfig, wavelengths: np.ndarray) -> PlanetSystem:
     """Draw a star, a planet on an orbit that fits the window, and its atmosphere's spectrum, from
     the config's population; the photon rates and the light-curve noise follow from the instrument."""
     population = config.population
@@ -215,13 +214,30 @@ def draw_system(
     structure, cloudy, log_abundances = _spectrum(rng, population, wavelengths)
     radius = rp0 + scale_height * structure
     rates = instrument.photon_rates(ts, magnitude)
-    noise = (sample_noise(rates, instrument.sample_seconds(config.window_hours, config.n_time))
-             if config.photon_noise else np.zeros_like(rates))
+    noise = (
+        sample_noise(rates, instrument.sample_seconds(config.window_hours, config.n_time))
+        if config.photon_noise
+        else np.zeros_like(rates)
+    )
     return PlanetSystem(
-        rs=rs, ms=ms, ts=ts, mp=mp, magnitude=magnitude, rp0=rp0, p_days=p_days, sma=sma,
-        a_over_rs=a_over_rs, inc_deg=inc_deg, teq=teq, scale_height=scale_height, cloudy=cloudy,
-        log_abundances=log_abundances, depth=(radius / (rs * R_SUN)) ** 2,
-        limb_darkening=limb_darkening(wavelengths, ts), rates=rates, noise=noise,
+        rs=rs,
+        ms=ms,
+        ts=ts,
+        mp=mp,
+        magnitude=magnitude,
+        rp0=rp0,
+        p_days=p_days,
+        sma=sma,
+        a_over_rs=a_over_rs,
+        inc_deg=inc_deg,
+        teq=teq,
+        scale_height=scale_height,
+        cloudy=cloudy,
+        log_abundances=log_abundances,
+        depth=(radius / (rs * R_SUN)) ** 2,
+        limb_darkening=limb_darkening(wavelengths, ts),
+        rates=rates,
+        noise=noise,
     )
 
 
@@ -238,15 +254,18 @@ def draw_systematics(rng: np.random.Generator, config: SimulationConfig) -> Visi
     jitter_amp = config.jitter_ppm * 1e-6 * rng.uniform(0.5, 1.5)
     jitter_phase = rng.uniform(0.0, 2 * math.pi)
     return VisitSystematics(
-        drift_linear=drift_linear, drift_quadratic=drift_quadratic, drift_exp=drift_exp,
-        drift_exp_tau_h=drift_exp_tau_h, chromatic_amp=chromatic_amp,
-        chromatic_curvature=chromatic_curvature, jitter_amp=jitter_amp, jitter_phase=jitter_phase,
+        drift_linear=drift_linear,
+        drift_quadratic=drift_quadratic,
+        drift_exp=drift_exp,
+        drift_exp_tau_h=drift_exp_tau_h,
+        chromatic_amp=chromatic_amp,
+        chromatic_curvature=chromatic_curvature,
+        jitter_amp=jitter_amp,
+        jitter_phase=jitter_phase,
     )
 
 
-def transit_light_curves(
-    system: PlanetSystem, time_from_mid_h: np.ndarray, wavelengths: np.ndarray
-) -> np.ndarray:
+def transit_light_curves(system: PlanetSystem, time_from_mid_h: np.ndarray, wavelengths: np.ndarray) -> np.ndarray:
     """Noise-free relative flux (n_time, 283): batman transits with per-channel limb darkening."""
     u1, u2 = system.limb_darkening
     params = batman.TransitParams()
@@ -296,8 +315,13 @@ def jitter_response(systematics: VisitSystematics, wavelengths: np.ndarray) -> n
     return systematics.jitter_amp * sensitivity
 
 
-def jitter_depth_sigma(shape: np.ndarray, systematics: VisitSystematics, config: SimulationConfig,
-                       time_h: np.ndarray, wavelengths: np.ndarray) -> np.ndarray:
+def jitter_depth_sigma(
+    shape: np.ndarray,
+    systematics: VisitSystematics,
+    config: SimulationConfig,
+    time_h: np.ndarray,
+    wavelengths: np.ndarray,
+) -> np.ndarray:
     """The depth error per channel (283,) that the pointing jitter leaves whatever the method.
 
     Why: jitter multiplies every channel by 1 + r_c j(t) with one series j(t) for all channels.

@@ -104,8 +104,10 @@ class Population:
 
     def __post_init__(self) -> None:
         if set(self.log10_abundance) != set(MOLECULES):
-            raise ConfigurationError(f"population log10_abundance must name exactly {', '.join(MOLECULES)}, "
-                                     f"got {', '.join(sorted(self.log10_abundance))}")
+            raise ConfigurationError(
+                f"population log10_abundance must name exactly {', '.join(MOLECULES)}, "
+                f"got {', '.join(sorted(self.log10_abundance))}"
+            )
         if not 0 <= self.cloud_fraction <= 1:
             raise ConfigurationError(f"population cloud_fraction={self.cloud_fraction!r} must be in [0, 1]")
         if not 0 <= self.cloud_quantile.low <= self.cloud_quantile.high <= 1:
@@ -135,8 +137,12 @@ ADC2024 = Population(
     log10_gravity=Prior(0.5, 1.7),
     log10_haze=Prior(-3.5, -1.5),
     log10_continuum=Prior(-3.0, -2.0),
-    log10_abundance={"H2O": Prior(-3.5, 0.5), "CO2": Prior(-4.0, -0.5), "CH4": Prior(-1.5, 2.0),
-                     "CO": Prior(-3.0, 0.0)},
+    log10_abundance={
+        "H2O": Prior(-3.5, 0.5),
+        "CO2": Prior(-4.0, -0.5),
+        "CH4": Prior(-1.5, 2.0),
+        "CO": Prior(-3.0, 0.0),
+    },
     cloud_fraction=0.8,
     cloud_quantile=Prior(0.5, 0.5),
     log10_cloud_level=Prior(-1.0, 1.5),
@@ -153,8 +159,7 @@ LEGACY = Population(
     log10_gravity=Prior(math.log10(24.79) - 0.7, math.log10(24.79) + 0.1),
     log10_haze=Prior(0.0, 1.5),
     log10_continuum=Prior(-3.0, -2.0),
-    log10_abundance={"H2O": Prior(-2.5, 1.0), "CO2": Prior(-3.5, 0.0), "CH4": Prior(-3.5, 0.5),
-                     "CO": Prior(-3.0, 0.5)},
+    log10_abundance={"H2O": Prior(-2.5, 1.0), "CO2": Prior(-3.5, 0.0), "CH4": Prior(-3.5, 0.5), "CO": Prior(-3.0, 0.5)},
     cloud_fraction=0.3,
     cloud_quantile=Prior(0.3, 0.9),
     log10_cloud_level=Prior(0.0, 0.0),
@@ -211,4 +216,3 @@ def population_from(spec: str | Mapping | Population | None) -> Population:
     if unknown:
         raise ConfigurationError(f"unknown population fields {', '.join(unknown)}")
     return dataclasses.replace(base, **{name: _field_value(name, value) for name, value in changes.items()})
-

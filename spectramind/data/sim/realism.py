@@ -101,8 +101,16 @@ def read_spectra(path: str | os.PathLike) -> np.ndarray:
 # when no real labels file is given.
 ADC2024_PLANETS = 673
 ADC2024_VALUES = (
-    (810.0, 1918.0, 5407.0), (17.0, 91.0, 465.0), (-162.0, -27.0, -4.0), (0.76, 0.98, 0.994),
-    (0.008, 0.049, 0.23), (0.20,), (0.90, 0.985, 0.9985), (-0.018, 0.002, 0.054), (2.4,), (6.0, 2.5),
+    (810.0, 1918.0, 5407.0),
+    (17.0, 91.0, 465.0),
+    (-162.0, -27.0, -4.0),
+    (0.76, 0.98, 0.994),
+    (0.008, 0.049, 0.23),
+    (0.20,),
+    (0.90, 0.985, 0.9985),
+    (-0.018, 0.002, 0.054),
+    (2.4,),
+    (6.0, 2.5),
     (460.0, 6600.0),
 )
 
@@ -160,8 +168,11 @@ def compare_label_files(simulated: str | os.PathLike, real: str | os.PathLike | 
         ref = read_spectra(real)
         ref_stats, ref_header = label_statistics(ref), f"{os.fspath(real)} ({len(ref)})"
     failures = realism_failures(sim_stats, ref_stats)
-    verdict = ("Within tolerance: every depth, range and FGS1 - AIRS percentile within a factor "
-               f"{FACTOR_TOLERANCE} of the reference." if not failures
-               else "Outside tolerance:\n" + "\n".join(f"- {f}" for f in failures))
+    verdict = (
+        "Within tolerance: every depth, range and FGS1 - AIRS percentile within a factor "
+        f"{FACTOR_TOLERANCE} of the reference."
+        if not failures
+        else "Outside tolerance:\n" + "\n".join(f"- {f}" for f in failures)
+    )
     table = comparison_table(sim_stats, ref_stats, (f"{os.fspath(simulated)} ({len(sim)})", ref_header))
     return f"{table}\n\n{verdict}"

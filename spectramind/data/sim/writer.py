@@ -66,9 +66,7 @@ def _reuse_or_raise(out: Path, config: SimulationConfig) -> bool:
     """True if `out` holds a dataset made with `config`; False if there is none yet."""
     if not (out / layout.DATASET_INFO_FILE).is_file():
         if out.is_dir() and any(out.iterdir()):
-            raise DatasetError(
-                f"{out}: exists but has no {layout.DATASET_INFO_FILE}; not a simulated dataset"
-            )
+            raise DatasetError(f"{out}: exists but has no {layout.DATASET_INFO_FILE}; not a simulated dataset")
         return False
     differing = _config_differences(out, config)
     if differing:

@@ -174,7 +174,9 @@ def test_transit_fit_features_are_cached_apart_and_beat_the_window(drifting):
     window = features_cache.load_features(drifting, detrend=True)
     fitted = features_cache.load_features(drifting, detrend=True, method="transit_fit")
     assert features_cache.feature_cache_path(drifting, True, "transit_fit").is_file()
-    assert features_cache.feature_cache_path(drifting, True) != features_cache.feature_cache_path(drifting, True, "transit_fit")
+    assert features_cache.feature_cache_path(drifting, True) != features_cache.feature_cache_path(
+        drifting, True, "transit_fit"
+    )
     truth = _truth(drifting)
     # White noise sets most of a channel's error for both; the fit removes the biases on top of it
     # (limb darkening, worst at FGS1's 0.7 um, and the baseline under the transit).

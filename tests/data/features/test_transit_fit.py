@@ -80,8 +80,9 @@ def test_visits_from_their_start_are_found_and_combined():
     depth = _spectrum()
     time_from_start = TIME_H - TIME_H[0]
     noise = np.r_[1e-4, np.full(282, 1e-3)]
-    visits = np.stack([_light_curve(depth, time_from_start, mid, noise, seed=10 + k)
-                       for k, mid in enumerate((4.6, 5.3))])
+    visits = np.stack(
+        [_light_curve(depth, time_from_start, mid, noise, seed=10 + k) for k, mid in enumerate((4.6, 5.3))]
+    )
     combined, combined_err = _fit(visits, time_from_start, from_visit_start=True)
     single, single_err = _fit(visits[0], time_from_start, from_visit_start=True)
     assert np.median(combined_err / single_err) == pytest.approx(1 / math.sqrt(2), rel=0.15)
@@ -100,8 +101,9 @@ def test_without_the_orbit_the_white_light_fit_finds_its_shape():
     flux = _light_curve(depth, TIME_H, 0.0, np.zeros(283), seed=0)
     relative = flux / np.median(flux, axis=0)
     shape = transit_fit.TransitShape(TIME_H, Orbit.for_duration(3.0, 0.1))
-    _, orbit, _ = transit_fit.fit_white_light([relative[:, 0], relative[:, 1:].mean(axis=1)], TIME_H, shape,
-                                              0.1, [0.01, 0.01], duration_guess_h=3.0)
+    _, orbit, _ = transit_fit.fit_white_light(
+        [relative[:, 0], relative[:, 1:].mean(axis=1)], TIME_H, shape, 0.1, [0.01, 0.01], duration_guess_h=3.0
+    )
     scale = NOMINAL_PERIOD_DAYS / STAR["P"]
     assert orbit.a_over_rs == pytest.approx(STAR["sma"] * scale, rel=0.01)
     assert orbit.impact == pytest.approx(STAR["sma"] * math.cos(math.radians(STAR["i"])), abs=0.02)
@@ -171,8 +173,10 @@ def test_spectral_prior_denoises_spectra_from_a_low_dimensional_family():
 
 def test_transit_fit_model_runs_through_the_training_entry_point(tmp_path, tiny_data_dir):
     run_dir = tmp_path / "run"
-    result = run_module(["spectramind.train", *tiny_overrides(tiny_data_dir), "model=transit_fit",
-                         f"hydra.run.dir={run_dir}"], cwd=tmp_path)
+    result = run_module(
+        ["spectramind.train", *tiny_overrides(tiny_data_dir), "model=transit_fit", f"hydra.run.dir={run_dir}"],
+        cwd=tmp_path,
+    )
     assert result.returncode == 0, result.stderr[-3000:]
     metrics = json.loads((run_dir / "metrics.json").read_text())
     assert metrics["epochs"] == 1 and metrics["adc2025"] > 0
@@ -182,8 +186,16 @@ def test_transit_fit_model_runs_through_the_training_entry_point(tmp_path, tiny_
 
 
 def test_transit_fit_model_refuses_windowed_depths(tmp_path, tiny_data_dir):
-    result = run_module(["spectramind.train", *tiny_overrides(tiny_data_dir), "model=transit_fit",
-                         "data.features=window", f"hydra.run.dir={tmp_path / 'run'}"], cwd=tmp_path)
+    result = run_module(
+        [
+            "spectramind.train",
+            *tiny_overrides(tiny_data_dir),
+            "model=transit_fit",
+            "data.features=window",
+            f"hydra.run.dir={tmp_path / 'run'}",
+        ],
+        cwd=tmp_path,
+    )
     assert result.returncode != 0
     assert "needs data.features=transit_fit" in result.stderr
 

@@ -16,13 +16,20 @@ from spectramind.data.raw.truth import binned_truth, visit_truth
 # 4 planets, one of them in the test split, one observed twice; 80 AIRS read pairs, 960 FGS1 pairs. So few
 # reads (the real visits have 5625 pairs) bury the realistic population's shallow transits in noise: these
 # sets take the legacy population's deeper transits, so that each visit's transit can be found.
-RAW_2025 = RawSimulationConfig(physics=dataclasses.replace(RAW_PHYSICS, n_planets=4, seed=11, population="legacy"),
-                               airs_frames=160,
-                               test_fraction=0.25, second_visit_fraction=0.25)
+RAW_2025 = RawSimulationConfig(
+    physics=dataclasses.replace(RAW_PHYSICS, n_planets=4, seed=11, population="legacy"),
+    airs_frames=160,
+    test_fraction=0.25,
+    second_visit_fraction=0.25,
+)
 # The same kind of set with every stochastic and lossy detector step off (float64 frames).
-IDEAL = RawSimulationConfig(physics=dataclasses.replace(RAW_PHYSICS, n_planets=3, seed=12), airs_frames=96,
-                            test_fraction=0.34, second_visit_fraction=0.34,
-                            detector=DetectorConfig(photon_noise=False, read_noise=False, quantize=False))
+IDEAL = RawSimulationConfig(
+    physics=dataclasses.replace(RAW_PHYSICS, n_planets=3, seed=12),
+    airs_frames=96,
+    test_fraction=0.34,
+    second_visit_fraction=0.34,
+    detector=DetectorConfig(photon_noise=False, read_noise=False, quantize=False),
+)
 RAW_2024 = dataclasses.replace(RAW_2025, variant="adc2024", physics=dataclasses.replace(RAW_2025.physics, seed=13))
 # 20 time bins for both sensors, or 40.
 BINS = CalibrationParams(airs_bin=4, fgs_bin=48)

@@ -108,8 +108,12 @@ def test_every_visit_is_calibrated_and_the_features_combine_them(raw_2025, calib
     both = planet_depth(curves.astype(np.float64), time_h, row, True, from_visit_start=True)
     singles = [planet_depth(c.astype(np.float64), time_h, row, True, from_visit_start=True) for c in curves]
     assert (both[1] < np.minimum(singles[0][1], singles[1][1])).all()  # two visits: a smaller error
-    np.testing.assert_allclose(both[0], (singles[0][0] / singles[0][1] ** 2 + singles[1][0] / singles[1][1] ** 2)
-                               / (1 / singles[0][1] ** 2 + 1 / singles[1][1] ** 2), rtol=1e-9)
+    np.testing.assert_allclose(
+        both[0],
+        (singles[0][0] / singles[0][1] ** 2 + singles[1][0] / singles[1][1] ** 2)
+        / (1 / singles[0][1] ** 2 + 1 / singles[1][1] ** 2),
+        rtol=1e-9,
+    )
 
 
 def test_fitted_transit_window_finds_each_visits_transit(raw_2025, calibrated_fine):
@@ -219,8 +223,10 @@ def test_ideal_calibration_twin_has_the_same_planets_bins_and_noise(raw_2025, ca
             level_noise.append(np.sqrt((sigma**2).sum(axis=0)) / sigma.shape[0])  # of a visit's mean level
     # Two independent draws of the same noise around the same truth differ by sqrt(2) sigmas.
     assert 1.3 < np.concatenate(z).std() < 1.55
-    ratio = (layout.read_flux_levels(direct)[layout.FLUX_LEVEL_COLUMNS].to_numpy()
-             / layout.read_flux_levels(calibrated_2025)[layout.FLUX_LEVEL_COLUMNS].to_numpy())
+    ratio = (
+        layout.read_flux_levels(direct)[layout.FLUX_LEVEL_COLUMNS].to_numpy()
+        / layout.read_flux_levels(calibrated_2025)[layout.FLUX_LEVEL_COLUMNS].to_numpy()
+    )
     # the same levels, to within two independent draws of their noise (a few % in the faint red channels)
     assert (np.abs(ratio - 1) < 0.003 + 5 * np.sqrt(2) * np.array(level_noise)).all()
 
@@ -230,7 +236,9 @@ def test_predicting_from_a_folder_calibrated_otherwise_is_refused(calibrated_202
     from spectramind.errors import DatasetError
 
     check_same_calibration(calibrated_2025, calibrated_2025)
-    with pytest.raises(DatasetError, match=r"calibrated with airs_bin 2 \(trained on 4\), fgs_bin 24 \(trained on 48\)"):
+    with pytest.raises(
+        DatasetError, match=r"calibrated with airs_bin 2 \(trained on 4\), fgs_bin 24 \(trained on 48\)"
+    ):
         check_same_calibration(calibrated_2025, calibrated_fine)
     check_same_calibration(tiny_data_dir, calibrated_fine)  # simulated light curves: nothing to compare
     check_same_calibration(calibrated_2025.parent / "gone", calibrated_fine)  # training folder not at hand

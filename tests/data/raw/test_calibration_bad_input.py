@@ -20,8 +20,9 @@ SPECTRAMIND = Path(sys.executable).parent / "spectramind"
 
 
 def _run(*args) -> subprocess.CompletedProcess:
-    return subprocess.run([str(SPECTRAMIND), "data", "calibrate", *map(str, args)], capture_output=True, text=True,
-                          timeout=300)
+    return subprocess.run(
+        [str(SPECTRAMIND), "data", "calibrate", *map(str, args)], capture_output=True, text=True, timeout=300
+    )
 
 
 def _planet_dirs(raw: Path) -> tuple[Path, Path]:
@@ -44,29 +45,51 @@ def _nan_frames(values: np.ndarray) -> np.ndarray:
 
 
 DAMAGES = {
-    "missing calibration file": (lambda p: (p / "AIRS-CH0_calibration_0" / "dark.parquet").unlink(),
-                                 "AIRS-CH0_calibration_0/dark.parquet", "file is missing"),
+    "missing calibration file": (
+        lambda p: (p / "AIRS-CH0_calibration_0" / "dark.parquet").unlink(),
+        "AIRS-CH0_calibration_0/dark.parquet",
+        "file is missing",
+    ),
     "calibration file of the wrong shape": (
         lambda p: _rewrite(p / "FGS1_calibration_0" / "flat.parquet", lambda v: v[:31]),
-        "FGS1_calibration_0/flat.parquet", "expected 1024"),
+        "FGS1_calibration_0/flat.parquet",
+        "expected 1024",
+    ),
     "element count not a multiple of the frame": (
         lambda p: _rewrite(p / "AIRS-CH0_signal_0.parquet", lambda v: v[:, :-1]),
-        "AIRS-CH0_signal_0.parquet", "is not a whole number of 32x356 AIRS-CH0 frames"),
+        "AIRS-CH0_signal_0.parquet",
+        "is not a whole number of 32x356 AIRS-CH0 frames",
+    ),
     "odd number of frames": (
         lambda p: _rewrite(p / "AIRS-CH0_signal_0.parquet", lambda v: v[:-1]),
-        "AIRS-CH0_signal_0.parquet", "an odd count"),
+        "AIRS-CH0_signal_0.parquet",
+        "an odd count",
+    ),
     "truncated parquet": (
         lambda p: (p / "FGS1_signal_0.parquet").write_bytes((p / "FGS1_signal_0.parquet").read_bytes()[:5000]),
-        "FGS1_signal_0.parquet", "truncated or not a parquet file"),
-    "frames full of NaN": (lambda p: _rewrite(p / "AIRS-CH0_signal_0.parquet", _nan_frames),
-                           "AIRS-CH0_signal_0.parquet", "frames are more than half NaN or saturated (first: frame 10)"),
+        "FGS1_signal_0.parquet",
+        "truncated or not a parquet file",
+    ),
+    "frames full of NaN": (
+        lambda p: _rewrite(p / "AIRS-CH0_signal_0.parquet", _nan_frames),
+        "AIRS-CH0_signal_0.parquet",
+        "frames are more than half NaN or saturated (first: frame 10)",
+    ),
     "saturated frames": (
         lambda p: _rewrite(p / "FGS1_signal_0.parquet", lambda v: np.full_like(v, 65535)),
-        "FGS1_signal_0.parquet", "1920 of 1920 frames are more than half NaN or saturated"),
-    "visit without its calibration folder": (lambda p: shutil.rmtree(p / "FGS1_calibration_1"),
-                                             "FGS1_calibration_1", "calibration folder is missing for visit 1"),
-    "one sensor's signal missing": (lambda p: (p / "FGS1_signal_1.parquet").unlink(),
-                                    "FGS1_signal_1.parquet", "file is missing"),
+        "FGS1_signal_0.parquet",
+        "1920 of 1920 frames are more than half NaN or saturated",
+    ),
+    "visit without its calibration folder": (
+        lambda p: shutil.rmtree(p / "FGS1_calibration_1"),
+        "FGS1_calibration_1",
+        "calibration folder is missing for visit 1",
+    ),
+    "one sensor's signal missing": (
+        lambda p: (p / "FGS1_signal_1.parquet").unlink(),
+        "FGS1_signal_1.parquet",
+        "file is missing",
+    ),
 }
 
 
@@ -77,8 +100,9 @@ def test_a_damaged_planet_is_reported_and_the_others_are_calibrated(raw_2025, tm
     broken, healthy = _planet_dirs(raw)
     change, file_name, expected = DAMAGES[damage]
     change(broken)
-    result = _run(raw, tmp_path / "out", "--airs-bin", "4", "--fgs-bin", "48",
-                  "--planets", f"{broken.name},{healthy.name}")
+    result = _run(
+        raw, tmp_path / "out", "--airs-bin", "4", "--fgs-bin", "48", "--planets", f"{broken.name},{healthy.name}"
+    )
     assert result.returncode == 1, (result.returncode, result.stderr[-2000:])
     assert "Traceback" not in result.stderr
     errors = [line for line in result.stderr.splitlines() if line.startswith("error:")]

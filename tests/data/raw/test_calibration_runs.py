@@ -66,8 +66,9 @@ def test_a_killed_calibration_resumes_without_redoing_finished_planets(raw_2025,
     os.kill(process.pid, signal.SIGKILL)
     process.wait()
     assert process.returncode == -signal.SIGKILL
-    finished = {p.name: (p.stat().st_mtime_ns, p.read_bytes()) for p in records.glob("*.json")
-                if p.name != "parameters.json"}
+    finished = {
+        p.name: (p.stat().st_mtime_ns, p.read_bytes()) for p in records.glob("*.json") if p.name != "parameters.json"
+    }
     assert 1 <= len(finished) < 3, "the run was killed after its first planet, before its last"
     assert not (out / "dataset.json").exists()  # nothing tells a reader the folder is complete
 

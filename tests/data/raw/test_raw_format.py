@@ -31,10 +31,20 @@ def _planets(root, split):
 
 def test_root_holds_the_competition_files_and_nothing_else(raw_2025):
     names = {p.name for p in raw_2025.iterdir()}
-    assert names == {"adc_info.csv", "axis_info.parquet", "wavelengths.csv", "train.csv", "train_star_info.csv",
-                     "test_star_info.csv", "sample_submission.csv", "train", "test",
-                     # not the competition's: the test labels and the simulator's record
-                     "test_solution.csv", "simulation.json"}
+    assert names == {
+        "adc_info.csv",
+        "axis_info.parquet",
+        "wavelengths.csv",
+        "train.csv",
+        "train_star_info.csv",
+        "test_star_info.csv",
+        "sample_submission.csv",
+        "train",
+        "test",
+        # not the competition's: the test labels and the simulator's record
+        "test_solution.csv",
+        "simulation.json",
+    }
     lines = (raw_2025 / "adc_info.csv").read_text().splitlines()
     assert lines == [ADC_HEADER, "-1000.0,0.4369,-1000.0,0.4369"]
     info = json.loads((raw_2025 / "simulation.json").read_text())
@@ -48,8 +58,12 @@ def test_axis_info_columns_padding_and_cadence(raw_2025):
     frame = table.to_pandas()
     assert len(frame) == 12 * RAW_2025.airs_frames  # the FGS1 column is the longest
     lengths = frame.notna().sum().to_dict()
-    assert lengths == {"AIRS-CH0-axis0-h": RAW_2025.airs_frames, "AIRS-CH0-axis2-um": 356,
-                       "AIRS-CH0-integration_time": RAW_2025.airs_frames, "FGS1-axis0-h": 12 * RAW_2025.airs_frames}
+    assert lengths == {
+        "AIRS-CH0-axis0-h": RAW_2025.airs_frames,
+        "AIRS-CH0-axis2-um": 356,
+        "AIRS-CH0-integration_time": RAW_2025.airs_frames,
+        "FGS1-axis0-h": 12 * RAW_2025.airs_frames,
+    }
     for column, count in lengths.items():  # values first, NaN padding after
         assert frame[column].iloc[:count].notna().all() and frame[column].iloc[count:].isna().all()
     wavelengths = frame["AIRS-CH0-axis2-um"].dropna().to_numpy()
@@ -105,8 +119,12 @@ def test_planet_folders_and_signal_parquets(raw_2025):
     for folder in _planets(raw_2025, "train") + _planets(raw_2025, "test"):
         visits = sorted({int(p.stem.rsplit("_", 1)[1]) for p in folder.glob("*_signal_*.parquet")})
         visits_seen.append(len(visits))
-        expected = {f"{s}_{kind}_{v}{'.parquet' if kind == 'signal' else ''}"
-                    for s in WIDTH for kind in ("signal", "calibration") for v in visits}
+        expected = {
+            f"{s}_{kind}_{v}{'.parquet' if kind == 'signal' else ''}"
+            for s in WIDTH
+            for kind in ("signal", "calibration")
+            for v in visits
+        }
         assert {p.name for p in folder.iterdir()} == expected
         for visit in visits:
             for sensor, width in WIDTH.items():
@@ -149,25 +167,38 @@ def test_calibration_values_look_like_the_competitions(raw_2025):
 
 def test_adc2024_layout(raw_2024):
     names = {p.name for p in raw_2024.iterdir()}
-    assert {"train_adc_info.csv", "test_adc_info.csv", "train_labels.csv", "axis_info.parquet",
-            "wavelengths.csv", "sample_submission.csv"} <= names
+    assert {
+        "train_adc_info.csv",
+        "test_adc_info.csv",
+        "train_labels.csv",
+        "axis_info.parquet",
+        "wavelengths.csv",
+        "sample_submission.csv",
+    } <= names
     assert not names & {"adc_info.csv", "train.csv", "train_star_info.csv", "test_star_info.csv"}
     adc = pd.read_csv(raw_2024 / "train_adc_info.csv")
     assert list(adc.columns) == ["planet_id", *ADC_HEADER.split(","), "star"]
     assert sorted(adc["planet_id"]) == sorted(int(p.name) for p in _planets(raw_2024, "train"))
     for folder in _planets(raw_2024, "train"):
         assert {p.name for p in folder.iterdir()} == {
-            "AIRS-CH0_signal.parquet", "FGS1_signal.parquet", "AIRS-CH0_calibration", "FGS1_calibration"}
+            "AIRS-CH0_signal.parquet",
+            "FGS1_signal.parquet",
+            "AIRS-CH0_calibration",
+            "FGS1_calibration",
+        }
     assert list(pd.read_csv(raw_2024 / "train_labels.csv").columns) == ["planet_id", *WL]
     assert RAW_2024.variant == "adc2024"
 
 
-@pytest.mark.parametrize("changes, message", [
-    ({"airs_frames": 7}, "even number"),
-    ({"airs_frames": 20000}, "too many"),
-    ({"variant": "adc2030"}, "variant"),
-    ({"test_fraction": 1.0}, "test_fraction"),
-])
+@pytest.mark.parametrize(
+    "changes, message",
+    [
+        ({"airs_frames": 7}, "even number"),
+        ({"airs_frames": 20000}, "too many"),
+        ({"variant": "adc2030"}, "variant"),
+        ({"test_fraction": 1.0}, "test_fraction"),
+    ],
+)
 def test_bad_configurations_are_refused(changes, message):
     with pytest.raises(ConfigurationError, match=message):
         RawSimulationConfig(**changes)
@@ -186,8 +217,12 @@ def test_frames_are_streamed_so_memory_does_not_grow_with_the_visit(tmp_path, mo
     monkeypatch.setattr(raw, "CHUNK_VALUES", 2**16)
 
     def peak(frames: int) -> int:
-        config = raw.RawSimulationConfig(physics=dataclasses.replace(raw.RAW_PHYSICS, n_planets=1, seed=1),
-                                         airs_frames=frames, test_fraction=0.5, second_visit_fraction=0.0)
+        config = raw.RawSimulationConfig(
+            physics=dataclasses.replace(raw.RAW_PHYSICS, n_planets=1, seed=1),
+            airs_frames=frames,
+            test_fraction=0.5,
+            second_visit_fraction=0.0,
+        )
         tracemalloc.start()
         try:
             raw.simulate_raw_dataset(tmp_path / f"raw{frames}", config)

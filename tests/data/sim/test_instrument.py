@@ -11,7 +11,13 @@ from spectramind.data.raw.detector import DetectorConfig
 from spectramind.data.instrument import sample_noise
 from spectramind.data.raw.simulate import RawSimulationConfig, visit_models, axis_info
 from spectramind.data.raw.truth import binned_truth
-from spectramind.data.sim.physics import VisitSystematics, draw_system, jitter_depth_sigma, jitter_series, transit_light_curves
+from spectramind.data.sim.physics import (
+    VisitSystematics,
+    draw_system,
+    jitter_depth_sigma,
+    jitter_series,
+    transit_light_curves,
+)
 from spectramind.data.sim.config import SimulationConfig, planet_ids_and_seeds
 
 # The competition's planet 342072318 (a 4798 K star): FGS1 collects ~2.1e6 e-/s, the AIRS target
@@ -41,10 +47,13 @@ def test_light_curve_noise_follows_the_cadence():
     assert excess[1] < 1.05 < excess[-1] < 2  # ... little on the bright blue end, more on the faint red one
 
 
-@pytest.mark.parametrize("detector, share_within_10_percent", [
-    (DetectorConfig(hot_fraction=0.0, dead_fraction=0.0, flat_scatter=0.0), 1.0),
-    (DetectorConfig(), 0.95),  # dead and hot pixels on a trace raise a few channels' noise, as in real data
-])
+@pytest.mark.parametrize(
+    "detector, share_within_10_percent",
+    [
+        (DetectorConfig(hot_fraction=0.0, dead_fraction=0.0, flat_scatter=0.0), 1.0),
+        (DetectorConfig(), 0.95),  # dead and hot pixels on a trace raise a few channels' noise, as in real data
+    ],
+)
 def test_both_layouts_of_one_planet_carry_the_same_noise_per_channel(detector, share_within_10_percent):
     physics = SimulationConfig(n_planets=2, seed=7)
     raw = RawSimulationConfig(physics=physics, detector=detector)  # the real cadence: 11250 AIRS reads
@@ -63,8 +72,10 @@ def test_the_jitter_sigma_is_the_spread_of_the_depth_error_jitter_leaves():
     config = SimulationConfig(n_planets=1, seed=3, photon_noise=False)
     wavelengths = instrument.channel_wavelengths()[[0, 1, 141, 282]]
     system = draw_system(np.random.default_rng(0), config, instrument.channel_wavelengths())
-    system.depth, system.limb_darkening = system.depth[[0, 1, 141, 282]], tuple(u[[0, 1, 141, 282]]
-                                                                                for u in system.limb_darkening)
+    system.depth, system.limb_darkening = (
+        system.depth[[0, 1, 141, 282]],
+        tuple(u[[0, 1, 141, 282]] for u in system.limb_darkening),
+    )
     time_h = np.linspace(-3.75, 3.75, config.n_time)
     transit = transit_light_curves(system, time_h, wavelengths)
     shape = (1 - transit) / system.depth
@@ -80,8 +91,10 @@ def test_the_jitter_sigma_is_the_spread_of_the_depth_error_jitter_leaves():
         jitter = jitter_series(rng, np.full(time_h.size - 1, config.jitter_correlation))
         response = 150e-6 * (1 + 0.5 * np.sin(2 * np.pi * wavelengths / 1.3 + 0.3))
         flux = transit * (1 + np.outer(jitter, response))
-        depths = [np.linalg.lstsq(np.column_stack([baseline, -shape[:, c]]), flux[:, c], rcond=None)[0][-1]
-                  for c in range(wavelengths.size)]
+        depths = [
+            np.linalg.lstsq(np.column_stack([baseline, -shape[:, c]]), flux[:, c], rcond=None)[0][-1]
+            for c in range(wavelengths.size)
+        ]
         errors.append(np.array(depths) - system.depth)
     errors = np.array(errors)
     np.testing.assert_allclose(errors.std(axis=0), predicted, rtol=0.1)

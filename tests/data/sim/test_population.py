@@ -35,8 +35,11 @@ def default_spectra() -> np.ndarray:
 
 def test_the_default_data_set_has_the_real_labels_depths_ranges_and_fgs1_offsets(default_spectra):
     stats = {s.name: s.values for s in realism.label_statistics(default_spectra)}
-    for name, real in ((realism.STATISTIC_NAMES[0], REAL_AIRS_MEAN_PPM), (realism.STATISTIC_NAMES[1], REAL_AIRS_RANGE_PPM),
-                       (realism.STATISTIC_NAMES[2], REAL_FGS_MINUS_AIRS_PPM)):
+    for name, real in (
+        (realism.STATISTIC_NAMES[0], REAL_AIRS_MEAN_PPM),
+        (realism.STATISTIC_NAMES[1], REAL_AIRS_RANGE_PPM),
+        (realism.STATISTIC_NAMES[2], REAL_FGS_MINUS_AIRS_PPM),
+    ):
         for simulated, truth in zip(stats[name], real):
             assert 1 / 1.5 <= simulated / truth <= 1.5, (name, stats[name], real)
     offsets = stats[realism.STATISTIC_NAMES[2]]

@@ -163,10 +163,12 @@ def test_depth_sigma_is_the_white_noise_limit_of_a_depth_fit(small_dataset):
 
 def test_clouds_flatten_the_spectrum_of_the_same_planet(tmp_path):
     # Same seed: identical planets except for the cloud deck.
-    clear = simulate_dataset(tmp_path / "clear",
-                             SimulationConfig(n_planets=8, n_time=32, population={"cloud_fraction": 0.0}))
-    cloudy = simulate_dataset(tmp_path / "cloudy",
-                              SimulationConfig(n_planets=8, n_time=32, population={"cloud_fraction": 1.0}))
+    clear = simulate_dataset(
+        tmp_path / "clear", SimulationConfig(n_planets=8, n_time=32, population={"cloud_fraction": 0.0})
+    )
+    cloudy = simulate_dataset(
+        tmp_path / "cloudy", SimulationConfig(n_planets=8, n_time=32, population={"cloud_fraction": 1.0})
+    )
     assert (pd.read_csv(clear / "atmosphere_truth.csv")["cloudy"] == 0).all()
     assert (pd.read_csv(cloudy / "atmosphere_truth.csv")["cloudy"] == 1).all()
     clear_depth = pd.read_csv(clear / "train.csv").iloc[:, 2:].to_numpy()
@@ -196,8 +198,9 @@ def test_invalid_config_values_raise_configuration_error():
     with pytest.raises(ConfigurationError, match="n_planets"):
         SimulationConfig(n_planets="many")
     # A config read back from dataset.json (the population as its priors) equals the one named by preset.
-    assert SimulationConfig(drift_ppm=0, population="adc2024") == SimulationConfig(**SimulationConfig(
-        drift_ppm=0.0).to_dict())
+    assert SimulationConfig(drift_ppm=0, population="adc2024") == SimulationConfig(
+        **SimulationConfig(drift_ppm=0.0).to_dict()
+    )
 
 
 def test_ensure_dataset_generates_once_then_reuses(tmp_path):
