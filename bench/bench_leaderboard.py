@@ -37,7 +37,7 @@ SEEDS = [0, 1]
 BASELINE = {"model": "cnn1d", "optimizer.lr": "0.001", "model.width": "128", "data.detrend": "true", "loss": "gll"}
 EPOCHS = 20
 RESULTS = REPO / "bench" / "results.json"
-START = dt.datetime(2025, 3, 1, tzinfo=dt.timezone.utc)
+START = dt.datetime(2025, 3, 1, tzinfo=dt.UTC)
 
 
 def iso(moment: dt.datetime) -> str:

@@ -101,8 +101,8 @@ def _signal_volume(raw: Path, split: str, planet_ids: list[int]) -> tuple[int, i
 
 def _ours_main(args: argparse.Namespace) -> None:
     from spectramind.data.raw.calibrate import calibrate_folder
-    from spectramind.data.raw.reduction import CalibrationParams
     from spectramind.data.raw.layout import detect_layout
+    from spectramind.data.raw.reduction import CalibrationParams
 
     after_imports = _maxrss_mib()
     params = CalibrationParams(airs_bin=args.airs_bin, fgs_bin=args.fgs_bin, extraction=args.extraction)
@@ -204,7 +204,7 @@ def _run(command: list[str], timeout: float = 900) -> tuple[float, float, dict]:
     return wall, children_cpu_s() - before, _json_line(result.stdout)
 
 
-def _compare(reference: "np.ndarray", ours: "np.ndarray") -> dict:  # noqa: F821
+def _compare(reference: np.ndarray, ours: np.ndarray) -> dict:  # noqa: F821
     """Both (bins, 283), each channel normalised to its visit mean: how far apart they are, next to
     the reference's own bin-to-bin noise."""
     import numpy as np

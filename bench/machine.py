@@ -63,7 +63,7 @@ def describe_machine() -> dict:
 
 
 def utc_now() -> str:
-    return dt.datetime.now(dt.timezone.utc).strftime("%Y-%m-%d %H:%M UTC")
+    return dt.datetime.now(dt.UTC).strftime("%Y-%m-%d %H:%M UTC")
 
 
 def wait_for_quiet(threshold: float, max_wait_s: float, poll_s: float = 15.0) -> tuple[float, list[float]]:

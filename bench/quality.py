@@ -3,10 +3,10 @@
 ``python -m bench.quality SWEEP_DIR [--images DIR]`` reads the sweep the way the leaderboard does
 (``spectramind.leaderboard``: collate, stats) and prints the table of docs/quality.md: every
 configuration's validation and test adc2025 over seeds (test also per detector), its share of the
-top reference, RMSE and training time, with the naive baseline and the references as rows. With ``--images`` it also draws
-the two figures of that page from the best run's and the classical fit's predictions: the
-per-wavelength error and the z-score distribution against N(0, 1) (the same quantities as the
-diagnostics of leaderboard.html).
+top reference, RMSE and training time, with the naive baseline and the references as rows. With
+``--images`` it also draws the two figures of that page from the best run's and the classical fit's
+predictions: the per-wavelength error and the z-score distribution against N(0, 1) (the same
+quantities as the diagnostics of leaderboard.html).
 
 Run the study first: ``spectramind ablate run quality --sweep-dir multirun/quality``.
 """
@@ -21,8 +21,8 @@ import numpy as np
 
 from spectramind.leaderboard.collate import collate_runs
 from spectramind.leaderboard.figures import Z_EDGES, classical_fit_run
-from spectramind.leaderboard.text import REFERENCE_LABELS, format_number, format_percent, reference_column
 from spectramind.leaderboard.stats import compute_stats
+from spectramind.leaderboard.text import REFERENCE_LABELS, format_number, format_percent, reference_column
 from spectramind.sweep_layout import PREDICTIONS_FILE
 from spectramind.tracking.artifacts import read_predictions
 

@@ -55,13 +55,13 @@ def render_block(results: dict) -> str:
         "| # | Figure | Result | Target | Verdict | Measured (UTC) | Load 1/5/15 min before |",
         "|---|---|---|---|---|---|---|",
     ]
-    for number, (name, section) in enumerate(sections, start=1):
+    for number, (_, section) in enumerate(sections, start=1):
         lines.append(
             f"| {number} | {section['title']} | {section['headline']} | {section['target']} | "
             f"{_verdict(section['met'])} | {section['date']} | "
             f"{' / '.join(str(v) for v in section['load_before'])} |"
         )
-    for number, (name, section) in enumerate(sections, start=1):
+    for number, (_, section) in enumerate(sections, start=1):
         machine = section["machine"]
         lines += [
             "",

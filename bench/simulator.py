@@ -20,8 +20,8 @@ def _maxrss_mib() -> float:
 
 
 def main() -> None:
-    from spectramind.data.sim.writer import simulate_dataset
     from spectramind.data.sim.config import SimulationConfig
+    from spectramind.data.sim.writer import simulate_dataset
 
     out = Path(sys.argv[1])
     after_imports = _maxrss_mib()

@@ -89,7 +89,8 @@ def main() -> None:
     task, jobs, multirun = (sum(calls[name]) * 1000 for name in ("run_training", "run_job", "Hydra.multirun"))
     print(f"{'Hydra job wrapper (run_job - run_training)':45s} {'':5s} {jobs - task:9.0f} {(jobs - task) / runs:7.1f}")
     print(
-        f"{'outside run_training (multirun - run_training)':45s} {'':5s} {multirun - task:9.0f} {(multirun - task) / runs:7.1f}"
+        f"{'outside run_training (multirun - run_training)':45s} {'':5s} "
+        f"{multirun - task:9.0f} {(multirun - task) / runs:7.1f}"
     )
 
 

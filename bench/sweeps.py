@@ -17,8 +17,8 @@ from __future__ import annotations
 import datetime as dt
 import json
 import time
+from collections.abc import Sequence
 from pathlib import Path
-from typing import Sequence
 
 from bench.timing import children_cpu_s, median, python_command, rounded, timed_run
 from bench.workspace import (
@@ -57,7 +57,7 @@ def _runs_total_s(records: dict[str, dict]) -> float:
 
 
 def _utc_seconds(stamp: str) -> float:
-    return dt.datetime.strptime(stamp, "%Y-%m-%dT%H:%M:%S.%fZ").replace(tzinfo=dt.timezone.utc).timestamp()
+    return dt.datetime.strptime(stamp, "%Y-%m-%dT%H:%M:%S.%fZ").replace(tzinfo=dt.UTC).timestamp()
 
 
 def timeline(records: dict[str, dict], spawned: float, wall: float) -> dict[str, float]:
@@ -123,7 +123,8 @@ def orchestration(work: Path, repeats: int = 3) -> tuple[dict, Path]:
         f"spawn to exit (interpreter start-up and imports paid once on each side); best of {repeats} each, "
         f"ABBA order; the difference split by run.json started/ended",
         "figures": figures,
-        "headline": f"{overhead_ms:.0f} ms per run beyond training (sweep/loop = {figures['ratio_sweep_over_loop']:.2f}x)",
+        "headline": f"{overhead_ms:.0f} ms per run beyond training "
+        f"(sweep/loop = {figures['ratio_sweep_over_loop']:.2f}x)",
         "target": f"<= {OVERHEAD_TARGET_MS:.0f} ms per run",
         "met": overhead_ms <= OVERHEAD_TARGET_MS,
     }

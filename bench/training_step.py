@@ -2,13 +2,13 @@
 
 Both sides build the project's default model, loss and optimizer from the composed config
 (``hydra.utils.instantiate``, as ``run_training`` does), seed identically and iterate the same
-DataLoader (default data, batch size 64, shuffled), with the config's torch thread count. Lightning gets the project's trainer
-arguments (``conf/trainer/cpu.yaml``: deterministic, gradient clipping at norm 1.0, 32-bit) with
-validation, checkpointing, logger and progress bar off, because the comparison is of the step.
-The bare loop does what those arguments ask by hand: deterministic algorithms, forward and
-loss (``SpectraModule._loss``, the computation ``training_step`` wraps), ``zero_grad``,
-``backward``, ``clip_grad_norm_(1.0)``, ``step``. Steps per second are timed from the end of the
-warm-up steps to the end of the last step (epoch boundaries included on both sides);
+DataLoader (default data, batch size 64, shuffled), with the config's torch thread count. Lightning
+gets the project's trainer arguments (``conf/trainer/cpu.yaml``: deterministic, gradient clipping at
+norm 1.0, 32-bit) with validation, checkpointing, logger and progress bar off, because the
+comparison is of the step. The bare loop does what those arguments ask by hand: deterministic
+algorithms, forward and loss (``SpectraModule._loss``, the computation ``training_step`` wraps),
+``zero_grad``, ``backward``, ``clip_grad_norm_(1.0)``, ``step``. Steps per second are timed from the
+end of the warm-up steps to the end of the last step (epoch boundaries included on both sides);
 Lightning and bare runs alternate in one process, best of ``repeats`` each.
 
 ``python -m bench.training_step --data-dir DIR`` prints one JSON line.

@@ -67,7 +67,8 @@ class Study:
 def ensure_data(data_dir: Path, simulation: dict) -> Path:
     """Generate the data set in a subprocess (this process stays free of numpy-heavy imports)."""
     code = (
-        "import sys, json; from spectramind.data.sim.config import SimulationConfig; from spectramind.data.sim.writer import ensure_dataset; "
+        "import sys, json; from spectramind.data.sim.config import SimulationConfig; "
+        "from spectramind.data.sim.writer import ensure_dataset; "
         "ensure_dataset(sys.argv[1], SimulationConfig(**json.loads(sys.argv[2])))"
     )
     timed_run(python_command("-c", code, str(data_dir), json.dumps(simulation)), env=bench_env())

@@ -45,11 +45,11 @@ def check_training_config(cfg: DictConfig) -> None:
     check_run_settings(cfg)
     for name, node in (cfg.get("callbacks") or {}).items():
         if node is not None:  # `callbacks.name=null` switches one off, as the training does
-            _build(f"callbacks.{name}", lambda: get_class(node._target_))
+            _build(f"callbacks.{name}", lambda node=node: get_class(node._target_))
     from spectramind.tracking.loggers import check_loggers, logger_nodes
 
     for name, node in logger_nodes(cfg).items():
-        _build(f"logger.{name}", lambda: get_class(node._target_))
+        _build(f"logger.{name}", lambda node=node: get_class(node._target_))
     check_callbacks(cfg)
     check_loggers(cfg)
 

@@ -16,8 +16,8 @@ def predict_folder(checkpoint: str | Path, data_dir: str | Path, out: str | Path
     from hydra.utils import instantiate
     from omegaconf import OmegaConf
 
-    from spectramind.data.raw.calibrated_folder import check_same_calibration
     from spectramind.data.features.cache import load_features, method_switch
+    from spectramind.data.raw.calibrated_folder import check_same_calibration
     from spectramind.metrics.submission import write_submission
     from spectramind.sweep_layout import RESOLVED_CONFIG_FILE
 

@@ -17,7 +17,7 @@ MISSING = "—"
 
 def utc_now() -> str:
     """ISO-8601 UTC timestamp with a ``Z`` suffix; the one time format of every record."""
-    return dt.datetime.now(dt.timezone.utc).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+    return dt.datetime.now(dt.UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
 
 
 def parse_time(text: Any) -> dt.datetime | None:
@@ -28,7 +28,7 @@ def parse_time(text: Any) -> dt.datetime | None:
         parsed = dt.datetime.fromisoformat(text.replace("Z", "+00:00"))
     except ValueError:
         return None
-    return parsed if parsed.tzinfo else parsed.replace(tzinfo=dt.timezone.utc)
+    return parsed if parsed.tzinfo else parsed.replace(tzinfo=dt.UTC)
 
 
 def seconds_between(start: Any, end: Any) -> float | None:

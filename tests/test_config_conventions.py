@@ -9,9 +9,9 @@ from importlib.resources import files
 import pytest
 from hydra import compose, initialize_config_module
 from hydra.utils import get_class
+from training_support import run_module, tiny_overrides
 
 from spectramind.errors import PLUGIN_INSTALL, missing_plugin_hint
-from training_support import run_module, tiny_overrides
 
 
 def _compose(*overrides: str):

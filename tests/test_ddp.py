@@ -11,9 +11,9 @@ import pytest
 import torch
 from hydra.utils import instantiate
 from omegaconf import OmegaConf
+from training_support import run_module, tiny_overrides
 
 from spectramind.metrics.diagnostics import REPORT_KEYS, evaluate_predictions
-from training_support import run_module, tiny_overrides
 
 # 7 validation and 7 test planets of 40: an odd count, which Lightning's DistributedSampler pads
 # with a repeated planet on 2 processes, so a planet counted twice would show.

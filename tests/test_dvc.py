@@ -11,7 +11,6 @@ from pathlib import Path
 
 import pytest
 import yaml
-
 from training_support import TINY_SIMULATION
 
 REPO = Path(__file__).resolve().parents[1]

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import functools
 
-import pytorch_lightning as pl
 import pytest
+import pytorch_lightning as pl
 import torch
 
 from spectramind.data.datamodule import ArielDataModule

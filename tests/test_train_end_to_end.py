@@ -8,7 +8,6 @@ from pathlib import Path
 import pandas as pd
 import pytest
 import yaml
-
 from training_support import run_module, tiny_overrides
 
 ARTEFACTS = (

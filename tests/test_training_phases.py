@@ -7,11 +7,11 @@ import json
 
 import pytest
 from hydra import compose, initialize_config_module
+from training_support import tiny_overrides
 
 from spectramind import training
 from spectramind.errors import ConfigurationError
 from spectramind.sweep_layout import COMPLETED, RUN_RECORD_FILE, RUNNING, SPLITS_FILE
-from training_support import tiny_overrides
 
 
 def _config(tiny_data_dir, *extra: str):

@@ -22,15 +22,15 @@ one line naming the run and the override that broke it, before anything is launc
 from __future__ import annotations
 
 import copy
-from typing import Any, Callable, Dict, List, Optional, Sequence, Tuple
-
-from omegaconf import DictConfig, OmegaConf, open_dict, read_write
+from collections.abc import Callable, Sequence
+from typing import Any
 
 from hydra.core.config_loader import ConfigLoader
 from hydra.core.hydra_config import HydraConfig
 from hydra.core.object_type import ObjectType
 from hydra.errors import ConfigCompositionException
 from hydra.types import RunMode
+from omegaconf import DictConfig, OmegaConf, open_dict, read_write
 
 from spectramind.ablation.design import RunSpec
 from spectramind.errors import first_line
@@ -43,7 +43,7 @@ class PreComposedConfigs(ConfigLoader):
     def __init__(self, loader: ConfigLoader, capacity: int = 256) -> None:
         self.loader = loader
         self.capacity = capacity
-        self._kept: Dict[Tuple[str, ...], Tuple[int, DictConfig]] = {}
+        self._kept: dict[tuple[str, ...], tuple[int, DictConfig]] = {}
 
     def keep(self, master_config: DictConfig, overrides: Sequence[str], config: DictConfig) -> bool:
         """Hand out ``config`` as ``load_sweep_config(master_config, overrides)``'s next answer,
@@ -56,20 +56,20 @@ class PreComposedConfigs(ConfigLoader):
     def forget(self) -> None:
         self._kept.clear()
 
-    def load_sweep_config(self, master_config: DictConfig, sweep_overrides: List[str]) -> DictConfig:
+    def load_sweep_config(self, master_config: DictConfig, sweep_overrides: list[str]) -> DictConfig:
         entry = self._kept.pop(tuple(sweep_overrides), None)
         if entry is not None and entry[0] == id(master_config):
             return entry[1]
         return self.loader.load_sweep_config(master_config, sweep_overrides)
 
-    def __getstate__(self) -> Dict[str, Any]:
+    def __getstate__(self) -> dict[str, Any]:
         return {**self.__dict__, "_kept": {}}
 
     # The rest of the interface is the wrapped loader's.
     def load_configuration(
         self,
-        config_name: Optional[str],
-        overrides: List[str],
+        config_name: str | None,
+        overrides: list[str],
         run_mode: RunMode,
         from_shell: bool = True,
         validate_sweep_overrides: bool = True,
@@ -84,19 +84,19 @@ class PreComposedConfigs(ConfigLoader):
     def get_sources(self):
         return self.loader.get_sources()
 
-    def list_groups(self, parent_name: str) -> List[str]:
+    def list_groups(self, parent_name: str) -> list[str]:
         return self.loader.list_groups(parent_name)
 
     def get_group_options(
         self,
         group_name: str,
-        results_filter: Optional[ObjectType] = ObjectType.CONFIG,
-        config_name: Optional[str] = None,
-        overrides: Optional[List[str]] = None,
-    ) -> List[str]:
+        results_filter: ObjectType | None = ObjectType.CONFIG,
+        config_name: str | None = None,
+        overrides: list[str] | None = None,
+    ) -> list[str]:
         return self.loader.get_group_options(group_name, results_filter, config_name, overrides)
 
-    def compute_defaults_list(self, config_name: Optional[str], overrides: List[str], run_mode: RunMode) -> Any:
+    def compute_defaults_list(self, config_name: str | None, overrides: list[str], run_mode: RunMode) -> Any:
         return self.loader.compute_defaults_list(config_name, overrides, run_mode)
 
 
@@ -109,14 +109,14 @@ class PreFlight:
         loader: ConfigLoader,
         master_config: DictConfig,
         composed: PreComposedConfigs,
-        validate: Optional[Callable[[DictConfig], Any]],
+        validate: Callable[[DictConfig], Any] | None,
     ) -> None:
         self.loader = loader
         self.master_config = master_config
         self.composed = composed
         self.validate = validate
 
-    def config_hashes(self, specs: Sequence[RunSpec], job_overrides: Callable[[RunSpec], List[str]]) -> Dict[str, str]:
+    def config_hashes(self, specs: Sequence[RunSpec], job_overrides: Callable[[RunSpec], list[str]]) -> dict[str, str]:
         """Each run's config hash, its config composed with the overrides its job will be
         launched with (``job_overrides``); the first error aborts the sweep, naming the run and
         the override that broke it."""
@@ -134,7 +134,7 @@ class PreFlight:
                 ) from None
         return hashes
 
-    def _compose(self, overrides: Sequence[str], number: int, keep: bool = False) -> Dict[str, Any]:
+    def _compose(self, overrides: Sequence[str], number: int, keep: bool = False) -> dict[str, Any]:
         """The run's resolved task config as its job will see it (``hydra:`` interpolations
         included); with ``keep``, the composed config is also kept for the launcher's request."""
         cfg = self.loader.load_sweep_config(self.master_config, list(overrides))
@@ -156,7 +156,7 @@ class PreFlight:
         finally:
             HydraConfig.instance().cfg = saved
 
-    def _culprit(self, overrides: Sequence[str], number: int) -> Optional[str]:
+    def _culprit(self, overrides: Sequence[str], number: int) -> str | None:
         """The first override whose addition makes the run's config fail (None if none alone does)."""
         for end in range(1, len(overrides) + 1):
             try:

@@ -8,26 +8,26 @@ The design itself (``spectramind.ablation.design``) needs no Hydra.
 
 from __future__ import annotations
 
-from typing import Any, Dict, List, Mapping, Optional, Sequence
-
-from omegaconf import DictConfig, OmegaConf
+from collections.abc import Mapping, Sequence
+from typing import Any
 
 from hydra.core.config_loader import ConfigLoader
 from hydra.core.override_parser.overrides_parser import OverridesParser
 from hydra.core.override_parser.types import QuotedString, Transformer
 from hydra.errors import CompactHydraException
+from omegaconf import DictConfig, OmegaConf
 
 from spectramind.ablation.design import Factor, Level, same_level
 
 
 def parse_factors(
-    config_loader: ConfigLoader, params: Optional[Mapping[str, Any]], arguments: Sequence[str]
-) -> List[Factor]:
+    config_loader: ConfigLoader, params: Mapping[str, Any] | None, arguments: Sequence[str]
+) -> list[Factor]:
     """One Factor per override key, in BasicSweeper's order: ``params`` first, then the command
     line; a key given twice keeps its first position and its last value, as in BasicSweeper."""
     lines = [f"{k}={v}" for k, v in (params or {}).items()] + list(arguments)
     parser = OverridesParser.create(config_loader=config_loader)
-    entries: Dict[str, Any] = {}
+    entries: dict[str, Any] = {}
     for override in parser.parse_overrides(lines):
         key = override.get_key_element()
         if override.is_sweep_override():
@@ -44,8 +44,8 @@ def parse_factors(
 
 
 def composed_baseline(
-    config: DictConfig, factors: Sequence[Factor], declared: Optional[Mapping[str, Any]]
-) -> Dict[str, Level]:
+    config: DictConfig, factors: Sequence[Factor], declared: Mapping[str, Any] | None
+) -> dict[str, Level]:
     """Baseline per varied factor: the study's ``baseline`` (checked by ``baseline_levels``), else
     the composed default (a config group's choice, or the key's value) where it is one of the
     factor's levels."""

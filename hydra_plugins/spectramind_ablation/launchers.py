@@ -11,22 +11,21 @@ from __future__ import annotations
 
 import os
 from pathlib import Path
-from typing import TYPE_CHECKING, Optional
-
-from omegaconf import DictConfig, OmegaConf
+from typing import TYPE_CHECKING
 
 from hydra.core.utils import JobReturn, JobStatus
+from omegaconf import DictConfig, OmegaConf
 
 if TYPE_CHECKING:
     from spectramind.ablation.runner import JobOutcome
 
 
-def launcher_target(config: DictConfig) -> Optional[str]:
+def launcher_target(config: DictConfig) -> str | None:
     """The configured launcher's class, as ``sweep.json`` records it."""
     return OmegaConf.select(config, "hydra.launcher._target_", default=None)
 
 
-def job_outcome(sweep_dir: Path, result: JobReturn) -> "JobOutcome":
+def job_outcome(sweep_dir: Path, result: JobReturn) -> JobOutcome:
     """What the runner needs of one job's result: its error record (None if it did not fail) and
     where it ran.
 
@@ -42,7 +41,7 @@ def job_outcome(sweep_dir: Path, result: JobReturn) -> "JobOutcome":
     return JobOutcome(error, _run_dir(sweep_dir, result))
 
 
-def _run_dir(sweep_dir: Path, result: JobReturn) -> Optional[str]:
+def _run_dir(sweep_dir: Path, result: JobReturn) -> str | None:
     """Where the job ran, relative to the sweep directory when inside it."""
     output_dir = (
         OmegaConf.select(result.hydra_cfg, "hydra.runtime.output_dir", default=None) if result.hydra_cfg else None
@@ -67,7 +66,7 @@ def concurrent_jobs(config: DictConfig, batch_len: int) -> int:
     return 1
 
 
-def threads_per_job(config: DictConfig, batch_len: int) -> Optional[int]:
+def threads_per_job(config: DictConfig, batch_len: int) -> int | None:
     """CPU threads per job so that parallel jobs together use the machine's cores, no more: the
     CPUs the launcher allocates per job where it does (submitit ``cpus_per_task``, Ray
     ``remote.num_cpus``, Ray's default being one), else the cores shared by concurrent jobs."""

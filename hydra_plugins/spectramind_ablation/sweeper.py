@@ -20,11 +20,10 @@ ever reused).
 
 from __future__ import annotations
 
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Any, Callable, Iterator, List, Optional, Sequence
-
-from omegaconf import DictConfig, OmegaConf
+from typing import Any
 
 from hydra.core.config_loader import ConfigLoader
 from hydra.core.utils import JobReturn
@@ -32,6 +31,7 @@ from hydra.errors import CompactHydraException
 from hydra.plugins.launcher import Launcher
 from hydra.plugins.sweeper import Sweeper
 from hydra.types import HydraContext, TaskFunction
+from omegaconf import DictConfig, OmegaConf
 
 from spectramind.ablation.study import OPTION_PREFIX, StudyOptions
 from spectramind.errors import SpectramindError, first_line
@@ -50,10 +50,10 @@ class AblationSweeper(Sweeper):
         super().__init__()
         self.given_options = options
         self.options = StudyOptions()
-        self.config: Optional[DictConfig] = None
-        self.launcher: Optional[Launcher] = None
-        self.hydra_context: Optional[HydraContext] = None
-        self.composed: Optional[PreComposedConfigs] = None
+        self.config: DictConfig | None = None
+        self.launcher: Launcher | None = None
+        self.hydra_context: HydraContext | None = None
+        self.composed: PreComposedConfigs | None = None
 
     def setup(self, *, hydra_context: HydraContext, task_function: TaskFunction, config: DictConfig) -> None:
         from hydra.core.plugins import Plugins
@@ -84,7 +84,7 @@ class AblationSweeper(Sweeper):
         )
 
     # ------------------------------------------------------------------ sweep
-    def sweep(self, arguments: List[str]) -> Any:
+    def sweep(self, arguments: list[str]) -> Any:
         # imported here (and below) when a sweep starts, not when Hydra imports every plugin
         # module at the start of any app: they load the run records' modules
         from spectramind.ablation import outcome
@@ -98,7 +98,7 @@ class AblationSweeper(Sweeper):
         plan = self._prepare(sweep_dir, arguments, previous)
         if plan is None:  # dry run: the plan was printed
             return []
-        returns: List[Sequence[JobReturn]] = []
+        returns: list[Sequence[JobReturn]] = []
 
         def launch(batch, first_number: int):
             batch_returns = self.launcher.launch(
@@ -120,7 +120,7 @@ class AblationSweeper(Sweeper):
             self.composed.forget()  # what the loop did not launch (budget, fail_fast) is not needed
         return returns
 
-    def _prepare(self, sweep_dir: Path, arguments: List[str], previous):
+    def _prepare(self, sweep_dir: Path, arguments: list[str], previous):
         """Study → design → pre-flight → plan → the sweep's first records, while the launcher's
         workers warm up; the plan, or None for a dry run (which prints it and writes nothing)."""
         from spectramind.ablation import plan as planning
@@ -183,7 +183,7 @@ class AblationSweeper(Sweeper):
     def _batch_size(self, n_runs: int) -> int:
         return self.options.batch_size(n_runs, lambda: concurrent_jobs(self.config, n_runs))
 
-    def _job_overrides(self, spec, batch_len: int) -> List[str]:
+    def _job_overrides(self, spec, batch_len: int) -> list[str]:
         """The overrides a run's job is launched with: the run's own, its directory
         (``run_subdir``) and its share of the CPU threads."""
         overrides = list(spec.overrides)
@@ -220,7 +220,7 @@ def _one_line() -> Iterator[None]:
         raise CompactHydraException(str(exc)) from None
 
 
-def _importable(option: str, path: Optional[str]) -> Optional[Callable[..., Any]]:
+def _importable(option: str, path: str | None) -> Callable[..., Any] | None:
     """The function a ``hydra.sweeper.<option>`` names (None if unset), or a one-line error."""
     if not path:
         return None

@@ -18,7 +18,8 @@ from __future__ import annotations
 import logging
 import time
 import warnings
-from typing import Any, Callable, Dict, Iterator, Optional
+from collections.abc import Callable, Iterator
+from typing import Any
 
 from spectramind.errors import first_line
 
@@ -29,15 +30,15 @@ class WorkerWarmUp:
     """The warm-up tasks in flight: :meth:`join` before launching, :meth:`cancel` otherwise."""
 
     def __init__(self, outputs: Iterator[Any], n_workers: int) -> None:
-        self._outputs: Optional[Iterator[Any]] = outputs
+        self._outputs: Iterator[Any] | None = outputs
         self._n_workers = n_workers
         self._started = time.monotonic()
 
-    def join(self) -> Dict[str, Any]:
+    def join(self) -> dict[str, Any]:
         """Wait for every worker to finish warming; what happened, for the sweep's events. A
         failed warm-up is only logged: the launch then starts its workers as it would have."""
         outputs, self._outputs = self._outputs, None
-        record: Dict[str, Any] = {"workers": self._n_workers}
+        record: dict[str, Any] = {"workers": self._n_workers}
         try:
             record["pids"] = sorted(outputs)
         except Exception as exc:
@@ -57,7 +58,7 @@ class WorkerWarmUp:
                 outputs.close()
 
 
-def start_warm_up(launcher: Any, function: Callable[[], Any], n_runs: int) -> Optional[WorkerWarmUp]:
+def start_warm_up(launcher: Any, function: Callable[[], Any], n_runs: int) -> WorkerWarmUp | None:
     """Run ``function`` once in each worker the launcher will use for ``n_runs`` runs, without
     waiting; None when the launcher is not Hydra's joblib launcher, would run the jobs in this
     process, or has nothing to run."""
@@ -67,8 +68,9 @@ def start_warm_up(launcher: Any, function: Callable[[], Any], n_runs: int) -> Op
     # launch() applies to its options before its Parallel, so this pool is the one it reuses.
     # The launcher's `joblib` attribute (its options) is public. test_hydra_private_api.py fails
     # if either changes.
-    from hydra_plugins.hydra_joblib_launcher._core import process_joblib_cfg
     from joblib import Parallel, delayed, effective_n_jobs, parallel_config
+
+    from hydra_plugins.hydra_joblib_launcher._core import process_joblib_cfg
 
     options = dict(launcher.joblib)
     options["backend"] = "loky"  # what the launcher's launch() sets, and converts, before its Parallel

@@ -20,8 +20,9 @@ from __future__ import annotations
 
 import itertools
 import random
+from collections.abc import Sequence
 from dataclasses import dataclass, field
-from typing import Any, Sequence
+from typing import Any
 
 from spectramind.errors import ConfigurationError
 from spectramind.tracking.identity import run_identity

@@ -16,15 +16,15 @@ config hash and job directory (``run_dir``), and Hydra job numbers that are neve
 from __future__ import annotations
 
 from collections import Counter
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
-from typing import Any, Callable, Iterable, Sequence
+from typing import Any
 
 from spectramind.ablation.design import RunSpec
 from spectramind.ablation.manifest import find_run, load_manifest, save_manifest
 from spectramind.ablation.study import OPTION_PREFIX, StudyOptions
 from spectramind.errors import ConfigurationError
-from spectramind.timestamps import utc_now
 from spectramind.sweep_layout import (
     COMPLETED,
     EVENTS_FILE,
@@ -38,6 +38,7 @@ from spectramind.sweep_layout import (
     RUNNING,
     sweep_lock,
 )
+from spectramind.timestamps import utc_now
 from spectramind.tracking.events import append_event
 from spectramind.tracking.record import git_state, index_run_records, read_json
 

@@ -17,9 +17,10 @@ import os
 import sys
 import threading
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Callable, TextIO
+from typing import Any, TextIO
 
 from spectramind.ablation.manifest import load_manifest
 from spectramind.sweep_layout import RUNNING, TERMINAL_STATUSES, UNSUCCESSFUL_STATUSES
@@ -91,7 +92,7 @@ class SweepProgress:
         self.state = ProgressState(0, self.total, 0, 0, 0.0)
 
     # ------------------------------------------------------------------ lifecycle
-    def __enter__(self) -> "SweepProgress":
+    def __enter__(self) -> SweepProgress:
         manifest = load_manifest(self.sweep_dir) or {}
         self._already_ended = {
             run["run_id"]: run.get("ended")

@@ -7,8 +7,8 @@ sweep directory back from disk, so they work on a finished, partial or still run
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from pathlib import Path
-from typing import List, Optional, Sequence
 
 import typer
 
@@ -27,7 +27,7 @@ _SWEEP_DIR_HELP = "Sweep directory (the one holding sweep.json, e.g. multirun/<d
 _LEADERBOARD_SWITCH = "++hydra.callbacks.leaderboard.enabled="
 
 
-def study_names(config_dirs: Sequence[Path] = ()) -> List[str]:
+def study_names(config_dirs: Sequence[Path] = ()) -> list[str]:
     """The studies shipped in conf/ablation/ and those in DIR/ablation/ of each user config
     directory (``--config-dir DIR``, ``hydra.searchpath=[file://DIR]``): file names without .yaml."""
     from importlib.resources import files
@@ -38,12 +38,12 @@ def study_names(config_dirs: Sequence[Path] = ()) -> List[str]:
     )
 
 
-def _complete_study(ctx: typer.Context, incomplete: str) -> List[str]:
+def _complete_study(ctx: typer.Context, incomplete: str) -> list[str]:
     config_dir = ctx.params.get("config_dir")
     return [name for name in study_names([config_dir] if config_dir else []) if name.startswith(incomplete)]
 
 
-def split_study(args: List[str]) -> tuple[Optional[str], List[str]]:
+def split_study(args: list[str]) -> tuple[str | None, list[str]]:
     """``[STUDY] [OVERRIDES...]``: a first word without ``=`` (and no ``+``/``~`` prefix) names a
     study in conf/ablation/; no arguments at all means the ``default`` study."""
     if not args:
@@ -55,7 +55,7 @@ def split_study(args: List[str]) -> tuple[Optional[str], List[str]]:
 
 @ablate_app.command("run")
 def ablate_run(
-    study: Optional[str] = typer.Argument(
+    study: str | None = typer.Argument(
         None,
         metavar="STUDY",
         show_default=False,
@@ -63,7 +63,7 @@ def ablate_run(
         help="A study file in conf/ablation/ (or DIR/ablation/ of --config-dir), without .yaml "
         "[default: `default` when no OVERRIDES are given].",
     ),
-    overrides: Optional[List[str]] = typer.Argument(
+    overrides: list[str] | None = typer.Argument(
         None,
         metavar="OVERRIDES",
         show_default=False,
@@ -76,7 +76,7 @@ def ablate_run(
         "--dry-run",
         help="Print the plan (design, every run and its overrides, runs already completed) and train nothing.",
     ),
-    sweep_dir: Optional[Path] = typer.Option(
+    sweep_dir: Path | None = typer.Option(
         None,
         "--sweep-dir",
         metavar="DIR",
@@ -91,7 +91,7 @@ def ablate_run(
         metavar="N",
         help="Runs trained at the same time on this machine (Hydra's joblib launcher) when N > 1.",
     ),
-    config_dir: Optional[Path] = typer.Option(
+    config_dir: Path | None = typer.Option(
         None, "--config-dir", metavar="DIR", show_default=False, help=CONFIG_DIR_HELP, **EXISTING_DIR
     ),
     leaderboard: bool = typer.Option(
@@ -124,7 +124,7 @@ def ablate_run(
     raise typer.Exit(0 if allow_failed_runs else status)
 
 
-def _study_argv(args: List[str], config_dir: Optional[Path]) -> List[str]:
+def _study_argv(args: list[str], config_dir: Path | None) -> list[str]:
     """``--multirun ablation=STUDY OVERRIDES...`` for ``ablate run``'s words, with an unknown
     study named before Hydra starts (Hydra would only say that a config-group option is missing)."""
     study, overrides = split_study(args)
@@ -142,7 +142,7 @@ def _study_argv(args: List[str], config_dir: Optional[Path]) -> List[str]:
 @ablate_app.command("resume")
 def ablate_resume(
     sweep_dir: Path = typer.Argument(..., metavar="SWEEP_DIR", help=_SWEEP_DIR_HELP, **EXISTING_DIR),
-    jobs: Optional[int] = typer.Option(
+    jobs: int | None = typer.Option(
         None,
         "--jobs",
         "-j",
@@ -170,7 +170,7 @@ def ablate_resume(
     raise typer.Exit(run_hydra(argv))
 
 
-def _saved_overrides(sweep_dir: Path, replace_launcher: bool) -> List[str]:
+def _saved_overrides(sweep_dir: Path, replace_launcher: bool) -> list[str]:
     """``--multirun`` and the overrides the sweep was started with (Hydra's multirun.yaml in the
     sweep directory), less those that ``resume`` sets again: the sweep directory, resume, dry run,
     the leaderboard switch and, for a new ``--jobs``, the launcher."""

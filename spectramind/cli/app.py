@@ -12,7 +12,6 @@ runs exits with status 1. Heavy imports (torch, pandas, numpy) happen inside the
 from __future__ import annotations
 
 import sys
-from typing import List, Optional
 
 import typer
 
@@ -53,7 +52,7 @@ def _usage_error_line(exc: BaseException) -> str:
     return message
 
 
-def main(argv: Optional[List[str]] = None) -> None:
+def main(argv: list[str] | None = None) -> None:
     """Console-script entry point: usage and expected errors become one line and exit status 2."""
     skip_final_collection()
     command = typer.main.get_command(app)

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 from enum import Enum
 from pathlib import Path
-from typing import List, Optional
 
 import typer
 
@@ -65,7 +64,7 @@ def data_simulate(
         "adc2024-raw: the competition's raw detector frames and calibration "
         "files (then `spectramind data calibrate`).",
     ),
-    n_planets: Optional[int] = typer.Option(
+    n_planets: int | None = typer.Option(
         None,
         "--n-planets",
         min=1,
@@ -73,7 +72,7 @@ def data_simulate(
         show_default=False,
         help="Number of planets [default: 800; raw formats 40].",
     ),
-    n_time: Optional[int] = typer.Option(
+    n_time: int | None = typer.Option(
         None,
         "--n-time",
         min=16,
@@ -88,7 +87,7 @@ def data_simulate(
         help="Planet population: adc2024 (spectra like the real ADC 2024 "
         "labels) or legacy (the deeper spectra of format 2).",
     ),
-    airs_frames: Optional[int] = typer.Option(
+    airs_frames: int | None = typer.Option(
         None,
         "--airs-frames",
         min=4,
@@ -96,7 +95,7 @@ def data_simulate(
         show_default=False,
         help="AIRS-CH0 reads per visit, even (raw formats; FGS1 gets 12x) [default: the real 11250].",
     ),
-    seed: Optional[int] = typer.Option(
+    seed: int | None = typer.Option(
         None,
         "--seed",
         metavar="INT",
@@ -121,7 +120,7 @@ def data_simulate(
 
 
 def _simulate_light_curves(
-    out: Path, n_planets: Optional[int], n_time: Optional[int], seed: Optional[int], population: PopulationName
+    out: Path, n_planets: int | None, n_time: int | None, seed: int | None, population: PopulationName
 ) -> Path:
     """The fast simulator; an option left out keeps :class:`SimulationConfig`'s default."""
     from spectramind.data.sim.config import SimulationConfig
@@ -134,9 +133,9 @@ def _simulate_light_curves(
 def _simulate_raw(
     out: Path,
     data_format: DataFormat,
-    n_planets: Optional[int],
-    airs_frames: Optional[int],
-    seed: Optional[int],
+    n_planets: int | None,
+    airs_frames: int | None,
+    seed: int | None,
     population: PopulationName,
 ) -> Path:
     """The raw-frame simulator in the competition's ``data_format``; an option left out keeps
@@ -161,7 +160,7 @@ def data_compare(
         metavar="SIM_LABELS",
         help="Labels to check: a train.csv (or a data folder holding one), e.g. data/simulated/train.csv.",
     ),
-    real: Optional[Path] = typer.Argument(
+    real: Path | None = typer.Argument(
         None,
         metavar="REAL_LABELS",
         show_default=False,
@@ -179,7 +178,7 @@ def data_compare(
     typer.echo(compare_label_files(simulated, real))
 
 
-def _planet_list(text: Optional[str]) -> Optional[List[int]]:
+def _planet_list(text: str | None) -> list[int] | None:
     if not text:
         return None
     try:
@@ -206,7 +205,7 @@ def data_calibrate(
     airs_bin: int = typer.Option(30, "--airs-bin", min=1, metavar="N", help="AIRS CDS frames summed per time bin."),
     fgs_bin: int = typer.Option(360, "--fgs-bin", min=1, metavar="N", help="FGS1 CDS frames summed per time bin."),
     workers: int = typer.Option(1, "--workers", "-j", min=1, metavar="N", help="Planets calibrated at the same time."),
-    planets: Optional[str] = typer.Option(
+    planets: str | None = typer.Option(
         None,
         "--planets",
         metavar="ID,...",

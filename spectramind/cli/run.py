@@ -10,7 +10,6 @@ from __future__ import annotations
 import json
 from enum import Enum
 from pathlib import Path
-from typing import List, Optional
 
 import typer
 
@@ -26,13 +25,13 @@ class ScoreVariant(str, Enum):
 
 
 def train_command(
-    overrides: Optional[List[str]] = typer.Argument(
+    overrides: list[str] | None = typer.Argument(
         None,
         metavar="OVERRIDES",
         show_default=False,
         help="Hydra overrides, e.g. `model=mlp loss=mse trainer.max_epochs=5`.",
     ),
-    config_dir: Optional[Path] = typer.Option(
+    config_dir: Path | None = typer.Option(
         None, "--config-dir", metavar="DIR", show_default=False, help=CONFIG_DIR_HELP, **EXISTING_DIR
     ),
 ) -> None:
@@ -91,7 +90,9 @@ def score_command(
     ),
     as_json: bool = typer.Option(False, "--json", help="Print the score and its unclipped value as JSON."),
 ) -> None:
-    """Score a Kaggle-format submission with the Ariel Gaussian log-likelihood score (0 = naive baseline, 1 = perfect)."""
+    """Score a Kaggle-format submission with the Ariel Gaussian log-likelihood score.
+
+    0 is the naive baseline, 1 a perfect prediction."""
     from spectramind.metrics.submission import score_submission_files
 
     result = score_submission_files(solution, submission, train_labels, variant=variant.value)

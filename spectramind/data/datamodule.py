@@ -87,8 +87,8 @@ class ArielDataModule(pl.LightningDataModule):
     def prepare_data(self) -> None:
         """Generate the simulated dataset on first use (no-op when it already exists)."""
         if self.simulation is not None:
-            from spectramind.data.sim.writer import ensure_dataset
             from spectramind.data.sim.config import SimulationConfig
+            from spectramind.data.sim.writer import ensure_dataset
 
             try:
                 config = SimulationConfig(**self.simulation)

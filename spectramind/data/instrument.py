@@ -27,7 +27,6 @@ import math
 import numpy as np
 from scipy.special import erf
 
-
 # The two sensors and their frames (32 rows x columns): FGS1 first, as in the channel order (wl_1).
 AIRS = "AIRS-CH0"
 FGS = "FGS1"

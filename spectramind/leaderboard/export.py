@@ -29,6 +29,7 @@ import pandas as pd
 from spectramind.leaderboard.collate import SweepTable
 from spectramind.leaderboard.markdown import markdown_cell
 from spectramind.leaderboard.reader import is_safe_name, path_inside
+from spectramind.leaderboard.stats import LeaderboardStats, best_run_of
 from spectramind.leaderboard.text import (
     format_delta,
     format_number,
@@ -37,8 +38,6 @@ from spectramind.leaderboard.text import (
     held_out_label,
     selection_note,
 )
-from spectramind.leaderboard.stats import LeaderboardStats, best_run_of
-from spectramind.tracking.identity import safe_name
 from spectramind.sweep_layout import (
     BEST_CHECKPOINT,
     COMPLETED,
@@ -47,6 +46,7 @@ from spectramind.sweep_layout import (
     RUN_RECORD_FILE,
     SUBMISSION_FILE,
 )
+from spectramind.tracking.identity import safe_name
 
 EXPORT_DIR = "ablation_results"
 

@@ -10,19 +10,20 @@ from __future__ import annotations
 
 import itertools
 import math
+from collections.abc import Iterable
 from pathlib import Path
-from typing import Any, Iterable
+from typing import Any
 
 import numpy as np
 import pandas as pd
 
 from spectramind.data.layout import read_wavelengths
 from spectramind.errors import DatasetError
-from spectramind.spectrum import N_WAVELENGTHS
 from spectramind.leaderboard.collate import SweepTable
 from spectramind.leaderboard.escaping import escape
-from spectramind.leaderboard.text import REFERENCE_LABELS, seed_text
 from spectramind.leaderboard.stats import LeaderboardStats, best_run_of
+from spectramind.leaderboard.text import REFERENCE_LABELS, seed_text
+from spectramind.spectrum import N_WAVELENGTHS
 from spectramind.sweep_layout import COMPLETED, PREDICTIONS_FILE, RESOLVED_CONFIG_FILE
 
 CURVE_METRIC = "val/loss"
@@ -181,8 +182,8 @@ def heatmap_figures(table: SweepTable, stats: LeaderboardStats) -> list[dict[str
     for (key_x, col_x), (key_y, col_y) in itertools.combinations(table.factor_columns.items(), 2):
         if len(figures) >= MAX_HEATMAPS:
             break
-        levels_x = [l for l in table.factor_levels[key_x] if l in set(scored[col_x])]
-        levels_y = [l for l in table.factor_levels[key_y] if l in set(scored[col_y])]
+        levels_x = [level for level in table.factor_levels[key_x] if level in set(scored[col_x])]
+        levels_y = [level for level in table.factor_levels[key_y] if level in set(scored[col_y])]
         if len(levels_x) < 2 or len(levels_y) < 2:
             continue
         grid = scored.groupby([col_y, col_x])[mean].mean().unstack(col_x).reindex(index=levels_y, columns=levels_x)
@@ -195,13 +196,14 @@ def heatmap_figures(table: SweepTable, stats: LeaderboardStats) -> list[dict[str
                 "data": [
                     {
                         "type": "heatmap",
-                        "x": [escape(l) for l in levels_x],
-                        "y": [escape(l) for l in levels_y],
+                        "x": [escape(level) for level in levels_x],
+                        "y": [escape(level) for level in levels_y],
                         "z": z,
                         "colorscale": "Viridis",
                         "reversescale": reverse,
                         "texttemplate": "%{z:.4g}",
-                        "hovertemplate": f"{escape(key_x)}=%{{x}}<br>{escape(key_y)}=%{{y}}<br>mean %{{z:.5g}}<extra></extra>",
+                        "hovertemplate": f"{escape(key_x)}=%{{x}}<br>{escape(key_y)}=%{{y}}"
+                        "<br>mean %{z:.5g}<extra></extra>",
                         "colorbar": {"title": {"text": escape(stats.ranking_metric)}},
                     }
                 ],
@@ -225,7 +227,7 @@ def parallel_coordinates_figure(table: SweepTable, stats: LeaderboardStats) -> d
     # markup), so they take the raw level: escaping would print the entities literally.
     dimensions = []
     for key, column in table.factor_columns.items():
-        levels = [l for l in table.factor_levels[key] if l in set(scored[column])]
+        levels = [level for level in table.factor_levels[key] if level in set(scored[column])]
         codes = {level: index for index, level in enumerate(levels)}
         dimensions.append(
             {

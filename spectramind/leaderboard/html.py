@@ -54,8 +54,8 @@ from spectramind.leaderboard.text import (
     format_p_value,
     format_percent,
     held_out_label,
-    reference_column,
     ranking_note,
+    reference_column,
     reference_note,
     seed_text,
     selection_note,
@@ -94,8 +94,9 @@ def render_html(table: SweepTable, stats: LeaderboardStats, sweep_dir: str | Pat
         _failed_section(table),
         _runs_section(table, stats),
         _meta_section(table),
-        f"<footer>Generated {escape(dt.datetime.now(dt.timezone.utc).strftime('%Y-%m-%d %H:%M UTC'))} "
-        "by spectramind.leaderboard. Works offline; plots are interactive (zoom, hover, double-click to reset).</footer>",
+        f"<footer>Generated {escape(dt.datetime.now(dt.UTC).strftime('%Y-%m-%d %H:%M UTC'))} "
+        "by spectramind.leaderboard. Works offline; plots are interactive "
+        "(zoom, hover, double-click to reset).</footer>",
     ]
     return "".join(
         [
@@ -181,7 +182,8 @@ def _cards(table: SweepTable, stats: LeaderboardStats) -> str:
     return (
         "<section class='cards'>"
         + "".join(
-            f"<div class='card'><div class='k'>{escape(k)}</div><div class='v'>{escape(v)}</div><div class='d'>{escape(d)}</div></div>"
+            f"<div class='card'><div class='k'>{escape(k)}</div><div class='v'>{escape(v)}</div>"
+            f"<div class='d'>{escape(d)}</div></div>"
             for k, v, d in cards
         )
         + "</section>"
@@ -328,7 +330,8 @@ def _failed_section(table: SweepTable) -> str:
         )
         items.append(
             f"<tr><td class='id'>{escape(row['run_id'])}</td><td>{escape(row['status'])}</td>"
-            f"<td class='num'>{escape(seed_text(row['seed']))}</td><td>{escape(row['error'] or MISSING)}{traceback}</td></tr>"
+            f"<td class='num'>{escape(seed_text(row['seed']))}</td>"
+            f"<td>{escape(row['error'] or MISSING)}{traceback}</td></tr>"
         )
     return (
         "<section id='failed'><h2>Failed and diverged runs</h2><div class='scroll'><table id='failed-table'>"

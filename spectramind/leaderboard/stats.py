@@ -195,7 +195,8 @@ def compute_stats(
     """All statistics of a `SweepTable` for one primary metric (direction from its name if None)."""
     if table.metric_names and primary_metric not in table.metric_names:
         raise ConfigurationError(
-            f"primary metric {primary_metric!r} is not in the runs' metrics.json (known: {', '.join(table.metric_names)})"
+            f"primary metric {primary_metric!r} is not in the runs' metrics.json "
+            f"(known: {', '.join(table.metric_names)})"
         )
     if higher_is_better is None:
         higher_is_better = default_higher_is_better(primary_metric)

@@ -150,12 +150,12 @@ def effects_note(stats: LeaderboardStats) -> str:
     )
     if stats.balanced_grid:
         return (
-            base
-            + " Effect vs grand mean: mean of the configurations at this level minus the mean of all (a balanced full-factorial grid)."
+            base + " Effect vs grand mean: mean of the configurations at this level minus the mean of all"
+            " (a balanced full-factorial grid)."
         )
     return (
-        base
-        + " Effects against a grand mean are shown only for balanced full-factorial grids: in this design they would mix in whichever other levels ran with each level."
+        base + " Effects against a grand mean are shown only for balanced full-factorial grids: in this design"
+        " they would mix in whichever other levels ran with each level."
     )
 
 

@@ -23,7 +23,6 @@ from torch import Tensor
 from torchmetrics import MetricCollection
 
 from spectramind.errors import ConfigurationError
-from spectramind.spectrum import DETECTORS
 from spectramind.metrics.gll import (
     SIGMA_FLOOR,
     ArielScore,
@@ -35,7 +34,7 @@ from spectramind.metrics.gll import (
     as_spectra,
     gaussian_log_likelihood,
 )
-from spectramind.spectrum import N_WAVELENGTHS
+from spectramind.spectrum import DETECTORS, N_WAVELENGTHS
 from spectramind.sweep_layout import UNCLIPPED_SUFFIX
 
 PPM = 1e6

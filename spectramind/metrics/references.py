@@ -3,18 +3,18 @@
 Why two references, and why neither is called a ceiling by accident:
 
 * **per-channel** — each channel measured on its own as well as its light curve allows: μ = y plus
-  the channel's irreducible error, σ = that error's size. The error is the white-noise limit of a
-  depth fit (``depth_sigma``) and the part of the pointing jitter that looks exactly like a depth
-  change (``jitter_sigma``; :func:`spectramind.data.sim.physics.jitter_depth_sigma`), both from the
-  simulator's ``noise_truth.csv``. A model that pools channels (a spectral prior) can beat it: it
-  is a reference, not a limit.
-* **pooled** — the same ideal measurements passed through a Gaussian prior over spectra fitted on
-  the training labels (their mean, leading principal components and a floor), whose posterior mean
-  and standard deviation are the prediction. The measurement noise it is told is the true one:
-  independent white noise per channel plus the jitter error, fully correlated across a planet's
-  channels (it is, to within the limb-darkening differences of their transit shapes: > 0.95). This is the best a method that knows everything about the noise and uses a Gaussian
-  picture of the spectra can do with the light curves; it is what "% of reference" in the
-  leaderboard and docs divides by.
+the channel's irreducible error, σ = that error's size. The error is the white-noise limit of a
+depth fit (``depth_sigma``) and the part of the pointing jitter that looks exactly like a depth
+change (``jitter_sigma``; :func:`spectramind.data.sim.physics.jitter_depth_sigma`), both from the
+simulator's ``noise_truth.csv``. A model that pools channels (a spectral prior) can beat it: it is a
+reference, not a limit. * **pooled** — the same ideal measurements passed through a Gaussian prior
+over spectra fitted on the training labels (their mean, leading principal components and a floor),
+whose posterior mean and standard deviation are the prediction. The measurement noise it is told is
+the true one: independent white noise per channel plus the jitter error, fully correlated across a
+planet's channels (it is, to within the limb-darkening differences of their transit shapes: > 0.95).
+This is the best a method that knows everything about the noise and uses a Gaussian picture of the
+spectra can do with the light curves; it is what "% of reference" in the leaderboard and docs
+divides by.
 
 Both are expected scores, in closed form: the scores are linear in the per-cell log-likelihoods,
 and for a Gaussian prediction with a linear estimator, E[log N(y; μ, σ)] = -log σ - log(2π)/2 -

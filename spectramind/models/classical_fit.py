@@ -17,11 +17,11 @@ from typing import Any
 
 import torch
 
-from spectramind.spectrum import N_WAVELENGTHS
 from spectramind.errors import ConfigurationError
-from spectramind.models.sigma_calibration import detector_calibration
 from spectramind.models.losses import GaussianNLLLoss
 from spectramind.models.predictor import SpectrumPredictor
+from spectramind.models.sigma_calibration import detector_calibration
+from spectramind.spectrum import N_WAVELENGTHS
 
 
 class TransitFitModule(SpectrumPredictor):

@@ -15,17 +15,17 @@ Usable without Hydra::
 
 from __future__ import annotations
 
-from typing import Callable
+from collections.abc import Callable
 
 import torch
 from torch import nn
 
-from spectramind.spectrum import N_WAVELENGTHS
 from spectramind.errors import ConfigurationError, TrainingDiverged
 from spectramind.models.backbones import CNN1dBackbone
 from spectramind.models.losses import GaussianNLLLoss
 from spectramind.models.predictor import SpectrumPredictor
 from spectramind.models.spectral_prior import GaussianSpectralPrior
+from spectramind.spectrum import N_WAVELENGTHS
 
 _LOG_SIGMA_CLAMP = 8.0
 

@@ -15,8 +15,8 @@ from __future__ import annotations
 import pytorch_lightning as pl
 import torch
 
-from spectramind.spectrum import N_WAVELENGTHS
 from spectramind.metrics.diagnostics import SpectrumMetrics
+from spectramind.spectrum import N_WAVELENGTHS
 
 
 class SpectrumPredictor(pl.LightningModule):

@@ -22,9 +22,9 @@ import numpy as np
 import torch
 from torch import nn
 
-from spectramind.spectrum import N_WAVELENGTHS
 from spectramind.errors import ConfigurationError
 from spectramind.models.sigma_calibration import DETECTOR_CHANNELS, detector_calibration
+from spectramind.spectrum import N_WAVELENGTHS
 
 
 class GaussianSpectralPrior(nn.Module):

@@ -18,9 +18,9 @@ import numpy as np
 import pandas as pd
 import torch
 
-from spectramind.spectrum import N_WAVELENGTHS
 from spectramind.errors import DatasetError
 from spectramind.metrics.submission import write_submission
+from spectramind.spectrum import N_WAVELENGTHS
 from spectramind.sweep_layout import (
     LAST_CHECKPOINT,
     METRICS_FILE,

@@ -24,8 +24,9 @@ from __future__ import annotations
 
 import logging
 import os
+from collections.abc import Iterator
 from pathlib import Path
-from typing import Any, Iterator, Optional, Tuple
+from typing import Any
 
 import yaml
 
@@ -34,7 +35,7 @@ from spectramind.data.layout import dataset_files
 log = logging.getLogger(__name__)
 
 
-def dataset_dvc_record(data_dir: str | os.PathLike) -> Optional[dict[str, Any]]:
+def dataset_dvc_record(data_dir: str | os.PathLike) -> dict[str, Any] | None:
     """What a run records as ``dataset_dvc``: ``dvc_tracked_hash``, or ``{error}`` (with a warning)
     when a DVC file cannot be read; a warning too when the folder no longer matches its hash."""
     try:
@@ -50,7 +51,7 @@ def dataset_dvc_record(data_dir: str | os.PathLike) -> Optional[dict[str, Any]]:
     return tracked
 
 
-def dvc_tracked_hash(data_dir: str | os.PathLike) -> Optional[dict[str, Any]]:
+def dvc_tracked_hash(data_dir: str | os.PathLike) -> dict[str, Any] | None:
     """``{md5, source, stage, path, nfiles, size, matches_files}`` for ``data_dir``, or None when
     no DVC file of its project tracks it. An unreadable DVC file raises ``ValueError`` naming it."""
     data = Path(data_dir).resolve()
@@ -72,7 +73,7 @@ def dvc_tracked_hash(data_dir: str | os.PathLike) -> Optional[dict[str, Any]]:
     return None
 
 
-def _project_root(path: Path) -> Optional[Path]:
+def _project_root(path: Path) -> Path | None:
     """The nearest folder at or above ``path`` that holds a ``.dvc`` folder."""
     for folder in (path, *path.parents):
         if (folder / ".dvc").is_dir():
@@ -80,7 +81,7 @@ def _project_root(path: Path) -> Optional[Path]:
     return None
 
 
-def _tracked_outputs(data: Path, root: Path) -> Iterator[Tuple[Path, Optional[str], dict]]:
+def _tracked_outputs(data: Path, root: Path) -> Iterator[tuple[Path, str | None, dict]]:
     """(DVC file, stage or None, its ``outs`` entry) for every entry with an md5 that names ``data``."""
     pointer = data.parent / f"{data.name}.dvc"
     if pointer.is_file():
@@ -125,7 +126,7 @@ def _load(path: Path) -> dict:
     return document
 
 
-def _folder_totals(data: Path) -> Tuple[int, int]:
+def _folder_totals(data: Path) -> tuple[int, int]:
     """(number of files, total bytes) of the data set in ``data`` (its ``cache/`` left out)."""
     sizes = [stat.st_size for _, stat in dataset_files(data)]
     return len(sizes), sum(sizes)

@@ -3,10 +3,10 @@ leaderboard logged to the parent when the sweep ends.
 
 The parent run is created once per sweep directory (:mod:`spectramind.tracking.mlflow_parent`):
 every run of the sweep, in whichever process or host the launcher put it, tags itself with it
-(MLflow's nesting), and a resumed sweep finds the same parent. :class:`MlflowSweepCallback` (``hydra.callbacks.mlflow_sweep``
-in conf/config.yaml) creates it when the multirun starts, in the main process, so that parallel
-workers never race to create the store and the parent; a run that finds no parent (a sweep
-started without the callback) creates it under the sweep's lock.
+(MLflow's nesting), and a resumed sweep finds the same parent. :class:`MlflowSweepCallback`
+(``hydra.callbacks.mlflow_sweep`` in conf/config.yaml) creates it when the multirun starts, in the
+main process, so that parallel workers never race to create the store and the parent; a run that
+finds no parent (a sweep started without the callback) creates it under the sweep's lock.
 
 The callback is always configured and does nothing unless the sweep's config selects an MLflow
 logger, so that ``logger=mlflow`` alone is enough and no config has to add or remove it. Hydra
@@ -60,7 +60,7 @@ class MlflowSweepCallback(Callback):
             if found is None:
                 return
             node, sweep_dir = found
-            from spectramind.tracking.loggers import quiet_mlflow, mlflow_location, unreachable
+            from spectramind.tracking.loggers import mlflow_location, quiet_mlflow, unreachable
 
             tracking_uri, artifact_location = mlflow_location(node, sweep_dir)
             if tracking_uri.startswith(("http://", "https://")) and unreachable(tracking_uri):

@@ -21,10 +21,11 @@ import subprocess
 import sys
 import time
 import traceback
+from collections.abc import Callable
 from functools import lru_cache
 from importlib import metadata
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any
 
 from spectramind.atomic import replacing
 from spectramind.errors import TrainingDiverged, first_line
@@ -225,7 +226,7 @@ class RunRecorder:
         )
         self._report_status(metrics)
 
-    def __enter__(self) -> "RunRecorder":
+    def __enter__(self) -> RunRecorder:
         self.start()
         return self
 

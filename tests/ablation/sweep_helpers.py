@@ -11,8 +11,9 @@ import signal
 import subprocess
 import sys
 import time
+from collections.abc import Callable
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any
 
 import pytest
 
@@ -26,8 +27,8 @@ SWEEP_TIMEOUT_S = 240
 @pytest.fixture(scope="session")
 def tiny_data_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """A 40-planet dataset generated once per test session and shared by every run."""
-    from spectramind.data.sim.writer import ensure_dataset
     from spectramind.data.sim.config import SimulationConfig
+    from spectramind.data.sim.writer import ensure_dataset
 
     data_dir = tmp_path_factory.mktemp("data") / "tiny"
     ensure_dataset(data_dir, SimulationConfig(seed=0, **TINY_SIMULATION))

@@ -7,7 +7,6 @@ from __future__ import annotations
 import json
 
 import pytest
-
 from sweep_helpers import explain, manifest, run_events, run_record, run_sweep, runs_by_id, sweep_events
 
 FAULT = "+callbacks.fault._target_"

@@ -9,7 +9,6 @@ import sys
 from pathlib import Path
 
 import pytest
-
 from sweep_helpers import explain, sweep_env
 
 APP = """

@@ -19,8 +19,8 @@ from hydra.errors import HydraException
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from hydra_plugins.spectramind_ablation.factors import parse_factors
 import spectramind
+from hydra_plugins.spectramind_ablation.factors import parse_factors
 from spectramind.ablation.design import expand_design
 from spectramind.errors import ConfigurationError
 

@@ -25,7 +25,7 @@ def test_a_failed_jobs_exception_is_the_return_value_field():
     failed = JobReturn(status=JobStatus.FAILED, _return_value=error)
     assert failed._return_value is error
     with pytest.raises(RuntimeError) as raised:
-        failed.return_value  # the public way: re-raises it (and writes to stderr)
+        _ = failed.return_value  # the public way: re-raises it (and writes to stderr)
     assert raised.value is error
     assert JobReturn(status=JobStatus.COMPLETED, _return_value=1.5).return_value == 1.5
 

@@ -8,7 +8,6 @@ import json
 import os
 
 import pytest
-
 from sweep_helpers import SINGLE_THREAD, explain, manifest, run_sweep, sweep_events
 
 RECORD_THREADS = "+callbacks.threads._target_=faults.RecordThreads"

@@ -10,7 +10,6 @@ import sys
 
 import pytest
 import yaml
-
 from sweep_helpers import explain, run_sweep, sweep_env
 
 

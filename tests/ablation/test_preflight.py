@@ -4,8 +4,8 @@ run aborts the sweep with a message naming the run and the override, and nothing
 from __future__ import annotations
 
 import pytest
-
 from sweep_helpers import explain, run_sweep
+
 from spectramind.tracking.identity import run_identity
 
 VALIDATE = "hydra.sweeper.validate=spectramind.config_checks.check_training_config"

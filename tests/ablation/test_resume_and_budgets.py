@@ -17,6 +17,7 @@ from sweep_helpers import (
     runs_by_id,
     sweep_events,
 )
+
 from spectramind.tracking.identity import run_identity
 
 RESUME = "hydra.sweeper.resume=true"

@@ -6,7 +6,6 @@ from __future__ import annotations
 import re
 
 import pytest
-
 from sweep_helpers import explain, run_sweep
 
 
@@ -36,9 +35,9 @@ def test_a_study_is_selected_by_name(tmp_path):
     stdout, runs = dry_run(tmp_path, "ablation=quick")
     assert "design=grid: 4 runs" in stdout
     assert {" ".join(sorted(r)) for r in runs} == {
-        " ".join(sorted([f"model={m}", f"loss={l}", "trainer.max_epochs=3", "ablation=quick", "seed=0"]))
+        " ".join(sorted([f"model={m}", f"loss={loss}", "trainer.max_epochs=3", "ablation=quick", "seed=0"]))
         for m in ("mlp", "cnn1d")
-        for l in ("gll", "mse")
+        for loss in ("gll", "mse")
     }
 
 

@@ -12,12 +12,12 @@ from hydra import compose, initialize_config_module
 from hydra.core.global_hydra import GlobalHydra
 from hydra.errors import CompactHydraException
 from omegaconf import OmegaConf
+from sweep_helpers import explain, run_sweep
 
 from hydra_plugins.spectramind_ablation.config import APP_CHOICE, AblationSweeperConf
 from hydra_plugins.spectramind_ablation.sweeper import refuse_bare_choice
 from spectramind.ablation.study import StudyOptions
 from spectramind.errors import ConfigurationError
-from sweep_helpers import explain, run_sweep
 
 
 def test_the_structured_config_has_the_options_fields_and_defaults():

@@ -5,8 +5,8 @@ from __future__ import annotations
 
 import pytest
 import yaml
-
 from sweep_helpers import explain, manifest, run_events, run_record, run_sweep, runs_by_id, sweep_events
+
 from spectramind.tracking.identity import run_identity
 
 GRID = ["model=mlp,cnn1d", "optimizer.lr=1e-3,1e-2"]

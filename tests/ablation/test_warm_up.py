@@ -12,9 +12,9 @@ from pathlib import Path
 
 import pytest
 from omegaconf import OmegaConf
+from sweep_helpers import wait_for
 
 from hydra_plugins.spectramind_ablation.warm_up import start_warm_up
-from sweep_helpers import wait_for
 
 
 def joblib_launcher(n_jobs: int):

@@ -7,8 +7,8 @@ import sys
 
 import pytest
 import typer
-
 from cli_support import spectramind
+
 from spectramind.cli.app import app
 
 

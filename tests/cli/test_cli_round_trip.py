@@ -13,7 +13,6 @@ from pathlib import Path
 import pandas as pd
 import pytest
 import yaml
-
 from cli_support import spectramind
 from training_support import tiny_overrides
 
@@ -136,8 +135,9 @@ def test_predict_with_a_runs_checkpoint_and_score_it(sweep, tiny_data_dir):
 
 
 def test_dry_run_of_the_default_study_prints_its_plan_and_trains_nothing(tmp_path):
-    from spectramind.cli.ablate import study_names  # the shipped study files, as the CLI finds them
     from importlib.resources import files
+
+    from spectramind.cli.ablate import study_names  # the shipped study files, as the CLI finds them
 
     assert "default" in study_names()
     study = yaml.safe_load(files("spectramind.conf").joinpath("ablation/default.yaml").read_text())["hydra"]["sweeper"]

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import pytest
-
 from cli_support import single_error_line, spectramind
 
 # (arguments, a word the one-line message must contain so the user knows what to fix)

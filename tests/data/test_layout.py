@@ -12,8 +12,8 @@ import pandas as pd
 import pytest
 
 from spectramind.data import layout
-from spectramind.data.sim.writer import simulate_dataset
 from spectramind.data.sim.config import SimulationConfig
+from spectramind.data.sim.writer import simulate_dataset
 from spectramind.errors import DatasetError
 
 SMALL = SimulationConfig(n_planets=6, n_time=48, seed=7)

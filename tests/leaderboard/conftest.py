@@ -5,10 +5,12 @@ from __future__ import annotations
 import dataclasses
 import itertools
 import shutil
+from collections.abc import Callable
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any
 
 import pytest
+
 from .synthetic_sweep import FakeRun, SyntheticSweep, mixed_runs, write_sweep
 
 

@@ -21,7 +21,7 @@ import numpy as np
 import pandas as pd
 
 N_WAVELENGTHS = 283
-SWEEP_START = dt.datetime(2025, 3, 1, 12, 0, 0, tzinfo=dt.timezone.utc)
+SWEEP_START = dt.datetime(2025, 3, 1, 12, 0, 0, tzinfo=dt.UTC)
 METRIC_KEYS = (
     "adc2025",
     "adc2025_unclipped",

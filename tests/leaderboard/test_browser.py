@@ -6,9 +6,10 @@ from pathlib import Path
 
 import pytest
 from playwright.sync_api import sync_playwright
-from .synthetic_sweep import HOSTILE_LEVEL
 
 from spectramind.leaderboard.build import build_leaderboard
+
+from .synthetic_sweep import HOSTILE_LEVEL
 
 CHROMIUM = "/usr/bin/chromium"
 SCREENSHOT = Path("/tmp/leaderboard.png")

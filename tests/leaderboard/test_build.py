@@ -8,10 +8,11 @@ import math
 import numpy as np
 import pandas as pd
 import pytest
-from .synthetic_sweep import FakeRun, grid_runs
 
 from spectramind.errors import DatasetError
 from spectramind.leaderboard.build import OUTPUT_FILES, build_leaderboard
+
+from .synthetic_sweep import FakeRun, grid_runs
 
 
 def test_all_outputs_exist_and_parse(mixed_sweep):
@@ -41,9 +42,9 @@ def test_all_outputs_exist_and_parse(mixed_sweep):
     assert len(runs) == len(mixed_sweep.runs)
     assert sorted(runs["status"].unique()) == ["completed", "diverged", "failed", "pending", "running"]
     md_rows = [
-        l
-        for l in paths["markdown"].read_text().split("## Ranking", 1)[1].split("##", 1)[0].splitlines()
-        if l.startswith("|")
+        line
+        for line in paths["markdown"].read_text().split("## Ranking", 1)[1].split("##", 1)[0].splitlines()
+        if line.startswith("|")
     ]
     assert len(md_rows) == 2 + n_configs
     assert paths["html"].read_text().rstrip().endswith("</html>")

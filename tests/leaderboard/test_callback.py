@@ -82,7 +82,8 @@ def test_hydra_calls_it_at_the_end_of_a_multirun(tmp_path):
             run_dir = Path(hc.sweep.dir) / "runs" / run_id
             run_dir.mkdir(parents=True)
             overrides = list(hc.overrides.task)
-            (run_dir / "run.json").write_text(json.dumps({"run_id": run_id, "overrides": overrides, "seed": cfg.seed, "status": "completed"}))
+            record = {"run_id": run_id, "overrides": overrides, "seed": cfg.seed, "status": "completed"}
+            (run_dir / "run.json").write_text(json.dumps(record))
             score = {"mlp": 0.4, "cnn1d": 0.6}[cfg.model] + 0.01 * cfg.seed
             (run_dir / "metrics.json").write_text(json.dumps({"adc2025": score}))
 

@@ -7,11 +7,12 @@ import math
 
 import numpy as np
 import pytest
-from .synthetic_sweep import HOSTILE_LEVEL, FakeRun, grid_runs
 
 from spectramind.errors import DatasetError
 from spectramind.leaderboard.collate import collate_runs
 from spectramind.leaderboard.reader import error_one_line
+
+from .synthetic_sweep import HOSTILE_LEVEL, FakeRun, grid_runs
 
 
 def test_every_run_is_a_row_with_its_status(mixed_sweep):

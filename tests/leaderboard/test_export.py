@@ -8,12 +8,13 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from .synthetic_sweep import FakeRun
 
 from spectramind.leaderboard.collate import collate_runs
 from spectramind.leaderboard.export import export_top
-from spectramind.tracking.identity import safe_name
 from spectramind.leaderboard.stats import compute_stats
+from spectramind.tracking.identity import safe_name
+
+from .synthetic_sweep import FakeRun
 
 
 def _export(sweep_dir: Path, n: int) -> Path:

@@ -7,13 +7,14 @@ import json
 import re
 
 import pytest
-from .figures import figure_blocks, figure_strings
-from .synthetic_sweep import HOSTILE_ERROR, HOSTILE_LEVEL, FakeRun
 
 from spectramind.leaderboard.collate import collate_runs
 from spectramind.leaderboard.escaping import script_json
 from spectramind.leaderboard.html import render_html
 from spectramind.leaderboard.stats import compute_stats
+
+from .figures import figure_blocks, figure_strings
+from .synthetic_sweep import HOSTILE_ERROR, HOSTILE_LEVEL, FakeRun
 
 
 @pytest.fixture

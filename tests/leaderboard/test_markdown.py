@@ -8,8 +8,8 @@ import pytest
 
 from spectramind.leaderboard.collate import collate_runs
 from spectramind.leaderboard.markdown import markdown_cell, render_markdown
-from spectramind.leaderboard.text import format_p_value
 from spectramind.leaderboard.stats import compute_stats
+from spectramind.leaderboard.text import format_p_value
 
 
 def _section(text: str, title: str) -> list[str]:

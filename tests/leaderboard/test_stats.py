@@ -8,11 +8,12 @@ import numpy as np
 import pandas as pd
 import pytest
 from scipy import stats as scipy_stats
-from .synthetic_sweep import FakeRun
 
 from spectramind.errors import ConfigurationError
 from spectramind.leaderboard.collate import collate_runs
 from spectramind.leaderboard.stats import compute_stats, default_higher_is_better, paired_tests
+
+from .synthetic_sweep import FakeRun
 
 SEEDS = [0, 1, 2, 3, 4, 5, 6]
 BASELINE = [0.50, 0.52, 0.49, 0.51, 0.53, 0.50, 0.48]

@@ -16,8 +16,8 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-
 from sweep_helpers import SINGLE_THREAD, explain, manifest, run_events, run_record, run_sweep, sweep_env
+
 from spectramind.tracking.events import read_events
 
 # Threads per job of a joblib sweep with n_jobs=2 (the sweeper gives each job its share of the

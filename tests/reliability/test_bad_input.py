@@ -13,11 +13,11 @@ import textwrap
 from pathlib import Path
 
 import pytest
+from cli_support import single_error_line, spectramind
 from hypothesis import given, settings
 from hypothesis import strategies as st
-
-from cli_support import single_error_line, spectramind
 from sweep_helpers import run_sweep, run_training
+
 from spectramind.ablation.design import Factor, Level, expand_design
 from spectramind.errors import ConfigurationError
 from spectramind.tracking.identity import run_identity

@@ -9,7 +9,6 @@ from __future__ import annotations
 import json
 
 import pytest
-
 from sweep_helpers import explain, manifest, run_record, run_sweep, run_training
 
 from .battery import FAULT, FAULT_ENV, battery_overrides, by_fault, metrics_without_timing

@@ -12,9 +12,9 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import pytest
-
 from cli_support import single_error_line, spectramind
 from sweep_helpers import explain, manifest, run_sweep, run_training
+
 from spectramind.errors import DatasetError
 
 from .battery import error_line

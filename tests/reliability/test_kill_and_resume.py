@@ -13,7 +13,6 @@ from __future__ import annotations
 import json
 
 import pytest
-
 from sweep_helpers import (
     explain,
     kill_sweep_when,
@@ -26,6 +25,7 @@ from sweep_helpers import (
     sweep_env,
     sweep_events,
 )
+
 from spectramind.tracking.events import read_events
 
 from .battery import (

@@ -16,10 +16,10 @@ from pathlib import Path
 
 import pytest
 import torch
-
 from leaderboard.figures import figure_blocks, figure_strings
 from leaderboard.synthetic_sweep import FakeRun, write_sweep
 from sweep_helpers import manifest
+
 from spectramind.errors import DatasetError
 from spectramind.leaderboard.build import build_leaderboard
 

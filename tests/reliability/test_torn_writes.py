@@ -5,6 +5,7 @@ next writer starts on a fresh line; the leaderboard is built and lists the torn 
 from __future__ import annotations
 
 from leaderboard.synthetic_sweep import FakeRun, write_sweep
+
 from spectramind.leaderboard.build import build_leaderboard
 from spectramind.leaderboard.collate import collate_runs
 from spectramind.tracking.events import append_event, read_events

@@ -16,7 +16,6 @@ from pathlib import Path
 
 import pytest
 import yaml
-
 from training_support import run_module, tiny_overrides
 from wandb_offline import offline_run
 
@@ -61,9 +60,10 @@ def mlflow_server(tmp_path_factory):
             try:
                 with urllib.request.urlopen(f"{uri}/health", timeout=2):
                     break
-            except OSError:
+            except OSError as err:
                 if server.poll() is not None or time.monotonic() > deadline:
-                    raise RuntimeError(f"mlflow server did not start: {(home / 'server.log').read_text()[-2000:]}")
+                    log = (home / "server.log").read_text()[-2000:]
+                    raise RuntimeError(f"mlflow server did not start: {log}") from err
                 time.sleep(0.5)
         yield uri
     finally:

@@ -33,7 +33,7 @@ class Orbit:
     inc_deg: float
 
     @classmethod
-    def from_star(cls, star_row: Mapping, label: str) -> "Orbit | None":
+    def from_star(cls, star_row: Mapping, label: str) -> Orbit | None:
         """The star info's orbit, or None where P, sma or i is missing (absent or NaN, as in a
         calibrated ADC 2024 folder): the fit then fits the orbit's shape. Values that are there but
         impossible are an error, not a reason to guess."""
@@ -45,12 +45,12 @@ class Orbit:
         return cls(*values)
 
     @classmethod
-    def from_impact(cls, a_over_rs: float, impact: float) -> "Orbit":
+    def from_impact(cls, a_over_rs: float, impact: float) -> Orbit:
         """The orbit at NOMINAL_PERIOD_DAYS with this a/Rs and impact parameter b = a/Rs cos i."""
         return cls(NOMINAL_PERIOD_DAYS, a_over_rs, math.degrees(math.acos(impact / a_over_rs)))
 
     @classmethod
-    def for_duration(cls, t14_h: float, rp: float, impact: float = IMPACT_START) -> "Orbit":
+    def for_duration(cls, t14_h: float, rp: float, impact: float = IMPACT_START) -> Orbit:
         """The nominal-period orbit whose transit of a planet of radius ratio `rp` at impact
         parameter `impact` lasts `t14_h` (first to fourth contact): the fitted orbit's start."""
         chord = math.sin(math.pi * min(t14_h / (24.0 * NOMINAL_PERIOD_DAYS), 0.5))

@@ -312,9 +312,9 @@ def planet_transit_fit(
 
     Times from mid-transit (simulated data): the fit starts at t0 = 0 with the window from the
     orbit. Times from the visit's start (calibrated data): it starts at the mid-time found in the
-    visit's white light with the orbit's durations. Without the star info's orbit (`orbit_source` "fitted": ADC 2024) the
-    transit is found in the white light whatever the times count from, and the fit fits the orbit's
-    shape starting from the duration found there.
+    visit's white light with the orbit's durations. Without the star info's orbit (`orbit_source`
+    "fitted": ADC 2024) the transit is found in the white light whatever the times count from, and
+    the fit fits the orbit's shape starting from the duration found there.
     """
     label = f"planet {int(star_row['planet_id'])}"
     orbit = Orbit.from_star(star_row, label)

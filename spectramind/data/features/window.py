@@ -80,9 +80,9 @@ def estimate_depth(
     """Depth 1 - mean(in-transit flux / baseline) per channel, and its standard error.
 
     ``window`` is the (in-transit, out-of-transit) pair of masks over ``time_hours``, from
-    `transit_window` or `fitted_transit_window`. detrend=False: the baseline is each channel's raw out-of-transit mean. detrend=True: the
-    baseline follows the instrument drifts (see `_detrended_baseline`), fitted out of transit
-    and extrapolated under it.
+    `transit_window` or `fitted_transit_window`. detrend=False: the baseline is each channel's raw
+    out-of-transit mean. detrend=True: the baseline follows the instrument drifts (see
+    `_detrended_baseline`), fitted out of transit and extrapolated under it.
 
     The error is the out-of-transit residual scatter propagated to the depth: noise of the
     in-transit mean plus that of the baseline level (the pooled drift terms add negligibly, except

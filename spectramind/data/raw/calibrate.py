@@ -17,8 +17,8 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-
 from spectramind.data import layout
+from spectramind.data.raw.backends import BACKENDS, parallel_results, ray_module
 from spectramind.data.raw.calibrated_folder import CalibratedFolder
 from spectramind.data.raw.layout import (
     AXIS_INFO_FILE,
@@ -28,7 +28,6 @@ from spectramind.data.raw.layout import (
     read_axis_info,
     read_star_info,
 )
-from spectramind.data.raw.backends import BACKENDS, parallel_results, ray_module
 from spectramind.data.raw.reduction import CalibrationParams, calibrate_planet
 from spectramind.errors import ConfigurationError, DatasetError
 

@@ -32,7 +32,6 @@ from spectramind.data import layout
 from spectramind.data.instrument import AIRS, FGS, FRAME_SHAPE, SENSORS
 from spectramind.errors import DatasetError
 
-
 CALIBRATION_NAMES = ("dark", "dead", "flat", "linear_corr", "read")
 LINEAR_CORR_TERMS = 6  # coefficients of x^0 .. x^5, stacked as 6 blocks of 32 rows
 SATURATED_DN = 65535  # the uint16 ceiling: a read at it has lost charge

@@ -32,6 +32,7 @@ from typing import Any
 
 import numpy as np
 
+from spectramind.data.instrument import AIRS, AIRS_END_COLUMN, AIRS_FIRST_COLUMN, FGS, FRAME_SHAPE, SENSORS
 from spectramind.data.raw import extraction
 from spectramind.data.raw.layout import (
     LINEAR_CORR_TERMS,
@@ -45,7 +46,6 @@ from spectramind.data.raw.layout import (
     read_adc,
     read_calibration,
 )
-from spectramind.data.instrument import AIRS, AIRS_END_COLUMN, AIRS_FIRST_COLUMN, FGS, FRAME_SHAPE, SENSORS
 from spectramind.errors import ConfigurationError, DatasetError
 
 HOT_SIGMA = 5.0

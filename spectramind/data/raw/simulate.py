@@ -32,9 +32,18 @@ import numpy as np
 import pandas as pd
 
 from spectramind.data import layout
+from spectramind.data.instrument import (
+    AIRS,
+    AIRS_END_COLUMN,
+    AIRS_FIRST_COLUMN,
+    FGS,
+    FRAME_SHAPE,
+    SENSORS,
+    airs_column_wavelengths,
+    channel_wavelengths,
+    spatial_profile,
+)
 from spectramind.data.raw.detector import DetectorConfig, draw_calibration, render_reads
-from spectramind.data.instrument import spatial_profile
-from spectramind.data.instrument import airs_column_wavelengths, channel_wavelengths
 from spectramind.data.raw.layout import (
     ADC_INFO_COLUMNS,
     AIRS_INTEGRATION_S,
@@ -52,7 +61,7 @@ from spectramind.data.raw.layout import (
     RawLayout,
     SensorCalibration,
 )
-from spectramind.data.instrument import AIRS, AIRS_END_COLUMN, AIRS_FIRST_COLUMN, FGS, FRAME_SHAPE, SENSORS
+from spectramind.data.sim.config import SimulationConfig, planet_ids_and_seeds
 from spectramind.data.sim.physics import (
     PlanetSystem,
     draw_system,
@@ -62,7 +71,6 @@ from spectramind.data.sim.physics import (
     transit_duration_hours,
     transit_light_curves,
 )
-from spectramind.data.sim.config import SimulationConfig, planet_ids_and_seeds
 from spectramind.errors import ConfigurationError, DatasetError
 
 FORMATS = {"adc2025-raw": "adc2025", "adc2024-raw": "adc2024"}
@@ -136,7 +144,7 @@ class RawSimulationConfig:
         }
 
     @classmethod
-    def from_dict(cls, values: dict) -> "RawSimulationConfig":
+    def from_dict(cls, values: dict) -> RawSimulationConfig:
         values = dict(values)
         return cls(
             physics=SimulationConfig(**values.pop("physics")),

@@ -24,11 +24,11 @@ from spectramind.data.raw.layout import AXIS_INFO_FILE, AxisInfo
 from spectramind.data.raw.simulate import (
     RawSimulationConfig,
     VisitModel,
-    split_and_visits,
-    visit_models,
     axis_info,
     pair_times_h,
     read_simulation_config,
+    split_and_visits,
+    visit_models,
 )
 from spectramind.data.sim.config import planet_ids_and_seeds
 from spectramind.errors import DatasetError

@@ -16,7 +16,6 @@ this module holds the physics between them. Both layouts render it: the light cu
 
 from __future__ import annotations
 
-
 import math
 from dataclasses import dataclass
 

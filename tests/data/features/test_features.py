@@ -12,8 +12,8 @@ from spectramind.data import layout
 from spectramind.data.features import cache as features_cache
 from spectramind.data.features.transit_window import transit_window
 from spectramind.data.features.window import FEATURES_VERSION, estimate_depth
-from spectramind.data.sim.writer import simulate_dataset
 from spectramind.data.sim.config import SimulationConfig
+from spectramind.data.sim.writer import simulate_dataset
 from spectramind.errors import DatasetError
 
 QUIET = dict(drift_ppm=0.0, chromatic_drift_ppm=0.0, jitter_ppm=0.0)

@@ -9,6 +9,7 @@ import math
 import numpy as np
 import pytest
 import torch
+from training_support import run_module, tiny_overrides
 
 from spectramind.data.features import transit_fit
 from spectramind.data.features.orbit import NOMINAL_PERIOD_DAYS, Orbit, orbit_source
@@ -17,7 +18,6 @@ from spectramind.data.sim.physics import limb_darkening
 from spectramind.errors import DatasetError
 from spectramind.models.sigma_calibration import calibrate_sigma
 from spectramind.models.spectral_prior import GaussianSpectralPrior
-from training_support import run_module, tiny_overrides
 
 STAR = {"planet_id": 1, "P": 3.0, "sma": 10.0, "i": 88.0, "Ts": 5800.0}
 TIME_H = np.linspace(-5.0, 5.0, 160)

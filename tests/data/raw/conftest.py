@@ -9,7 +9,6 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-
 from raw_support import FINE_BINS, IDEAL, RAW_2024, RAW_2025, calibrate, simulate
 
 

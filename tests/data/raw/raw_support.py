@@ -8,8 +8,8 @@ from pathlib import Path
 import numpy as np
 
 from spectramind.data.raw.calibrate import calibrate_folder
-from spectramind.data.raw.reduction import CalibrationParams
 from spectramind.data.raw.detector import DetectorConfig
+from spectramind.data.raw.reduction import CalibrationParams
 from spectramind.data.raw.simulate import RAW_PHYSICS, RawSimulationConfig, read_simulation_config, simulate_raw_dataset
 from spectramind.data.raw.truth import binned_truth, visit_truth
 

@@ -11,13 +11,13 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
-
 from raw_support import BINS, FINE_BINS, IDEAL, RAW_2025, calibrate, light_curve, simulate, truth
+
 from spectramind.data import layout
 from spectramind.data.features.transit_window import fitted_transit_window
 from spectramind.data.features.window import planet_depth
-from spectramind.data.raw.reduction import CalibrationParams, dn_polynomial, hot_pixels
 from spectramind.data.raw.layout import apply_linear_corr
+from spectramind.data.raw.reduction import CalibrationParams, dn_polynomial, hot_pixels
 from spectramind.errors import ConfigurationError
 
 

@@ -11,8 +11,8 @@ import time
 from pathlib import Path
 
 import pytest
-
 from raw_support import calibrate
+
 from spectramind.errors import ConfigurationError
 
 SPECTRAMIND = Path(sys.executable).parent / "spectramind"

@@ -12,8 +12,8 @@ import numpy as np
 import pandas as pd
 import pyarrow.parquet as pq
 import pytest
-
 from raw_support import RAW_2024, RAW_2025
+
 from spectramind.data.raw.simulate import RawSimulationConfig, axis_info
 from spectramind.errors import ConfigurationError
 

@@ -2,15 +2,15 @@
 
 from __future__ import annotations
 
-
 import numpy as np
 import pytest
 
 from spectramind.data import instrument
-from spectramind.data.raw.detector import DetectorConfig
 from spectramind.data.instrument import sample_noise
-from spectramind.data.raw.simulate import RawSimulationConfig, visit_models, axis_info
+from spectramind.data.raw.detector import DetectorConfig
+from spectramind.data.raw.simulate import RawSimulationConfig, axis_info, visit_models
 from spectramind.data.raw.truth import binned_truth
+from spectramind.data.sim.config import SimulationConfig, planet_ids_and_seeds
 from spectramind.data.sim.physics import (
     VisitSystematics,
     draw_system,
@@ -18,7 +18,6 @@ from spectramind.data.sim.physics import (
     jitter_series,
     transit_light_curves,
 )
-from spectramind.data.sim.config import SimulationConfig, planet_ids_and_seeds
 
 # The competition's planet 342072318 (a 4798 K star): FGS1 collects ~2.1e6 e-/s, the AIRS target
 # columns 1.1e3 (3.9 um) to 3.6e4 e-/s (1.95 um), 3.64e6 e-/s in all.

@@ -6,12 +6,12 @@ import numpy as np
 import pytest
 
 from spectramind.cli import main
-from spectramind.data.sim import realism
 from spectramind.data.instrument import channel_wavelengths
-from spectramind.data.sim.population import ADC2024, LEGACY, POPULATIONS, Prior, population_from
-from spectramind.data.sim.physics import draw_system
-from spectramind.data.sim.writer import simulate_dataset
+from spectramind.data.sim import realism
 from spectramind.data.sim.config import SimulationConfig, planet_ids_and_seeds
+from spectramind.data.sim.physics import draw_system
+from spectramind.data.sim.population import ADC2024, LEGACY, POPULATIONS, Prior, population_from
+from spectramind.data.sim.writer import simulate_dataset
 from spectramind.errors import ConfigurationError
 
 # The real ADC 2024 training labels (673 planets), p10 / p50 / p90 per planet, in ppm: the AIRS mean

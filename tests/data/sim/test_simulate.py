@@ -16,10 +16,10 @@ import pandas as pd
 import pytest
 
 from spectramind.data import layout
-from spectramind.data.sim.physics import G_NEWTON, M_SUN, R_SUN, transit_duration_hours
-from spectramind.data.sim.light_curves import FORMAT_VERSION
-from spectramind.data.sim.writer import ensure_dataset, simulate_dataset
 from spectramind.data.sim.config import SimulationConfig
+from spectramind.data.sim.light_curves import FORMAT_VERSION
+from spectramind.data.sim.physics import G_NEWTON, M_SUN, R_SUN, transit_duration_hours
+from spectramind.data.sim.writer import ensure_dataset, simulate_dataset
 from spectramind.errors import ConfigurationError, DatasetError
 
 SMALL = SimulationConfig(n_planets=8, n_time=64, seed=3)
@@ -124,7 +124,10 @@ def test_bigger_planets_make_deeper_transits(tmp_path):
     measured = np.array(measured)
     # Limb darkening makes the centre up to ~25% deeper than (Rp/Rs)^2 and limb crossings shallower.
     assert np.all((measured / true_depth > 0.7) & (measured / true_depth < 1.4))
-    ranks = lambda x: np.argsort(np.argsort(x))
+
+    def ranks(x):
+        return np.argsort(np.argsort(x))
+
     assert np.corrcoef(ranks(measured), ranks(true_depth))[0, 1] > 0.9
 
 
