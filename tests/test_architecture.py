@@ -166,3 +166,30 @@ def test_the_data_sub_packages_form_no_cycle_and_metrics_and_models_need_no_data
             and source != "spectramind.metrics.submission"
         ):
             assert not any(t.startswith("spectramind.data") for t in targets), (source, targets)
+
+
+def test_the_architecture_pages_module_table_is_the_package():
+    """docs/architecture.md's "Modules" table names every module of every package, and no other:
+    a row per top-level module, a row per package listing its modules (``__init__`` aside)."""
+    import re
+
+    page = (ROOT.parent / "docs" / "architecture.md").read_text()
+    table = page.split("## Modules", 1)[1].split("\n## ", 1)[0]
+    documented: set[str] = set()
+    for folder, modules in re.findall(r"^\| `((?:spectramind|hydra_plugins)/[\w/.]+)` \| (.*) \|$", table, re.M):
+        if folder.endswith(".py"):
+            documented.add(folder)
+        else:
+            documented.update(f"{folder}{name}" for name in re.findall(r"`([\w]+\.py)`", modules))
+    actual = {
+        path.relative_to(ROOT.parent).as_posix()
+        for base in (ROOT, ROOT.parent / "hydra_plugins")
+        for path in base.rglob("*.py")
+        if path.name != "__init__.py" and "conf" not in path.relative_to(ROOT.parent).parts
+    }
+    packages_of_many = {p for p in actual if p.count("/") > 1 or p.startswith("hydra_plugins")}
+    top_level = {p for p in actual if p.count("/") == 1 and p.startswith("spectramind/")}
+    assert documented == packages_of_many | top_level, (
+        f"missing from the table: {sorted((packages_of_many | top_level) - documented)}; "
+        f"not in the package: {sorted(documented - packages_of_many - top_level)}"
+    )
