@@ -245,18 +245,21 @@ def start_record(
 
 
 def build(ctx: RunContext) -> RunParts:
-    """Phase 2: threads and seeds, then the data (recorded: fingerprint, splits, orbit sources), the
+    """Phase 2: the data (recorded: fingerprint, splits, orbit sources), then threads and seeds, the
     model, the callbacks with the run's checkpointing, the loggers and the trainer."""
     cfg, recorder = ctx.cfg, ctx.recorder
-    # The sweeper's share of the cores for parallel jobs wins over the configured default.
+    default_threads = torch.get_num_threads()
+    datamodule = instantiate(cfg.data)
+    datamodule.setup("fit")
+    # Threads are set after the data: measuring features runs batman, whose OpenMP start-up resets
+    # the process's thread count, so a run that measured them would otherwise train differently
+    # from one that read them from the cache. The sweeper's share of the cores for parallel jobs
+    # wins over the configured default.
     threads = os.environ.get("SPECTRAMIND_NUM_THREADS") or cfg.get("num_threads")
-    if threads:
-        torch.set_num_threads(int(threads))
+    torch.set_num_threads(int(threads) if threads else default_threads)
     # Results on CPU are bit-identical for one thread count, not across counts: record it.
     recorder.update(num_threads=torch.get_num_threads())
     pl.seed_everything(cfg.seed, workers=True, verbose=False)
-    datamodule = instantiate(cfg.data)
-    datamodule.setup("fit")
     recorder.update(
         dataset_hash=dataset_fingerprint(datamodule.data_dir),
         dataset_dvc=dataset_dvc_record(datamodule.data_dir),

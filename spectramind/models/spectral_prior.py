@@ -27,6 +27,21 @@ from spectramind.models.sigma_calibration import DETECTOR_CHANNELS, detector_cal
 from spectramind.spectrum import N_WAVELENGTHS
 
 
+def _principal_components(y: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """(covariance, eigenvalues, eigenvectors) of the rows of ``y``, computed by torch.
+
+    Why torch and not numpy: numpy's eigensolver gives other bits with another count of BLAS
+    threads, and a joblib worker runs with one while a plain process runs with all the cores, so
+    the same run trained in a sweep and alone would differ. torch's follows the thread count a run
+    sets and records (``num_threads``), as the rest of the training does.
+    """
+    values = torch.as_tensor(y, dtype=torch.float64)
+    centred = values - values.mean(dim=0)
+    covariance = centred.T @ centred / (values.shape[0] - 1)
+    eigenvalues, vectors = torch.linalg.eigh(covariance)
+    return covariance.numpy(), eigenvalues.numpy(), vectors.numpy()
+
+
 class GaussianSpectralPrior(nn.Module):
     def __init__(self, rank: int = 32, n_wavelengths: int = N_WAVELENGTHS) -> None:
         super().__init__()
@@ -48,14 +63,13 @@ class GaussianSpectralPrior(nn.Module):
         depth, depth_err, y = (np.asarray(a, dtype=np.float64) for a in (depth, depth_err, y))
         if y.shape[0] < 2:
             raise ConfigurationError("the spectral prior needs at least 2 training planets")
-        covariance = np.atleast_2d(np.cov(y.T))
-        eigenvalues, vectors = np.linalg.eigh(covariance)
+        covariance, eigenvalues, vectors = _principal_components(y)
         top = np.argsort(eigenvalues)[::-1][: self.rank]
         basis, kept = vectors[:, top], np.clip(eigenvalues[top], 1e-30, None)
         self.mean.copy_(torch.as_tensor(y.mean(axis=0)))
         self.basis.copy_(torch.as_tensor(basis))
         self.eigenvalues.copy_(torch.as_tensor(kept))
-        self.residual_var.copy_(torch.as_tensor(np.clip(np.diag(covariance - (basis * kept) @ basis.T), 0, None)))
+        self.residual_var.copy_(torch.as_tensor(np.clip(np.diag(covariance) - (basis**2 * kept).sum(axis=1), 0, None)))
         scale, floor = detector_calibration(depth_err, y - depth)
         self.noise_scale.copy_(torch.as_tensor(scale))
         shared = torch.zeros_like(self.shared)
