@@ -15,6 +15,8 @@ from training_support import run_module, tiny_overrides
 
 from spectramind.metrics.diagnostics import REPORT_KEYS, evaluate_predictions
 
+pytestmark = pytest.mark.slow  # trains models or runs sweeps end to end: the full loop only
+
 # 7 validation and 7 test planets of 40: an odd count, which Lightning's DistributedSampler pads
 # with a repeated planet on 2 processes, so a planet counted twice would show.
 ODD_SPLITS = ("data.val_fraction=0.175", "data.test_fraction=0.175")

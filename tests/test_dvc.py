@@ -13,6 +13,8 @@ import pytest
 import yaml
 from training_support import TINY_SIMULATION
 
+pytestmark = pytest.mark.slow  # trains models or runs sweeps end to end: the full loop only
+
 REPO = Path(__file__).resolve().parents[1]
 BIN = Path(sys.executable).parent
 TINY_PARAMS = {

@@ -10,6 +10,8 @@ import pytest
 import yaml
 from training_support import run_module, tiny_overrides
 
+pytestmark = pytest.mark.slow  # trains models or runs sweeps end to end: the full loop only
+
 ARTEFACTS = (
     "config_resolved.yaml",
     "run.json",

@@ -9,6 +9,8 @@ import json
 import pytest
 from sweep_helpers import explain, manifest, run_events, run_record, run_sweep, runs_by_id, sweep_events
 
+pytestmark = pytest.mark.slow  # trains models or runs sweeps end to end: the full loop only
+
 FAULT = "+callbacks.fault._target_"
 MARK_END = "+hydra.callbacks.mark_end._target_=sweep_callbacks.MarkMultirunEnd"
 

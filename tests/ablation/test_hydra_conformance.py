@@ -15,6 +15,8 @@ from hydra.test_utils.launcher_common_tests import (
 
 from hydra_plugins.spectramind_ablation.sweeper import AblationSweeper
 
+pytestmark = pytest.mark.slow  # trains models or runs sweeps end to end: the full loop only
+
 ABLATION = "hydra/sweeper=ablation"
 LAUNCHERS = [
     pytest.param("basic", [ABLATION], id="basic"),

@@ -10,6 +10,8 @@ import os
 import pytest
 from sweep_helpers import SINGLE_THREAD, explain, manifest, run_sweep, sweep_events
 
+pytestmark = pytest.mark.slow  # trains models or runs sweeps end to end: the full loop only
+
 RECORD_THREADS = "+callbacks.threads._target_=faults.RecordThreads"
 
 

@@ -12,6 +12,8 @@ import pytest
 import yaml
 from sweep_helpers import explain, run_sweep, sweep_env
 
+pytestmark = pytest.mark.slow  # trains models or runs sweeps end to end: the full loop only
+
 
 def spectramind(cwd, *args: str) -> subprocess.CompletedProcess:
     return subprocess.run(

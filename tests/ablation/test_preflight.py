@@ -8,6 +8,8 @@ from sweep_helpers import explain, run_sweep
 
 from spectramind.tracking.identity import run_identity
 
+pytestmark = pytest.mark.slow  # trains models or runs sweeps end to end: the full loop only
+
 VALIDATE = "hydra.sweeper.validate=spectramind.config_checks.check_training_config"
 
 

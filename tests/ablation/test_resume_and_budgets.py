@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import json
 
+import pytest
 from sweep_helpers import (
     explain,
     kill_sweep_when,
@@ -19,6 +20,8 @@ from sweep_helpers import (
 )
 
 from spectramind.tracking.identity import run_identity
+
+pytestmark = pytest.mark.slow  # trains models or runs sweeps end to end: the full loop only
 
 RESUME = "hydra.sweeper.resume=true"
 

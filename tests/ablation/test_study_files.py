@@ -8,6 +8,8 @@ import re
 import pytest
 from sweep_helpers import explain, run_sweep
 
+pytestmark = pytest.mark.slow  # trains models or runs sweeps end to end: the full loop only
+
 
 def planned_runs(stdout: str) -> list[list[str]]:
     """The override lists of the runs a dry run printed (`[ablation]   run  <id>  <overrides>`)."""

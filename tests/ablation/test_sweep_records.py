@@ -9,6 +9,8 @@ from sweep_helpers import explain, manifest, run_events, run_record, run_sweep, 
 
 from spectramind.tracking.identity import run_identity
 
+pytestmark = pytest.mark.slow  # trains models or runs sweeps end to end: the full loop only
+
 GRID = ["model=mlp,cnn1d", "optimizer.lr=1e-3,1e-2"]
 
 

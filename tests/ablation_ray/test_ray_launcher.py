@@ -7,7 +7,10 @@ from __future__ import annotations
 import json
 import os
 
+import pytest
 from sweep_helpers import SINGLE_THREAD, explain, manifest, run_sweep, sweep_events
+
+pytestmark = pytest.mark.slow  # trains models or runs sweeps end to end: the full loop only
 
 
 def test_a_sweep_on_a_local_ray_instance(tmp_path, train_overrides):

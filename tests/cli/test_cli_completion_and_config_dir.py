@@ -7,7 +7,10 @@ import os
 import subprocess
 from pathlib import Path
 
+import pytest
 from cli_support import SPECTRAMIND, single_error_line, spectramind
+
+pytestmark = pytest.mark.slow  # trains models or runs sweeps end to end: the full loop only
 
 USER_STUDY = """# @package _global_
 hydra:

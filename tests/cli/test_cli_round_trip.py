@@ -16,6 +16,8 @@ import yaml
 from cli_support import spectramind
 from training_support import tiny_overrides
 
+pytestmark = pytest.mark.slow  # trains models or runs sweeps end to end: the full loop only
+
 MODELS = ("mlp", "cnn1d")
 
 

@@ -24,6 +24,8 @@ from spectramind.tracking.identity import run_identity
 
 from .battery import error_line
 
+pytestmark = pytest.mark.slow  # trains models or runs sweeps end to end: the full loop only
+
 SWEEP = "model=mlp,cnn1d"
 
 # Values that compose but that the training (Lightning, torch, the data module) would reject only

@@ -13,6 +13,8 @@ from sweep_helpers import explain, manifest, run_record, run_sweep, run_training
 
 from .battery import FAULT, FAULT_ENV, battery_overrides, by_fault, metrics_without_timing
 
+pytestmark = pytest.mark.slow  # trains models or runs sweeps end to end: the full loop only
+
 HEALTHY = [f"{FAULT}=faults.Healthy", f"+callbacks.fault.when_env={FAULT_ENV}", "optimizer.lr=0.003,0.001"]
 
 

@@ -19,6 +19,8 @@ from spectramind.errors import DatasetError
 
 from .battery import error_line
 
+pytestmark = pytest.mark.slow  # trains models or runs sweeps end to end: the full loop only
+
 
 # ---------------------------------------------------------------- unwritable output directory
 # Permission bits do not stop root (CI runs tests as root): a path *under a regular file* cannot

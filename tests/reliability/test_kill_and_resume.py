@@ -39,6 +39,8 @@ from .battery import (
     metrics_without_timing,
 )
 
+pytestmark = pytest.mark.slow  # trains models or runs sweeps end to end: the full loop only
+
 STUDY = "../../study_escape"
 SWEEP = [
     "trainer.max_epochs=3",

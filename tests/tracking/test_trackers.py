@@ -19,6 +19,8 @@ import yaml
 from training_support import run_module, tiny_overrides
 from wandb_offline import offline_run
 
+pytestmark = pytest.mark.slow  # trains models or runs sweeps end to end: the full loop only
+
 MLFLOW = str(Path(sys.executable).with_name("mlflow"))
 
 

@@ -20,6 +20,8 @@ from spectramind.data.raw.layout import apply_linear_corr
 from spectramind.data.raw.reduction import CalibrationParams, dn_polynomial, hot_pixels
 from spectramind.errors import ConfigurationError
 
+pytestmark = pytest.mark.slow  # trains models or runs sweeps end to end: the full loop only
+
 
 def _train_ids(raw):
     return sorted(int(p.name) for p in (raw / "train").iterdir())

@@ -16,6 +16,8 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
 
+pytestmark = pytest.mark.slow  # trains models or runs sweeps end to end: the full loop only
+
 SPECTRAMIND = Path(sys.executable).parent / "spectramind"
 
 

@@ -15,6 +15,8 @@ from raw_support import calibrate
 
 from spectramind.errors import ConfigurationError
 
+pytestmark = pytest.mark.slow  # trains models or runs sweeps end to end: the full loop only
+
 SPECTRAMIND = Path(sys.executable).parent / "spectramind"
 
 

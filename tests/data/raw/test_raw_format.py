@@ -17,6 +17,8 @@ from raw_support import RAW_2024, RAW_2025
 from spectramind.data.raw.simulate import RawSimulationConfig, axis_info
 from spectramind.errors import ConfigurationError
 
+pytestmark = pytest.mark.slow  # trains models or runs sweeps end to end: the full loop only
+
 WL = [f"wl_{i}" for i in range(1, 284)]
 SIGMA = [f"sigma_{i}" for i in range(1, 284)]
 STAR = ["planet_id", "Rs", "Ms", "Ts", "Mp", "e", "P", "sma", "i"]

@@ -13,6 +13,8 @@ import pytest
 
 from spectramind.data.datamodule import ArielDataModule
 
+pytestmark = pytest.mark.slow  # trains models or runs sweeps end to end: the full loop only
+
 SPECTRAMIND = Path(sys.executable).parent / "spectramind"
 
 
