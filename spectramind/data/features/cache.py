@@ -27,6 +27,7 @@ from spectramind.data.features.orbit import orbit_source
 from spectramind.data.features.transit_fit import planet_transit_fit
 from spectramind.data.features.window import planet_depth
 from spectramind.errors import ConfigurationError, DatasetError
+from spectramind.parallel import map_shares
 
 # Star/orbit columns passed to the model (e is constant for circular orbits, so it is left out).
 STAR_FEATURE_COLUMNS = ["Rs", "Ms", "Ts", "Mp", "P", "sma", "i"]
@@ -58,18 +59,15 @@ def _method_version(method: str) -> int:
     return transit_fit.TRANSIT_FIT_VERSION if method == "transit_fit" else window.FEATURES_VERSION
 
 
-# Planets per worker below which a second process costs more (its start-up) than it saves.
-MIN_PLANETS_PER_WORKER = 50
-
-
-def _measure_planets(data_dir: Path, rows: list[dict], detrend: bool, method: str) -> tuple[np.ndarray, np.ndarray]:
-    """Depth and error (float32, len(rows) x 283) of some of a folder's planets (one worker's share)."""
+def _measure_planets(
+    rows: list[dict], data_dir: Path, detrend: bool, method: str
+) -> list[tuple[np.ndarray, np.ndarray]]:
+    """(depth, error) per channel of some of a folder's planets (one worker's share)."""
     time_h = layout.read_time(data_dir)
     from_visit_start = layout.time_origin(data_dir) == layout.TIME_FROM_VISIT_START
     wavelengths = layout.read_wavelengths(data_dir) if method == "transit_fit" else None
-    depth = np.empty((len(rows), layout.N_WAVELENGTHS), dtype=np.float32)
-    depth_err = np.empty_like(depth)
-    for index, row in enumerate(rows):
+    measured = []
+    for row in rows:
         flux = np.asarray(layout.load_light_curve(data_dir, row["planet_id"], n_time=time_h.size), dtype=np.float64)
         if method == "transit_fit":
             d, e = planet_transit_fit(flux, time_h, row, wavelengths, from_visit_start, decorrelate=detrend)
@@ -77,35 +75,20 @@ def _measure_planets(data_dir: Path, rows: list[dict], detrend: bool, method: st
             d, e = planet_depth(flux, time_h, row, detrend, from_visit_start)
         if not (np.isfinite(d).all() and np.isfinite(e).all()):
             raise DatasetError(f"{layout.light_curve_path(data_dir, row['planet_id'])}: depth estimate is not finite")
-        depth[index], depth_err[index] = d, e
-    return depth, depth_err
-
-
-def feature_workers(n_planets: int) -> int:
-    """Processes that measure a folder's planets: the cores this process may use (the sweeper's
-    share, ``SPECTRAMIND_NUM_THREADS``, when jobs run side by side), fewer for a small folder."""
-    cores = int(os.environ.get("SPECTRAMIND_NUM_THREADS") or len(os.sched_getaffinity(0)))
-    return max(1, min(cores, n_planets // MIN_PLANETS_PER_WORKER))
+        measured.append((d, e))
+    return measured
 
 
 def _compute_features(data_dir: Path, detrend: bool, method: str) -> dict[str, np.ndarray]:
-    """Every planet's features; with several cores the planets are shared out between processes
-    (each planet's fit is independent: the result is the same as one process's)."""
+    """Every planet's features, the planets shared out between the cores (spectramind.parallel:
+    each planet's fit is independent, the result the same as one process's)."""
     stars = layout.read_star_info(data_dir)
     rows = stars.to_dict("records")
-    shares = [list(share) for share in np.array_split(np.array(rows, dtype=object), feature_workers(len(rows)))]
-    if len(shares) == 1:
-        parts = [_measure_planets(data_dir, rows, detrend, method)]
-    else:
-        from joblib import Parallel, delayed
-
-        parts = Parallel(n_jobs=len(shares), backend="loky")(
-            delayed(_measure_planets)(data_dir, share, detrend, method) for share in shares
-        )
+    measured = map_shares(_measure_planets, rows, data_dir, detrend, method)
     return {
         "planet_ids": stars["planet_id"].to_numpy(dtype=np.int64),
-        "depth": np.concatenate([depth for depth, _ in parts]),
-        "depth_err": np.concatenate([err for _, err in parts]),
+        "depth": np.array([depth for depth, _ in measured], dtype=np.float32).reshape(len(rows), layout.N_WAVELENGTHS),
+        "depth_err": np.array([err for _, err in measured], dtype=np.float32).reshape(len(rows), layout.N_WAVELENGTHS),
         "star": stars[STAR_FEATURE_COLUMNS].to_numpy(dtype=np.float32),
         "orbit_source": np.array([orbit_source(row) for row in rows]),
     }

@@ -23,6 +23,7 @@ from spectramind.data.sim.physics import (
     systematics_factor,
     transit_light_curves,
 )
+from spectramind.parallel import map_shares
 
 # 2: train_star_info.csv gives sma in stellar radii (a/Rs), as the competition's files do.
 # 3: planets from a named population (spectramind.data.sim.population), the real wavelength grid,
@@ -76,6 +77,22 @@ def _simulate_planet(
     )
 
 
+def _simulate_planets(
+    planets: list, curves_dir: Path, config: SimulationConfig, wavelengths: np.ndarray, time_h: np.ndarray
+) -> list[tuple]:
+    """Some of the data set's planets (one worker's share): each one's light curve written, and its
+    rows of the tables (label, star info, noise truth, atmosphere) returned."""
+    rows = []
+    for planet_id, seq in planets:
+        planet = _simulate_planet(seq, config, wavelengths, time_h)
+        np.save(curves_dir / f"{int(planet_id)}.npy", planet.flux)
+        system = planet.system
+        truth = planet.systematics.truth(config, system.magnitude)
+        noise = [system.noise, planet.depth_sigma, planet.jitter_sigma, [truth[c] for c in layout.SYSTEMATICS_COLUMNS]]
+        rows.append((system.depth, system.star_row(), np.concatenate(noise), system.atmosphere_row()))
+    return rows
+
+
 def write_dataset(directory: Path, config: SimulationConfig) -> None:
     """Simulate every planet and write the full layout into `directory` (which must exist)."""
     wavelengths = instrument.channel_wavelengths()
@@ -84,25 +101,16 @@ def write_dataset(directory: Path, config: SimulationConfig) -> None:
     curves_dir = directory / layout.LIGHT_CURVE_DIR
     curves_dir.mkdir()
 
-    labels, stars, noise_rows, atmospheres = [], [], [], []
-    for planet_id, seq in zip(planet_ids, planet_seeds):
-        planet = _simulate_planet(seq, config, wavelengths, time_h)
-        np.save(curves_dir / f"{int(planet_id)}.npy", planet.flux)
-        system = planet.system
-        labels.append(system.depth)
-        stars.append(system.star_row())
-        truth = planet.systematics.truth(config, system.magnitude)
-        noise_rows.append(
-            np.concatenate(
-                [
-                    system.noise,
-                    planet.depth_sigma,
-                    planet.jitter_sigma,
-                    [truth[c] for c in layout.SYSTEMATICS_COLUMNS],
-                ]
-            )
-        )
-        atmospheres.append(system.atmosphere_row())
+    rows = map_shares(
+        _simulate_planets,
+        list(zip(planet_ids, planet_seeds)),
+        curves_dir,
+        config,
+        wavelengths,
+        time_h,
+        min_items_per_worker=100,
+    )
+    labels, stars, noise_rows, atmospheres = (list(column) for column in zip(*rows))
 
     def write_table(name: str, columns: list[str], rows: list) -> None:
         frame = pd.DataFrame(np.asarray(rows, dtype=np.float64), columns=columns)
