@@ -75,6 +75,7 @@ def score_bar_figure(stats: LeaderboardStats) -> dict[str, Any]:
     trace = {
         "type": "bar",
         "orientation": "h",
+        "name": f"{escape(metric)} mean",
         "x": _values(top[mean]),
         "y": labels,
         "error_x": {"type": "data", "array": _values(top[f"{metric}_std"].fillna(0)), "visible": True},
