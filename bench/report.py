@@ -23,6 +23,7 @@ SECTION_ORDER = (
     "resume",
     "leaderboard",
     "training_step",
+    "backbones",
     "startup",
     "simulator",
     "calibration",

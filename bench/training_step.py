@@ -6,7 +6,7 @@ DataLoader (default data, batch size 64, shuffled), with the config's torch thre
 gets the project's trainer arguments (``conf/trainer/cpu.yaml``: deterministic, gradient clipping at
 norm 1.0, 32-bit) with validation, checkpointing, logger and progress bar off, because the
 comparison is of the step. The bare loop does what those arguments ask by hand: deterministic
-algorithms, forward and loss (``SpectraModule._loss``, the computation ``training_step`` wraps),
+algorithms, forward and loss (``SpectraModule.normalised_loss``, the computation ``training_step`` wraps),
 ``zero_grad``, ``backward``, ``clip_grad_norm_(1.0)``, ``step``. Steps per second are timed from the
 end of the warm-up steps to the end of the last step (epoch boundaries included on both sides);
 Lightning and bare runs alternate in one process, best of ``repeats`` each.
@@ -91,7 +91,7 @@ def bare_steps_per_s(cfg, datamodule, steps: int) -> float:
     ends: list[float] = []
     while len(ends) < steps:
         for batch in datamodule.train_dataloader():
-            loss = module._loss(batch)
+            loss = module.normalised_loss(batch)
             optimizer.zero_grad()
             loss.backward()
             if clip:

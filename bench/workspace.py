@@ -38,7 +38,7 @@ class Study:
             f"data.data_dir={self.data_dir}",
             *sizes,
             f"data.simulation.seed={self.simulation['seed']}",
-            f"trainer.max_epochs={self.epochs}",
+            f"training.epochs={self.epochs}",
         ]
 
     def sweep_overrides(self) -> list[str]:

@@ -41,6 +41,7 @@ def check_training_config(cfg: DictConfig) -> None:
         ),
     )
     _build("optimizer", module.configure_optimizers)
+    check_epochs(cfg)
     check_trainer_arguments(OmegaConf.to_container(cfg.trainer, resolve=True))
     check_run_settings(cfg)
     for name, node in (cfg.get("callbacks") or {}).items():
@@ -107,6 +108,21 @@ def check_run_settings(cfg: DictConfig) -> None:
     threads = cfg.get("num_threads")
     if threads is not None and not (_is_integer(threads) and threads >= 1):
         raise ConfigurationError(f"num_threads must be an integer >= 1 or null, got {threads!r}")
+
+
+def check_epochs(cfg: DictConfig) -> None:
+    """``training.epochs`` is an integer >= 1 and the trainer's ``max_epochs`` follows it: one number
+    of epochs, set in one place, so that a record never shows two (``training.epochs=5`` on the
+    command line would leave ``training.epochs`` saying otherwise)."""
+    epochs = OmegaConf.select(cfg, "training.epochs")
+    if not (_is_integer(epochs) and epochs >= 1):
+        raise ConfigurationError(f"training.epochs must be an integer >= 1, got {epochs!r}")
+    max_epochs = OmegaConf.select(cfg, "trainer.max_epochs")
+    if max_epochs != epochs:
+        raise ConfigurationError(
+            f"training.epochs={max_epochs!r} disagrees with training.epochs={epochs}: the number of epochs "
+            f"is training.epochs (trainer.max_epochs follows it), e.g. training.epochs={max_epochs}"
+        )
 
 
 def check_trainer_arguments(arguments: dict[str, Any]) -> None:

@@ -19,6 +19,7 @@ SECTIONS = (
     "resume",
     "leaderboard",
     "training_step",
+    "backbones",
     "startup",
     "simulator",
     "calibration",

@@ -37,7 +37,7 @@ def test_experiments_override_groups_and_values_and_the_command_line_wins():
     assert set(_options("experiment")) >= {"cnn1d_long", "mlp_mse_tracked"}
     cfg = _compose("experiment=cnn1d_long")
     assert cfg.seed == 1 and cfg.trainer.max_epochs == 40 and cfg.callbacks.early_stopping.patience == 5
-    cfg = _compose("experiment=mlp_mse_tracked", "trainer.max_epochs=3")
+    cfg = _compose("experiment=mlp_mse_tracked", "training.epochs=3")
     assert cfg.hydra.runtime.choices["model"] == "mlp" and cfg.hydra.runtime.choices["loss"] == "mse"
     assert set(cfg.logger) == {"csv", "tensorboard"} and "lr_monitor" in cfg.callbacks
     assert cfg.trainer.max_epochs == 3
@@ -60,7 +60,7 @@ def test_training_with_early_stopping_and_a_chosen_checkpoint_metric(tmp_path, t
             "spectramind.train",
             *tiny_overrides(tiny_data_dir),
             f"hydra.run.dir={run_dir}",
-            "trainer.max_epochs=30",
+            "training.epochs=30",
             "callbacks=[default,early_stopping]",
             "callbacks.early_stopping.patience=1",
             "callbacks.early_stopping.min_delta=1e9",
@@ -102,3 +102,26 @@ def test_every_named_plugin_gets_its_install_line():
             f"{group}={name} needs a Hydra plugin that is not installed: pip install {package}"
         )
     assert missing_plugin_hint("Could not find 'model/nosuch'") is None  # a typo stays Hydra's message
+
+
+def test_training_epochs_is_the_source_and_every_trainer_follows_it():
+    cfg = _compose("training.epochs=10")
+    assert cfg.training.epochs == 10 and cfg.trainer.max_epochs == 10
+    for trainer in _options("trainer"):
+        assert _compose(f"trainer={trainer}", "training.epochs=7").trainer.max_epochs == 7
+
+
+def test_the_gpu_trainer_resolves_its_mixed_precision():
+    from spectramind.mixed_precision import mixed_precision
+
+    precision = _compose("trainer=gpu").trainer.precision
+    assert precision == mixed_precision() and precision in ("bf16-mixed", "16-mixed")
+
+
+@pytest.mark.parametrize("model", ["resnet18", "resnet50", "vit"])
+def test_the_light_curve_models_ask_the_data_for_images_of_their_time_bins(model):
+    cfg = _compose(f"model={model}", "model.backbone.time_bins=12")
+    assert cfg.data.light_curve_bins == 12 and cfg.model.backbone.architecture == model
+    assert _compose(f"model={model}", "data=adc", "data.data_dir=x").data.light_curve_bins == 8
+    assert _compose("model=spectral_prior").data.light_curve_bins is None
+    assert _compose("model=transit_fit").data.light_curve_bins is None

@@ -105,7 +105,7 @@ def test_the_command_line_starts_a_ddp_run_too(tmp_path, tiny_data_dir):
             "spectramind",
             "train",
             *tiny_overrides(tiny_data_dir),
-            "trainer.max_epochs=1",
+            "training.epochs=1",
             "trainer=ddp",
             "trainer.accelerator=cpu",
             f"hydra.run.dir={tmp_path / 'run'}",

@@ -19,11 +19,11 @@ REPO = Path(__file__).resolve().parents[1]
 BIN = Path(sys.executable).parent
 TINY_PARAMS = {
     "simulate": {**TINY_SIMULATION, "population": "adc2024"},
-    "ablate": {"study": "", "overrides": "model=mlp,cnn1d trainer.max_epochs=2"},
+    "ablate": {"study": "", "overrides": "model=mlp,cnn1d training.epochs=2"},
     "leaderboard": {"metric": "adc2025", "top": 1},
     "simulate_raw": {"format": "adc2025-raw", "n_planets": 12, "airs_frames": 160, "seed": 3},
     "calibrate": {"raw_dir": "dvc_runs/raw", "airs_bin": 2, "fgs_bin": 24, "workers": 2},
-    "train_calibrated": {"overrides": "trainer.max_epochs=2"},
+    "train_calibrated": {"overrides": "training.epochs=2"},
 }
 
 

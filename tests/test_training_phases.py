@@ -20,8 +20,8 @@ def _config(tiny_data_dir, *extra: str):
 
 
 def test_a_bad_value_fails_in_the_first_phase_before_the_run_folder_exists(tiny_data_dir, tmp_path):
-    cfg = _config(tiny_data_dir, "trainer.max_epochs=-1")
-    with pytest.raises(ConfigurationError, match="max_epochs"):
+    cfg = _config(tiny_data_dir, "training.epochs=-1")
+    with pytest.raises(ConfigurationError, match="training.epochs"):
         training.start_record(cfg, tmp_path / "run")
     assert not (tmp_path / "run").exists()
 

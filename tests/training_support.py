@@ -17,7 +17,7 @@ def tiny_overrides(data_dir: Path) -> list[str]:
         f"data.data_dir={data_dir}",
         *(f"+data.simulation.{k}={v}" for k, v in TINY_SIMULATION.items() if k != "seed"),
         f"data.simulation.seed={TINY_SIMULATION['seed']}",
-        "trainer.max_epochs=2",
+        "training.epochs=2",
     ]
 
 

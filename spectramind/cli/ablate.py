@@ -68,7 +68,7 @@ def ablate_run(
         metavar="OVERRIDES",
         show_default=False,
         help="Hydra overrides. One with comma-separated values is a factor: `model=mlp,cnn1d "
-        "optimizer.lr=0.001,0.01` sweeps their 2x2 grid; one value (`trainer.max_epochs=10`) applies "
+        "optimizer.lr=0.001,0.01` sweeps their 2x2 grid; one value (`training.epochs=10`) applies "
         "to every run. With a study, they add factors to it or override its settings.",
     ),
     dry_run: bool = typer.Option(

@@ -29,7 +29,7 @@ def train_command(
         None,
         metavar="OVERRIDES",
         show_default=False,
-        help="Hydra overrides, e.g. `model=mlp loss=mse trainer.max_epochs=5`.",
+        help="Hydra overrides, e.g. `model=mlp loss=mse training.epochs=5`.",
     ),
     config_dir: Path | None = typer.Option(
         None, "--config-dir", metavar="DIR", show_default=False, help=CONFIG_DIR_HELP, **EXISTING_DIR

@@ -14,32 +14,41 @@ from typing import Any
 import numpy as np
 import pytorch_lightning as pl
 import torch
+from pytorch_lightning.accelerators import CUDAAccelerator
 from torch.utils.data import DataLoader, Dataset
 
 from spectramind.data.features.cache import check_method, load_features, method_switch
 from spectramind.data.features.orbit import ORBIT_SOURCES
 from spectramind.data.layout import (
+    DATASET_INFO_FILE,
     DEPTH_SIGMA_COLUMNS,
     JITTER_SIGMA_COLUMNS,
     NOISE_TRUTH_FILE,
     WAVELENGTH_COLUMNS,
+    read_dataset_info,
     read_labels,
     read_noise_truth,
 )
+from spectramind.data.light_curve_images import LightCurveImages, check_has_light_curves, check_time_bins
 from spectramind.errors import ConfigurationError, DatasetError
 
 
 class PlanetDataset(Dataset):
-    """In-memory per-planet tensors; items are dicts so optional labels stay optional."""
+    """In-memory per-planet tensors; items are dicts so optional labels stay optional. With
+    ``images``, each item also holds the planet's ``light_curve`` image, read when asked for."""
 
-    def __init__(self, tensors: dict[str, torch.Tensor]) -> None:
+    def __init__(self, tensors: dict[str, torch.Tensor], images: LightCurveImages | None = None) -> None:
         self.tensors = tensors
+        self.images = images
 
     def __len__(self) -> int:
         return len(self.tensors["planet_id"])
 
     def __getitem__(self, index: int) -> dict[str, torch.Tensor]:
-        return {name: values[index] for name, values in self.tensors.items()}
+        item = {name: values[index] for name, values in self.tensors.items()}
+        if self.images is not None:
+            item["light_curve"] = self.images[index]
+        return item
 
 
 class ArielDataModule(pl.LightningDataModule):
@@ -55,7 +64,11 @@ class ArielDataModule(pl.LightningDataModule):
         split_seed: int = 0,
         batch_size: int = 64,
         num_workers: int = 0,
+        light_curve_bins: int | None = None,
     ) -> None:
+        """``light_curve_bins``: also give each planet's light curves, as an image of that many
+        time bins (`spectramind.data.light_curve_images`), to the models that read them; the model
+        configs set it (``conf/data/*.yaml`` follow ``model.backbone.time_bins``)."""
         super().__init__()
         for name, value in (("val_fraction", val_fraction), ("test_fraction", test_fraction)):
             if not 0 < value < 0.5:
@@ -72,6 +85,9 @@ class ArielDataModule(pl.LightningDataModule):
         self.split_seed = split_seed
         self.batch_size = int(batch_size)
         self.num_workers = num_workers
+        if light_curve_bins is not None and not (isinstance(light_curve_bins, int) and light_curve_bins >= 1):
+            raise ConfigurationError(f"data.light_curve_bins must be an integer >= 1 or null, got {light_curve_bins!r}")
+        self.light_curve_bins = light_curve_bins
         self.splits: dict[str, PlanetDataset] = {}
         self._statistics: dict[str, Any] | None = None
         self._orbit_source: np.ndarray | None = None
@@ -82,6 +98,23 @@ class ArielDataModule(pl.LightningDataModule):
     def _check_folder(self) -> None:
         if self.simulation is None and not self.data_dir.is_dir():
             raise DatasetError(f"data folder {self.data_dir} does not exist")
+        if self.light_curve_bins is not None:
+            self._check_light_curves()
+
+    def _check_light_curves(self) -> None:
+        """What the light-curve models need, checked before anything runs: light curves in the
+        folder, with at least ``light_curve_bins`` samples (or a simulation that will write them)."""
+        if (self.data_dir / DATASET_INFO_FILE).is_file():
+            check_has_light_curves(self.data_dir)
+            n_time, source = int(read_dataset_info(self.data_dir)["n_time"]), str(self.data_dir / DATASET_INFO_FILE)
+        elif self.simulation is not None:
+            from spectramind.data.sim.config import SimulationConfig
+
+            n_time, source = int(self.simulation.get("n_time", SimulationConfig.n_time)), "data.simulation.n_time"
+        else:
+            check_has_light_curves(self.data_dir)
+            return
+        check_time_bins(self.light_curve_bins, n_time, f"data.light_curve_bins={self.light_curve_bins} ({source})")
 
     # ------------------------------------------------------------------ data
     def prepare_data(self) -> None:
@@ -126,7 +159,8 @@ class ArielDataModule(pl.LightningDataModule):
                     "depth": torch.as_tensor(features["depth"][rows], dtype=torch.float32),
                     "depth_err": torch.as_tensor(features["depth_err"][rows], dtype=torch.float32),
                     "y": torch.as_tensor(y[rows]),
-                }
+                },
+                self._images(planet_ids[rows]),
             )
         train_y = y[[position[pid] for pid in parts["train"]]].astype(np.float64)
         self._statistics = {
@@ -135,6 +169,13 @@ class ArielDataModule(pl.LightningDataModule):
             "naive_mean": float(train_y.mean()),
             "naive_std": float(train_y.std()),
         }
+
+    def _images(self, planet_ids: np.ndarray) -> LightCurveImages | None:
+        if self.light_curve_bins is None:
+            return None
+        self._check_light_curves()
+        n_time = int(read_dataset_info(self.data_dir)["n_time"])
+        return LightCurveImages(self.data_dir, planet_ids, self.light_curve_bins, n_time)
 
     def noise_truth(self, split: str) -> tuple[np.ndarray, np.ndarray] | None:
         """Each planet's irreducible depth errors per channel from the simulator's
@@ -178,8 +219,17 @@ class ArielDataModule(pl.LightningDataModule):
     def _loader(self, split: str, shuffle: bool) -> DataLoader:
         if not self.splits:
             self.setup()
-        # Shuffling draws from the global torch RNG, which the training seed sets.
-        return DataLoader(self.splits[split], batch_size=self.batch_size, shuffle=shuffle, num_workers=self.num_workers)
+        # Shuffling draws from the global torch RNG, which the training seed sets. Pinned memory
+        # speeds up the copies to a CUDA device, and only there.
+        on_cuda = self.trainer is not None and isinstance(self.trainer.accelerator, CUDAAccelerator)
+        return DataLoader(
+            self.splits[split],
+            batch_size=self.batch_size,
+            shuffle=shuffle,
+            num_workers=self.num_workers,
+            pin_memory=on_cuda,
+            persistent_workers=self.num_workers > 0 and split == "train",
+        )
 
     def train_dataloader(self) -> DataLoader:
         return self._loader("train", shuffle=True)

@@ -1,11 +1,12 @@
 """``SpectraModule``: a LightningModule predicting a transit-depth spectrum μ and its σ.
 
 Inputs are per-wavelength depth estimates measured from the light curves and their standard
-errors (``depth``, ``depth_err``, physical units). The module normalises them with label
-statistics it stores as buffers, so a checkpoint alone is enough to predict: no separate scaler
-to ship. μ is predicted as a correction to the measured depth and σ as a multiplicative
-correction to the measured error, which makes the untrained network already a sensible
-baseline and training short.
+errors (``depth``, ``depth_err``, physical units); a backbone over the light curves themselves
+(`spectramind.models.light_curve_backbone`) also reads each planet's ``light_curve`` image. The
+module normalises them with label statistics it stores as buffers, so a checkpoint alone is
+enough to predict: no separate scaler to ship. μ is predicted as a correction to the measured
+depth and σ as a multiplicative correction to the measured error, which makes the untrained
+network already a sensible baseline and training short.
 
 Usable without Hydra::
 
@@ -45,6 +46,7 @@ class SpectraModule(SpectrumPredictor):
         if optimizer is None and not lr > 0:
             raise ConfigurationError(f"learning rate must be > 0, got {lr!r}")
         self.backbone = backbone if backbone is not None else CNN1dBackbone()
+        self.input_names = ("depth", "depth_err", *getattr(self.backbone, "extra_inputs", ()))
         self.loss_fn = loss if loss is not None else GaussianNLLLoss()
         self.optimizer_factory = optimizer
         self.lr = lr
@@ -66,31 +68,32 @@ class SpectraModule(SpectrumPredictor):
             self.prior.fit(*(train[k].double().numpy() for k in ("depth", "depth_err", "y")))
 
     # ------------------------------------------------------------------ forward
-    def normalised_forward(self, depth: torch.Tensor, depth_err: torch.Tensor):
+    def normalised_forward(self, depth: torch.Tensor, depth_err: torch.Tensor, *extra: torch.Tensor):
         """μ and σ in label-normalised units (what the loss sees).
 
         The network corrects its starting point: the measured depths and errors, or with a
-        `prior` the spectrum's posterior mean and standard deviation given them."""
+        `prior` the spectrum's posterior mean and standard deviation given them. ``extra``: the
+        backbone's further inputs (its ``extra_inputs``, e.g. the light-curve image)."""
         if self.prior is not None:
             depth, depth_err = (x.to(depth.dtype) for x in self.prior(depth, depth_err))
         depth_n = (depth - self.label_mean) / self.label_std
         log_err_n = torch.log(depth_err.clamp_min(1e-12) / self.label_std)
-        features = self.backbone(torch.stack([depth_n, log_err_n], dim=1))
+        features = self.backbone(torch.stack([depth_n, log_err_n], dim=1), *extra)
         mu_n = depth_n + self.mu_head(features).squeeze(1)
         log_sigma = (log_err_n + self.log_sigma_head(features).squeeze(1)).clamp(
             -_LOG_SIGMA_CLAMP * 4, _LOG_SIGMA_CLAMP
         )
         return mu_n, torch.exp(log_sigma)
 
-    def forward(self, depth: torch.Tensor, depth_err: torch.Tensor):
+    def forward(self, depth: torch.Tensor, depth_err: torch.Tensor, *extra: torch.Tensor):
         """Physical μ (transit depth) and σ, strictly positive."""
-        mu_n, sigma_n = self.normalised_forward(depth, depth_err)
+        mu_n, sigma_n = self.normalised_forward(depth, depth_err, *extra)
         mu = self.label_mean + mu_n * self.label_std
         sigma = self.loss_fn.predictive_sigma(sigma_n * self.label_std)
         return mu, sigma
 
     def normalised_loss(self, batch: dict[str, torch.Tensor]) -> torch.Tensor:
-        mu_n, sigma_n = self.normalised_forward(batch["depth"], batch["depth_err"])
+        mu_n, sigma_n = self.normalised_forward(*(batch[name] for name in self.input_names))
         y_n = (batch["y"] - self.label_mean) / self.label_std
         return self.loss_fn(mu_n, sigma_n, y_n)
 

@@ -20,6 +20,9 @@ from spectramind.spectrum import N_WAVELENGTHS
 
 
 class SpectrumPredictor(pl.LightningModule):
+    #: the batch entries ``forward`` takes, in order
+    input_names: tuple[str, ...] = ("depth", "depth_err")
+
     def __init__(self, n_wavelengths: int = N_WAVELENGTHS) -> None:
         super().__init__()
         self.register_buffer("label_mean", torch.zeros(n_wavelengths))
@@ -56,6 +59,10 @@ class SpectrumPredictor(pl.LightningModule):
         """The batch's loss in label-normalised units (``val/loss``, which checkpoints follow)."""
         raise NotImplementedError
 
+    def predict_spectrum(self, batch: dict[str, torch.Tensor]) -> tuple[torch.Tensor, torch.Tensor]:
+        """Physical (μ, σ) of a batch: ``forward`` on the batch's ``input_names``."""
+        return self(*(batch[name] for name in self.input_names))
+
     # ------------------------------------------------------------------ evaluation steps
     def on_validation_epoch_start(self) -> None:
         self.val_metrics = self._new_metrics()
@@ -63,7 +70,7 @@ class SpectrumPredictor(pl.LightningModule):
     def validation_step(self, batch: dict[str, torch.Tensor], batch_idx: int) -> None:
         # averaged over a DDP run's ranks, so that every rank checkpoints on the same val/loss
         self.log("val/loss", self.normalised_loss(batch), on_epoch=True, batch_size=len(batch["y"]), sync_dist=True)
-        mu, sigma = self(batch["depth"], batch["depth_err"])
+        mu, sigma = self.predict_spectrum(batch)
         self.val_metrics.update(batch["y"], mu, sigma)
 
     def on_validation_epoch_end(self) -> None:
@@ -79,7 +86,7 @@ class SpectrumPredictor(pl.LightningModule):
         self.test_metrics = self._new_metrics()
 
     def test_step(self, batch: dict[str, torch.Tensor], batch_idx: int) -> None:
-        mu, sigma = self(batch["depth"], batch["depth_err"])
+        mu, sigma = self.predict_spectrum(batch)
         self.test_metrics.update(batch["y"], mu, sigma)
 
     def on_test_epoch_end(self) -> None:
@@ -88,7 +95,7 @@ class SpectrumPredictor(pl.LightningModule):
             self.log(f"test/{name}", value)
 
     def predict_step(self, batch: dict[str, torch.Tensor], batch_idx: int) -> dict[str, torch.Tensor]:
-        mu, sigma = self(batch["depth"], batch["depth_err"])
+        mu, sigma = self.predict_spectrum(batch)
         out = {"planet_id": batch["planet_id"], "mu": mu, "sigma": sigma}
         if "y" in batch:
             out["y"] = batch["y"]

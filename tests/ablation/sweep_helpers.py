@@ -46,7 +46,7 @@ def train_overrides(tiny_data_dir: Path) -> list[str]:
     return [
         f"data.data_dir={tiny_data_dir}",
         *(f"+data.simulation.{key}={value}" for key, value in TINY_SIMULATION.items()),
-        "trainer.max_epochs=2",
+        "training.epochs=2",
         SINGLE_THREAD,
     ]
 

@@ -22,7 +22,7 @@ def factor(key: str, *texts: str) -> Factor:
 MODEL = factor("model", "mlp", "cnn1d")
 LOSS = factor("loss", "gll", "mse")
 LR = factor("optimizer.lr", "0.001", "0.003", "0.01")
-EPOCHS = factor("trainer.max_epochs", "2")  # a constant: applied to every run, never varied
+EPOCHS = factor("training.epochs", "2")  # a constant: applied to every run, never varied
 
 
 def config_lines(spec) -> list[str]:
@@ -34,8 +34,8 @@ def test_grid_is_the_cartesian_product_in_command_line_order():
     specs = expand_design([MODEL, EPOCHS, LR])
     assert len(specs) == 2 * 3
     assert [list(s.overrides) for s in specs][:2] == [
-        ["model=mlp", "trainer.max_epochs=2", "optimizer.lr=0.001"],
-        ["model=mlp", "trainer.max_epochs=2", "optimizer.lr=0.003"],
+        ["model=mlp", "training.epochs=2", "optimizer.lr=0.001"],
+        ["model=mlp", "training.epochs=2", "optimizer.lr=0.003"],
     ]
     assert {tuple(s.overrides) for s in specs} == {
         (m.line, EPOCHS.levels[0].line, lr.line) for m in MODEL.levels for lr in LR.levels
@@ -75,7 +75,7 @@ def test_ofat_is_baseline_plus_each_other_level_of_each_factor():
     assert [s.seed for s in base] == [0, 1] and specs[0].is_baseline
     assert base[0].factors == {"model": "cnn1d", "loss": "gll", "optimizer.lr": "0.003"}
     for spec in specs:
-        assert "trainer.max_epochs=2" in spec.overrides
+        assert "training.epochs=2" in spec.overrides
         differing = [k for k, v in spec.factors.items() if v != base[0].factors[k]]
         assert len(differing) == (0 if spec.is_baseline else 1)
     varied_levels = {(k, v) for s in specs for k, v in s.factors.items() if v != base[0].factors[k]}

@@ -41,8 +41,8 @@ def basic_jobs(config_loader, lines: list[str]) -> list[list[str]]:
 
 CASES = {
     "comma lists": ["model=mlp,cnn1d", "optimizer.lr=1e-3,1e-2"],
-    "fixed between sweeps": ["model=mlp,cnn1d", "trainer.max_epochs=3", "loss=gll,mse"],
-    "range": ["trainer.max_epochs=range(1,4)", "seed=range(0,10,5)"],
+    "fixed between sweeps": ["model=mlp,cnn1d", "training.epochs=3", "loss=gll,mse"],
+    "range": ["training.epochs=range(1,4)", "seed=range(0,10,5)"],
     "float range": ["optimizer.lr=range(0.1,0.4,0.1)"],
     "choice": ["model=choice(mlp,cnn1d)", "data.batch_size=choice(16,32,64)"],
     "tagged choice": ["loss=tag(objective,choice(gll,mse))"],
@@ -84,7 +84,7 @@ def test_glob_expands_to_the_config_group_options(config_loader):
 
 
 def test_shuffled_sweeps_give_the_same_job_set(config_loader):
-    lines = ["+x=shuffle(1,2,3)", "trainer.max_epochs=shuffle(range(1,4))"]
+    lines = ["+x=shuffle(1,2,3)", "training.epochs=shuffle(range(1,4))"]
     assert sorted(ablation_jobs(config_loader, lines)) == sorted(basic_jobs(config_loader, lines))
 
 

@@ -85,8 +85,8 @@ def test_resume_retries_failed_runs_and_skips_completed_ones(tmp_path, train_ove
 def test_a_sigkilled_sweep_resumes_to_the_same_completed_set(tmp_path, train_overrides):
     sweep_dir = tmp_path / "sweep"
     slow = [
-        *(o for o in train_overrides if not o.startswith("trainer.max_epochs=")),
-        "trainer.max_epochs=4",
+        *(o for o in train_overrides if not o.startswith("training.epochs=")),
+        "training.epochs=4",
         "+callbacks.slow._target_=faults.SlowEpochs",
         "+callbacks.slow.seconds=0.3",
     ]

@@ -37,7 +37,7 @@ def test_a_study_is_selected_by_name(tmp_path):
     stdout, runs = dry_run(tmp_path, "ablation=quick")
     assert "design=grid: 4 runs" in stdout
     assert {" ".join(sorted(r)) for r in runs} == {
-        " ".join(sorted([f"model={m}", f"loss={loss}", "trainer.max_epochs=3", "ablation=quick", "seed=0"]))
+        " ".join(sorted([f"model={m}", f"loss={loss}", "training.epochs=3", "ablation=quick", "seed=0"]))
         for m in ("mlp", "cnn1d")
         for loss in ("gll", "mse")
     }

@@ -163,7 +163,7 @@ def test_a_failed_run_makes_the_sweep_exit_1_unless_allowed(tmp_path, tiny_data_
     shutil.copytree(tiny_data_dir, broken)
     labels = pd.read_csv(broken / "train.csv")
     labels.drop(columns=["wl_7"]).to_csv(broken / "train.csv", index=False)
-    args = ["ablate", "run", "model=mlp", f"data.data_dir={broken}", "data.simulation=null", "trainer.max_epochs=1"]
+    args = ["ablate", "run", "model=mlp", f"data.data_dir={broken}", "data.simulation=null", "training.epochs=1"]
     failed = spectramind(*args, "--sweep-dir", "failing", cwd=tmp_path)
     assert failed.returncode == 1, failed.stderr[-2000:]
     run = json.loads((tmp_path / "failing" / "sweep.json").read_text())["runs"][0]

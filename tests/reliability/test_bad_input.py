@@ -33,9 +33,10 @@ SWEEP = "model=mlp,cnn1d"
 # in-process on the composed config, and the first four also end to end below.
 # (id, overrides, text the error must contain)
 BAD_VALUES = [
-    ("wrong type of a trainer value", ["trainer.max_epochs=abc"], "trainer.max_epochs='abc'"),
+    ("wrong type of a trainer value", ["trainer.log_every_n_steps=abc"], "trainer.log_every_n_steps='abc'"),
+    ("epochs set on the trainer apart", ["trainer.max_epochs=5"], "disagrees with training.epochs=15"),
     ("negative learning rate", ["optimizer.lr=-0.001"], "-0.001"),
-    ("zero epochs", ["trainer.max_epochs=0"], "trainer.max_epochs must be >= 1, got 0"),
+    ("zero epochs", ["training.epochs=0"], "training.epochs must be an integer >= 1, got 0"),
     ("non-integer seed", ["seed=0.5"], "seed must be an integer, got 0.5"),
     ("wrong type of a data value", ["data.batch_size=many"], "'many'"),
     ("wrong type of a boolean", ["trainer.deterministic=maybe"], "trainer.deterministic='maybe'"),
@@ -154,7 +155,7 @@ def test_bad_study_file_is_rejected_before_any_run(tmp_path, train_overrides, na
 @pytest.mark.parametrize(
     "args, culprit",
     [
-        (["ablate", "run", SWEEP, "trainer.max_epochs=0"], "trainer.max_epochs must be >= 1"),
+        (["ablate", "run", SWEEP, "training.epochs=0"], "training.epochs must be an integer >= 1"),
         (["ablate", "run", "no_such_study"], "no_such_study"),
     ],
     ids=["zero epochs", "study that does not exist"],
@@ -169,8 +170,8 @@ def test_the_cli_rejects_bad_input_in_one_line(tmp_path, train_overrides, args, 
 
 def test_a_bad_value_in_a_single_run_is_one_line_before_anything_is_written(tmp_path, train_overrides):
     run_dir = tmp_path / "run"
-    result = run_training(tmp_path, *train_overrides, "trainer.max_epochs=abc", f"hydra.run.dir={run_dir}")
-    assert "trainer.max_epochs='abc'" in error_line(result)
+    result = run_training(tmp_path, *train_overrides, "training.epochs=abc", f"hydra.run.dir={run_dir}")
+    assert "training.epochs must be an integer >= 1, got 'abc'" in error_line(result)
     assert not (run_dir / "run.json").exists()
 
 

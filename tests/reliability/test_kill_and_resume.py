@@ -43,7 +43,7 @@ pytestmark = pytest.mark.slow  # trains models or runs sweeps end to end: the fu
 
 STUDY = "../../study_escape"
 SWEEP = [
-    "trainer.max_epochs=3",
+    "training.epochs=3",
     "+callbacks.hold._target_=faults.Healthy,faults.HoldAtEpoch",
     f"+callbacks.hold.when_env={FAULT_ENV}",
     "+tag=../../escape,../../../../escape",
@@ -57,7 +57,7 @@ def killed_sweep(tmp_path_factory, train_overrides):
     cwd = work / "a" / "b"
     cwd.mkdir(parents=True)
     sweep_dir = cwd / "sweep"
-    overrides = [o for o in battery_overrides(train_overrides) if not o.startswith("trainer.max_epochs=")]
+    overrides = [o for o in battery_overrides(train_overrides) if not o.startswith("training.epochs=")]
     args = [*overrides, *SWEEP, *JOBLIB, f"hydra.sweep.dir={sweep_dir}"]
 
     def two_completed_and_two_holding() -> bool:

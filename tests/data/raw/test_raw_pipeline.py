@@ -73,7 +73,7 @@ def test_raw_frames_to_a_scored_submission(tmp_path, raw_format):
         "spectramind.train",
         "data=adc",
         "data.data_dir=CAL",
-        "trainer.max_epochs=3",
+        "training.epochs=3",
         "hydra.run.dir=RUN",
         cwd=tmp_path,
     )
