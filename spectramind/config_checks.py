@@ -112,7 +112,7 @@ def check_run_settings(cfg: DictConfig) -> None:
 
 def check_epochs(cfg: DictConfig) -> None:
     """``training.epochs`` is an integer >= 1 and the trainer's ``max_epochs`` follows it: one number
-    of epochs, set in one place, so that a record never shows two (``training.epochs=5`` on the
+    of epochs, set in one place, so that a record never shows two (``trainer.max_epochs=5`` on the
     command line would leave ``training.epochs`` saying otherwise)."""
     epochs = OmegaConf.select(cfg, "training.epochs")
     if not (_is_integer(epochs) and epochs >= 1):
@@ -120,7 +120,7 @@ def check_epochs(cfg: DictConfig) -> None:
     max_epochs = OmegaConf.select(cfg, "trainer.max_epochs")
     if max_epochs != epochs:
         raise ConfigurationError(
-            f"training.epochs={max_epochs!r} disagrees with training.epochs={epochs}: the number of epochs "
+            f"trainer.max_epochs={max_epochs!r} disagrees with training.epochs={epochs}: the number of epochs "
             f"is training.epochs (trainer.max_epochs follows it), e.g. training.epochs={max_epochs}"
         )
 

@@ -17,6 +17,7 @@ import typer
 
 from spectramind.cli.ablate import ablate_app
 from spectramind.cli.data import data_app
+from spectramind.cli.kaggle import kaggle_app
 from spectramind.cli.run import COMMANDS as ROOT_COMMANDS
 from spectramind.errors import SpectramindError
 from spectramind.fast_exit import skip_final_collection
@@ -38,6 +39,7 @@ app = typer.Typer(
 )
 app.add_typer(ablate_app, name="ablate")
 app.add_typer(data_app, name="data")
+app.add_typer(kaggle_app, name="kaggle")
 for _name, _command in ROOT_COMMANDS:
     app.command(_name)(_command)
 

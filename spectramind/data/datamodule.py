@@ -29,7 +29,12 @@ from spectramind.data.layout import (
     read_labels,
     read_noise_truth,
 )
-from spectramind.data.light_curve_images import LightCurveImages, check_has_light_curves, check_time_bins
+from spectramind.data.light_curve_images import (
+    LightCurveImages,
+    check_has_light_curves,
+    check_time_bins,
+    star_vector,
+)
 from spectramind.errors import ConfigurationError, DatasetError
 
 
@@ -67,8 +72,8 @@ class ArielDataModule(pl.LightningDataModule):
         light_curve_bins: int | None = None,
     ) -> None:
         """``light_curve_bins``: also give each planet's light curves, as an image of that many
-        time bins (`spectramind.data.light_curve_images`), to the models that read them; the model
-        configs set it (``conf/data/*.yaml`` follow ``model.backbone.time_bins``)."""
+        time bins, and its star vector (`spectramind.data.light_curve_images`), to the models that
+        read them; the model configs set it (``conf/data/*.yaml`` follow ``model.backbone.time_bins``)."""
         super().__init__()
         for name, value in (("val_fraction", val_fraction), ("test_fraction", test_fraction)):
             if not 0 < value < 0.5:
@@ -153,15 +158,15 @@ class ArielDataModule(pl.LightningDataModule):
         position = {pid: i for i, pid in enumerate(planet_ids)}
         for split, ids in parts.items():
             rows = np.array([position[pid] for pid in np.sort(ids)])
-            self.splits[split] = PlanetDataset(
-                {
-                    "planet_id": torch.as_tensor(planet_ids[rows], dtype=torch.int64),
-                    "depth": torch.as_tensor(features["depth"][rows], dtype=torch.float32),
-                    "depth_err": torch.as_tensor(features["depth_err"][rows], dtype=torch.float32),
-                    "y": torch.as_tensor(y[rows]),
-                },
-                self._images(planet_ids[rows]),
-            )
+            tensors = {
+                "planet_id": torch.as_tensor(planet_ids[rows], dtype=torch.int64),
+                "depth": torch.as_tensor(features["depth"][rows], dtype=torch.float32),
+                "depth_err": torch.as_tensor(features["depth_err"][rows], dtype=torch.float32),
+                "y": torch.as_tensor(y[rows]),
+            }
+            if self.light_curve_bins is not None:  # the deep backbones also read the star
+                tensors["star"] = torch.from_numpy(star_vector(features["star"][rows]))
+            self.splits[split] = PlanetDataset(tensors, self._images(planet_ids[rows]))
         train_y = y[[position[pid] for pid in parts["train"]]].astype(np.float64)
         self._statistics = {
             "label_mean": train_y.mean(axis=0),

@@ -1,4 +1,5 @@
-"""A planet's light curves as one small image, time bins x 283 channels: what the deep backbones read.
+"""What the deep backbones read: a planet's light curves as one small image, time bins x 283
+channels, and its star's parameters as a short vector.
 
 Why an image: the networks over the light curves (``model=resnet18``, ``resnet50``, ``vit``) see the
 transit itself, not the per-channel depths a classical fit measured from it. Each visit's flux is
@@ -10,6 +11,10 @@ practical) and over the planet's visits.
 
 The images are made on demand from the data set's own ``light_curves/<id>.npy``, memory-mapped:
 no second copy on disk, and a data loader worker holds only the planets of its batch.
+
+The star vector (:func:`star_vector`) gives the network what the light curves cannot: the star's
+radius, mass and temperature, the planet's mass and the orbit, on scales of order one; a
+calibrated ADC 2024 folder has no star information, and its planets get zeros and a flag saying so.
 """
 
 from __future__ import annotations
@@ -45,6 +50,17 @@ def light_curve_image(flux: np.ndarray, time_bins: int) -> np.ndarray:
     edges = bin_edges(n_time, time_bins)
     binned = np.add.reduceat(deficit, edges[:-1], axis=1) / np.diff(edges)[None, :, None]
     return binned.mean(axis=0).astype(np.float32)
+
+
+def star_vector(star: np.ndarray) -> np.ndarray:
+    """(n, 8) float32 from the features' (n, 7) star columns (Rs, Ms, Ts, Mp, P, sma, i, in the
+    competition's units; NaN where the data has none): log10 of the six scales (Ts in 5000 K),
+    (90 - i) / 5 degrees, then 0 for a missing value and a last column 1 where all are known."""
+    star = np.asarray(star, dtype=np.float64)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        scales = np.log10(star[:, :6] / np.array([1.0, 1.0, 5000.0, 1.0, 1.0, 1.0]))
+    vector = np.column_stack([scales, (90.0 - star[:, 6]) / 5.0, np.isfinite(star).all(axis=1)])
+    return np.nan_to_num(vector, nan=0.0, posinf=0.0, neginf=0.0).astype(np.float32)
 
 
 def check_time_bins(time_bins: int, n_time: int, source: str) -> None:

@@ -3,9 +3,10 @@ light curves, giving the per-wavelength features that ``SpectraModule``'s μ and
 
 Why this shape: the network sees the transit itself, time bins x 283 channels
 (`spectramind.data.light_curve_images`), where the small backbones see only the depths a classical
-fit measured. An image network pools the image into one embedding; a linear map spreads it back
-over the 283 wavelengths, and it is added to a per-wavelength map of the measured depths and
-errors. Since the heads start at zero, the untrained model predicts the measured depths (or, with
+fit measured. An image network pools the image into one embedding, the star's vector is appended
+(what the light curves cannot tell: the star's size and temperature, the orbit), and a linear map
+spreads it back over the 283 wavelengths, where it is added to a per-wavelength map of the
+measured depths and errors. Since the heads start at zero, the untrained model predicts the measured depths (or, with
 the spectral prior, their posterior mean), and training learns what the light curves add.
 
 The networks are timm's (``timm.create_model``, random weights: ImageNet features do not describe
@@ -28,6 +29,8 @@ from spectramind.spectrum import N_WAVELENGTHS
 ARCHITECTURES = {"resnet18": "resnet18", "resnet50": "resnet50", "vit": "vit_small_patch16_224"}
 # The image's one channel, 1 - f / f_out, in parts per thousand: transit depths of O(1).
 INPUT_SCALE = 1e3
+# Length of the star vector (spectramind.data.light_curve_images.star_vector).
+STAR_FEATURES = 8
 
 
 def _timm():
@@ -57,9 +60,10 @@ def timm_name(architecture: str) -> str:
 
 
 class LightCurveBackbone(nn.Module):
-    """(B, C_in, W) per-wavelength inputs and a (B, time_bins, W) light-curve image → (B, F, W)."""
+    """(B, C_in, W) per-wavelength inputs, a (B, time_bins, W) light-curve image and a (B, S) star
+    vector → (B, F, W)."""
 
-    extra_inputs = ("light_curve",)
+    extra_inputs = ("light_curve", "star")
 
     def __init__(
         self,
@@ -67,8 +71,9 @@ class LightCurveBackbone(nn.Module):
         time_bins: int = 8,
         out_channels: int = 8,
         in_channels: int = 2,
-        patch_size: tuple[int, int] = (4, 16),
+        patch_size: tuple[int, int] = (8, 16),
         n_wavelengths: int = N_WAVELENGTHS,
+        star_features: int = STAR_FEATURES,
     ) -> None:
         super().__init__()
         for name, value in (("time_bins", time_bins), ("out_channels", out_channels), ("in_channels", in_channels)):
@@ -87,11 +92,11 @@ class LightCurveBackbone(nn.Module):
             options = {"img_size": self.padded, "patch_size": patch}
         self.encoder = _timm().create_model(name, pretrained=False, in_chans=1, num_classes=0, **options)
         self.convolutional = not options
-        self.to_wavelengths = nn.Linear(self.encoder.num_features, out_channels * n_wavelengths)
+        self.to_wavelengths = nn.Linear(self.encoder.num_features + star_features, out_channels * n_wavelengths)
         self.per_channel = nn.Conv1d(in_channels, out_channels, kernel_size=1)
         self._channels_last = False
 
-    def forward(self, x: torch.Tensor, light_curve: torch.Tensor) -> torch.Tensor:
+    def forward(self, x: torch.Tensor, light_curve: torch.Tensor, star: torch.Tensor) -> torch.Tensor:
         if light_curve.shape[-2:] != (self.time_bins, self.n_wavelengths):
             raise ConfigurationError(
                 f"light-curve image of shape {tuple(light_curve.shape[-2:])}, the backbone expects "
@@ -106,6 +111,6 @@ class LightCurveBackbone(nn.Module):
                 self.encoder.to(memory_format=torch.channels_last)
                 self._channels_last = True
             image = image.contiguous(memory_format=torch.channels_last)
-        embedding = self.encoder(image)
+        embedding = torch.cat([self.encoder(image), star.to(x.dtype)], dim=1)
         spread = self.to_wavelengths(embedding).view(x.shape[0], self.out_channels, self.n_wavelengths)
         return functional.gelu(self.per_channel(x) + spread)

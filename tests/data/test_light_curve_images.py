@@ -11,8 +11,9 @@ import torch
 
 from spectramind.data.datamodule import ArielDataModule
 from spectramind.data.layout import LIGHT_CURVE_DIR, read_dataset_info
-from spectramind.data.light_curve_images import bin_edges, light_curve_image
+from spectramind.data.light_curve_images import bin_edges, light_curve_image, star_vector
 from spectramind.errors import DatasetError
+from spectramind.models.light_curve_backbone import STAR_FEATURES
 
 
 def _box_transit(n_time: int, depth: np.ndarray, level: np.ndarray, start: int, stop: int) -> np.ndarray:
@@ -44,18 +45,27 @@ def test_visits_are_averaged():
     np.testing.assert_allclose(image[1:3], 3e-3, rtol=1e-5)
 
 
+def test_the_star_vector_is_of_order_one_and_flags_missing_information():
+    sun_like = [1.0, 1.0, 5000.0, 1.0, 10.0, 100.0, 90.0]  # Rs, Ms, Ts, Mp, P, sma, i
+    vector = star_vector(np.array([sun_like, [np.nan] * 7]))
+    assert vector.shape == (2, STAR_FEATURES) and vector.dtype == np.float32
+    np.testing.assert_allclose(vector[0], [0, 0, 0, 0, 1, 2, 0, 1], atol=1e-6)
+    np.testing.assert_array_equal(vector[1], np.zeros(STAR_FEATURES))  # no star info: zeros, flag 0
+
+
 def test_the_data_module_gives_each_planet_its_image(tiny_data_dir):
     datamodule = ArielDataModule(str(tiny_data_dir), light_curve_bins=8)
     datamodule.setup("fit")
     batch = next(iter(datamodule.train_dataloader()))
     assert batch["light_curve"].shape == (len(batch["y"]), 8, 283)
+    assert batch["star"].shape == (len(batch["y"]), STAR_FEATURES) and (batch["star"][:, -1] == 1).all()
     first = batch["planet_id"][0].item()
     flux = np.load(tiny_data_dir / LIGHT_CURVE_DIR / f"{first}.npy")
     assert torch.equal(batch["light_curve"][0], torch.from_numpy(light_curve_image(flux, 8)))
     # without light_curve_bins the batches hold the depths only
     plain = ArielDataModule(str(tiny_data_dir))
     plain.setup("fit")
-    assert "light_curve" not in next(iter(plain.train_dataloader()))
+    assert {"light_curve", "star"}.isdisjoint(next(iter(plain.train_dataloader())))
 
 
 def test_more_time_bins_than_samples_is_one_line_before_anything_runs(tiny_data_dir):
