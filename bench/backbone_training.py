@@ -6,8 +6,9 @@ with the training's own data loader (light-curve images read from disk as a run 
 the config's thread count: forward, loss, backward, clipping, AdamW step. Samples per second are
 timed after ``WARMUP_STEPS`` steps; peak memory is the process's maximum resident set size, and
 the growth of it over the model's construction and steps. From the rates, the design's study
-(``model=resnet50,vit optimizer.lr=0.001,0.01 training.epochs=10``: 4 runs, two at a time on 2
-cores) is estimated: the training and validation planets' forward/backward passes only.
+(``model=resnet50,vit optimizer.lr=0.001,0.01 training.epochs=10``: 4 runs, one after the other
+as ``spectramind ablate run`` launches them) is estimated: the training and validation planets'
+passes only.
 
 ``python -m bench.backbone_training --data-dir DIR --model resnet50`` prints one JSON line.
 """
@@ -84,10 +85,9 @@ def main() -> None:
 
 
 def design_study_estimate_s(rates: dict[str, float], train: int, val: int, epochs: int = 10) -> float:
-    """The design's 4 runs (resnet50 and vit, two learning rates each), two at a time: one resnet50
-    and one vit run side by side, twice; a validation pass costs about a third of a training step."""
-    per_run = {model: epochs * (train + val / 3) / rates[model] for model in ("resnet50", "vit")}
-    return 2 * max(per_run.values())
+    """The design's 4 runs (resnet50 and vit, two learning rates each) one after the other; a
+    validation pass costs about a third of a training step."""
+    return sum(2 * epochs * (train + val / 3) / rates[model] for model in ("resnet50", "vit"))
 
 
 def backbones(work: Path, steps: int = 12) -> dict:

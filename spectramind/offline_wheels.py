@@ -21,7 +21,8 @@ from pathlib import Path
 
 from spectramind.errors import ConfigurationError
 
-# What Kaggle's Python image provides (the packages spectramind's requirements reach), by name.
+# What Kaggle's Python image provides, by name: the packages spectramind's requirements reach, and
+# the `backbones` extra's timm with the torchvision made for the image's torch.
 KAGGLE_IMAGE_PACKAGES = frozenset(
     {
         "torch",
@@ -44,8 +45,6 @@ KAGGLE_IMAGE_PACKAGES = frozenset(
         "pydantic",
         "fsspec",
         "tqdm",
-        "huggingface-hub",
-        "safetensors",
     }
 )
 

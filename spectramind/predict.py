@@ -41,6 +41,35 @@ def predict_folder(checkpoint: str | Path, data_dir: str | Path, out: str | Path
     method = cfg.data.get("features", "window")
     switch = method_switch(method, bool(cfg.data.detrend), bool(cfg.data.get("decorrelate", cfg.data.detrend)))
     features = load_features(data_dir, detrend=switch, method=method)
+    inputs = model_inputs(features, data_dir, cfg.data.get("light_curve_bins"))
     with torch.no_grad():
-        mu, sigma = module(torch.as_tensor(features["depth"]), torch.as_tensor(features["depth_err"]))
+        parts = [module.predict_spectrum(batch) for batch in _batches(inputs, PREDICT_BATCH)]
+    mu, sigma = (torch.cat([part[i] for part in parts]) for i in (0, 1))
     return write_submission(out, features["planet_ids"], mu, sigma)
+
+
+# Planets per forward pass: bounds the memory of a deep backbone's activations.
+PREDICT_BATCH = 256
+
+
+def model_inputs(features: dict, data_dir: str | Path, light_curve_bins: int | None) -> dict:
+    """Every input a model may read, for all of a folder's planets: the depths and their errors, and
+    for the models over the light curves (``light_curve_bins`` set) the images and star vectors."""
+    import torch
+
+    from spectramind.data.layout import read_dataset_info
+    from spectramind.data.light_curve_images import LightCurveImages, star_vector
+
+    inputs = {"depth": torch.as_tensor(features["depth"]), "depth_err": torch.as_tensor(features["depth_err"])}
+    if light_curve_bins:
+        n_time = int(read_dataset_info(data_dir)["n_time"])
+        images = LightCurveImages(data_dir, features["planet_ids"], int(light_curve_bins), n_time)
+        inputs["light_curve"] = torch.stack([images[i] for i in range(len(images))])
+        inputs["star"] = torch.from_numpy(star_vector(features["star"]))
+    return inputs
+
+
+def _batches(inputs: dict, size: int):
+    n = len(inputs["depth"])
+    for start in range(0, n, size):
+        yield {name: values[start : start + size] for name, values in inputs.items()}

@@ -34,14 +34,16 @@ STAR_FEATURES = 8
 
 
 def _timm():
-    """timm, or one line on why it cannot load: it imports torchvision, which fails beside a torch
-    build it was not made for (PyPI's torchvision beside the CPU-only torch 2.13.0)."""
+    """timm (the ``backbones`` extra), or one line on why it cannot load: not installed, or its
+    torchvision fails beside a torch build it was not made for (PyPI's torchvision beside the
+    CPU-only torch 2.13.0)."""
     try:
         import timm
     except (ImportError, RuntimeError, OSError) as exc:
         raise ConfigurationError(
-            f"the light-curve backbones need timm, which failed to import ({type(exc).__name__}: {exc}): install "
-            "a torch and torchvision that match, e.g. pip install torch==2.14.1 torchvision==0.29.1"
+            f"the light-curve backbones need timm, which failed to import ({type(exc).__name__}: {exc}): "
+            "pip install 'spectramind[backbones]' beside a torch and torchvision that match, "
+            "e.g. pip install torch==2.14.1 torchvision==0.29.1"
         ) from None
     return timm
 

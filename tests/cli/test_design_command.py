@@ -8,6 +8,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+import pandas as pd
 import pytest
 import yaml
 from cli_support import single_error_line, spectramind
@@ -41,6 +42,14 @@ def test_the_designs_command_runs_four_runs_to_a_leaderboard(tmp_path, tiny_data
     leaderboard = (sweep / "leaderboard.md").read_text()
     assert "resnet50" in leaderboard and "vit" in leaderboard
     assert any(Path(sweep, "ablation_results").iterdir())
+    # a model over the light curves predicts a data folder from its checkpoint, as any model does
+    checkpoint = next((sweep / "runs").glob("*vit*/checkpoints/best.ckpt"))
+    out = tmp_path / "submission.csv"
+    predicted = spectramind("predict", checkpoint, "--data", tiny_data_dir, "--out", out, cwd=tmp_path)
+    assert predicted.returncode == 0, predicted.stderr[-3000:]
+    submission = pd.read_csv(out)
+    assert len(submission) == json.loads((tiny_data_dir / "dataset.json").read_text())["n_planets"]
+    assert submission.drop(columns="planet_id").notna().all().all()
 
 
 @pytest.mark.parametrize(
