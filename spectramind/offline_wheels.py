@@ -14,7 +14,6 @@ nothing is compiled on Kaggle. Build with the image's Python version.
 from __future__ import annotations
 
 import importlib.metadata as metadata
-import re
 import subprocess
 import sys
 from pathlib import Path
@@ -49,21 +48,17 @@ KAGGLE_IMAGE_PACKAGES = frozenset(
 )
 
 
-def canonical(name: str) -> str:
-    """A distribution's name as PEP 503 compares names: ``PyYAML`` and ``pyyaml`` are one."""
-    return re.sub(r"[-_.]+", "-", name).lower()
-
-
 def _requirements(distribution: str) -> list[str]:
     """Names of the distributions ``distribution`` requires, without extras' requirements, for this
     machine's platform and Python."""
     from packaging.requirements import Requirement
+    from packaging.utils import canonicalize_name
 
     names = []
     for line in metadata.requires(distribution) or []:
         requirement = Requirement(line)
         if requirement.marker is None or requirement.marker.evaluate({"extra": ""}):
-            names.append(canonical(requirement.name))
+            names.append(canonicalize_name(requirement.name))
     return names
 
 

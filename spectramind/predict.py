@@ -57,13 +57,11 @@ def model_inputs(features: dict, data_dir: str | Path, light_curve_bins: int | N
     for the models over the light curves (``light_curve_bins`` set) the images and star vectors."""
     import torch
 
-    from spectramind.data.layout import read_dataset_info
     from spectramind.data.light_curve_images import LightCurveImages, star_vector
 
     inputs = {"depth": torch.as_tensor(features["depth"]), "depth_err": torch.as_tensor(features["depth_err"])}
     if light_curve_bins:
-        n_time = int(read_dataset_info(data_dir)["n_time"])
-        images = LightCurveImages(data_dir, features["planet_ids"], int(light_curve_bins), n_time)
+        images = LightCurveImages(data_dir, features["planet_ids"], int(light_curve_bins))
         inputs["light_curve"] = torch.stack([images[i] for i in range(len(images))])
         inputs["star"] = torch.from_numpy(star_vector(features["star"]))
     return inputs

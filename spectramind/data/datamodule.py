@@ -164,9 +164,11 @@ class ArielDataModule(pl.LightningDataModule):
                 "depth_err": torch.as_tensor(features["depth_err"][rows], dtype=torch.float32),
                 "y": torch.as_tensor(y[rows]),
             }
-            if self.light_curve_bins is not None:  # the deep backbones also read the star
+            images = None
+            if self.light_curve_bins is not None:  # the deep backbones read the light curves and the star
                 tensors["star"] = torch.from_numpy(star_vector(features["star"][rows]))
-            self.splits[split] = PlanetDataset(tensors, self._images(planet_ids[rows]))
+                images = LightCurveImages(self.data_dir, planet_ids[rows], self.light_curve_bins)
+            self.splits[split] = PlanetDataset(tensors, images)
         train_y = y[[position[pid] for pid in parts["train"]]].astype(np.float64)
         self._statistics = {
             "label_mean": train_y.mean(axis=0),
@@ -174,13 +176,6 @@ class ArielDataModule(pl.LightningDataModule):
             "naive_mean": float(train_y.mean()),
             "naive_std": float(train_y.std()),
         }
-
-    def _images(self, planet_ids: np.ndarray) -> LightCurveImages | None:
-        if self.light_curve_bins is None:
-            return None
-        self._check_light_curves()
-        n_time = int(read_dataset_info(self.data_dir)["n_time"])
-        return LightCurveImages(self.data_dir, planet_ids, self.light_curve_bins, n_time)
 
     def noise_truth(self, split: str) -> tuple[np.ndarray, np.ndarray] | None:
         """Each planet's irreducible depth errors per channel from the simulator's

@@ -25,7 +25,7 @@ from pathlib import Path
 import numpy as np
 import torch
 
-from spectramind.data.layout import LIGHT_CURVE_DIR, load_light_curve
+from spectramind.data.layout import LIGHT_CURVE_DIR, load_light_curve, read_dataset_info
 from spectramind.errors import DatasetError
 
 # Share of a visit's samples at each end that measures the out-of-transit level.
@@ -81,14 +81,15 @@ def check_has_light_curves(data_dir: str | os.PathLike) -> None:
 
 class LightCurveImages:
     """``images[i]``: the (time_bins, 283) float32 tensor of the i-th of ``planet_ids``, read from
-    ``data_dir`` when asked for."""
+    ``data_dir`` (a data set with light curves, whose dataset.json gives their length) when asked for."""
 
-    def __init__(self, data_dir: str | os.PathLike, planet_ids: np.ndarray, time_bins: int, n_time: int) -> None:
-        check_time_bins(time_bins, n_time, str(data_dir))
+    def __init__(self, data_dir: str | os.PathLike, planet_ids: np.ndarray, time_bins: int) -> None:
+        check_has_light_curves(data_dir)
+        self.n_time = int(read_dataset_info(data_dir)["n_time"])
+        check_time_bins(time_bins, self.n_time, str(data_dir))
         self.data_dir = Path(data_dir)
         self.planet_ids = np.asarray(planet_ids, dtype=np.int64)
         self.time_bins = int(time_bins)
-        self.n_time = int(n_time)
 
     def __len__(self) -> int:
         return len(self.planet_ids)

@@ -13,9 +13,10 @@ from pathlib import Path
 
 import pytest
 from cli_support import spectramind
+from packaging.utils import canonicalize_name
 from training_support import tiny_overrides
 
-from spectramind.offline_wheels import KAGGLE_IMAGE_PACKAGES, canonical
+from spectramind.offline_wheels import KAGGLE_IMAGE_PACKAGES
 
 pytestmark = pytest.mark.slow  # builds wheels and a virtualenv with torch: the full loop only
 
@@ -57,7 +58,7 @@ def test_the_offline_recipe_installs_into_the_image_and_trains(tmp_path, tiny_da
     wheels = tmp_path / "wheels"
     result = spectramind("kaggle", "wheels", wheels, cwd=tmp_path, timeout=900)
     assert result.returncode == 0, result.stderr[-3000:]
-    built = {canonical(name.split("-")[0]) for name in result.stdout.split()}
+    built = {canonicalize_name(name.split("-")[0]) for name in result.stdout.split()}
     assert {"spectramind", "hydra-core", "hydra-joblib-launcher", "batman-package"} <= built
     assert not built & KAGGLE_IMAGE_PACKAGES  # nothing the image already has
 
@@ -66,7 +67,7 @@ def test_the_offline_recipe_installs_into_the_image_and_trains(tmp_path, tiny_da
     python = image / "bin" / "python"
     _run(python, "-m", "pip", "install", "-q", *IMAGE, cwd=tmp_path)
     listed = json.loads(_run(python, "-m", "pip", "list", "--format", "json", cwd=tmp_path).stdout)
-    assert KAGGLE_IMAGE_PACKAGES - WITHOUT_A_CPU_BUILD <= {canonical(p["name"]) for p in listed}
+    assert KAGGLE_IMAGE_PACKAGES - WITHOUT_A_CPU_BUILD <= {canonicalize_name(p["name"]) for p in listed}
 
     _run(python, "-m", "pip", "install", "-q", "--no-index", "--find-links", wheels, "spectramind", cwd=tmp_path)
     run_dir = tmp_path / "run"
