@@ -31,20 +31,13 @@ def _peak_rss_mb() -> float:
 
 
 def measure(data_dir: str, model: str, steps: int) -> dict:
-    import pytorch_lightning as pl
     import torch
-    from hydra import compose, initialize_config_module
-    from hydra.utils import instantiate
 
-    with initialize_config_module("spectramind.conf", version_base="1.3"):
-        cfg = compose("config", overrides=[f"data.data_dir={data_dir}", f"model={model}"])
-    datamodule = instantiate(cfg.data)
-    datamodule.setup("fit")
-    torch.set_num_threads(int(cfg.num_threads))
+    from bench.training_step import _build_module, _setup
+
+    cfg, datamodule = _setup(data_dir, f"model={model}")
     before = _peak_rss_mb()
-    pl.seed_everything(0, verbose=False)
-    module = instantiate(cfg.model, loss=instantiate(cfg.loss), optimizer=instantiate(cfg.optimizer))
-    module.set_statistics(**datamodule.label_statistics())
+    module = _build_module(cfg, datamodule)
     if module.prior is not None:
         train = datamodule.splits["train"].tensors
         module.prior.fit(*(train[k].double().numpy() for k in ("depth", "depth_err", "y")))

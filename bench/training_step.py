@@ -25,18 +25,20 @@ WARMUP_STEPS = 10
 SLOWDOWN_TARGET = 1.15
 
 
-def _setup(data_dir: str):
+def _setup(data_dir: str, *overrides: str):
+    """The composed config (the default one, plus ``overrides``) and its set-up data module; the
+    config's thread count set after the data, as run_training does."""
     from hydra import compose, initialize_config_module
     from hydra.utils import instantiate
 
     with initialize_config_module("spectramind.conf", version_base="1.3"):
-        cfg = compose("config", overrides=[f"data.data_dir={data_dir}"])
-    if cfg.get("num_threads"):  # as run_training does
+        cfg = compose("config", overrides=[f"data.data_dir={data_dir}", *overrides])
+    datamodule = instantiate(cfg.data)
+    datamodule.setup("fit")
+    if cfg.get("num_threads"):
         import torch
 
         torch.set_num_threads(int(cfg.num_threads))
-    datamodule = instantiate(cfg.data)
-    datamodule.setup("fit")
     return cfg, datamodule
 
 
