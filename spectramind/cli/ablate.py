@@ -53,24 +53,35 @@ def split_study(args: list[str]) -> tuple[str | None, list[str]]:
     return None, args
 
 
+# ``ablate run``'s arguments, declared apart to keep the command's signature readable
+_STUDY_ARGUMENT = typer.Argument(
+    None,
+    metavar="STUDY",
+    show_default=False,
+    autocompletion=_complete_study,
+    help="A study file in conf/ablation/ (or DIR/ablation/ of --config-dir), without .yaml "
+    "[default: `default` when no OVERRIDES are given].",
+)
+_OVERRIDES_ARGUMENT = typer.Argument(
+    None,
+    metavar="OVERRIDES",
+    show_default=False,
+    help="Hydra overrides. One with comma-separated values is a factor: `model=mlp,cnn1d "
+    "optimizer.lr=0.001,0.01` sweeps their 2x2 grid; one value (`training.epochs=10`) applies "
+    "to every run. With a study, they add factors to it or override its settings.",
+)
+_ALLOW_FAILED_RUNS = typer.Option(
+    False,
+    "--allow-failed-runs",
+    help="Exit 0 even when runs failed or diverged (sweep.json and the leaderboard "
+    "report them); usage and configuration errors still exit 2.",
+)
+
+
 @ablate_app.command("run")
 def ablate_run(
-    study: str | None = typer.Argument(
-        None,
-        metavar="STUDY",
-        show_default=False,
-        autocompletion=_complete_study,
-        help="A study file in conf/ablation/ (or DIR/ablation/ of --config-dir), without .yaml "
-        "[default: `default` when no OVERRIDES are given].",
-    ),
-    overrides: list[str] | None = typer.Argument(
-        None,
-        metavar="OVERRIDES",
-        show_default=False,
-        help="Hydra overrides. One with comma-separated values is a factor: `model=mlp,cnn1d "
-        "optimizer.lr=0.001,0.01` sweeps their 2x2 grid; one value (`training.epochs=10`) applies "
-        "to every run. With a study, they add factors to it or override its settings.",
-    ),
+    study: str | None = _STUDY_ARGUMENT,
+    overrides: list[str] | None = _OVERRIDES_ARGUMENT,
     dry_run: bool = typer.Option(
         False,
         "--dry-run",
@@ -99,12 +110,7 @@ def ablate_run(
         "--leaderboard/--no-leaderboard",
         help="Build the leaderboard when the sweep ends (else: `spectramind ablate leaderboard DIR`).",
     ),
-    allow_failed_runs: bool = typer.Option(
-        False,
-        "--allow-failed-runs",
-        help="Exit 0 even when runs failed or diverged (sweep.json and the leaderboard "
-        "report them); usage and configuration errors still exit 2.",
-    ),
+    allow_failed_runs: bool = _ALLOW_FAILED_RUNS,
 ) -> None:
     """Run an ablation study: a Hydra multirun through the ablation sweeper, then the leaderboard.
 

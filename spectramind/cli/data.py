@@ -52,6 +52,26 @@ class Backend(str, Enum):
     ray = "ray"
 
 
+# ``data simulate``'s layout-specific options, declared apart to keep the command's signature readable
+_N_TIME_OPTION = typer.Option(
+    None,
+    "--n-time",
+    min=16,
+    metavar="N",
+    show_default=False,
+    help="Time samples per light curve (light-curves only) [default: 187, "
+    "the competition's 144 s bins over a 7.5 h visit].",
+)
+_AIRS_FRAMES_OPTION = typer.Option(
+    None,
+    "--airs-frames",
+    min=4,
+    metavar="F",
+    show_default=False,
+    help="AIRS-CH0 reads per visit, even (raw formats; FGS1 gets 12x) [default: the real 11250].",
+)
+
+
 @data_app.command("simulate")
 def data_simulate(
     out: Path = typer.Option(
@@ -72,29 +92,14 @@ def data_simulate(
         show_default=False,
         help="Number of planets [default: 800; raw formats 40].",
     ),
-    n_time: int | None = typer.Option(
-        None,
-        "--n-time",
-        min=16,
-        metavar="N",
-        show_default=False,
-        help="Time samples per light curve (light-curves only) [default: 187, "
-        "the competition's 144 s bins over a 7.5 h visit].",
-    ),
+    n_time: int | None = _N_TIME_OPTION,
     population: PopulationName = typer.Option(
         PopulationName.adc2024,
         "--population",
         help="Planet population: adc2024 (spectra like the real ADC 2024 "
         "labels) or legacy (the deeper spectra of format 2).",
     ),
-    airs_frames: int | None = typer.Option(
-        None,
-        "--airs-frames",
-        min=4,
-        metavar="F",
-        show_default=False,
-        help="AIRS-CH0 reads per visit, even (raw formats; FGS1 gets 12x) [default: the real 11250].",
-    ),
+    airs_frames: int | None = _AIRS_FRAMES_OPTION,
     seed: int | None = typer.Option(
         None,
         "--seed",

@@ -23,7 +23,8 @@ from spectramind.leaderboard.collate import SweepTable, collate_runs
 from spectramind.leaderboard.export import export_top, json_ready
 from spectramind.leaderboard.html import render_html
 from spectramind.leaderboard.markdown import render_markdown
-from spectramind.leaderboard.stats import COMPARISON_COLUMNS, DEFAULT_PRIMARY_METRIC, LeaderboardStats, compute_stats
+from spectramind.leaderboard.paired import COMPARISON_COLUMNS
+from spectramind.leaderboard.stats import DEFAULT_PRIMARY_METRIC, LeaderboardStats, compute_stats
 from spectramind.sweep_layout import STATUSES
 
 OUTPUT_FILES = {

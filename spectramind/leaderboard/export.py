@@ -119,17 +119,7 @@ def _export_config(
     if folder is None or (recorded and run_dir is None):
         raise ValueError(f"refusing to export {config_id!r}: {folder_name!r} or {recorded!r} leaves the sweep folder")
     folder.mkdir()
-    seeds = completed[completed["config_id"] == config_id]
-    copied = {}
-    if run_dir is not None:
-        for source, name in (
-            (run_dir / RESOLVED_CONFIG_FILE, RESOLVED_CONFIG_FILE),
-            (root / RESOLVED_CONFIGS_DIR / f"{best_run}.yaml", RESOLVED_CONFIG_FILE),
-            (run_dir / SUBMISSION_FILE, SUBMISSION_FILE),
-        ):
-            if name not in copied and source.is_file():
-                shutil.copyfile(source, folder / name)
-                copied[name] = True
+    copied = _copy_run_files(root, run_dir, best_run, folder)
     metrics = {
         "rank": int(row["rank"]),
         "config_id": config_id,
@@ -155,15 +145,45 @@ def _export_config(
                 "status": r["status"],
                 "metrics": {m: r[m] for m in table.metric_names},
             }
-            for r in seeds.to_dict("records")
+            for r in completed[completed["config_id"] == config_id].to_dict("records")
         ],
     }
     (folder / "metrics.json").write_text(json.dumps(json_ready(metrics), indent=2))
     checkpoint = _checkpoint_pointer(root, run_dir, best_run, target / folder_name)
     (folder / "checkpoint.json").write_text(json.dumps(checkpoint, indent=2))
+    return _index_entry(row, stats, metrics, folder_name, copied, checkpoint)
+
+
+def _copy_run_files(root: Path, run_dir: Path | None, run_id: str | None, folder: Path) -> set[str]:
+    """Copy the best run's resolved config (its own, else the sweep's copy) and submission into
+    ``folder``; the names copied."""
+    copied: set[str] = set()
+    if run_dir is None:
+        return copied
+    for source, name in (
+        (run_dir / RESOLVED_CONFIG_FILE, RESOLVED_CONFIG_FILE),
+        (root / RESOLVED_CONFIGS_DIR / f"{run_id}.yaml", RESOLVED_CONFIG_FILE),
+        (run_dir / SUBMISSION_FILE, SUBMISSION_FILE),
+    ):
+        if name not in copied and source.is_file():
+            shutil.copyfile(source, folder / name)
+            copied.add(name)
+    return copied
+
+
+def _index_entry(
+    row: dict[str, Any],
+    stats: LeaderboardStats,
+    metrics: dict[str, Any],
+    folder_name: str,
+    copied: set[str],
+    checkpoint: dict[str, Any],
+) -> dict[str, Any]:
+    """The export index's line for one exported configuration."""
+    metric, best_run = stats.ranking_metric, metrics["best_run_id"]
     return {
         "rank": int(row["rank"]),
-        "config_id": config_id,
+        "config_id": row["config_id"],
         "label": row["label"],
         "folder": folder_name,
         "factors": metrics["factors"],

@@ -45,14 +45,14 @@ Conventions
 from __future__ import annotations
 
 import math
-import warnings
 from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
-from scipy import stats as scipy_stats
 
 from spectramind.errors import ConfigurationError
+from spectramind.leaderboard.effects import baseline_levels, factor_trends, is_balanced_grid, main_effects
+from spectramind.leaderboard.paired import compare_to_baseline, seed_matrix
 from spectramind.spectrum import DETECTORS
 from spectramind.sweep_layout import (
     COMPLETED,
@@ -64,23 +64,9 @@ from spectramind.sweep_layout import (
 )
 
 DEFAULT_PRIMARY_METRIC = "adc2025"
-MIN_PAIRS_TTEST = 2
-MIN_PAIRS_WILCOXON = 6
 # Metric-name fragments whose metrics are better when smaller; every other metric (scores,
 # log-likelihoods) is better when larger. Pass higher_is_better explicitly to override.
 LOWER_IS_BETTER_FRAGMENTS = ("rmse", "mae", "loss", "violations", "time_s", "n_params")
-COMPARISON_COLUMNS = (
-    "delta",
-    "n_pairs",
-    "mean_paired_difference",
-    "ci_low",
-    "ci_high",
-    "t_statistic",
-    "p_ttest",
-    "p_wilcoxon",
-)
-CONFIDENCE_LEVEL = 0.95
-EFFECT_COLUMNS = ("factor", "level", "n_configs", "mean", "effect", "delta_vs_baseline", "ci_low", "ci_high", "n_pairs")
 
 
 def selection_metric_for(primary_metric: str, runs: pd.DataFrame, metric_names) -> tuple[str, int]:
@@ -206,45 +192,25 @@ def compute_stats(
     runs, configs = table.runs, table.configs.copy()
     if metric not in runs:  # nothing has finished yet: every score is unknown
         runs = runs.assign(**{metric: math.nan})
-    for name in {primary_metric, selection, metric, held_out} - {None}:
-        for column, empty in ((f"{name}_mean", math.nan), (f"{name}_std", math.nan), (f"{name}_n", 0)):
-            if column not in configs:
-                configs[column] = empty
+    _add_missing_aggregates(configs, {primary_metric, selection, metric, held_out} - {None})
     mean_column = f"{metric}_mean"
     completed = runs[runs["status"] == COMPLETED]
-    by_seed = seed_matrix(completed, metric)
-
     baseline = table.baseline_config_id
-    comparison = compare_to_baseline(configs.set_index("config_id")[mean_column], by_seed, baseline)
+    comparison = compare_to_baseline(
+        configs.set_index("config_id")[mean_column], seed_matrix(completed, metric), baseline
+    )
     ranked = rank_configs(configs.join(comparison, on="config_id"), mean_column, higher_is_better)
     reference_columns = reference_metrics(completed, primary_metric)
-    references = {name: float(completed[column].mean()) for name, column in reference_columns.items()}
-    reference_detectors = {
-        name: {
-            detector: float(completed[f"{column}_{detector}"].mean())
-            for detector in DETECTORS
-            if f"{column}_{detector}" in completed
-        }
-        for name, column in reference_columns.items()
-    }
+    references, reference_detectors = reference_means(completed, reference_columns)
     if reference_columns:
         # a reference is the test split's: the test mean over it, whatever the ranking is on
         top = reference_columns[next(reversed(reference_columns))]
         ranked["fraction_of_reference"] = ranked[f"{held_out or metric}_mean"] / ranked[f"{top}_mean"]
-    factor_columns = list(table.factor_columns.values())
     balanced = is_balanced_grid(ranked, table.factor_columns, mean_column)
     effects = main_effects(ranked, table.factor_columns, table.factor_levels, mean_column, baseline, balanced)
-    trends = factor_trends(
-        completed,
-        table.factor_columns,
-        table.factor_levels,
-        metric,
-        _baseline_levels(configs, baseline, factor_columns),
-    )
-    best_config = ranked["config_id"].iloc[0] if len(ranked) and pd.notna(ranked["rank"].iloc[0]) else None
-    best_run = best_run_of(completed, best_config, metric, higher_is_better, seed=None)
-    best_seed = completed.loc[completed["run_id"] == best_run, "seed"].iloc[0] if best_run else None
-    baseline_run = best_run_of(completed, baseline, metric, higher_is_better, seed=best_seed)
+    at_baseline = baseline_levels(configs, baseline, list(table.factor_columns.values()))
+    trends = factor_trends(completed, table.factor_columns, table.factor_levels, metric, at_baseline)
+    best_config, best_run, baseline_run = _best_and_baseline_runs(ranked, completed, baseline, metric, higher_is_better)
     n_scored = int(completed[primary_metric].notna().sum()) if primary_metric in completed else 0
     return LeaderboardStats(
         primary_metric=primary_metric,
@@ -267,6 +233,25 @@ def compute_stats(
     )
 
 
+def _add_missing_aggregates(configs: pd.DataFrame, metrics: set[str]) -> None:
+    """Give ``configs`` empty mean/std/n columns for metrics no completed run has scored yet."""
+    for name in metrics:
+        for column, empty in ((f"{name}_mean", math.nan), (f"{name}_std", math.nan), (f"{name}_n", 0)):
+            if column not in configs:
+                configs[column] = empty
+
+
+def _best_and_baseline_runs(
+    ranked: pd.DataFrame, completed: pd.DataFrame, baseline: str | None, metric: str, higher_is_better: bool
+) -> tuple[str | None, str | None, str | None]:
+    """(best configuration, its best run, the baseline's run of that run's seed): the runs the
+    diagnostics compare."""
+    best_config = ranked["config_id"].iloc[0] if len(ranked) and pd.notna(ranked["rank"].iloc[0]) else None
+    best_run = best_run_of(completed, best_config, metric, higher_is_better, seed=None)
+    best_seed = completed.loc[completed["run_id"] == best_run, "seed"].iloc[0] if best_run else None
+    return best_config, best_run, best_run_of(completed, baseline, metric, higher_is_better, seed=best_seed)
+
+
 def reference_metrics(completed: pd.DataFrame, primary_metric: str) -> dict[str, str]:
     """The references the completed runs recorded for the primary metric: {reference: column}, in
     REFERENCE_PREFIXES' order (the last one, pooled, is the top reference); a record from before
@@ -281,91 +266,21 @@ def reference_metrics(completed: pd.DataFrame, primary_metric: str) -> dict[str,
     return present
 
 
-def seed_matrix(completed_runs: pd.DataFrame, metric: str) -> pd.DataFrame:
-    """config_id x seed matrix of a metric (runs without a seed cannot be paired and are left out)."""
-    seeded = completed_runs.dropna(subset=["seed"])
-    if seeded.empty:
-        return pd.DataFrame(dtype=float)
-    return seeded.pivot_table(index="config_id", columns="seed", values=metric, aggfunc="mean", dropna=False)
-
-
-def paired_tests(baseline_by_seed: pd.Series, variants_by_seed: pd.DataFrame) -> pd.DataFrame:
-    """Paired t-test and Wilcoxon test of each variant row against the baseline, paired by seed.
-
-    ``baseline_by_seed``: metric per seed; ``variants_by_seed``: one row per variant, one column
-    per seed. Returns one row per variant with n_pairs, mean_paired_difference (variant -
-    baseline), t_statistic, p_ttest, p_wilcoxon (NaN where the module docstring says so).
-    Variants are tested in groups that share the same set of usable seeds, one scipy call each.
-    """
-    seeds = variants_by_seed.columns
-    baseline = baseline_by_seed.reindex(seeds).to_numpy(dtype=float)
-    variants = variants_by_seed.to_numpy(dtype=float)
-    usable = np.isfinite(variants) & np.isfinite(baseline)[None, :]
-    result = pd.DataFrame(
-        {
-            "n_pairs": usable.sum(axis=1),
-            "mean_paired_difference": math.nan,
-            "ci_low": math.nan,
-            "ci_high": math.nan,
-            "t_statistic": math.nan,
-            "p_ttest": math.nan,
-            "p_wilcoxon": math.nan,
-        },
-        index=variants_by_seed.index,
-    )
-    patterns: dict[bytes, list[int]] = {}
-    for row, mask in enumerate(usable):
-        patterns.setdefault(mask.tobytes(), []).append(row)
-    for rows in patterns.values():
-        mask = usable[rows[0]]
-        n_pairs = int(mask.sum())
-        if n_pairs == 0:
-            continue
-        variant = variants[np.ix_(rows, mask)]
-        reference = np.broadcast_to(baseline[mask], variant.shape)
-        differences = variant - reference
-        index = variants_by_seed.index[rows]
-        result.loc[index, "mean_paired_difference"] = differences.mean(axis=1)
-        if n_pairs < MIN_PAIRS_TTEST:
-            continue
-        half_width = (
-            scipy_stats.t.ppf(0.5 + CONFIDENCE_LEVEL / 2, n_pairs - 1)
-            * differences.std(axis=1, ddof=1)
-            / math.sqrt(n_pairs)
-        )
-        result.loc[index, "ci_low"] = differences.mean(axis=1) - half_width
-        result.loc[index, "ci_high"] = differences.mean(axis=1) + half_width
-        spread = np.ptp(differences, axis=1)
-        scale = np.max(np.abs(differences), axis=1)
-        varying = spread > 1e-12 * scale  # differences not all equal (up to float rounding)
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore", RuntimeWarning)
-            t = scipy_stats.ttest_rel(variant, reference, axis=1)
-        result.loc[index, "t_statistic"] = np.where(varying, t.statistic, math.nan)
-        result.loc[index, "p_ttest"] = np.where(varying, t.pvalue, math.nan)
-        if n_pairs >= MIN_PAIRS_WILCOXON:
-            nonzero = scale > 0
-            with warnings.catch_warnings():
-                warnings.simplefilter("ignore", RuntimeWarning)
-                w = scipy_stats.wilcoxon(differences, axis=1)
-            result.loc[index, "p_wilcoxon"] = np.where(nonzero, w.pvalue, math.nan)
-    return result
-
-
-def compare_to_baseline(config_means: pd.Series, by_seed: pd.DataFrame, baseline_config_id: str | None) -> pd.DataFrame:
-    """Per config: delta of means vs the baseline and the paired tests (all NaN without a baseline)."""
-    result = pd.DataFrame(index=config_means.index, columns=list(COMPARISON_COLUMNS), dtype=float)
-    result["n_pairs"] = 0
-    if baseline_config_id is None or baseline_config_id not in config_means.index:
-        return result
-    result["delta"] = config_means - config_means[baseline_config_id]
-    if baseline_config_id in by_seed.index:
-        tests = paired_tests(by_seed.loc[baseline_config_id], by_seed)
-        for column in tests.columns:
-            result.loc[tests.index, column] = tests[column]
-    result.loc[baseline_config_id, ["ci_low", "ci_high", "t_statistic", "p_ttest", "p_wilcoxon"]] = math.nan
-    result["n_pairs"] = result["n_pairs"].fillna(0).astype(int)
-    return result
+def reference_means(
+    completed: pd.DataFrame, reference_columns: dict[str, str]
+) -> tuple[dict[str, float], dict[str, dict[str, float]]]:
+    """Each reference's mean over the completed runs, overall and per detector (the
+    ``<column>_<detector>`` twins the runs recorded)."""
+    overall = {name: float(completed[column].mean()) for name, column in reference_columns.items()}
+    by_detector = {
+        name: {
+            detector: float(completed[f"{column}_{detector}"].mean())
+            for detector in DETECTORS
+            if f"{column}_{detector}" in completed
+        }
+        for name, column in reference_columns.items()
+    }
+    return overall, by_detector
 
 
 def rank_configs(configs: pd.DataFrame, mean_column: str, higher_is_better: bool) -> pd.DataFrame:
@@ -377,111 +292,6 @@ def rank_configs(configs: pd.DataFrame, mean_column: str, higher_is_better: bool
     ranked = pd.concat([scored, unscored], ignore_index=True)
     ranked.insert(0, "rank", pd.array(list(range(1, len(scored) + 1)) + [pd.NA] * len(unscored), dtype="Int64"))
     return ranked
-
-
-def is_balanced_grid(configs: pd.DataFrame, factor_columns: dict[str, str], mean_column: str) -> bool:
-    """Whether the scored configurations are a full factorial of the levels they use, each
-    combination once: the only design in which a level's mean over configurations compares that
-    level alone (every other factor's levels are averaged in equally). A level no configuration
-    scored (all its runs failed) leaves the grid of the others balanced."""
-    if not factor_columns:
-        return False
-    scored = configs[np.isfinite(configs[mean_column].to_numpy(dtype=float))]
-    columns = list(factor_columns.values())
-    combinations = scored[columns].astype(str).apply(tuple, axis=1)
-    expected = math.prod(scored[column].astype(str).nunique() for column in columns)
-    return expected > 1 and len(scored) == expected and combinations.nunique() == expected
-
-
-def main_effects(
-    configs: pd.DataFrame,
-    factor_columns: dict[str, str],
-    factor_levels: dict[str, list[str]],
-    mean_column: str,
-    baseline_config_id: str | None,
-    balanced_grid: bool,
-) -> pd.DataFrame:
-    """Per (factor, level), in the sweep's level order: n_configs, ``mean`` (over the level's
-    configurations in a balanced grid, else that of the configuration that changes only this
-    factor), ``delta_vs_baseline`` with
-    its paired confidence interval (``ci_low``, ``ci_high``, ``n_pairs``) and, for a balanced grid
-    only, ``effect`` vs the grand mean (definitions in the module docstring). ``configs`` is the
-    ranked table (COMPARISON_COLUMNS included). Only configs with a finite mean count; a level
-    without any is left out."""
-    scored = configs[np.isfinite(configs[mean_column].to_numpy(dtype=float))]
-    grand_mean = scored[mean_column].mean() if len(scored) else math.nan
-    baseline = scored[scored["config_id"] == baseline_config_id]
-    rows = []
-    for key, column in factor_columns.items():
-        others = [c for c in factor_columns.values() if c != column]
-        at_baseline = scored.iloc[0:0]
-        if len(baseline):
-            at_baseline = scored[(scored[others] == baseline[others].iloc[0]).all(axis=1)] if others else scored
-        for level in factor_levels.get(key, []):
-            group = scored.loc[scored[column] == level, mean_column]
-            if group.empty:
-                continue
-            contrast = at_baseline[at_baseline[column] == level]
-            one = contrast.iloc[0] if len(contrast) == 1 else None  # the configuration that changes only this
-            # the level's own mean: over its configurations in a balanced grid; elsewhere that average
-            # would mix in other factors' levels, so the configuration that changes only this factor
-            mean = group.mean() if balanced_grid else (one[mean_column] if one is not None else math.nan)
-            rows.append(
-                {
-                    "factor": key,
-                    "level": level,
-                    "n_configs": len(group),
-                    "mean": mean,
-                    "effect": group.mean() - grand_mean if balanced_grid else math.nan,
-                    "delta_vs_baseline": one["delta"] if one is not None else math.nan,
-                    "ci_low": one["ci_low"] if one is not None else math.nan,
-                    "ci_high": one["ci_high"] if one is not None else math.nan,
-                    "n_pairs": int(one["n_pairs"]) if one is not None else 0,
-                }
-            )
-    return pd.DataFrame(rows, columns=list(EFFECT_COLUMNS))
-
-
-def factor_trends(
-    completed_runs: pd.DataFrame,
-    factor_columns: dict[str, str],
-    factor_levels: dict[str, list[str]],
-    metric: str,
-    baseline_levels: dict[str, str] | None,
-) -> pd.DataFrame:
-    """The metric against each factor's levels, mean/std/n over seeds, for the trend plots.
-
-    With a baseline, a factor's trend is the slice with every *other* factor at its baseline level
-    (the ablation reading: change one thing), provided that slice covers >= 2 levels. Otherwise it
-    is marginal: per seed, the mean over all configs with that level; then mean/std over seeds.
-    """
-    rows = []
-    for key, column in factor_columns.items():
-        others = [c for c in factor_columns.values() if c != column]
-        scope, frame = "marginal", completed_runs
-        if baseline_levels is not None:
-            match = pd.Series(True, index=completed_runs.index)
-            for other in others:
-                match &= completed_runs[other] == baseline_levels[other]
-            sliced = completed_runs[match]
-            if sliced[column].nunique() >= 2:
-                scope, frame = "others at baseline", sliced
-        per_seed = frame.groupby([column, "seed"], sort=False)[metric].mean().reset_index()
-        for level in factor_levels.get(key, []):
-            values = per_seed.loc[per_seed[column] == level, metric].dropna()
-            if len(values):
-                rows.append(
-                    {
-                        "factor": key,
-                        "column": column,
-                        "level": level,
-                        "mean": values.mean(),
-                        "std": values.std(ddof=1) if len(values) > 1 else math.nan,
-                        "n": len(values),
-                        "scope": scope,
-                    }
-                )
-    return pd.DataFrame(rows, columns=["factor", "column", "level", "mean", "std", "n", "scope"])
 
 
 def best_run_of(
@@ -499,12 +309,3 @@ def best_run_of(
             return str(same_seed["run_id"].iloc[0])
     order = runs[metric].to_numpy(dtype=float)
     return str(runs["run_id"].iloc[int(np.argmax(order) if higher_is_better else np.argmin(order))])
-
-
-def _baseline_levels(
-    configs: pd.DataFrame, baseline_config_id: str | None, factor_columns: list[str]
-) -> dict[str, str] | None:
-    if baseline_config_id is None:
-        return None
-    row = configs[configs["config_id"] == baseline_config_id]
-    return {column: row[column].iloc[0] for column in factor_columns} if len(row) else None

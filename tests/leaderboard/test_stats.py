@@ -11,7 +11,8 @@ from scipy import stats as scipy_stats
 
 from spectramind.errors import ConfigurationError
 from spectramind.leaderboard.collate import collate_runs
-from spectramind.leaderboard.stats import compute_stats, default_higher_is_better, paired_tests
+from spectramind.leaderboard.paired import paired_tests
+from spectramind.leaderboard.stats import compute_stats, default_higher_is_better
 
 from .synthetic_sweep import FakeRun
 
