@@ -193,3 +193,33 @@ def test_the_architecture_pages_module_table_is_the_package():
         f"missing from the table: {sorted((packages_of_many | top_level) - documented)}; "
         f"not in the package: {sorted(documented - packages_of_many - top_level)}"
     )
+
+
+MAX_MODULE_LINES = 450
+MAX_FUNCTION_LINES = 60
+
+
+def _oversized(roots: list[Path]) -> list[str]:
+    """Modules over MAX_MODULE_LINES lines and functions (def line to last line) over MAX_FUNCTION_LINES."""
+    found = []
+    for path in sorted(p for root in roots for p in root.rglob("*.py")):
+        source = path.read_text()
+        if len(source.splitlines()) > MAX_MODULE_LINES:
+            found.append(f"{path}: {len(source.splitlines())} lines")
+        for node in ast.walk(ast.parse(source)):
+            if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)):
+                length = node.end_lineno - node.lineno + 1
+                if length > MAX_FUNCTION_LINES:
+                    found.append(f"{path}:{node.lineno} {node.name}: {length} lines")
+    return found
+
+
+def test_no_module_or_function_grows_past_a_readable_size():
+    """One concern per module and per function: the size bar of the architecture step, kept."""
+    assert _oversized([ROOT, ROOT.parent / "hydra_plugins"]) == []
+
+
+def test_the_size_check_finds_an_oversized_function(tmp_path):
+    body = "\n".join(f"    x{i} = {i}" for i in range(MAX_FUNCTION_LINES))
+    (tmp_path / "long.py").write_text(f"def long():\n{body}\n")
+    assert _oversized([tmp_path]) == [f"{tmp_path / 'long.py'}:1 long: {MAX_FUNCTION_LINES + 1} lines"]

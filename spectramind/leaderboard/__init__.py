@@ -5,6 +5,7 @@
     stats.compute_stats(table, primary_metric, higher_is_better) -> LeaderboardStats
     markdown.render_markdown(table, stats) -> str          leaderboard.md
     html.render_html(table, stats, sweep_dir) -> str        leaderboard.html (offline, interactive)
+        html_tables, study_figures, figures -> plotly_json  (the page's tables and figures)
     export.export_top(table, stats, sweep_dir, n) -> Path   ablation_results/
     build.build_leaderboard(sweep_dir, ...) -> dict         all of the above, written atomically
     callback.LeaderboardCallback                            Hydra callback (on_multirun_end)

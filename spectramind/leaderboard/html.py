@@ -7,6 +7,10 @@ coordinates of factors vs score; training curves (val/loss per epoch); per-wavel
 diagnostics and calibration of the best and the baseline run; main effects; failed runs with
 their tracebacks; all runs; sweep metadata and collation warnings.
 
+This module assembles the page (its head, the plots section, the static CSS and script) from the
+tables and cards of :mod:`spectramind.leaderboard.html_tables` and the figures of
+:mod:`spectramind.leaderboard.study_figures` and, per wavelength, :mod:`spectramind.leaderboard.figures`.
+
 Offline and safe by construction:
 * plotly.js is embedded once, inline; no element references a network URL, and a
   Content-Security-Policy forbids every fetch, so the page works from a USB stick or an
@@ -21,48 +25,33 @@ Offline and safe by construction:
 from __future__ import annotations
 
 import datetime as dt
-import math
 from pathlib import Path
 from typing import Any
 
-import pandas as pd
-
 from spectramind.leaderboard.collate import SweepTable
 from spectramind.leaderboard.escaping import escape, script_json
-from spectramind.leaderboard.figures import (
+from spectramind.leaderboard.figures import diagnostics_figures
+from spectramind.leaderboard.html_tables import (
+    cards_section,
+    effects_section,
+    failed_section,
+    meta_section,
+    ranking_section,
+    runs_section,
+)
+from spectramind.leaderboard.plotly_json import PLOT_HEIGHT
+from spectramind.leaderboard.stats import LeaderboardStats
+from spectramind.leaderboard.study_figures import (
     CURVE_METRIC,
     MAX_BAR_CONFIGS,
-    PLOT_HEIGHT,
-    diagnostics_figures,
     heatmap_figures,
     parallel_coordinates_figure,
     score_bar_figure,
     training_curves_figure,
     trend_figures,
 )
-from spectramind.leaderboard.stats import LeaderboardStats
-from spectramind.leaderboard.text import (
-    REFERENCE_LABELS,
-    SECONDARY_METRICS,
-    dataset_summary,
-    direction_text,
-    effects_note,
-    effects_title,
-    format_delta,
-    format_interval,
-    format_number,
-    format_p_value,
-    format_percent,
-    held_out_label,
-    ranking_note,
-    reference_column,
-    reference_note,
-    seed_text,
-    selection_note,
-    status_summary,
-)
-from spectramind.sweep_layout import UNSUCCESSFUL_STATUSES
-from spectramind.timestamps import MISSING, format_duration
+from spectramind.leaderboard.text import direction_text, ranking_note, reference_note, selection_note
+from spectramind.timestamps import MISSING
 
 CONTENT_SECURITY_POLICY = (
     "default-src 'none'; script-src 'unsafe-inline' 'unsafe-eval'; style-src 'unsafe-inline'; "
@@ -87,13 +76,13 @@ def render_html(table: SweepTable, stats: LeaderboardStats, sweep_dir: str | Pat
             if note
         )
         + "</header>",
-        _cards(table, stats),
-        _ranking_section(table, stats),
+        cards_section(table, stats),
+        ranking_section(table, stats),
         _plots_section(page, table, stats),
-        _effects_section(stats),
-        _failed_section(table),
-        _runs_section(table, stats),
-        _meta_section(table),
+        effects_section(stats),
+        failed_section(table),
+        runs_section(table, stats),
+        meta_section(table),
         f"<footer>Generated {escape(dt.datetime.now(dt.UTC).strftime('%Y-%m-%d %H:%M UTC'))} "
         "by spectramind.leaderboard. Works offline; plots are interactive "
         "(zoom, hover, double-click to reset).</footer>",
@@ -133,277 +122,6 @@ class _Page:
             f"<script type='application/json' id='figure-{index}'>{script_json(figure)}</script>"
         )
         return f"<div class='plot' id='plot-{index}' data-figure='figure-{index}' style='height:{height}px'></div>"
-
-
-# ---- tables ----
-
-
-def _cards(table: SweepTable, stats: LeaderboardStats) -> str:
-    ranked, mean = stats.ranked, stats.mean_column
-    cards = []
-    if stats.best_config_id is not None:
-        best = ranked.iloc[0]
-        clipped = (
-            f" ({stats.selection_metric} {format_number(best[stats.clipped_mean_column])})"
-            if stats.clipped_mean_column
-            else ""
-        )
-        title = "Best on validation" if stats.ranks_on_validation else "Best configuration"
-        cards.append((title, format_number(best[mean]) + clipped, best["label"]))
-        if stats.held_out_mean_column:
-            cards.append(
-                (
-                    "Best on test (held out)",
-                    format_number(best[stats.held_out_mean_column]),
-                    f"{stats.held_out_metric} of the configuration chosen on validation",
-                )
-            )
-        if stats.baseline_config_id is not None:
-            cards.append(
-                ("Δ best vs baseline", format_delta(best["delta"]), f"p (paired t) = {format_p_value(best['p_ttest'])}")
-            )
-    if stats.baseline_config_id is not None:
-        baseline = ranked[ranked["config_id"] == stats.baseline_config_id].iloc[0]
-        cards.append(("Baseline", format_number(baseline[mean]), baseline["label"]))
-    for name, value in stats.references.items():
-        fraction = ranked.iloc[0][stats.test_mean_column] / value if stats.best_config_id is not None else math.nan
-        cards.append(
-            (
-                REFERENCE_LABELS[name].capitalize(),
-                format_number(value),
-                f"best on test at {format_percent(fraction)} of it; naive = 0",
-            )
-        )
-    meta = table.meta
-    cards.append(("Runs", str(meta["n_runs"]), status_summary(meta["status_counts"])))
-    cards.append(
-        ("Wall time", format_duration(meta.get("wall_time_s")), "finished" if meta.get("finished") else "not finished")
-    )
-    return (
-        "<section class='cards'>"
-        + "".join(
-            f"<div class='card'><div class='k'>{escape(k)}</div><div class='v'>{escape(v)}</div>"
-            f"<div class='d'>{escape(d)}</div></div>"
-            for k, v, d in cards
-        )
-        + "</section>"
-    )
-
-
-def _cell(text: Any, sort_value: Any = None, css: str = "") -> str:
-    """A table cell; numeric cells carry their raw value in data-sort for the sorter."""
-    attributes = f" class='{css}'" if css else ""
-    if sort_value is not None:
-        number = float(sort_value) if sort_value is not pd.NA else math.nan
-        attributes += f" data-sort='{repr(number) if math.isfinite(number) else ''}'"
-    return f"<td{attributes}>{escape(text)}</td>"
-
-
-def _sortable_table(table_id: str, headers: list[tuple[str, str]], rows: list[str], caption: str = "") -> str:
-    """A table the page script can sort (click a header) and filter (the box above it)."""
-    head = "".join(f"<th data-type='{kind}' tabindex='0'>{escape(name)}</th>" for name, kind in headers)
-    return (
-        f"<div class='tools'><input type='search' class='filter' data-table='{table_id}' "
-        f"placeholder='Filter rows…' aria-label='Filter rows'> <span class='count' id='{table_id}-count'></span></div>"
-        f"<div class='scroll'><table class='sortable' id='{table_id}'>"
-        + (f"<caption>{escape(caption)}</caption>" if caption else "")
-        + f"<thead><tr>{head}</tr></thead><tbody>{''.join(rows)}</tbody></table></div>"
-    )
-
-
-def _ranking_section(table: SweepTable, stats: LeaderboardStats) -> str:
-    metric, clipped, held_out = stats.ranking_metric, stats.clipped_mean_column, stats.held_out_mean_column
-    factor_columns = list(table.factor_columns.values())
-    secondary = [
-        m for m in SECONDARY_METRICS if m not in (metric, stats.primary_metric) and f"{m}_mean" in stats.ranked
-    ]
-    headers = [
-        ("Rank", "num"),
-        *[(c, "text") for c in factor_columns or ["configuration"]],
-        (f"{metric} mean", "num"),
-        ("std", "num"),
-        ("n", "num"),
-        *([(f"{stats.selection_metric} mean", "num")] if clipped else []),
-        *([(f"{held_out_label(stats, stats.held_out_metric)} mean (held out)", "num")] if held_out else []),
-        *([(reference_column(stats), "num")] if stats.references else []),
-        ("Δ vs baseline", "num"),
-        ("95 % CI (seeds)", "text"),
-        ("p (paired t)", "num"),
-        ("p (Wilcoxon)", "num"),
-        *[(held_out_label(stats, m), "num") for m in secondary],
-        ("completed", "num"),
-        ("failed", "num"),
-        ("unfinished", "num"),
-        ("config id", "text"),
-    ]
-    rows = []
-    for row in stats.ranked.to_dict("records"):
-        css = (
-            "baseline"
-            if row["config_id"] == stats.baseline_config_id
-            else ("best" if row["config_id"] == stats.best_config_id else "")
-        )
-        rank = MISSING if pd.isna(row["rank"]) else str(int(row["rank"]))
-        cells = [
-            _cell(
-                rank + (" (baseline)" if css == "baseline" else ""), row["rank"] if pd.notna(row["rank"]) else math.nan
-            )
-        ]
-        cells += [_cell(row[c]) for c in factor_columns] or [_cell(row["label"])]
-        cells += [
-            _cell(format_number(row[stats.mean_column]), row[stats.mean_column], "num"),
-            _cell(format_number(row[stats.std_column]), row[stats.std_column], "num"),
-            _cell(row[stats.n_column], row[stats.n_column], "num"),
-            *([_cell(format_number(row[clipped]), row[clipped], "num")] if clipped else []),
-            *([_cell(format_number(row[held_out]), row[held_out], "num")] if held_out else []),
-            *(
-                [_cell(format_percent(row["fraction_of_reference"]), row["fraction_of_reference"], "num")]
-                if stats.references
-                else []
-            ),
-            _cell(format_delta(row["delta"]), row["delta"], "num"),
-            _cell(format_interval(row["ci_low"], row["ci_high"]), css="num"),
-            _cell(format_p_value(row["p_ttest"]), row["p_ttest"], "num"),
-            _cell(format_p_value(row["p_wilcoxon"]), row["p_wilcoxon"], "num"),
-            *[_cell(format_number(row[f"{m}_mean"]), row[f"{m}_mean"], "num") for m in secondary],
-            _cell(row["n_completed"], row["n_completed"], "num"),
-            _cell(row["n_failed"], row["n_failed"], "num"),
-            _cell(row["n_unfinished"], row["n_unfinished"], "num"),
-            _cell(row["config_id"], css="id"),
-        ]
-        rows.append(f"<tr class='{css}'>{''.join(cells)}</tr>")
-    note = (
-        "mean ± sample std over completed seeds; Δ = mean − baseline mean, with the 95 % CI of the difference "
-        "paired by seed; p-values from tests paired by seed (paired t-test from 2 pairs, Wilcoxon signed-rank "
-        "from 6); — = not computable."
-    )
-    return (
-        f"<section id='ranking'><h2>Ranking ({len(stats.ranked)} configurations)</h2>"
-        + _sortable_table("ranking-table", headers, rows)
-        + f"<p class='note'>{escape(note)}</p></section>"
-    )
-
-
-def _effects_section(stats: LeaderboardStats) -> str:
-    if stats.main_effects.empty:
-        return ""
-    grand = stats.balanced_grid
-    rows = [
-        "<tr>"
-        + _cell(r.factor)
-        + _cell(r.level)
-        + _cell(r.n_configs, r.n_configs, "num")
-        + _cell(format_number(r.mean), r.mean, "num")
-        + (_cell(format_delta(r.effect), r.effect, "num") if grand else "")
-        + _cell(format_delta(r.delta_vs_baseline), r.delta_vs_baseline, "num")
-        + _cell(format_interval(r.ci_low, r.ci_high), css="num")
-        + "</tr>"
-        for r in stats.main_effects.itertuples(index=False)
-    ]
-    mean = f"mean {stats.ranking_metric}" + ("" if grand else " (others at baseline)")
-    headers = [
-        ("factor", "text"),
-        ("level", "text"),
-        ("configs", "num"),
-        (mean, "num"),
-        *([("effect vs grand mean", "num")] if grand else []),
-        ("Δ vs baseline (others at baseline)", "num"),
-        ("95 % CI (seeds)", "text"),
-    ]
-    return (
-        f"<section id='effects'><h2>{escape(effects_title(stats))}</h2>"
-        + _sortable_table("effects-table", headers, rows)
-        + f"<p class='note'>{escape(effects_note(stats))}</p></section>"
-    )
-
-
-def _failed_section(table: SweepTable) -> str:
-    failed = table.runs[table.runs["status"].isin(UNSUCCESSFUL_STATUSES)]
-    if failed.empty:
-        return "<section id='failed'><h2>Failed and diverged runs</h2><p>None.</p></section>"
-    items = []
-    for row in failed.to_dict("records"):
-        traceback = (
-            f"<details><summary>traceback</summary><pre>{escape(row['error_traceback'])}</pre></details>"
-            if row["error_traceback"]
-            else ""
-        )
-        items.append(
-            f"<tr><td class='id'>{escape(row['run_id'])}</td><td>{escape(row['status'])}</td>"
-            f"<td class='num'>{escape(seed_text(row['seed']))}</td>"
-            f"<td>{escape(row['error'] or MISSING)}{traceback}</td></tr>"
-        )
-    return (
-        "<section id='failed'><h2>Failed and diverged runs</h2><div class='scroll'><table id='failed-table'>"
-        "<thead><tr><th>run</th><th>status</th><th>seed</th><th>error</th></tr></thead><tbody>"
-        + "".join(items)
-        + "</tbody></table></div></section>"
-    )
-
-
-def _runs_section(table: SweepTable, stats: LeaderboardStats) -> str:
-    runs = table.runs
-    factor_columns = list(table.factor_columns.values())
-    # the score selection reads, then the held-out test score when they differ
-    metrics = list(dict.fromkeys([stats.selection_metric, stats.primary_metric]))
-    labels = [metrics[0], *[held_out_label(stats, m) for m in metrics[1:]]]
-    headers = [
-        ("run id", "text"),
-        *[(c, "text") for c in factor_columns],
-        ("seed", "num"),
-        ("status", "text"),
-        *[(label, "num") for label in labels],
-        ("epochs", "num"),
-        ("train time (s)", "num"),
-        ("error", "text"),
-    ]
-    rows = []
-    for row in runs.to_dict("records"):
-        values = [row[m] if m in runs else math.nan for m in metrics]
-        cells = [
-            _cell(row["run_id"], css="id"),
-            *[_cell(row[c]) for c in factor_columns],
-            _cell(seed_text(row["seed"]), row["seed"] if pd.notna(row["seed"]) else math.nan, "num"),
-            _cell(row["status"], css=f"status-{escape(row['status'])}"),
-            *[_cell(format_number(value), value, "num") for value in values],
-            _cell(format_number(row["epochs"]), row["epochs"], "num"),
-            _cell(format_number(row["train_time_s"]), row["train_time_s"], "num"),
-            _cell(row["error"]),
-        ]
-        rows.append("<tr>" + "".join(cells) + "</tr>")
-    return (
-        f"<section id='runs'><details><summary><h2>All runs ({len(runs)})</h2></summary>"
-        + _sortable_table("runs-table", headers, rows)
-        + "</details></section>"
-    )
-
-
-def _meta_section(table: SweepTable) -> str:
-    meta = table.meta
-    items = [
-        ("study", meta.get("study") or MISSING),
-        ("design", meta.get("design") or "unknown (no sweep.json)"),
-        ("runs", f"{meta['n_runs']} in {meta['n_configs']} configurations ({status_summary(meta['status_counts'])})"),
-        ("seeds", ", ".join(map(str, meta.get("seeds") or [])) or MISSING),
-        ("wall time", format_duration(meta.get("wall_time_s")) + ("" if meta.get("finished") else " (not finished)")),
-        ("started", meta.get("started") or MISSING),
-        ("ended", meta.get("ended") or MISSING),
-        ("git commit", (meta.get("git_commit") or MISSING) + (" (dirty)" if meta.get("git_dirty") else "")),
-        ("dataset hash", dataset_summary(meta)),
-        ("sweep directory", str(table.sweep_dir)),
-    ]
-    warnings = "".join(f"<li>{escape(w)}</li>" for w in table.warnings)
-    return (
-        "<section id='meta'><h2>Sweep</h2><dl>"
-        + "".join(f"<dt>{escape(k)}</dt><dd>{escape(v)}</dd>" for k, v in items)
-        + "</dl>"
-        + (
-            f"<h3>Collation warnings ({len(table.warnings)})</h3><ul class='warnings'>{warnings}</ul>"
-            if warnings
-            else ""
-        )
-        + "</section>"
-    )
 
 
 # ---- figures ----

@@ -17,9 +17,9 @@ from typing import Any
 import pandas as pd
 
 from spectramind.leaderboard.collate import SweepTable
-from spectramind.leaderboard.stats import CONFIDENCE_LEVEL, LeaderboardStats
+from spectramind.leaderboard.paired import CONFIDENCE_LEVEL
+from spectramind.leaderboard.stats import LeaderboardStats
 from spectramind.leaderboard.text import (
-    SECONDARY_METRICS,
     dataset_summary,
     direction_text,
     effects_note,
@@ -34,6 +34,7 @@ from spectramind.leaderboard.text import (
     ranking_note,
     reference_column,
     reference_note,
+    secondary_metrics,
     seed_text,
     selection_note,
     status_summary,
@@ -101,67 +102,66 @@ def _table(header: list[str], align: list[str], rows: list[list[str]]) -> list[s
 
 
 def _ranking_table(table: SweepTable, stats: LeaderboardStats) -> list[str]:
-    metric, clipped, held_out = stats.ranking_metric, stats.clipped_mean_column, stats.held_out_mean_column
     factor_columns = list(table.factor_columns.values())
-    secondary = [
-        m for m in SECONDARY_METRICS if m not in (metric, stats.primary_metric) and f"{m}_mean" in stats.ranked
+    secondary = secondary_metrics(stats)
+    columns = _ranking_columns(stats, factor_columns, secondary)
+    rows = [_ranking_row(cell, stats, factor_columns, secondary) for cell in stats.ranked.to_dict("records")]
+    return _table([name for name, _ in columns], [align for _, align in columns], rows)
+
+
+def _ranking_columns(stats: LeaderboardStats, factor_columns: list[str], secondary: list[str]) -> list[tuple[str, str]]:
+    """(header, alignment) of the ranking table's columns, in the order of _ranking_row's cells."""
+    identity = [markdown_cell(c) for c in factor_columns] or ["Configuration"]
+    held_out = f"{markdown_cell(held_out_label(stats, stats.held_out_metric))} mean (held out)"
+    return [
+        ("Rank", "right"),
+        *[(name, "left") for name in identity],
+        (f"{markdown_cell(stats.ranking_metric)} mean ± std (n)", "right"),
+        *([(f"{markdown_cell(stats.selection_metric)} mean", "right")] if stats.clipped_mean_column else []),
+        *([(held_out, "right")] if stats.held_out_mean_column else []),
+        *([(reference_column(stats), "right")] if stats.references else []),
+        ("Δ vs baseline", "right"),
+        ("p (paired t)", "right"),
+        ("p (Wilcoxon)", "right"),
+        *[(markdown_cell(held_out_label(stats, m)), "right") for m in secondary],
+        ("Runs", "left"),
+        ("Config id", "left"),
     ]
-    header = [
-        "Rank",
-        *([markdown_cell(c) for c in factor_columns] or ["Configuration"]),
-        f"{markdown_cell(metric)} mean ± std (n)",
-        *([f"{markdown_cell(stats.selection_metric)} mean"] if clipped else []),
-        *([f"{markdown_cell(held_out_label(stats, stats.held_out_metric))} mean (held out)"] if held_out else []),
-        *([reference_column(stats)] if stats.references else []),
-        "Δ vs baseline",
-        "p (paired t)",
-        "p (Wilcoxon)",
-        *[markdown_cell(held_out_label(stats, m)) for m in secondary],
-        "Runs",
-        "Config id",
+
+
+def _ranking_row(
+    cell: dict[str, Any], stats: LeaderboardStats, factor_columns: list[str], secondary: list[str]
+) -> list[str]:
+    """One configuration's cells of the ranking table."""
+    clipped, held_out = stats.clipped_mean_column, stats.held_out_mean_column
+    rank = MISSING if pd.isna(cell["rank"]) else str(int(cell["rank"]))
+    if cell["config_id"] == stats.baseline_config_id:
+        rank += " (baseline)"
+    identity = [markdown_cell(cell[c]) for c in factor_columns] or [markdown_cell(cell["label"])]
+    return [
+        rank,
+        *identity,
+        format_score(cell[stats.mean_column], cell[stats.std_column], cell[stats.n_column]),
+        *([format_number(cell[clipped])] if clipped else []),
+        *([format_number(cell[held_out])] if held_out else []),
+        *([format_percent(cell["fraction_of_reference"])] if stats.references else []),
+        format_delta(cell["delta"]),
+        format_p_value(cell["p_ttest"]),
+        format_p_value(cell["p_wilcoxon"]),
+        *[format_number(cell[f"{m}_mean"]) for m in secondary],
+        _runs_text(cell),
+        markdown_cell(cell["config_id"]),
     ]
-    align = [
-        "right",
-        *["left"] * max(1, len(factor_columns)),
-        "right",
-        *(["right"] if clipped else []),
-        *(["right"] if held_out else []),
-        *(["right"] if stats.references else []),
-        "right",
-        "right",
-        "right",
-        *["right"] * len(secondary),
-        "left",
-        "left",
-    ]
-    rows = []
-    for cell in stats.ranked.to_dict("records"):
-        rank = MISSING if pd.isna(cell["rank"]) else str(int(cell["rank"]))
-        if cell["config_id"] == stats.baseline_config_id:
-            rank += " (baseline)"
-        identity = [markdown_cell(cell[c]) for c in factor_columns] or [markdown_cell(cell["label"])]
-        runs = f"{cell['n_completed']}/{cell['n_runs']} completed"
-        if cell["n_failed"]:
-            runs += f", {cell['n_failed']} failed"
-        if cell["n_unfinished"]:
-            runs += f", {cell['n_unfinished']} unfinished"
-        rows.append(
-            [
-                rank,
-                *identity,
-                format_score(cell[stats.mean_column], cell[stats.std_column], cell[stats.n_column]),
-                *([format_number(cell[clipped])] if clipped else []),
-                *([format_number(cell[held_out])] if held_out else []),
-                *([format_percent(cell["fraction_of_reference"])] if stats.references else []),
-                format_delta(cell["delta"]),
-                format_p_value(cell["p_ttest"]),
-                format_p_value(cell["p_wilcoxon"]),
-                *[format_number(cell[f"{m}_mean"]) for m in secondary],
-                runs,
-                markdown_cell(cell["config_id"]),
-            ]
-        )
-    return _table(header, align, rows)
+
+
+def _runs_text(cell: dict[str, Any]) -> str:
+    """A configuration's runs: ``3/4 completed, 1 failed``."""
+    runs = f"{cell['n_completed']}/{cell['n_runs']} completed"
+    if cell["n_failed"]:
+        runs += f", {cell['n_failed']} failed"
+    if cell["n_unfinished"]:
+        runs += f", {cell['n_unfinished']} unfinished"
+    return runs
 
 
 def _effects_table(stats: LeaderboardStats) -> list[str]:

@@ -11,7 +11,8 @@ from typing import Any
 
 import pandas as pd
 
-from spectramind.leaderboard.stats import CONFIDENCE_LEVEL, LeaderboardStats
+from spectramind.leaderboard.paired import CONFIDENCE_LEVEL
+from spectramind.leaderboard.stats import LeaderboardStats
 from spectramind.sweep_layout import STATUSES, validation_name
 from spectramind.timestamps import MISSING
 
@@ -85,6 +86,16 @@ def ranking_note(stats: LeaderboardStats) -> str:
         f"which would tie every configuration below the naive baseline at 0); the clipped "
         f"{stats.selection_metric} is shown beside it."
     )
+
+
+def secondary_metrics(stats: LeaderboardStats) -> list[str]:
+    """The SECONDARY_METRICS a ranking table shows: those the sweep has, but not the one it ranks on
+    or the primary one (which have their own columns)."""
+    return [
+        m
+        for m in SECONDARY_METRICS
+        if m not in (stats.ranking_metric, stats.primary_metric) and f"{m}_mean" in stats.ranked
+    ]
 
 
 def held_out_label(stats: LeaderboardStats, metric: str) -> str:
