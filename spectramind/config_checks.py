@@ -123,6 +123,9 @@ def check_epochs(cfg: DictConfig) -> None:
             f"trainer.max_epochs={max_epochs!r} disagrees with training.epochs={epochs}: the number of epochs "
             f"is training.epochs (trainer.max_epochs follows it), e.g. training.epochs={max_epochs}"
         )
+    budget = OmegaConf.select(cfg, "budget_epochs", default=None)
+    if budget is not None and not (_is_integer(budget) and budget >= 1):
+        raise ConfigurationError(f"budget_epochs must be null or an integer >= 1, got {budget!r}")
 
 
 def check_trainer_arguments(arguments: dict[str, Any]) -> None:

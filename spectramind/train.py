@@ -19,7 +19,7 @@ from omegaconf import DictConfig
 
 from spectramind.errors import ConfigurationError, SpectramindError, user_error_message
 from spectramind.fast_exit import skip_final_collection
-from spectramind.sweep_layout import validation_name
+from spectramind.sweep_layout import UNCLIPPED_SUFFIX, validation_name
 
 
 @hydra.main(version_base="1.3", config_path="pkg://spectramind.conf", config_name="config")
@@ -55,11 +55,14 @@ def main(cfg: DictConfig) -> float | None:
 
 
 def sweeper_objective(metrics: dict, primary_metric: str) -> float | None:
-    """What the task function returns to a sweeper (Optuna optimises it): the primary metric of the
-    best checkpoint on the validation split (``val_adc2025``), so that no tuning ever selects on the
-    test split, which stays held out; a metric that belongs to no split (``best_val_loss``,
-    ``train_time_s``) as it is."""
-    return metrics.get(validation_name(primary_metric), metrics.get(primary_metric))
+    """What the task function returns to a sweeper (Optuna optimises it, successive halving promotes
+    on it): the primary metric of the best checkpoint on the validation split, so that no tuning ever
+    selects on the test split, which stays held out. Its unclipped twin where the run recorded one
+    (``val_adc2025_unclipped``): the official score clips every configuration below the naive
+    baseline to 0, where an optimiser could no longer tell them apart (early rungs often are). A
+    metric that belongs to no split (``best_val_loss``, ``train_time_s``) as it is."""
+    validation = validation_name(primary_metric)
+    return metrics.get(f"{validation}{UNCLIPPED_SUFFIX}", metrics.get(validation, metrics.get(primary_metric)))
 
 
 def sweep_status_hook(sweep_dir: str | None):

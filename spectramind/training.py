@@ -61,6 +61,8 @@ _QUIET_WARNINGS = (
     r".*`parameters` is an empty generator.*",
     # a DDP run's rank zero tests the best checkpoint in a fresh one-device trainer (no callbacks needed)
     r".*callbacks used to create the checkpoint need to be provided.*",
+    # a run continued from its own checkpoint (a resume, successive halving's next rung) writes beside it
+    r".*Checkpoint directory .* exists and is not empty.*",
 )
 
 
@@ -211,6 +213,9 @@ def start_record(
     container = OmegaConf.to_container(cfg, resolve=True)
     identity = run_identity(overrides)
     trainer_kwargs = dict(container["trainer"])
+    budget = cfg.get("budget_epochs")
+    if budget is not None:  # successive halving: this launch trains up to its rung's epochs, of training.epochs
+        trainer_kwargs["max_epochs"] = min(int(budget), int(trainer_kwargs["max_epochs"]))
     rank_zero = is_global_zero()
     recorder = RunRecorder(
         run_dir,
@@ -226,7 +231,9 @@ def start_record(
         writes=rank_zero,
     )
     if rank_zero:
-        ckpt_path, resume_note = resumable_checkpoint(run_dir, recorder.previous(), recorder.record)
+        ckpt_path, resume_note = resumable_checkpoint(
+            run_dir, recorder.previous(), recorder.record, continuing=budget is not None
+        )
     else:  # rank zero decided, and recorded it in run.json before Lightning launched this process
         ckpt_path, resume_note = (recorder.previous() or {}).get("resumed_from"), None
     recorder.record["resumed_from"] = ckpt_path
@@ -341,7 +348,7 @@ def finish(
     write_run_outputs(ctx.run_dir, predictions, metrics)
     ctx.recorder.record["durations"].update(fit_s=round(fit_s, 3), test_s=round(evaluate_s, 3))
     ctx.recorder.update(
-        epochs=parts.trainer.current_epoch, checkpoints={"last": LAST_CHECKPOINT, "best": BEST_CHECKPOINT}
+        epochs_trained=parts.trainer.current_epoch, checkpoints={"last": LAST_CHECKPOINT, "best": BEST_CHECKPOINT}
     )
     ctx.recorder.event("test_end", metrics=metrics)
     ctx.recorder.finish(COMPLETED, metrics=metrics)

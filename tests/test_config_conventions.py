@@ -71,7 +71,7 @@ def test_training_with_early_stopping_and_a_chosen_checkpoint_metric(tmp_path, t
     )
     assert result.returncode == 0, result.stderr[-3000:]
     record = json.loads((run_dir / "run.json").read_text())
-    assert record["status"] == "completed" and record["epochs"] == 2  # stopped, not 30 epochs
+    assert record["status"] == "completed" and record["epochs_trained"] == 2  # stopped, not 30 epochs
     assert (run_dir / "checkpoints" / "best.ckpt").is_file() and (run_dir / "checkpoints" / "last.ckpt").is_file()
     import torch
 

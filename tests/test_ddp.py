@@ -54,7 +54,7 @@ def test_both_ranks_ran_and_only_rank_zero_reported(ddp_run):
 def test_one_completed_record_with_one_event_log(ddp_run):
     run_dir = _run_dir(ddp_run[0])
     record = json.loads((run_dir / "run.json").read_text())
-    assert record["status"] == "completed" and record["error"] is None and record["epochs"] == 2
+    assert record["status"] == "completed" and record["error"] is None and record["epochs_trained"] == 2
     events = [json.loads(line)["event"] for line in (run_dir / "events.jsonl").read_text().splitlines()]
     assert events == ["run_start", "epoch_end", "epoch_end", "test_end", "run_end"]
     for name in ("metrics.json", "submission.csv", "checkpoints/best.ckpt", "config_resolved.yaml"):

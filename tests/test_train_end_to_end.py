@@ -56,7 +56,7 @@ def test_run_json_records_identity_hashes_versions_and_status(trained):
     assert {"python", "torch", "pytorch-lightning", "hydra-core"} <= set(record["versions"])
     assert record["started"] < record["ended"]
     assert record["durations"]["total_s"] >= record["durations"]["fit_s"] > 0
-    assert record["epochs"] == 2 and record["n_params"] > 0
+    assert record["epochs_trained"] == 2 and record["n_params"] > 0
 
 
 def test_config_snapshot_is_the_resolved_config(trained):

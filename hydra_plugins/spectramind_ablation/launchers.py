@@ -9,6 +9,7 @@ contending for the same cores.
 
 from __future__ import annotations
 
+import math
 import os
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -37,8 +38,21 @@ def job_outcome(sweep_dir: Path, result: JobReturn) -> JobOutcome:
     from spectramind.ablation.runner import JobOutcome
     from spectramind.tracking.record import error_record
 
-    error = error_record(result._return_value) if result.status == JobStatus.FAILED else None
-    return JobOutcome(error, _run_dir(sweep_dir, result))
+    if result.status == JobStatus.FAILED:
+        return JobOutcome(error_record(result._return_value), _run_dir(sweep_dir, result))
+    return JobOutcome(None, _run_dir(sweep_dir, result), reported_number(result._return_value))
+
+
+def reported_number(value: object) -> float | None:
+    """What a task function returned, as the number successive halving promotes on: a finite real
+    number (numpy scalars and 0-d tensors too); a bool, a string, NaN or anything else is none."""
+    if isinstance(value, (bool, str, bytes)):
+        return None
+    try:
+        number = float(value)  # type: ignore[arg-type]
+    except (TypeError, ValueError):
+        return None
+    return number if math.isfinite(number) else None
 
 
 def _run_dir(sweep_dir: Path, result: JobReturn) -> str | None:

@@ -115,7 +115,12 @@ class AblationSweeper(Sweeper):
             time_budget_s=opts.time_budget_s,
         )
         try:
-            run_sweep(sweep_dir, plan.to_launch, launch, policy)
+            if opts.is_halving:
+                from spectramind.ablation.halving_runner import run_halving
+
+                run_halving(sweep_dir, plan.specs, launch, policy, opts)
+            else:
+                run_sweep(sweep_dir, plan.to_launch, launch, policy)
         finally:
             self.composed.forget()  # what the loop did not launch (budget, fail_fast) is not needed
         return returns
@@ -149,7 +154,7 @@ class AblationSweeper(Sweeper):
             plan = planning.plan_study(opts, specs, hashes, sweep_dir, study, previous)
             if opts.dry_run:
                 self.composed.forget()
-                for line in planning.dry_run_lines(specs, plan):
+                for line in planning.dry_run_lines(specs, plan, opts):
                     print(line, flush=True)
                 return None
             with _one_line():

@@ -11,7 +11,8 @@ Designs:
 * ``grid`` — the Cartesian product, in the same order as Hydra's BasicSweeper;
 * ``ofat`` — one factor at a time: the baseline, then each non-baseline level of each factor with
   every other factor at its baseline level (``1 + Σ(levels - 1)`` configurations);
-* ``random`` — ``max_runs`` configurations drawn from the grid without replacement, seeded.
+* ``random`` — ``max_runs`` configurations drawn from the grid without replacement, seeded;
+* ``halving`` — the grid's configurations, trained in rungs by successive halving (``halving.py``).
 
 Every configuration is crossed with ``seeds`` (the seed override is appended last).
 """
@@ -27,7 +28,7 @@ from typing import Any
 from spectramind.errors import ConfigurationError
 from spectramind.tracking.identity import run_identity
 
-DESIGNS = ("grid", "ofat", "random")
+DESIGNS = ("grid", "ofat", "random", "halving")
 
 
 @dataclass(frozen=True)
@@ -94,7 +95,7 @@ def expand_design(
     _check_keys(factors, seed_key if seeds else None)
     varied = [f for f in factors if f.is_varied]
     baseline = baseline_levels(varied, baseline or {})
-    if design == "grid":
+    if design in ("grid", "halving"):  # halving schedules the grid's runs in rungs (halving.py)
         combos = [
             dict(zip([f.key for f in varied], levels)) for levels in itertools.product(*(f.levels for f in varied))
         ]

@@ -22,6 +22,7 @@ from pathlib import Path
 from typing import Any
 
 from spectramind.ablation.design import RunSpec
+from spectramind.ablation.halving import rung_plan_lines
 from spectramind.ablation.manifest import find_run, load_manifest, save_manifest
 from spectramind.ablation.study import OPTION_PREFIX, StudyOptions
 from spectramind.errors import ConfigurationError
@@ -42,6 +43,10 @@ from spectramind.timestamps import utc_now
 from spectramind.tracking.events import append_event
 from spectramind.tracking.record import git_state, index_run_records, read_json
 
+# What a resumed sweep keeps of a run's earlier entry: its job number and folder, and for
+# successive halving the rung it reached and what it reported at each rung (halving_runner.py).
+_KEPT_ON_RESUME = ("job_num", "run_dir", "rung", "rung_values")
+
 
 @dataclass
 class SweepPlan:
@@ -49,6 +54,7 @@ class SweepPlan:
     to_launch: list[RunSpec]
     completed: list[str] = field(default_factory=list)
     over_budget: list[str] = field(default_factory=list)
+    specs: list[RunSpec] = field(default_factory=list)  # every planned run, in plan order
 
     def summary(self) -> str:
         m = self.manifest
@@ -117,7 +123,7 @@ def plan_sweep(
             "run_dir": None,
         }
         if old:
-            entry.update({k: old[k] for k in ("job_num", "run_dir") if old.get(k) is not None})
+            entry.update({k: old[k] for k in _KEPT_ON_RESUME if old.get(k) is not None})
         run_dir, record = records.get(spec.run_id, (None, None))
         if (
             record
@@ -145,7 +151,7 @@ def plan_sweep(
         "next_job_num": next_job_number(previous) if previous else 0,
         "runs": runs,
     }
-    return SweepPlan(manifest, to_launch, completed, over_budget)
+    return SweepPlan(manifest, to_launch, completed, over_budget, list(specs))
 
 
 def _metrics_readable(run_dir: Path) -> bool:
@@ -183,9 +189,13 @@ def plan_study(
     return plan
 
 
-def dry_run_lines(specs: Sequence[RunSpec], plan: SweepPlan) -> list[str]:
-    """A dry run's plan, one line per run: ``done`` (a resume skips it) or ``run``, id, overrides."""
+def dry_run_lines(specs: Sequence[RunSpec], plan: SweepPlan, options: StudyOptions | None = None) -> list[str]:
+    """A dry run's plan, one line per run: ``done`` (a resume skips it) or ``run``, id, overrides;
+    for successive halving, the rungs first. A halving run's "done" means done at some rung."""
     lines = []
+    if options is not None and options.is_halving:
+        n_configs = len({spec.config_id for spec in specs})
+        lines += rung_plan_lines(options.rungs(n_configs), n_seeds=max(1, len(specs) // max(1, n_configs)))
     for spec in specs:
         state = "done" if spec.run_id in plan.completed else "run"
         lines.append(f"[ablation]   {state:4s} {spec.run_id}  {' '.join(spec.overrides)}")

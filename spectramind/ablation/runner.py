@@ -48,11 +48,13 @@ log = logging.getLogger(__name__)
 
 @dataclass(frozen=True)
 class JobOutcome:
-    """What the launcher says of one job: its error record (None if it returned normally) and
-    where it ran, relative to the sweep directory when inside it (None if unknown)."""
+    """What the launcher says of one job: its error record (None if it returned normally), where
+    it ran, relative to the sweep directory when inside it (None if unknown), and the number the
+    task function returned (None if it returned none; successive halving promotes on it)."""
 
     error: dict[str, str] | None = None
     run_dir: str | None = None
+    value: float | None = None
 
 
 LaunchFunction = Callable[[Sequence[RunSpec], int], Sequence[JobOutcome]]
@@ -84,7 +86,20 @@ def run_sweep(
 ) -> SweepOutcome:
     """Launch ``to_launch`` (whose entries are in ``sweep_dir``'s manifest) until done or stopped."""
     sweep_dir = Path(sweep_dir)
-    events = sweep_dir / EVENTS_FILE
+    t0 = clock()
+    stop_reason = launch_all(sweep_dir, to_launch, launch, policy, clock)
+    return finish_sweep(sweep_dir, round(clock() - t0, 3), stop_reason)
+
+
+def launch_all(
+    sweep_dir: Path,
+    to_launch: Sequence[RunSpec],
+    launch: LaunchFunction,
+    policy: RunnerPolicy,
+    clock: Callable[[], float] = time.monotonic,
+) -> str | None:
+    """Launch ``to_launch`` in batches with retries and the stop rules (module docstring); why it
+    stopped early, or None. The time budget counts from this call."""
     t0 = clock()
     queue = list(to_launch)
     tries = {spec.run_id: 0 for spec in queue}
@@ -108,7 +123,7 @@ def run_sweep(
                 stop_reason = f"fail_fast: run {given_up[0].run_id} {statuses[given_up[0].run_id]}"
                 break
             queue += retry
-    return _finish(sweep_dir, events, round(clock() - t0, 3), stop_reason)
+    return stop_reason
 
 
 def _launch_batch(
@@ -143,7 +158,7 @@ def _launch_batch(
     with sweep_lock(sweep_dir):
         manifest = load_manifest(sweep_dir)
         for run_id, result in results.items():
-            find_run(manifest, run_id)["run_dir"] = result.run_dir
+            find_run(manifest, run_id).update(run_dir=result.run_dir, value=result.value)
         statuses, unreported = reconcile_runs(sweep_dir, manifest, settled, job_errors, since=launched_at)
         for run_id in requeue:
             find_run(manifest, run_id).update(status=PENDING, ended=None, error=None)
@@ -170,8 +185,9 @@ def _launch_batch(
     return statuses, requeue
 
 
-def _finish(sweep_dir: Path, events: Path, wall_time_s: float, stop_reason: str | None) -> SweepOutcome:
+def finish_sweep(sweep_dir: Path, wall_time_s: float, stop_reason: str | None) -> SweepOutcome:
     """The sweep_end event, the outcome for the exit status, and the lines a user reads last."""
+    events = sweep_dir / EVENTS_FILE
     manifest = load_manifest(sweep_dir)
     counts: dict[str, int] = {}
     for run in manifest["runs"]:

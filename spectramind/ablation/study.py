@@ -14,13 +14,15 @@ it stays light (no run records, no I/O beyond ``os``).
 
 from __future__ import annotations
 
+import math
 import os
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass, field, fields
+from dataclasses import asdict, dataclass, field, fields
 from pathlib import Path
 from typing import Any
 
 from spectramind.ablation.design import Factor, Level, RunSpec, check_design, expand_design
+from spectramind.ablation.halving import Rung, rung_plan
 from spectramind.errors import ConfigurationError
 
 # Where users set the options (a study file's `hydra.sweeper:` block, or `hydra.sweeper.NAME=VALUE`):
@@ -38,7 +40,7 @@ class StudyOptions:
     command-line dict (``hydra.sweeper.baseline={..}``) into a None-valued typed node.
     """
 
-    # grid | ofat | random
+    # grid | ofat | random | halving (successive halving over the grid: eta, min_epochs, max_epochs)
     design: str = "grid"
     # factor key -> levels in Hydra's command-line grammar ("mlp,cnn1d", "range(1,4)", "glob(*)")
     params: dict[str, str] | None = field(default_factory=dict)
@@ -71,6 +73,19 @@ class StudyOptions:
     # importable function run once in each of the joblib launcher's workers while the pre-flight
     # runs (their imports then overlap it); spectramind's sweeper config sets spectramind.worker.warm_up
     warm_up: str | None = None
+    # halving: keep the best 1/eta configurations at each rung
+    eta: int = 3
+    # halving: epochs of rung 0, and of the last rung (every run's full schedule: see epochs_key)
+    min_epochs: int | None = None
+    max_epochs: int | None = None
+    # halving: the task's key for a run's full number of epochs, set to max_epochs for every run
+    # (part of its identity); null for a task without one. spectramind's sweeper config: training.epochs
+    epochs_key: str | None = None
+    # halving: the key that tells a launch how many epochs to have trained when it ends (`++KEY=N`,
+    # continuing from the run's own checkpoint); spectramind's task leaves it out of a run's identity
+    budget_key: str = "budget_epochs"
+    # halving: whether larger is better for the number the task returns (promotion keeps the best)
+    higher_is_better: bool = True
     # recorded in sweep.json (set by study files)
     study: str | None = None
     description: str | None = None
@@ -85,10 +100,34 @@ class StudyOptions:
                 raise _invalid(name, "must be >= 1", value)
         if self.time_budget_s is not None and float(self.time_budget_s) <= 0:
             raise _invalid("time_budget_s", "must be > 0", self.time_budget_s)
+        if self.design == "halving":
+            self._check_halving()
         subdir = self.run_subdir
         if subdir is not None and (not str(subdir).strip() or Path(subdir).is_absolute() or ".." in Path(subdir).parts):
             # run directories are <sweep_dir>/<run_subdir>/<run_id>: they must stay inside the sweep
             raise _invalid("run_subdir", "must be a relative path inside the sweep directory", subdir)
+
+    def _check_halving(self) -> None:
+        if self.min_epochs is None or self.max_epochs is None:
+            raise _invalid("min_epochs and max_epochs", "must be set for design=halving", None)
+        if int(self.eta) < 2:
+            raise _invalid("eta", "must be >= 2", self.eta)
+        if int(self.min_epochs) < 1:
+            raise _invalid("min_epochs", "must be >= 1", self.min_epochs)
+        if int(self.max_epochs) < int(self.min_epochs):
+            raise _invalid("max_epochs", f"must be >= {OPTION_PREFIX}min_epochs={self.min_epochs}", self.max_epochs)
+        if self.max_runs is not None:
+            raise _invalid("max_runs", "does not apply to design=halving (its rungs decide what runs)", self.max_runs)
+        if not str(self.budget_key or "").strip():
+            raise _invalid("budget_key", "must name the key a launch's epochs are set with", self.budget_key)
+
+    @property
+    def is_halving(self) -> bool:
+        return self.design == "halving"
+
+    def rungs(self, n_configs: int) -> list[Rung]:
+        """The rungs of a halving study of ``n_configs`` configurations."""
+        return rung_plan(n_configs, int(self.eta), int(self.min_epochs), int(self.max_epochs))
 
     @classmethod
     def from_mapping(cls, options: Mapping[str, Any]) -> StudyOptions:
@@ -105,6 +144,11 @@ class StudyOptions:
         return self.max_runs if self.design != "random" else None
 
     def expand(self, factors: Sequence[Factor], baseline: dict[str, Level]) -> list[RunSpec]:
+        """The planned runs; a halving study's every run is set to ``max_epochs`` in all (its
+        ``epochs_key``), as a constant of the study, so its identity says so."""
+        if self.is_halving and self.epochs_key:
+            line = f"{self.epochs_key}={int(self.max_epochs)}"
+            factors = [*factors, Factor(self.epochs_key, (Level(line, int(self.max_epochs)),))]
         return expand_design(
             factors,
             design=self.design,
@@ -160,4 +204,17 @@ def study_record(
         "seed_key": options.seed_key,
         "run_subdir": options.run_subdir,
         "launcher": launcher,
+        "halving": _halving_record(options, factors) if options.is_halving else None,
+    }
+
+
+def _halving_record(options: StudyOptions, factors: Sequence[Factor]) -> dict[str, Any]:
+    """The halving block of ``sweep.json``: its options and rung plan (the leaderboard reads them)."""
+    n_configs = math.prod(len(f.levels) for f in factors)
+    return {
+        "eta": int(options.eta),
+        "min_epochs": int(options.min_epochs),
+        "max_epochs": int(options.max_epochs),
+        "higher_is_better": bool(options.higher_is_better),
+        "rungs": [asdict(rung) for rung in options.rungs(n_configs)],
     }

@@ -102,7 +102,7 @@ STATE_COLUMNS = (
     Column("is_baseline", ("entry.is_baseline",), bool),
 )
 RECORD_COLUMNS = (
-    Column("epochs", ("metrics.epochs", "record.epochs", "run.epochs_logged"), _as_number),
+    Column("epochs", ("metrics.epochs", "record.epochs_trained", "record.epochs", "run.epochs_logged"), _as_number),
     Column("train_time_s", ("metrics.train_time_s", "record.durations.fit_s", "record.durations.total_s"), _as_number),
     Column("n_params", ("record.n_params",), _as_number),
     Column("config_hash", ("record.config_hash", "entry.config_hash"), _as_text, _first_truthy),

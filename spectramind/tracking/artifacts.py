@@ -22,6 +22,7 @@ from spectramind.errors import DatasetError
 from spectramind.metrics.submission import write_submission
 from spectramind.spectrum import N_WAVELENGTHS
 from spectramind.sweep_layout import (
+    COMPLETED,
     LAST_CHECKPOINT,
     METRICS_FILE,
     PREDICTIONS_FILE,
@@ -36,11 +37,14 @@ PREDICTED_QUANTITIES = ("mu", "sigma", "y")
 
 
 def resumable_checkpoint(
-    run_dir: Path, previous: dict[str, Any] | None, current: dict[str, Any]
+    run_dir: Path, previous: dict[str, Any] | None, current: dict[str, Any], continuing: bool = False
 ) -> tuple[str | None, str | None]:
-    """(checkpoint to continue from, note for the log) for a run about to start in ``run_dir``."""
+    """(checkpoint to continue from, note for the log) for a run about to start in ``run_dir``:
+    the run's own last checkpoint when its previous attempt was interrupted, or, ``continuing``
+    (a launch with an epoch budget: successive halving's next rung), when it completed."""
     last = run_dir / LAST_CHECKPOINT
-    if not previous or previous.get("status") != RUNNING or not last.exists():
+    resumable = (RUNNING, COMPLETED) if continuing else (RUNNING,)
+    if not previous or previous.get("status") not in resumable or not last.exists():
         return None, None
     if previous.get("config_hash") != current["config_hash"]:
         return None, f"config changed since the interrupted attempt; training {current['run_id']} from scratch"
@@ -48,6 +52,8 @@ def resumable_checkpoint(
         torch.load(last, map_location="cpu", weights_only=True)
     except Exception as exc:  # any unreadable file: truncated, empty, not a checkpoint
         return None, f"checkpoint {last} is unreadable ({type(exc).__name__}); training from scratch"
+    if previous.get("status") == COMPLETED:
+        return str(last), f"continuing run {current['run_id']} from {last} ({previous.get('epochs_trained')} epochs)"
     return str(last), f"resuming interrupted run {current['run_id']} from {last}"
 
 

@@ -71,11 +71,13 @@ def override_value(line: str) -> str | None:
 
 # Overrides that configure the sweep or what watches it rather than the run: selecting a study
 # file (`ablation=...`), Hydra itself, and the experiment trackers (`logger=mlflow` records the same
-# training elsewhere). Whatever else they change in the run's config is still caught by `config_hash`.
-_NOT_RUN_KEYS = ("hydra", "ablation", "logger")
+# training elsewhere), and `budget_epochs`: how far one launch of successive halving trains, while
+# the run (the same one at every rung) is set by `training.epochs`. Whatever else they change in the
+# run's config is still caught by `config_hash`.
+_NOT_RUN_KEYS = ("hydra", "ablation", "logger", "budget_epochs")
 # Config nodes that do not change what a run computes, left out of its config hash: resuming a
-# sweep with another tracker re-runs nothing.
-_NOT_HASHED_KEYS = ("logger",)
+# sweep with another tracker re-runs nothing, and a run promoted to the next rung continues.
+_NOT_HASHED_KEYS = ("logger", "budget_epochs")
 
 
 def run_identity(overrides: Iterable[str], seed_key: str = "seed") -> RunIdentity:

@@ -168,7 +168,7 @@ class RunRecorder:
             "started": utc_now(),
             "ended": None,
             "durations": {},
-            "epochs": None,
+            "epochs_trained": None,
             "n_params": None,
             "checkpoints": {},
             "resumed_from": None,

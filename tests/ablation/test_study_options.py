@@ -27,7 +27,7 @@ def test_the_structured_config_has_the_options_fields_and_defaults():
     assert list(node) == list(asdict(StudyOptions()))
 
 
-def test_spectramind_sets_only_its_three_options_over_the_defaults():
+def test_spectramind_sets_only_its_own_options_over_the_defaults():
     with initialize_config_module(config_module="spectramind.conf", version_base="1.3"):
         cfg = compose(config_name="config", return_hydra_config=True)
     node = OmegaConf.to_container(cfg.hydra.sweeper)
@@ -37,6 +37,7 @@ def test_spectramind_sets_only_its_three_options_over_the_defaults():
         "run_subdir": "runs",
         "validate": "spectramind.config_checks.check_training_config",
         "warm_up": "spectramind.worker.warm_up",
+        "epochs_key": "training.epochs",
     }
 
 
@@ -52,7 +53,7 @@ def test_spectramind_sets_only_its_three_options_over_the_defaults():
             "hydra.sweeper.run_subdir must be a relative path inside the sweep directory, got '../out'",
         ),
         ({"run_subdir": " "}, "hydra.sweeper.run_subdir must be a relative path inside the sweep directory, got ' '"),
-        ({"design": "latin"}, "unknown design 'latin'; expected one of grid, ofat, random"),
+        ({"design": "latin"}, "unknown design 'latin'; expected one of grid, ofat, random, halving"),
         ({"desing": "grid"}, "unknown sweeper option(s) hydra.sweeper.desing"),
     ],
 )

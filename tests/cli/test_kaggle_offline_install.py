@@ -74,4 +74,4 @@ def test_the_offline_recipe_installs_into_the_image_and_trains(tmp_path, tiny_da
     overrides = [o for o in tiny_overrides(tiny_data_dir) if not o.startswith("training.epochs=")]
     _run(python, "-m", "spectramind.train", *overrides, "training.epochs=1", f"hydra.run.dir={run_dir}", cwd=tmp_path)
     record = json.loads((run_dir / "run.json").read_text())
-    assert record["status"] == "completed" and record["epochs"] == 1
+    assert record["status"] == "completed" and record["epochs_trained"] == 1
