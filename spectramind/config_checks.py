@@ -41,6 +41,10 @@ def check_training_config(cfg: DictConfig) -> None:
         ),
     )
     _build("optimizer", module.configure_optimizers)
+    if cfg.get("init_from"):
+        from spectramind.warm_start import warm_start_weights
+
+        warm_start_weights(cfg.init_from, module)  # another architecture: one line, before anything trains
     check_epochs(cfg)
     check_trainer_arguments(OmegaConf.to_container(cfg.trainer, resolve=True))
     check_run_settings(cfg)

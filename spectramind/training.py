@@ -49,6 +49,7 @@ from spectramind.tracking.identity import config_hash, run_identity
 from spectramind.tracking.loggers import build_loggers, finish_loggers, log_run_config, run_tags
 from spectramind.tracking.random_state import RandomStateCallback
 from spectramind.tracking.record import RunRecorder, StatusHook, read_json, write_json_atomic
+from spectramind.warm_start import load_warm_start
 
 # Known-harmless noise from Lightning on every run: a torch deprecation inside Lightning itself,
 # the one-worker DataLoader hint (our data is in memory) and the start-up banner and tips; and,
@@ -276,6 +277,8 @@ def build(ctx: RunContext) -> RunParts:
         write_splits(ctx.run_dir, datamodule.split_planet_ids())
     module = instantiate(cfg.model, loss=instantiate(cfg.loss), optimizer=instantiate(cfg.optimizer))
     module.set_statistics(**datamodule.label_statistics())
+    if cfg.get("init_from"):  # warm start: another run's weights (the config checks have matched them)
+        recorder.update(init_from=str(load_warm_start(cfg.init_from, module).resolve()))
     recorder.update(n_params=module.n_parameters)
     checkpoint, configured = _callbacks(cfg, ctx.run_dir)
     # A progress bar chosen in `callbacks` is shown; otherwise only in a terminal, outside sweeps.

@@ -60,7 +60,9 @@ def run_halving(
         reported = {run["run_id"]: run.get("rung_values") or {} for run in load_manifest(sweep_dir)["runs"]}
         # a run that reported at this rung's end is not launched for it again (a resumed study)
         todo = [s for config_id in active for s in by_config[config_id] if str(rung.index) not in reported[s.run_id]]
-        if todo and policy.time_budget_s is not None and clock() - t0 >= policy.time_budget_s:
+        if not todo:  # a resumed study: this rung was finished before
+            continue
+        if policy.time_budget_s is not None and clock() - t0 >= policy.time_budget_s:
             stop_reason = f"time budget of {policy.time_budget_s} s spent before rung {rung.index}"
             break
         stop_reason = _launch_rung(sweep_dir, rung, todo, launch, within_rung, options.budget_key, clock)

@@ -118,6 +118,10 @@ class StudyOptions:
             raise _invalid("max_epochs", f"must be >= {OPTION_PREFIX}min_epochs={self.min_epochs}", self.max_epochs)
         if self.max_runs is not None:
             raise _invalid("max_runs", "does not apply to design=halving (its rungs decide what runs)", self.max_runs)
+        if not self.run_subdir:
+            raise _invalid(
+                "run_subdir", "must be set for design=halving (a promoted run continues in its folder)", None
+            )
         if not str(self.budget_key or "").strip():
             raise _invalid("budget_key", "must name the key a launch's epochs are set with", self.budget_key)
 

@@ -172,6 +172,7 @@ class RunRecorder:
             "n_params": None,
             "checkpoints": {},
             "resumed_from": None,
+            "init_from": None,
             "error": None,
         }
         self._config_yaml = config_yaml

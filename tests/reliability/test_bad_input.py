@@ -37,6 +37,7 @@ BAD_VALUES = [
     ("negative learning rate", ["optimizer.lr=-0.001"], "-0.001"),
     ("zero epochs", ["training.epochs=0"], "training.epochs must be an integer >= 1, got 0"),
     ("non-integer seed", ["seed=0.5"], "seed must be an integer, got 0.5"),
+    ("zero epochs budget", ["budget_epochs=0"], "budget_epochs must be null or an integer >= 1, got 0"),
     (
         "epochs set on the trainer apart",
         ["trainer.max_epochs=5"],
