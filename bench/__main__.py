@@ -66,7 +66,7 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
 
 def run_section(name: str, args: argparse.Namespace, work: Path, state: dict) -> dict:
     """Measure one section; ``state`` carries the finished sweep from orchestration to resume."""
-    from bench import backbone_training, calibration, collation, simulator, startup, sweeps, training_step
+    from bench import backbone_training, calibration, collation, halving, simulator, startup, sweeps, training_step
 
     if name == "orchestration":
         section, state["finished_sweep"] = sweeps.orchestration(work, args.repeats)
@@ -81,6 +81,8 @@ def run_section(name: str, args: argparse.Namespace, work: Path, state: dict) ->
         return training_step.training_step(work)
     if name == "backbones":
         return backbone_training.backbones(work)
+    if name == "halving":
+        return halving.halving(work)
     if name == "startup":
         return startup.startup()
     if name == "calibration":

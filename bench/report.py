@@ -24,6 +24,7 @@ SECTION_ORDER = (
     "leaderboard",
     "training_step",
     "backbones",
+    "halving",
     "startup",
     "simulator",
     "calibration",

@@ -20,6 +20,7 @@ SECTIONS = (
     "leaderboard",
     "training_step",
     "backbones",
+    "halving",
     "startup",
     "simulator",
     "calibration",

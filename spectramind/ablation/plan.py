@@ -61,11 +61,11 @@ class SweepPlan:
         per_config = Counter(r["config_id"] for r in m["runs"])
         # Seeds per configuration, whether they come from the study's seeds or a swept seed override.
         n_seeds = max(per_config.values(), default=1)
-        text = (
-            f"design={m['design']}: {len(m['runs'])} runs ({len(per_config)} configurations"
-            f" x {n_seeds} seeds), {len(self.completed)} already completed,"
-            f" {len(self.to_launch)} to launch"
-        )
+        text = f"design={m['design']}: {len(m['runs'])} runs ({len(per_config)} configurations x {n_seeds} seeds), "
+        if m["design"] == "halving":  # a run completed at one rung may still be promoted to the next
+            finished = sum(bool(run.get("rung_values")) for run in m["runs"])
+            return text + f"{finished} with a finished rung; the rungs decide what launches"
+        text += f"{len(self.completed)} already completed, {len(self.to_launch)} to launch"
         if self.over_budget:
             text += f", {len(self.over_budget)} left pending by max_runs"
         return text

@@ -158,3 +158,18 @@ def test_a_foreign_app_that_keeps_the_contract(tmp_path):
     assert sum(len(lines) for lines in logs.values()) == planned_epochs(rung_plan(4, 2, 1, 4), 1) == 8
     by_quality = {r["factors"]["quality"]: len(logs[r["run_id"]]) for r in manifest(tmp_path / "sweep")["runs"]}
     assert by_quality == {"0.1": 1, "0.5": 2, "0.3": 1, "0.9": 4}
+
+
+def test_the_halving_study_file_prints_its_rungs(tmp_path):
+    from training_support import run_module
+
+    result = run_module(["spectramind", "ablate", "run", "halving", "--dry-run"], cwd=tmp_path)
+    assert result.returncode == 0, result.stderr
+    rungs = [line.strip() for line in result.stdout.splitlines() if "rung " in line]
+    assert rungs == [
+        "[ablation]   rung 0: 9 configuration(s) x 1 seed(s) to 2 epochs",
+        "[ablation]   rung 1: 3 configuration(s) x 1 seed(s) to 6 epochs",
+        "[ablation]   rung 2: 1 configuration(s) x 1 seed(s) to 18 epochs",
+    ]
+    assert "9 runs (9 configurations x 1 seeds), 0 with a finished rung" in result.stdout
+    assert list(tmp_path.iterdir()) == []
