@@ -24,10 +24,10 @@ SECTION_ORDER = (
     "leaderboard",
     "training_step",
     "backbones",
-    "halving",
     "startup",
     "simulator",
     "calibration",
+    "halving",
 )
 
 

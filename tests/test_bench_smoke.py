@@ -20,10 +20,10 @@ SECTIONS = (
     "leaderboard",
     "training_step",
     "backbones",
-    "halving",
     "startup",
     "simulator",
     "calibration",
+    "halving",
 )
 
 

@@ -11,7 +11,7 @@ import sys
 from pathlib import Path
 
 import pytest
-from sweep_helpers import explain, kill_sweep_when, manifest, run_record, run_sweep, sweep_env
+from sweep_helpers import explain, kill_sweep_when, manifest, run_record, run_sweep, run_training, sweep_env
 
 from spectramind.ablation.halving import planned_epochs, rung_plan
 
@@ -173,3 +173,22 @@ def test_the_halving_study_file_prints_its_rungs(tmp_path):
     ]
     assert "9 runs (9 configurations x 1 seeds), 0 with a finished rung" in result.stdout
     assert list(tmp_path.iterdir()) == []
+
+
+def test_a_run_continued_rung_by_rung_scores_what_a_straight_run_scores(tmp_path, train_overrides):
+    """budget_epochs stops a run early and the next launch continues it: 2 then 4 epochs of a
+    4-epoch schedule end with the numbers of 4 epochs in one go (the run's id is the same too)."""
+    args = [*train_overrides, "model=cnn1d", "training.epochs=4"]
+    for budget in (2, 4):
+        continued = run_training(tmp_path, *args, f"budget_epochs={budget}", "hydra.run.dir=continued")
+        assert continued.returncode == 0, explain(continued)
+    straight = run_training(tmp_path, *args, "hydra.run.dir=straight")
+    assert straight.returncode == 0, explain(straight)
+    records = [json.loads((tmp_path / name / "run.json").read_text()) for name in ("continued", "straight")]
+    assert records[0]["run_id"] == records[1]["run_id"] and records[0]["config_hash"] == records[1]["config_hash"]
+    assert records[0]["epochs_trained"] == records[1]["epochs_trained"] == 4
+    assert records[0]["resumed_from"] is not None
+    metrics = [json.loads((tmp_path / name / "metrics.json").read_text()) for name in ("continued", "straight")]
+    for metrics_ in metrics:
+        metrics_.pop("train_time_s")
+    assert metrics[0] == metrics[1]
