@@ -147,8 +147,13 @@ class AblationSweeper(Sweeper):
         try:
             validate = _importable("validate", opts.validate)
             batch_len = self._batch_size(len(specs))
+            launched = specs
+            if opts.is_halving:  # composed as rung 0 launches them, so the launcher reuses the compositions
+                from spectramind.ablation.halving import launch_spec
+
+                launched = [launch_spec(spec, opts.budget_key, int(opts.min_epochs)) for spec in specs]
             hashes = PreFlight(self.hydra_context.config_loader, self.config, self.composed, validate).config_hashes(
-                specs, lambda spec: self._job_overrides(spec, batch_len)
+                launched, lambda spec: self._job_overrides(spec, batch_len)
             )
             study = study_record(opts, factors, baseline, launcher_target(self.config))
             plan = planning.plan_study(opts, specs, hashes, sweep_dir, study, previous)

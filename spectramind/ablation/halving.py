@@ -17,9 +17,12 @@ seed failed, diverged or reported no finite number is not promoted. Ties keep th
 
 from __future__ import annotations
 
+import dataclasses
 import math
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
+
+from spectramind.ablation.design import RunSpec
 
 
 @dataclass(frozen=True)
@@ -29,6 +32,12 @@ class Rung:
     index: int
     epochs: int
     n_configs: int
+
+
+def launch_spec(spec: RunSpec, budget_key: str, epochs: int) -> RunSpec:
+    """The run as one rung launches it: its own overrides plus ``++<budget_key>=<epochs>`` (the
+    same run id: the budget is how far this launch trains, not what the run is)."""
+    return dataclasses.replace(spec, overrides=(*spec.overrides, f"++{budget_key}={epochs}"))
 
 
 def rung_plan(n_configs: int, eta: int, min_epochs: int, max_epochs: int) -> list[Rung]:

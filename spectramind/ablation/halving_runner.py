@@ -26,7 +26,7 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 
 from spectramind.ablation.design import RunSpec
-from spectramind.ablation.halving import Rung, promote
+from spectramind.ablation.halving import Rung, launch_spec, promote
 from spectramind.ablation.manifest import find_run, load_manifest, save_manifest
 from spectramind.ablation.runner import LaunchFunction, RunnerPolicy, SweepOutcome, finish_sweep, launch_all
 from spectramind.ablation.study import StudyOptions
@@ -91,10 +91,8 @@ def _launch_rung(
         sweep_dir / EVENTS_FILE, "rung_start", rung=rung.index, epochs=rung.epochs, runs=[s.run_id for s in todo]
     )
     print(f"[ablation] rung {rung.index}: {len(todo)} run(s) to {rung.epochs} epochs", flush=True)
-    budget = f"++{budget_key}={rung.epochs}"
-    stop_reason = launch_all(
-        sweep_dir, [dataclasses.replace(s, overrides=(*s.overrides, budget)) for s in todo], launch, policy, clock
-    )
+    launches = [launch_spec(spec, budget_key, rung.epochs) for spec in todo]
+    stop_reason = launch_all(sweep_dir, launches, launch, policy, clock)
     with sweep_lock(sweep_dir):
         manifest = load_manifest(sweep_dir)
         for spec in todo:
