@@ -21,6 +21,7 @@ import pandas as pd
 from spectramind.atomic import replacing
 from spectramind.leaderboard.collate import SweepTable, collate_runs
 from spectramind.leaderboard.export import export_top, json_ready
+from spectramind.leaderboard.halving import halving_configs
 from spectramind.leaderboard.html import render_html
 from spectramind.leaderboard.markdown import render_markdown
 from spectramind.leaderboard.paired import COMPARISON_COLUMNS
@@ -112,7 +113,8 @@ def runs_frame(table: SweepTable) -> pd.DataFrame:
 
 
 def leaderboard_document(table: SweepTable, stats: LeaderboardStats) -> dict[str, Any]:
-    """``leaderboard.json``: plain headline numbers first, then meta, ranked configs, effects, runs.
+    """``leaderboard.json``: plain headline numbers first, then meta, ranked configs, effects, runs
+    (and, for successive halving, ``halving``: the rung plan and each configuration's rungs).
     ``best_<primary metric>`` is the best configuration's mean of the primary metric as scored
     (clipped), also when the ranking used its unclipped twin (``ranking_metric``): on the test
     split, the held-out score of the configuration chosen on validation (``best_val_<metric>``)
@@ -155,4 +157,6 @@ def leaderboard_document(table: SweepTable, stats: LeaderboardStats) -> dict[str
         "runs": runs_frame(table).to_dict("records"),
         "warnings": table.warnings,
     }
+    if table.halving is not None:  # the plan, and per configuration its rung and value at each rung
+        document["halving"] = {**table.halving.document(), "configs": halving_configs(ranked, table.halving)}
     return document

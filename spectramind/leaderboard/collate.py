@@ -9,9 +9,9 @@ not be read is reported in ``SweepTable.warnings``.
 
 `collate_runs` composes three steps, each in its own module: `reader` (the tolerant reading of
 the folder), `rows` (one row per run, from a declarative column table) and `aggregate` (per
-configuration and per sweep). Only small JSON files are read (predictions and checkpoints are
-read later, and only for the runs that are plotted or exported), so a sweep of 1,000 runs
-collates in a fraction of a second.
+configuration and per sweep); `halving` adds the rungs of a successive-halving sweep. Only small
+JSON files are read (predictions and checkpoints are read later, and only for the runs that are
+plotted or exported), so a sweep of 1,000 runs collates in a fraction of a second.
 """
 
 from __future__ import annotations
@@ -24,6 +24,7 @@ from typing import Any
 import pandas as pd
 
 from spectramind.leaderboard.aggregate import aggregate_configs, baseline_config, sweep_meta
+from spectramind.leaderboard.halving import Halving, collate_halving
 from spectramind.leaderboard.reader import read_sweep, read_sweep_events
 from spectramind.leaderboard.rows import build_runs
 
@@ -36,7 +37,9 @@ class SweepTable:
     configuration with ``<metric>_mean``, ``<metric>_std`` (over seeds, ddof=1) and ``<metric>_n``
     computed from its *completed* runs only; ``curves`` one row per (run, epoch) with the
     ``epoch_end`` metrics. ``factor_columns`` maps a factor key (``optimizer.lr``) to its column
-    in both tables; ``factor_levels`` lists each factor's levels in the sweep's order.
+    in both tables; ``factor_levels`` lists each factor's levels in the sweep's order. A
+    successive-halving sweep adds to ``runs`` and ``configs`` the rung reached and the value
+    reported at each rung, and ``halving`` holds its plan (:mod:`spectramind.leaderboard.halving`).
     """
 
     sweep_dir: Path
@@ -51,6 +54,7 @@ class SweepTable:
     meta: dict[str, Any]
     run_dirs: dict[str, str] = field(default_factory=dict)  # run_id -> its folder, relative to sweep_dir
     warnings: list[str] = field(default_factory=list)
+    halving: Halving | None = None  # successive halving's plan (halving.py); None for other designs
 
     @property
     def factors(self) -> list[str]:
@@ -66,11 +70,12 @@ def collate_runs(sweep_dir: str | os.PathLike) -> SweepTable:
     sweep = read_sweep(sweep_dir)
     table = build_runs(sweep)
     configs = aggregate_configs(table.runs, list(table.factor_columns.values()), table.metric_names)
-    baseline = baseline_config(table.runs, configs, sweep.manifest, table.factor_columns, sweep.warnings)
+    halving, runs, configs = collate_halving(sweep, table.runs, configs)
+    baseline = baseline_config(runs, configs, sweep.manifest, table.factor_columns, sweep.warnings)
     events = read_sweep_events(sweep.root, sweep.warnings)
     return SweepTable(
         sweep_dir=sweep.root,
-        runs=table.runs,
+        runs=runs,
         configs=configs,
         curves=table.curves,
         factor_levels=table.factor_levels,
@@ -78,7 +83,8 @@ def collate_runs(sweep_dir: str | os.PathLike) -> SweepTable:
         metric_names=table.metric_names,
         baseline_config_id=baseline,
         seed_key=sweep.seed_key,
-        meta=sweep_meta(sweep.root, sweep.manifest, table.runs, events, sweep.warnings),
+        meta=sweep_meta(sweep.root, sweep.manifest, runs, events, sweep.warnings),
         run_dirs=sweep.run_dirs,
         warnings=sweep.warnings,
+        halving=halving,
     )

@@ -1,7 +1,8 @@
 """``leaderboard.html``: one self-contained, offline, interactive page for an ablation sweep.
 
 Layout (top to bottom): headline cards; the ranked configuration table (click a header to sort,
-type in the box to filter); score by configuration; ablation trends (metric vs each factor's
+type in the box to filter); for successive halving, each configuration's value at each rung (a
+table and a figure); score by configuration; ablation trends (metric vs each factor's
 levels, error bars = std over seeds); heatmaps for every crossed pair of factors; parallel
 coordinates of factors vs score; training curves (val/loss per epoch); per-wavelength
 diagnostics and calibration of the best and the baseline run; main effects; failed runs with
@@ -35,6 +36,7 @@ from spectramind.leaderboard.html_tables import (
     cards_section,
     effects_section,
     failed_section,
+    halving_section,
     meta_section,
     ranking_section,
     runs_section,
@@ -44,13 +46,14 @@ from spectramind.leaderboard.stats import LeaderboardStats
 from spectramind.leaderboard.study_figures import (
     CURVE_METRIC,
     MAX_BAR_CONFIGS,
+    halving_figure,
     heatmap_figures,
     parallel_coordinates_figure,
     score_bar_figure,
     training_curves_figure,
     trend_figures,
 )
-from spectramind.leaderboard.text import direction_text, ranking_note, reference_note, selection_note
+from spectramind.leaderboard.text import direction_text, halving_note, ranking_note, reference_note, selection_note
 from spectramind.timestamps import MISSING
 
 CONTENT_SECURITY_POLICY = (
@@ -72,14 +75,20 @@ def render_html(table: SweepTable, stats: LeaderboardStats, sweep_dir: str | Pat
         f"{escape(Path(sweep_dir))}</p>"
         + "".join(
             f"<p class='sub'>{escape(note)}</p>"
-            for note in (selection_note(stats), ranking_note(stats), reference_note(stats))
+            for note in (
+                selection_note(stats),
+                ranking_note(stats),
+                reference_note(stats),
+                halving_note(table.halving, stats.baseline_config_id is not None) if table.halving else "",
+            )
             if note
         )
         + "</header>",
         cards_section(table, stats),
         ranking_section(table, stats),
+        _halving_section(page, table, stats),
         _plots_section(page, table, stats),
-        effects_section(stats),
+        effects_section(stats, halving=table.halving is not None),
         failed_section(table),
         runs_section(table, stats),
         meta_section(table),
@@ -92,7 +101,7 @@ def render_html(table: SweepTable, stats: LeaderboardStats, sweep_dir: str | Pat
             "<!DOCTYPE html><html lang='en'><head><meta charset='utf-8'>",
             f"<meta http-equiv='Content-Security-Policy' content=\"{CONTENT_SECURITY_POLICY}\">",
             "<meta name='viewport' content='width=device-width, initial-scale=1'>",
-            f"<title>Leaderboard: {escape(title)}</title><style>{_CSS}</style>",
+            f"<title>Leaderboard: {escape(title)}</title><style>{_CSS}{_HALVING_CSS if table.halving else ''}</style>",
             f"<script>{_inline_safe_js(get_plotlyjs())}</script></head><body>",
             *body,
             *page.figure_scripts,
@@ -125,6 +134,14 @@ class _Page:
 
 
 # ---- figures ----
+
+
+def _halving_section(page: _Page, table: SweepTable, stats: LeaderboardStats) -> str:
+    """The rungs of successive halving and their figure ("" for other designs)."""
+    if table.halving is None:
+        return ""
+    figure = halving_figure(table, stats)
+    return halving_section(table, stats, page.plot(figure) if figure else "")
 
 
 def _plots_section(page: _Page, table: SweepTable, stats: LeaderboardStats) -> str:
@@ -202,6 +219,10 @@ tr.best td{background:var(--best)}tr.baseline td{background:var(--base)}tbody tr
 details summary h2{display:inline-block;border:0}pre{white-space:pre-wrap;font-size:12px;background:#f3f3f3;padding:6px}
 dl{display:grid;grid-template-columns:max-content 1fr;gap:4px 16px}dt{color:var(--muted)}dd{margin:0;overflow-wrap:anywhere}
 .warnings{color:#8a6d00}
+"""
+
+_HALVING_CSS = """
+td.promoted{font-weight:700;background:#e3edfb}tr.stopped td{color:var(--muted)}td.rung{white-space:nowrap}
 """
 
 _JS = """

@@ -1,10 +1,11 @@
 """The tables and cards of ``leaderboard.html``: every section of the page that is markup, not a plot.
 
-Headline cards, the ranked configurations, main effects, failed and diverged runs with their
-tracebacks, all runs, and the sweep's metadata with the collation warnings: each function returns
-one ``<section>`` that :mod:`spectramind.leaderboard.html` places in the page. Every string from
-the sweep is HTML-escaped where it enters the markup. The ranking, effects and runs tables are
-sortable and filterable by the page's script: a numeric cell carries its raw value in ``data-sort``.
+Headline cards, the ranked configurations, the rungs of successive halving, main effects, failed
+and diverged runs with their tracebacks, all runs, and the sweep's metadata with the collation
+warnings: each function returns one ``<section>`` that :mod:`spectramind.leaderboard.html` places
+in the page. Every string from the sweep is HTML-escaped where it enters the markup. The ranking,
+rungs, effects and runs tables are sortable and filterable by the page's script: a numeric cell
+carries its raw value in ``data-sort``.
 """
 
 from __future__ import annotations
@@ -16,19 +17,26 @@ import pandas as pd
 
 from spectramind.leaderboard.collate import SweepTable
 from spectramind.leaderboard.escaping import escape
+from spectramind.leaderboard.halving import RUNG_COLUMN, Halving, rung_cells
 from spectramind.leaderboard.stats import LeaderboardStats
 from spectramind.leaderboard.text import (
+    HALVING_EFFECTS_NOTE,
+    HALVING_TABLE_NOTE,
     REFERENCE_LABELS,
     dataset_summary,
     effects_note,
     effects_title,
+    epochs_text,
     format_delta,
     format_interval,
     format_number,
     format_p_value,
     format_percent,
+    halving_plan_text,
     held_out_label,
     reference_column,
+    rung_header,
+    rung_text,
     secondary_metrics,
     seed_text,
     status_summary,
@@ -121,19 +129,23 @@ def ranking_section(table: SweepTable, stats: LeaderboardStats) -> str:
     """The ranked configurations, one row each (the best and the baseline highlighted)."""
     factor_columns = list(table.factor_columns.values())
     secondary = secondary_metrics(stats)
-    rows = [_ranking_row(row, stats, factor_columns, secondary) for row in stats.ranked.to_dict("records")]
+    halving = table.halving
+    rows = [_ranking_row(row, stats, factor_columns, secondary, halving) for row in stats.ranked.to_dict("records")]
     return (
         f"<section id='ranking'><h2>Ranking ({len(stats.ranked)} configurations)</h2>"
-        + _sortable_table("ranking-table", _ranking_headers(stats, factor_columns, secondary), rows)
+        + _sortable_table("ranking-table", _ranking_headers(stats, factor_columns, secondary, halving), rows)
         + f"<p class='note'>{escape(_RANKING_NOTE)}</p></section>"
     )
 
 
-def _ranking_headers(stats: LeaderboardStats, factor_columns: list[str], secondary: list[str]) -> list[tuple[str, str]]:
+def _ranking_headers(
+    stats: LeaderboardStats, factor_columns: list[str], secondary: list[str], halving: Halving | None = None
+) -> list[tuple[str, str]]:
     """(name, sort type) of the ranking table's columns, in the order of _ranking_row's cells."""
     return [
         ("Rank", "num"),
         *[(c, "text") for c in factor_columns or ["configuration"]],
+        *([("Rung", "num")] if halving else []),
         (f"{stats.ranking_metric} mean", "num"),
         ("std", "num"),
         ("n", "num"),
@@ -156,8 +168,15 @@ def _ranking_headers(stats: LeaderboardStats, factor_columns: list[str], seconda
     ]
 
 
-def _ranking_row(row: dict[str, Any], stats: LeaderboardStats, factor_columns: list[str], secondary: list[str]) -> str:
-    """One configuration's row of the ranking table."""
+def _ranking_row(
+    row: dict[str, Any],
+    stats: LeaderboardStats,
+    factor_columns: list[str],
+    secondary: list[str],
+    halving: Halving | None = None,
+) -> str:
+    """One configuration's row of the ranking table (for successive halving, a configuration that
+    stopped at an earlier rung is greyed)."""
     clipped, held_out = stats.clipped_mean_column, stats.held_out_mean_column
     css = (
         "baseline"
@@ -169,6 +188,10 @@ def _ranking_row(row: dict[str, Any], stats: LeaderboardStats, factor_columns: l
         _cell(rank + (" (baseline)" if css == "baseline" else ""), row["rank"] if pd.notna(row["rank"]) else math.nan)
     ]
     cells += [_cell(row[c]) for c in factor_columns] or [_cell(row["label"])]
+    if halving is not None:
+        rung = row[RUNG_COLUMN]
+        cells.append(_cell(rung_text(rung, halving), math.nan if pd.isna(rung) else rung, "rung"))
+        css = css or ("" if pd.notna(rung) and rung == halving.top_rung else "stopped")
     cells += [
         _cell(format_number(row[stats.mean_column]), row[stats.mean_column], "num"),
         _cell(format_number(row[stats.std_column]), row[stats.std_column], "num"),
@@ -193,8 +216,45 @@ def _ranking_row(row: dict[str, Any], stats: LeaderboardStats, factor_columns: l
     return f"<tr class='{css}'>{''.join(cells)}</tr>"
 
 
-def effects_section(stats: LeaderboardStats) -> str:
-    """Each factor level's mean and difference from the baseline ("" when there are no effects)."""
+def halving_section(table: SweepTable, stats: LeaderboardStats, figure: str) -> str:
+    """Successive halving: the rung plan, per configuration (in the ranking's order) the rung it
+    reached, the epochs it trained and its value at each rung (the promoted ones highlighted), and
+    ``figure`` (the plot's div) below."""
+    halving, factor_columns = table.halving, list(table.factor_columns.values())
+    headers = [
+        *[(c, "text") for c in factor_columns or ["configuration"]],
+        ("rung reached", "num"),
+        ("epochs", "num"),
+        *[(rung_header(rung), "num") for rung in halving.rungs],
+        ("config id", "text"),
+    ]
+    rows = []
+    for row in stats.ranked.to_dict("records"):
+        rung = row[RUNG_COLUMN]
+        cells = [_cell(row[c]) for c in factor_columns] or [_cell(row["label"])]
+        cells += [
+            _cell(rung_text(rung, halving), math.nan if pd.isna(rung) else rung, "rung"),
+            _cell(epochs_text(halving, rung), halving.epochs_at(None if pd.isna(rung) else int(rung)), "num"),
+            *[
+                _cell(format_number(value), value, "num promoted" if promoted else "num")
+                for value, promoted in rung_cells(row, halving)
+            ],
+            _cell(row["config_id"], css="id"),
+        ]
+        rows.append("<tr>" + "".join(cells) + "</tr>")
+    plan = halving_plan_text(halving, table.meta["n_configs"], table.meta["n_runs"])
+    return (
+        f"<section id='halving'><h2>Successive halving</h2><p>Rungs: {escape(plan)}</p>"
+        + _sortable_table("halving-table", headers, rows)
+        + f"<p class='note'>{escape(HALVING_TABLE_NOTE)}</p>{figure}</section>"
+    )
+
+
+def effects_section(stats: LeaderboardStats, halving: bool = False) -> str:
+    """Each factor level's mean and difference from the baseline ("" when there are no effects;
+    for successive halving, why there are none)."""
+    if halving:
+        return f"<section id='effects'><h2>Effects</h2><p class='note'>{escape(HALVING_EFFECTS_NOTE)}</p></section>"
     if stats.main_effects.empty:
         return ""
     grand = stats.balanced_grid

@@ -1,8 +1,9 @@
 """``leaderboard.md``: the ranking as GitHub-flavoured Markdown, readable in a PR or a terminal.
 
 Sections: ranking (mean ± std (n) of the primary metric, Δ and p-values vs the baseline, a few
-secondary metrics), main effects, failed/diverged runs with one-line errors, unfinished runs,
-sweep metadata, collation warnings. Every value that comes from a config, a label or an error is
+secondary metrics), for successive halving the rungs (each configuration's value at each rung),
+main effects, failed/diverged runs with one-line errors, unfinished runs, sweep metadata,
+collation warnings. Every value that comes from a config, a label or an error is
 passed through `markdown_cell`, so a ``|`` or a newline can never break a table and raw HTML
 never reaches a renderer that would interpret it.
 
@@ -17,23 +18,31 @@ from typing import Any
 import pandas as pd
 
 from spectramind.leaderboard.collate import SweepTable
+from spectramind.leaderboard.halving import RUNG_COLUMN, Halving, rung_cells
 from spectramind.leaderboard.paired import CONFIDENCE_LEVEL
 from spectramind.leaderboard.stats import LeaderboardStats
 from spectramind.leaderboard.text import (
+    HALVING_EFFECTS_NOTE,
+    HALVING_TABLE_NOTE,
     dataset_summary,
     direction_text,
     effects_note,
     effects_title,
+    epochs_text,
     format_delta,
     format_interval,
     format_number,
     format_p_value,
     format_percent,
     format_score,
+    halving_note,
+    halving_plan_text,
     held_out_label,
     ranking_note,
     reference_column,
     reference_note,
+    rung_header,
+    rung_text,
     secondary_metrics,
     seed_text,
     selection_note,
@@ -68,7 +77,12 @@ def render_markdown(table: SweepTable, stats: LeaderboardStats) -> str:
         f"({status_summary(meta['status_counts'])}); baseline: {baseline_label}."
         + "".join(
             f" {markdown_cell(note)}"
-            for note in (selection_note(stats), ranking_note(stats), reference_note(stats))
+            for note in (
+                selection_note(stats),
+                ranking_note(stats),
+                reference_note(stats),
+                halving_note(table.halving, stats.baseline_config_id is not None) if table.halving else "",
+            )
             if note
         ),
         "",
@@ -79,6 +93,9 @@ def render_markdown(table: SweepTable, stats: LeaderboardStats) -> str:
         "mean ± sample std over seeds (n completed seeds). Δ = mean − baseline mean; p-values from tests "
         "paired by seed (paired t-test; Wilcoxon signed-rank from 6 pairs); — = not computable.",
     ]
+    if table.halving is not None:
+        lines += ["", "## Successive halving", "", *_halving_lines(table, stats)]
+        lines += ["", "## Effects", "", HALVING_EFFECTS_NOTE]
     if len(stats.main_effects):
         lines += ["", f"## {effects_title(stats)}", "", *_effects_table(stats), "", effects_note(stats)]
     lines += ["", "## Failed and diverged runs", "", *_failed_table(table)]
@@ -104,18 +121,24 @@ def _table(header: list[str], align: list[str], rows: list[list[str]]) -> list[s
 def _ranking_table(table: SweepTable, stats: LeaderboardStats) -> list[str]:
     factor_columns = list(table.factor_columns.values())
     secondary = secondary_metrics(stats)
-    columns = _ranking_columns(stats, factor_columns, secondary)
-    rows = [_ranking_row(cell, stats, factor_columns, secondary) for cell in stats.ranked.to_dict("records")]
+    columns = _ranking_columns(stats, factor_columns, secondary, table.halving is not None)
+    rows = [
+        _ranking_row(cell, stats, factor_columns, secondary, table.halving) for cell in stats.ranked.to_dict("records")
+    ]
     return _table([name for name, _ in columns], [align for _, align in columns], rows)
 
 
-def _ranking_columns(stats: LeaderboardStats, factor_columns: list[str], secondary: list[str]) -> list[tuple[str, str]]:
-    """(header, alignment) of the ranking table's columns, in the order of _ranking_row's cells."""
+def _ranking_columns(
+    stats: LeaderboardStats, factor_columns: list[str], secondary: list[str], halving: bool = False
+) -> list[tuple[str, str]]:
+    """(header, alignment) of the ranking table's columns, in the order of _ranking_row's cells
+    (a halving sweep's "Rung" after the identity)."""
     identity = [markdown_cell(c) for c in factor_columns] or ["Configuration"]
     held_out = f"{markdown_cell(held_out_label(stats, stats.held_out_metric))} mean (held out)"
     return [
         ("Rank", "right"),
         *[(name, "left") for name in identity],
+        *([("Rung", "left")] if halving else []),
         (f"{markdown_cell(stats.ranking_metric)} mean ± std (n)", "right"),
         *([(f"{markdown_cell(stats.selection_metric)} mean", "right")] if stats.clipped_mean_column else []),
         *([(held_out, "right")] if stats.held_out_mean_column else []),
@@ -130,7 +153,11 @@ def _ranking_columns(stats: LeaderboardStats, factor_columns: list[str], seconda
 
 
 def _ranking_row(
-    cell: dict[str, Any], stats: LeaderboardStats, factor_columns: list[str], secondary: list[str]
+    cell: dict[str, Any],
+    stats: LeaderboardStats,
+    factor_columns: list[str],
+    secondary: list[str],
+    halving: Halving | None = None,
 ) -> list[str]:
     """One configuration's cells of the ranking table."""
     clipped, held_out = stats.clipped_mean_column, stats.held_out_mean_column
@@ -141,6 +168,7 @@ def _ranking_row(
     return [
         rank,
         *identity,
+        *([rung_text(cell[RUNG_COLUMN], halving)] if halving else []),
         format_score(cell[stats.mean_column], cell[stats.std_column], cell[stats.n_column]),
         *([format_number(cell[clipped])] if clipped else []),
         *([format_number(cell[held_out])] if held_out else []),
@@ -152,6 +180,37 @@ def _ranking_row(
         _runs_text(cell),
         markdown_cell(cell["config_id"]),
     ]
+
+
+def _halving_lines(table: SweepTable, stats: LeaderboardStats) -> list[str]:
+    """The rung plan, then per configuration (in the ranking's order) the rung it reached, the
+    epochs it trained and its value at each rung, the promoted values in bold."""
+    halving, factor_columns = table.halving, list(table.factor_columns.values())
+    header = [
+        *([markdown_cell(c) for c in factor_columns] or ["Configuration"]),
+        "Rung reached",
+        "Epochs",
+        *[rung_header(rung) for rung in halving.rungs],
+        "Config id",
+    ]
+    align = ["left"] * max(len(factor_columns), 1) + ["left", "right"] + ["right"] * len(halving.rungs) + ["left"]
+    rows = []
+    for cell in stats.ranked.to_dict("records"):
+        values = [
+            f"**{format_number(value)}**" if promoted else format_number(value)
+            for value, promoted in rung_cells(cell, halving)
+        ]
+        rows.append(
+            [
+                *([markdown_cell(cell[c]) for c in factor_columns] or [markdown_cell(cell["label"])]),
+                rung_text(cell[RUNG_COLUMN], halving),
+                epochs_text(halving, cell[RUNG_COLUMN]),
+                *values,
+                markdown_cell(cell["config_id"]),
+            ]
+        )
+    plan = markdown_cell(halving_plan_text(halving, table.meta["n_configs"], table.meta["n_runs"]))
+    return [f"Rungs: {plan}", "", *_table(header, align, rows), "", markdown_cell(HALVING_TABLE_NOTE)]
 
 
 def _runs_text(cell: dict[str, Any]) -> str:

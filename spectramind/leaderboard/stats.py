@@ -40,6 +40,12 @@ Conventions
   means having that level - grand mean of all config means (the classical main effect) only for a
   balanced full-factorial grid (every combination of levels scored once); elsewhere averages over
   levels mix in whichever other levels happened to be run with it and mislead (NaN).
+* Successive halving (``design=halving``): the configurations were trained for different numbers
+  of epochs (most stopped at an early rung), and a score compares only with those of its own rung.
+  So the configurations of the highest rung reached are ranked; the others follow with rank <NA>,
+  by the rung they stopped at, then by score; Δ and the paired tests are kept only for the
+  configurations of the baseline's rung; and no effects or trends are computed (they would
+  average over configurations trained for different epochs).
 """
 
 from __future__ import annotations
@@ -52,6 +58,7 @@ import pandas as pd
 
 from spectramind.errors import ConfigurationError
 from spectramind.leaderboard.effects import baseline_levels, factor_trends, is_balanced_grid, main_effects
+from spectramind.leaderboard.halving import RUNG_COLUMN, within_rung
 from spectramind.leaderboard.paired import compare_to_baseline, seed_matrix
 from spectramind.spectrum import DETECTORS
 from spectramind.sweep_layout import (
@@ -195,21 +202,20 @@ def compute_stats(
     _add_missing_aggregates(configs, {primary_metric, selection, metric, held_out} - {None})
     mean_column = f"{metric}_mean"
     completed = runs[runs["status"] == COMPLETED]
-    baseline = table.baseline_config_id
-    comparison = compare_to_baseline(
-        configs.set_index("config_id")[mean_column], seed_matrix(completed, metric), baseline
-    )
-    ranked = rank_configs(configs.join(comparison, on="config_id"), mean_column, higher_is_better)
+    baseline, halving = table.baseline_config_id, getattr(table, "halving", None)
+    ranked = _ranked(configs, completed, metric, baseline, higher_is_better, halving is not None)
     reference_columns = reference_metrics(completed, primary_metric)
     references, reference_detectors = reference_means(completed, reference_columns)
     if reference_columns:
         # a reference is the test split's: the test mean over it, whatever the ranking is on
         top = reference_columns[next(reversed(reference_columns))]
         ranked["fraction_of_reference"] = ranked[f"{held_out or metric}_mean"] / ranked[f"{top}_mean"]
-    balanced = is_balanced_grid(ranked, table.factor_columns, mean_column)
-    effects = main_effects(ranked, table.factor_columns, table.factor_levels, mean_column, baseline, balanced)
-    at_baseline = baseline_levels(configs, baseline, list(table.factor_columns.values()))
-    trends = factor_trends(completed, table.factor_columns, table.factor_levels, metric, at_baseline)
+    # halving: configurations trained for different epochs; averaging across them would mislead
+    factor_columns = {} if halving is not None else table.factor_columns
+    balanced = is_balanced_grid(ranked, factor_columns, mean_column)
+    effects = main_effects(ranked, factor_columns, table.factor_levels, mean_column, baseline, balanced)
+    at_baseline = baseline_levels(configs, baseline, list(factor_columns.values()))
+    trends = factor_trends(completed, factor_columns, table.factor_levels, metric, at_baseline)
     best_config, best_run, baseline_run = _best_and_baseline_runs(ranked, completed, baseline, metric, higher_is_better)
     n_scored = int(completed[primary_metric].notna().sum()) if primary_metric in completed else 0
     return LeaderboardStats(
@@ -231,6 +237,27 @@ def compute_stats(
         best_run_id=best_run,
         baseline_run_id=baseline_run,
     )
+
+
+def _ranked(
+    configs: pd.DataFrame,
+    completed: pd.DataFrame,
+    metric: str,
+    baseline: str | None,
+    higher_is_better: bool,
+    by_rung: bool,
+) -> pd.DataFrame:
+    """The configurations compared with the baseline and ranked; for successive halving
+    (``by_rung``) compared only within a rung and ranked within the highest rung reached."""
+    mean_column = f"{metric}_mean"
+    comparison = compare_to_baseline(
+        configs.set_index("config_id")[mean_column], seed_matrix(completed, metric), baseline
+    )
+    if by_rung:
+        comparison = within_rung(comparison, configs, baseline)
+    rank = rank_by_rung if by_rung else rank_configs
+    # one block per dtype again: a sweep recording many metrics leaves the joined frame fragmented
+    return rank(configs.join(comparison, on="config_id"), mean_column, higher_is_better).copy()
 
 
 def _add_missing_aggregates(configs: pd.DataFrame, metrics: set[str]) -> None:
@@ -292,6 +319,21 @@ def rank_configs(configs: pd.DataFrame, mean_column: str, higher_is_better: bool
     ranked = pd.concat([scored, unscored], ignore_index=True)
     ranked.insert(0, "rank", pd.array(list(range(1, len(scored) + 1)) + [pd.NA] * len(unscored), dtype="Int64"))
     return ranked
+
+
+def rank_by_rung(configs: pd.DataFrame, mean_column: str, higher_is_better: bool) -> pd.DataFrame:
+    """Successive halving: the configurations of the highest rung reached ranked as `rank_configs`
+    ranks them; every other one after them, rank <NA>, by the rung it stopped at (highest first),
+    then by ``mean_column`` (its score at that rung's end), configurations never launched last."""
+    if configs[RUNG_COLUMN].isna().all():  # no rung recorded yet: nothing to tell apart
+        return rank_configs(configs, mean_column, higher_is_better)
+    at_top = (configs[RUNG_COLUMN] == configs[RUNG_COLUMN].max()).fillna(False).astype(bool)
+    stopped = configs[~at_top].sort_values(
+        [RUNG_COLUMN, mean_column], ascending=[False, not higher_is_better], na_position="last", kind="mergesort"
+    )
+    stopped = stopped.assign(rank=pd.array([pd.NA] * len(stopped), dtype="Int64"))
+    ranked = rank_configs(configs[at_top], mean_column, higher_is_better)
+    return pd.concat([ranked, stopped[ranked.columns]], ignore_index=True)
 
 
 def best_run_of(

@@ -1,9 +1,9 @@
 """The leaderboard page's study figures: the whole sweep at a glance, drawn from its tables.
 
-Score by configuration, each factor's trend, heatmaps of crossed factors, parallel coordinates
-and training curves: each builder reads the collated table and statistics only (never a run's
-files; the per-wavelength diagnostics, which read predictions, are in
-:mod:`spectramind.leaderboard.figures`) and returns figure dicts that
+Score by configuration, each factor's trend, heatmaps of crossed factors, parallel coordinates,
+training curves and the rungs of successive halving: each builder reads the collated table and
+statistics only (never a run's files; the per-wavelength diagnostics, which read predictions, are
+in :mod:`spectramind.leaderboard.figures`) and returns figure dicts that
 :mod:`spectramind.leaderboard.html` places in the page. Every string from the sweep that goes into
 a figure is escaped here, because plotly renders text as HTML-like markup.
 """
@@ -18,6 +18,7 @@ import pandas as pd
 
 from spectramind.leaderboard.collate import SweepTable
 from spectramind.leaderboard.escaping import escape
+from spectramind.leaderboard.halving import RUNG_COLUMN, rung_cells
 from spectramind.leaderboard.plotly_json import (
     BASELINE_COLOR,
     BEST_COLOR,
@@ -28,7 +29,7 @@ from spectramind.leaderboard.plotly_json import (
     json_numbers,
 )
 from spectramind.leaderboard.stats import LeaderboardStats
-from spectramind.leaderboard.text import REFERENCE_LABELS, seed_text
+from spectramind.leaderboard.text import REFERENCE_LABELS, rung_text, seed_text
 
 CURVE_METRIC = "val/loss"
 MAX_BAR_CONFIGS = 30
@@ -303,6 +304,52 @@ def training_curves_figure(table: SweepTable, stats: LeaderboardStats) -> dict[s
             "epoch",
             CURVE_METRIC,
             xaxis={"tick0": 0, "dtick": max(1, math.ceil(last_epoch / 10))},
+        ),
+    }
+
+
+def halving_figure(table: SweepTable, stats: LeaderboardStats) -> dict[str, Any] | None:
+    """Successive halving: each configuration's value at the end of each rung it completed against
+    the epochs trained, one line per configuration; those of the highest rung reached drawn thick
+    and in colour (the best green), the ones stopped earlier thin and grey, behind them."""
+    halving = table.halving
+    if halving is None:
+        return None
+    top_traces, stopped_traces = [], []
+    for row in stats.ranked.to_dict("records"):
+        points = [(r.epochs, v) for r, (v, _) in zip(halving.rungs, rung_cells(row, halving)) if pd.notna(v)]
+        if not points:
+            continue
+        at_top = pd.notna(row[RUNG_COLUMN]) and row[RUNG_COLUMN] == halving.top_rung
+        color = OTHER_COLOR
+        if at_top:
+            color = BEST_COLOR if row["config_id"] == stats.best_config_id else PALETTE[len(top_traces) % len(PALETTE)]
+        trace = {
+            "type": "scatter",
+            "mode": "lines+markers",
+            "x": [x for x, _ in points],
+            "y": json_numbers(y for _, y in points),
+            "name": escape(_shorten(row["label"])) if at_top else "stopped earlier",
+            "legendgroup": escape(row["config_id"]) if at_top else "stopped",
+            "showlegend": at_top or not stopped_traces,
+            "line": {"color": color, "width": 3 if at_top else 1},
+            "marker": {"color": color, "size": 8 if at_top else 5},
+            "opacity": 1.0 if at_top else 0.7,
+            "text": f"{escape(row['label'])} ({escape(rung_text(row[RUNG_COLUMN], halving))})",
+            "hovertemplate": "%{text}<br>%{x} epochs: %{y:.5g}<extra></extra>",
+        }
+        (top_traces if at_top else stopped_traces).append(trace)
+    if not top_traces and not stopped_traces:
+        return None
+    epochs = [r.epochs for r in halving.rungs]
+    return {
+        "data": stopped_traces + top_traces,  # the highlighted lines drawn last, on top
+        "layout": figure_layout(
+            "Successive halving: value reported at each rung's end (one line per configuration)"
+            f"<br><sub>highlighted: reached rung {halving.top_rung}; grey: stopped at an earlier rung</sub>",
+            "epochs trained (log scale)",
+            "value (validation score, unclipped)",
+            xaxis={"type": "log", "tickmode": "array", "tickvals": epochs, "ticktext": [str(e) for e in epochs]},
         ),
     }
 

@@ -11,6 +11,8 @@ from typing import Any
 
 import pandas as pd
 
+from spectramind.ablation.halving import Rung
+from spectramind.leaderboard.halving import Halving
 from spectramind.leaderboard.paired import CONFIDENCE_LEVEL
 from spectramind.leaderboard.stats import LeaderboardStats
 from spectramind.sweep_layout import STATUSES, validation_name
@@ -203,3 +205,70 @@ def dataset_summary(meta: dict[str, Any]) -> str:
 def seed_text(seed: Any) -> str:
     """A run's seed as shown in tables: an integer, or the missing mark."""
     return MISSING if seed is None or pd.isna(seed) else str(int(seed))
+
+
+HALVING_TABLE_NOTE = (
+    "Value at a rung: the mean over a configuration's seeds of what each run reported at that rung's end "
+    "(its validation score, unclipped: the number promotion compares); — where a seed reported none "
+    "(failed, diverged or not run there). Highlighted: the values that promoted a configuration to the next rung."
+)
+HALVING_EFFECTS_NOTE = (
+    "Not computed for successive halving: its configurations were trained for different numbers of epochs "
+    "(most stopped at an early rung), so an average over them would mix the epochs trained with the levels."
+)
+
+
+def rung_header(rung: Rung) -> str:
+    """A rung's column: ``rung 1 (6 ep)``."""
+    return f"rung {rung.index} ({rung.epochs} ep)"
+
+
+def rung_text(rung: Any, halving: Halving) -> str:
+    """A configuration's rung in the ranking tables: ``2 (last)`` at the plan's last rung, the bare
+    number at the highest rung an unfinished study reached, else ``stopped at rung 0`` (— before
+    any launch)."""
+    if rung is None or pd.isna(rung):
+        return MISSING
+    if int(rung) == halving.top_rung:
+        return f"{int(rung)} (last)" if int(rung) == halving.last_rung else str(int(rung))
+    return f"stopped at rung {int(rung)}"
+
+
+def epochs_text(halving: Halving, rung: Any) -> str:
+    """The epochs a configuration trained in all: those of the rung it reached (— before any)."""
+    epochs = halving.epochs_at(None if rung is None or pd.isna(rung) else int(rung))
+    return MISSING if epochs is None else str(epochs)
+
+
+def halving_note(halving: Halving, has_baseline: bool) -> str:
+    """What the ranking of a successive-halving sweep covers, said under the title of both pages."""
+    if halving.top_rung is None:
+        return "Successive halving: no run has recorded a rung yet."
+    return (
+        f"Successive halving: only the {halving.n_reached[halving.top_rung]} configuration(s) of rung "
+        f"{halving.top_rung}, the highest reached, are ranked; the others, trained for fewer epochs, follow "
+        "unranked as stopped at their rung (by rung, then score)."
+        + (" Δ and p-values compare only configurations of the baseline's rung." if has_baseline else "")
+    )
+
+
+def halving_plan_text(halving: Halving, n_configs: int, n_runs: int) -> str:
+    """The rung plan and what it saved: ``eta 3, 2 to 18 epochs; configurations per rung: rung 0 (2
+    ep): 9 planned, 9 reached; ... Epochs trained: 120 (...) of 324 for the full grid (...), 37.0 %.``"""
+
+    def known(value: Any) -> str:
+        return MISSING if value is None else str(value)
+
+    rungs = "; ".join(
+        f"{rung_header(r)}: {r.n_configs} planned, {halving.n_reached.get(r.index, 0)} reached" for r in halving.rungs
+    )
+    seeds = n_runs // n_configs if n_configs and n_runs % n_configs == 0 else None
+    grid = f"{n_configs} configurations × {seeds} seeds" if seeds else f"{n_runs} runs"
+    source = "run.json's epochs_trained summed" if halving.epochs_from_records else "from the rung plan"
+    share = halving.epochs_trained / halving.full_grid_epochs if halving.full_grid_epochs else math.nan
+    return (
+        f"eta {known(halving.eta)}, {known(halving.min_epochs)} to {known(halving.max_epochs)} epochs; "
+        f"configurations per rung: {rungs}. "
+        f"Epochs trained: {halving.epochs_trained} ({source}) of {halving.full_grid_epochs} for the full grid "
+        f"({grid} × {halving.rungs[-1].epochs} epochs), {format_percent(share)}."
+    )
