@@ -257,9 +257,10 @@ def data_calibrate(
 
 def _report_planet(result: dict, count: int, total: int) -> None:
     """One stderr line per planet as calibration goes (stdout keeps the command's result)."""
-    what = (
-        f"completed ({result['visits']} visit{'s' if result['visits'] > 1 else ''}, {result['seconds']:.1f} s)"
-        if result["status"] == "completed"
-        else f"FAILED: {result['error']}"
-    )
+    if result["status"] == "completed":
+        what = f"completed ({result['visits']} visit{'s' if result['visits'] > 1 else ''}, {result['seconds']:.1f} s)"
+    elif result["status"] == "failed":
+        what = f"FAILED: {result['error']}"
+    else:  # settled by another process calibrating into the same folder
+        what = f"{result['outcome']} by another process"
     typer.echo(f"[calibrate] {count}/{total} planet {result['planet_id']}: {what}", err=True)

@@ -6,7 +6,10 @@ project's light-curve layout (``spectramind.data.raw.calibrated_folder``) that t
 on, one planet at a time through :mod:`spectramind.data.raw.reduction`. Planets run in parallel
 (:mod:`spectramind.data.raw.backends`: joblib's processes locally or a Ray cluster); each planet's
 output is committed atomically, so a killed run resumes where it stopped and a planet that fails is
-recorded while the others go on.
+recorded while the others go on. Several processes may calibrate into one folder at once (a Slurm
+job array, two shells): each planet is claimed by one of them (:mod:`spectramind.data.raw.claims`),
+a process waits for the planets others hold (and takes over those whose process died), and every
+one of them ends with the folder complete.
 """
 
 from __future__ import annotations
@@ -20,6 +23,7 @@ from typing import Any
 from spectramind.data import layout
 from spectramind.data.raw.backends import BACKENDS, parallel_results, ray_module
 from spectramind.data.raw.calibrated_folder import CalibratedFolder
+from spectramind.data.raw.claims import planet_claim
 from spectramind.data.raw.layout import (
     AXIS_INFO_FILE,
     AxisInfo,
@@ -31,6 +35,11 @@ from spectramind.data.raw.layout import (
 from spectramind.data.raw.reduction import CalibrationParams, calibrate_planet
 from spectramind.errors import ConfigurationError, DatasetError
 
+# What a planet's task reports when another process holds its claim (this one waits for it) or
+# settled it while this one was on its way (reported, not calibrated again); how often to look.
+CLAIMED, ELSEWHERE = "claimed", "elsewhere"
+CLAIM_POLL_S = 0.5
+
 
 def _calibrate_and_store(
     root: Path,
@@ -41,12 +50,33 @@ def _calibrate_and_store(
     parameters: dict[str, Any],
     params: CalibrationParams,
     axis: AxisInfo,
+    since: float,
 ) -> dict[str, Any]:
-    """One planet, in whichever process runs it: calibrated and committed, or recorded as failed."""
+    """One planet, in whichever process runs it: calibrated and committed, or recorded as failed;
+    left alone while another process holds its claim (``claimed``) or once another process has
+    settled it since ``since`` (``elsewhere``)."""
     from spectramind.fast_exit import skip_final_collection
 
     skip_final_collection()
     folder = CalibratedFolder(out_dir, parameters)
+    with planet_claim(folder.claims_dir, planet_id) as mine:
+        if not mine:
+            return {"planet_id": planet_id, "status": CLAIMED}
+        settled = folder.settled(planet_id, since)
+        if settled is not None:  # by another process, between this one's listing and its claim
+            return {"planet_id": planet_id, "status": ELSEWHERE, "outcome": settled}
+        return _calibrate_claimed(folder, root, variant, split, planet_id, params, axis)
+
+
+def _calibrate_claimed(
+    folder: CalibratedFolder,
+    root: Path,
+    variant: str,
+    split: str,
+    planet_id: int,
+    params: CalibrationParams,
+    axis: AxisInfo,
+) -> dict[str, Any]:
     started = time.perf_counter()
     try:
         times, curves, levels, details = calibrate_planet(RawLayout(root, variant), split, planet_id, axis, params)
@@ -108,17 +138,43 @@ def calibrate_folder(
     folder = CalibratedFolder(out_dir, parameters)
     done = folder.completed()
     todo = [pid for pid in (sorted(set(planets)) if planets else available) if pid not in done]
-    arguments = (raw.variant, split)
-    task_args = [(raw.root, *arguments, pid, Path(out_dir), parameters, params, axis) for pid in todo]
+    since = time.time()
+    task = {pid: (raw.root, raw.variant, split, pid, Path(out_dir), parameters, params, axis, since) for pid in todo}
     if workers == 1 and backend == "loky":
-        results = (_calibrate_and_store(*args) for args in task_args)
+        results = (_calibrate_and_store(*args) for args in task.values())
     else:
         from joblib import delayed
 
-        results = parallel_results([delayed(_calibrate_and_store)(*args) for args in task_args], workers, backend)
-    for count, result in enumerate(results, start=1):
-        if progress is not None:
-            progress(result, count, len(todo))
+        results = parallel_results([delayed(_calibrate_and_store)(*args) for args in task.values()], workers, backend)
+    _settle_all(results, task, len(todo), progress)
     return folder.finalise(
         split, wavelengths, star_info, labels, source={"raw_dir": str(Path(raw_dir).resolve()), "variant": raw.variant}
     )
+
+
+def _settle_all(
+    results, task: dict[int, tuple], total: int, progress: Callable[[dict[str, Any], int, int], None] | None
+) -> None:
+    """Report each planet as it is settled; the planets another process held are waited for (and
+    taken over, should its process die) until every one is settled, so that every process sharing
+    the folder finishes with it complete."""
+    count, waiting = 0, []
+    for result in results:
+        if result["status"] == CLAIMED:
+            waiting.append(result["planet_id"])
+            continue
+        count += 1
+        if progress is not None:
+            progress(result, count, total)
+    while waiting:
+        time.sleep(CLAIM_POLL_S)
+        still = []
+        for planet_id in waiting:
+            result = _calibrate_and_store(*task[planet_id])
+            if result["status"] == CLAIMED:
+                still.append(planet_id)
+                continue
+            count += 1
+            if progress is not None:
+                progress(result, count, total)
+        waiting = still

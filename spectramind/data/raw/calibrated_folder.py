@@ -28,6 +28,7 @@ import pandas as pd
 
 from spectramind.atomic import replacing
 from spectramind.data import layout
+from spectramind.data.raw.claims import CLAIMS_DIR
 from spectramind.errors import ConfigurationError, DatasetError
 
 # The calibration parameters that change what a light curve looks like: a model trained on one
@@ -78,7 +79,8 @@ class CalibratedFolder:
                 raise ConfigurationError(
                     f"{self.root}: was calibrated with other parameters ({shown}); choose another output folder"
                 )
-        elif self.root.is_dir() and any(self.root.iterdir()):
+        elif self.root.is_dir() and not {p.name for p in self.root.iterdir()} <= {layout.LIGHT_CURVE_DIR, RECORD_DIR}:
+            # (a folder holding only those two is one another process is starting right now)
             raise ConfigurationError(
                 f"{self.root}: not empty and not a calibrated folder; choose another output folder"
             )
@@ -88,6 +90,23 @@ class CalibratedFolder:
 
     def _record_path(self, planet_id: int) -> Path:
         return self.records_dir / f"{int(planet_id)}.json"
+
+    @property
+    def claims_dir(self) -> Path:
+        """Where the processes calibrating into this folder claim planets (:mod:`.claims`)."""
+        return self.records_dir / CLAIMS_DIR
+
+    def settled(self, planet_id: int, since: float) -> str | None:
+        """``completed`` when the planet is calibrated, ``failed`` when an attempt failed at or after
+        ``since`` (a failure of an earlier run is tried again), else None: the planet is still to do."""
+        try:
+            path = self._record_path(planet_id)
+            record, written = json.loads(path.read_text()), path.stat().st_mtime
+        except (OSError, ValueError):
+            return None
+        if record.get("status") == "completed" and layout.light_curve_path(self.root, planet_id).is_file():
+            return "completed"
+        return "failed" if record.get("status") == "failed" and written >= since else None
 
     def records(self) -> dict[int, dict[str, Any]]:
         """Every planet's record, by planet id (records that cannot be read count as absent)."""

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
+import json
 from pathlib import Path
 
 import numpy as np
@@ -59,3 +60,20 @@ def truth(raw: Path, planet_id: int, visit: int, params: CalibrationParams = BIN
     times, flux, sigma = binned_truth(model, read_simulation_config(raw), params.airs_bin, params.fgs_bin)
     level = flux.mean(axis=0)
     return times, flux / level, sigma / level, model
+
+
+def calibration_outputs(folder: Path) -> dict[str, bytes]:
+    """Every file a calibration leaves, timings taken out of the records and the manifest."""
+    found = {}
+    for path in sorted(folder.rglob("*")):
+        if not path.is_file() or "cache" in path.parts:
+            continue
+        content = path.read_bytes()
+        if path.suffix == ".json":
+            record = json.loads(content)
+            record.pop("seconds", None)
+            for planet in record.get("planets", {}).values():
+                planet.pop("seconds", None)
+            content = json.dumps(record, sort_keys=True).encode()
+        found[path.relative_to(folder).as_posix()] = content
+    return found

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 import os
 import signal
 import subprocess
@@ -11,7 +10,7 @@ import time
 from pathlib import Path
 
 import pytest
-from raw_support import calibrate
+from raw_support import calibrate, calibration_outputs
 
 from spectramind.errors import ConfigurationError
 
@@ -20,26 +19,9 @@ pytestmark = pytest.mark.slow  # trains models or runs sweeps end to end: the fu
 SPECTRAMIND = Path(sys.executable).parent / "spectramind"
 
 
-def _outputs(folder: Path) -> dict[str, bytes]:
-    """Every file a calibration leaves, timings taken out of the records and the manifest."""
-    found = {}
-    for path in sorted(folder.rglob("*")):
-        if not path.is_file() or "cache" in path.parts:
-            continue
-        content = path.read_bytes()
-        if path.suffix == ".json":
-            record = json.loads(content)
-            record.pop("seconds", None)
-            for planet in record.get("planets", {}).values():
-                planet.pop("seconds", None)
-            content = json.dumps(record, sort_keys=True).encode()
-        found[path.relative_to(folder).as_posix()] = content
-    return found
-
-
 def test_parallel_output_is_bit_identical_to_sequential(raw_2025, calibrated_2025, tmp_path):
     parallel = calibrate(raw_2025, tmp_path / "parallel", workers=2)
-    assert _outputs(parallel) == _outputs(calibrated_2025)
+    assert calibration_outputs(parallel) == calibration_outputs(calibrated_2025)
 
 
 def test_ray_backend_output_is_bit_identical_to_sequential(raw_2025, calibrated_2025, tmp_path):
@@ -52,7 +34,7 @@ def test_ray_backend_output_is_bit_identical_to_sequential(raw_2025, calibrated_
             calibrate(raw_2025, tmp_path / "too-many", workers=3, backend="ray")
     finally:
         ray.shutdown()
-    assert _outputs(on_ray) == _outputs(calibrated_2025)
+    assert calibration_outputs(on_ray) == calibration_outputs(calibrated_2025)
 
 
 def test_a_killed_calibration_resumes_without_redoing_finished_planets(raw_2025, calibrated_2025, tmp_path):
@@ -79,4 +61,4 @@ def test_a_killed_calibration_resumes_without_redoing_finished_planets(raw_2025,
     assert resumed.stderr.count("[calibrate]") == 3 - len(finished)  # only the unfinished planets ran
     for name, (mtime, content) in finished.items():
         assert ((records / name).stat().st_mtime_ns, (records / name).read_bytes()) == (mtime, content)
-    assert _outputs(out) == _outputs(calibrated_2025)
+    assert calibration_outputs(out) == calibration_outputs(calibrated_2025)
