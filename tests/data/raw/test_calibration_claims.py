@@ -61,15 +61,18 @@ def test_a_claim_whose_process_died_is_taken_over(raw_2025, calibrated_2025, tmp
     holder = subprocess.Popen(
         [sys.executable, "-c", HOLD, str(claims), str(planets[0])], stdout=subprocess.PIPE, text=True
     )
-    assert holder.stdout.readline().strip() == "held"
-    process = _calibrate(raw_2025, out)
-    deadline = time.monotonic() + 120
-    while time.monotonic() < deadline and not all((out / ".calibration" / f"{p}.json").exists() for p in planets[1:]):
-        time.sleep(0.1)
-    time.sleep(2)
-    assert process.poll() is None  # the held planet is waited for, not skipped or done twice
-    holder.send_signal(signal.SIGKILL)  # its process dies: the claim is free at once
-    holder.wait()
+    try:
+        assert holder.stdout.readline().strip() == "held"
+        process = _calibrate(raw_2025, out)
+        deadline = time.monotonic() + 120
+        others = [out / ".calibration" / f"{p}.json" for p in planets[1:]]
+        while time.monotonic() < deadline and not all(path.exists() for path in others):
+            time.sleep(0.1)
+        time.sleep(2)
+        assert process.poll() is None  # the held planet is waited for, not skipped or done twice
+    finally:
+        holder.send_signal(signal.SIGKILL)  # its process dies: the claim is free at once
+        holder.wait()
     _, err = process.communicate(timeout=300)
     assert process.returncode == 0, err[-2000:]
     assert sorted(_calibrated_here(err)) == planets
