@@ -96,3 +96,42 @@ def threads_per_job(config: DictConfig, batch_len: int) -> int | None:
     if concurrent <= 1:
         return None
     return max(1, (os.cpu_count() or 1) // concurrent)
+
+
+def is_slurm(config: DictConfig) -> bool:
+    """Whether the configured launcher submits to Slurm (hydra-submitit-launcher's ``submitit_slurm``)."""
+    return str(launcher_target(config) or "").endswith("submitit_launcher.SlurmLauncher")
+
+
+def check_slurm_request(config: DictConfig) -> None:
+    """Refuse, in one line, a Slurm request no node of its partition can ever run (the jobs would
+    wait forever, and the study with them); nothing is checked where ``sinfo`` does not answer."""
+    if not is_slurm(config):
+        return
+    from spectramind.errors import ConfigurationError
+    from spectramind.slurm import partition_limits, unsatisfiable
+
+    launcher = config.hydra.launcher
+    limits = partition_limits(OmegaConf.select(launcher, "partition", default=None))
+    if limits is None:
+        return
+    cpus = int(OmegaConf.select(launcher, "cpus_per_task", default=None) or 1) * int(
+        OmegaConf.select(launcher, "tasks_per_node", default=None) or 1
+    )
+    message = unsatisfiable(cpus, OmegaConf.select(launcher, "mem_gb", default=None), limits)
+    if message:
+        raise ConfigurationError(message)
+
+
+def quiet_sacct_warnings(config: DictConfig) -> None:
+    """With the Slurm launcher, submitit's per-poll "Bypassing sacct error" warning said once
+    (spectramind.slurm)."""
+    import logging
+
+    if not is_slurm(config):
+        return
+    from spectramind.slurm import SacctUnavailableOnce
+
+    submitit_logger = logging.getLogger("submitit")
+    if not any(isinstance(f, SacctUnavailableOnce) for f in submitit_logger.filters):
+        submitit_logger.addFilter(SacctUnavailableOnce())

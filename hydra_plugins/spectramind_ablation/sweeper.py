@@ -36,10 +36,10 @@ from omegaconf import DictConfig, OmegaConf
 from spectramind.ablation.study import OPTION_PREFIX, StudyOptions
 from spectramind.errors import SpectramindError, first_line
 
+from . import launchers
 from .composition import PreComposedConfigs, PreFlight
 from .config import APP_CHOICE
 from .factors import composed_baseline, parse_factors
-from .launchers import concurrent_jobs, job_outcome, launcher_target, threads_per_job
 
 
 class AblationSweeper(Sweeper):
@@ -75,6 +75,7 @@ class AblationSweeper(Sweeper):
             # the leaderboard and every other callback. (`callbacks` is a public attribute of a
             # class in hydra._internal, Hydra 1.3: test_hydra_private_api.py checks it.)
             hydra_context.callbacks.callbacks.insert(0, UnsuccessfulRunsExit())
+        launchers.quiet_sacct_warnings(config)
         # the launcher composes each job's config through this loader: it reuses the pre-flight's
         self.composed = PreComposedConfigs(hydra_context.config_loader)
         self.launcher = Plugins.instance().instantiate_launcher(
@@ -105,7 +106,7 @@ class AblationSweeper(Sweeper):
                 [self._job_overrides(spec, len(batch)) for spec in batch], initial_job_idx=first_number
             )
             returns.append(batch_returns)
-            return [job_outcome(sweep_dir, result) for result in batch_returns]
+            return [launchers.job_outcome(sweep_dir, result) for result in batch_returns]
 
         opts = self.options
         policy = RunnerPolicy(
@@ -138,6 +139,7 @@ class AblationSweeper(Sweeper):
         with _one_line():
             if not opts.dry_run:
                 check_writable(sweep_dir)  # before the pre-flight: fail in a second, not after it
+                launchers.check_slurm_request(self.config)  # a request no node can run would wait forever
             factors = parse_factors(self.hydra_context.config_loader, opts.params, arguments)
             baseline = baseline_levels(
                 [f for f in factors if f.is_varied], composed_baseline(self.config, factors, opts.baseline)
@@ -155,7 +157,7 @@ class AblationSweeper(Sweeper):
             hashes = PreFlight(self.hydra_context.config_loader, self.config, self.composed, validate).config_hashes(
                 launched, lambda spec: self._job_overrides(spec, batch_len)
             )
-            study = study_record(opts, factors, baseline, launcher_target(self.config))
+            study = study_record(opts, factors, baseline, launchers.launcher_target(self.config))
             plan = planning.plan_study(opts, specs, hashes, sweep_dir, study, previous)
             if opts.dry_run:
                 self.composed.forget()
@@ -191,7 +193,7 @@ class AblationSweeper(Sweeper):
         return start_warm_up(self.launcher, function, min(pending, self._batch_size(pending)))
 
     def _batch_size(self, n_runs: int) -> int:
-        return self.options.batch_size(n_runs, lambda: concurrent_jobs(self.config, n_runs))
+        return self.options.batch_size(n_runs, lambda: launchers.concurrent_jobs(self.config, n_runs))
 
     def _job_overrides(self, spec, batch_len: int) -> list[str]:
         """The overrides a run's job is launched with: the run's own, its directory
@@ -200,7 +202,7 @@ class AblationSweeper(Sweeper):
         subdir = self.options.run_subdir
         if subdir:
             overrides.append(f"hydra.sweep.subdir={subdir}/{spec.run_id}")
-        threads = threads_per_job(self.config, batch_len)
+        threads = launchers.threads_per_job(self.config, batch_len)
         if threads:
             overrides.append(f"++hydra.job.env_set.SPECTRAMIND_NUM_THREADS={threads}")
         return overrides
