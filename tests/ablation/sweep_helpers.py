@@ -5,6 +5,7 @@ unambiguously; the conftest files re-export its fixtures."""
 
 from __future__ import annotations
 
+import functools
 import json
 import os
 import signal
@@ -17,7 +18,10 @@ from typing import Any
 
 import pytest
 
+from spectramind.ablation.manifest import record_run_status
 from spectramind.tracking.events import EventLog, read_events
+from spectramind.tracking.identity import RunIdentity
+from spectramind.tracking.record import RunRecorder
 
 HERE = Path(__file__).resolve().parent
 TINY_SIMULATION = {"n_planets": 40, "n_time": 64}
@@ -145,3 +149,20 @@ def run_events(sweep_dir: Path, run_id: str) -> EventLog:
 def explain(result: subprocess.CompletedProcess) -> str:
     """The tail of a sweep's output, for assertion messages."""
     return f"exit {result.returncode}\n--- stdout\n{result.stdout[-3000:]}\n--- stderr\n{result.stderr[-5000:]}"
+
+
+def sweep_run_recorder(sweep_dir: Path, spec) -> RunRecorder:
+    """A real run record for a planned run (``spec``), mirrored into ``sweep.json`` as a run of the
+    sweep mirrors it: what an in-process launch function keeps for each job it "trains"."""
+    return RunRecorder(
+        sweep_dir / "runs" / spec.run_id,
+        identity=RunIdentity(spec.run_id, spec.config_id, spec.label),
+        overrides=list(spec.overrides),
+        config_yaml="{}\n",
+        config_hash=f"hash-{spec.run_id}",
+        dataset_hash=None,
+        seed=spec.seed,
+        device="cpu",
+        sweep_dir=sweep_dir,
+        on_status=functools.partial(record_run_status, sweep_dir),
+    )

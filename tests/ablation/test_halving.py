@@ -5,24 +5,23 @@ from what is left on disk."""
 
 from __future__ import annotations
 
-import functools
 import math
 from pathlib import Path
 
 import pytest
+from sweep_helpers import sweep_run_recorder
 
 from spectramind.ablation import outcome
 from spectramind.ablation.design import Factor, Level, expand_design
 from spectramind.ablation.halving import Rung, planned_epochs, promote, rung_plan, rung_plan_lines
 from spectramind.ablation.halving_runner import run_halving
-from spectramind.ablation.manifest import load_manifest, record_run_status, save_manifest
+from spectramind.ablation.manifest import load_manifest, save_manifest
 from spectramind.ablation.plan import plan_sweep
 from spectramind.ablation.runner import JobOutcome, RunnerPolicy
 from spectramind.ablation.study import StudyOptions
 from spectramind.errors import ConfigurationError
 from spectramind.tracking.events import read_events
-from spectramind.tracking.identity import RunIdentity
-from spectramind.tracking.record import RunRecorder, error_record
+from spectramind.tracking.record import error_record
 
 # ---------------------------------------------------------------- the arithmetic
 
@@ -115,18 +114,7 @@ class Trainer:
         results = []
         for spec in batch:
             budget = int(next(o for o in spec.overrides if o.startswith("++budget_epochs=")).split("=")[1])
-            recorder = RunRecorder(
-                self.sweep_dir / "runs" / spec.run_id,
-                identity=RunIdentity(spec.run_id, spec.config_id, spec.label),
-                overrides=list(spec.overrides),
-                config_yaml="{}\n",
-                config_hash=f"hash-{spec.run_id}",
-                dataset_hash=None,
-                seed=spec.seed,
-                device="cpu",
-                sweep_dir=self.sweep_dir,
-                on_status=functools.partial(record_run_status, self.sweep_dir),
-            )
+            recorder = sweep_run_recorder(self.sweep_dir, spec)
             done = self.trained.get(spec.run_id, 0)
             self.launches_at[budget] = self.launches_at.get(budget, 0) + 1
             if self.kill_at == (budget, self.launches_at[budget]):

@@ -5,20 +5,19 @@ from what it leaves on disk."""
 
 from __future__ import annotations
 
-import functools
 from pathlib import Path
 
 import pytest
+from sweep_helpers import sweep_run_recorder
 
 from spectramind.ablation import outcome
 from spectramind.ablation.design import Factor, Level, expand_design
-from spectramind.ablation.manifest import load_manifest, record_run_status, save_manifest
+from spectramind.ablation.manifest import load_manifest, save_manifest
 from spectramind.ablation.plan import plan_sweep
 from spectramind.ablation.runner import JobOutcome, RunnerPolicy, run_sweep
 from spectramind.errors import TrainingDiverged
 from spectramind.tracking.events import read_events
-from spectramind.tracking.identity import RunIdentity
-from spectramind.tracking.record import RunRecorder, error_record
+from spectramind.tracking.record import error_record
 
 STUDY = {"study": None, "design": "grid", "factors": {}, "seeds": [], "seed_key": "seed"}
 
@@ -45,18 +44,7 @@ class InProcessLauncher:
         for spec in batch:
             plan = self.behaviour.get(spec.run_id)
             action = plan.pop(0) if plan else "ok"
-            recorder = RunRecorder(
-                self.sweep_dir / "runs" / spec.run_id,
-                identity=RunIdentity(spec.run_id, spec.config_id, spec.label),
-                overrides=list(spec.overrides),
-                config_yaml="{}\n",
-                config_hash=f"hash-{spec.run_id}",
-                dataset_hash=None,
-                seed=spec.seed,
-                device="cpu",
-                sweep_dir=self.sweep_dir,
-                on_status=functools.partial(record_run_status, self.sweep_dir),
-            )
+            recorder = sweep_run_recorder(self.sweep_dir, spec)
             if action == "kill":
                 recorder.start()  # and never finishes: its process is gone
                 raise WorkerDied(f"worker running {spec.run_id} died")
