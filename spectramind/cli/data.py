@@ -223,7 +223,7 @@ def data_calibrate(
     backend: Backend = typer.Option(
         Backend.loky,
         "--backend",
-        help="joblib backend for --workers: loky (this machine) or ray (a Ray cluster: RAY_ADDRESS, else a local one).",
+        help="Where --workers run: loky (this machine) or ray (a task per planet: RAY_ADDRESS, else a local cluster).",
     ),
 ) -> None:
     """Calibrate raw frames into light curves: ADC, masks, linearity, dark, CDS, flat, extraction, binning.

@@ -29,6 +29,7 @@ from typing import Any
 
 from spectramind.atomic import replacing
 from spectramind.errors import TrainingDiverged, first_line
+from spectramind.placement import cluster_node
 from spectramind.sweep_layout import (
     COMPLETED,
     DIVERGED,
@@ -163,6 +164,7 @@ class RunRecorder:
             "num_threads": None,
             "pid": os.getpid(),
             "host": platform.node(),
+            "node": cluster_node(),
             "argv": sys.argv,
             "status": RUNNING,
             "started": utc_now(),
@@ -201,6 +203,7 @@ class RunRecorder:
             config_hash=self.record["config_hash"],
             seed=self.record["seed"],
             resumed_from=self.record["resumed_from"],
+            node=self.record["node"],
         )
         self._report_status()
 

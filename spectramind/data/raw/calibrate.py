@@ -9,11 +9,13 @@ output is committed atomically, so a killed run resumes where it stopped and a p
 recorded while the others go on. Several processes may calibrate into one folder at once (a Slurm
 job array, two shells): each planet is claimed by one of them (:mod:`spectramind.data.raw.claims`),
 a process waits for the planets others hold (and takes over those whose process died), and every
-one of them ends with the folder complete.
+one of them ends with the folder complete. A planet whose Ray task is lost with its node is taken
+over the same way, by this process.
 """
 
 from __future__ import annotations
 
+import logging
 import time
 import traceback
 from collections.abc import Callable
@@ -34,11 +36,14 @@ from spectramind.data.raw.layout import (
 )
 from spectramind.data.raw.reduction import CalibrationParams, calibrate_planet
 from spectramind.errors import ConfigurationError, DatasetError
+from spectramind.placement import cluster_node
 
 # What a planet's task reports when another process holds its claim (this one waits for it) or
 # settled it while this one was on its way (reported, not calibrated again); how often to look.
 CLAIMED, ELSEWHERE = "claimed", "elsewhere"
 CLAIM_POLL_S = 0.5
+
+log = logging.getLogger(__name__)
 
 
 def _calibrate_and_store(
@@ -89,7 +94,8 @@ def _calibrate_claimed(
         folder.write_failure(planet_id, message, time.perf_counter() - started)
         return {"planet_id": planet_id, "status": "failed", "error": message}
     seconds = time.perf_counter() - started
-    folder.write_planet(planet_id, times, curves, levels, seconds, details)
+    node = cluster_node()  # where a Ray task calibrated it (absent elsewhere)
+    folder.write_planet(planet_id, times, curves, levels, seconds, {**details, **({"node": node} if node else {})})
     return {"planet_id": planet_id, "status": "completed", "seconds": seconds, "visits": len(curves)}
 
 
@@ -143,13 +149,20 @@ def calibrate_folder(
     if workers == 1 and backend == "loky":
         results = (_calibrate_and_store(*args) for args in task.values())
     else:
-        from joblib import delayed
-
-        results = parallel_results([delayed(_calibrate_and_store)(*args) for args in task.values()], workers, backend)
+        results = parallel_results(_calibrate_and_store, list(task.values()), workers, backend, _lost)
     _settle_all(results, task, len(todo), progress)
     return folder.finalise(
         split, wavelengths, star_info, labels, source={"raw_dir": str(Path(raw_dir).resolve()), "variant": raw.variant}
     )
+
+
+def _lost(args: tuple, error: str) -> dict[str, Any]:
+    """A planet whose Ray task was lost with its node: waited for like a planet another process
+    holds, so that this process takes it over once its claim is free (at once: the claim died with
+    the lost process) and calibrates it itself."""
+    planet_id = args[3]
+    log.warning(f"[calibrate] planet {planet_id}: lost on the Ray cluster ({error}); calibrating it here")
+    return {"planet_id": planet_id, "status": CLAIMED}
 
 
 def _settle_all(

@@ -63,7 +63,8 @@ def truth(raw: Path, planet_id: int, visit: int, params: CalibrationParams = BIN
 
 
 def calibration_outputs(folder: Path) -> dict[str, bytes]:
-    """Every file a calibration leaves, timings taken out of the records and the manifest."""
+    """Every file a calibration leaves, timings and Ray nodes (where, not what) taken out of the
+    records and the manifest."""
     found = {}
     for path in sorted(folder.rglob("*")):
         if not path.is_file() or "cache" in path.parts:
@@ -71,9 +72,9 @@ def calibration_outputs(folder: Path) -> dict[str, bytes]:
         content = path.read_bytes()
         if path.suffix == ".json":
             record = json.loads(content)
-            record.pop("seconds", None)
-            for planet in record.get("planets", {}).values():
-                planet.pop("seconds", None)
+            for entry in (record, *record.get("planets", {}).values()):
+                entry.pop("seconds", None)
+                entry.pop("node", None)
             content = json.dumps(record, sort_keys=True).encode()
         found[path.relative_to(folder).as_posix()] = content
     return found
