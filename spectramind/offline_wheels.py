@@ -44,6 +44,7 @@ KAGGLE_IMAGE_PACKAGES = frozenset(
         "pydantic",
         "fsspec",
         "tqdm",
+        "threadpoolctl",  # scikit-learn's
     }
 )
 

@@ -1,16 +1,18 @@
-"""What a Slurm cluster can run, asked before a study submits to it (Hydra-free).
+"""What a study asks of a Slurm cluster, and what it makes of the answers (Hydra-free).
 
 Why: a job that asks for more CPUs or memory than any node of its partition has is accepted by
 ``sbatch`` and then waits forever (``squeue`` reason ``PartitionConfig``); submitit waits with it,
 so a study would hang silently until killed. The ablation sweeper asks ``sinfo`` for the
 partition's largest node before submitting anything and refuses such a request in one line that
-names the resource and the limit. And where the cluster keeps no accounting (``sacct`` disabled,
-common on small clusters), submitit warns at every poll; :class:`SacctUnavailableOnce` says it once.
+names the resource and the limit. Once jobs run, their states come from ``sacct`` or, where the
+cluster keeps no accounting (common on small clusters), from ``squeue``; a job Slurm ended before
+it returned is reported in one line with Slurm's state, reason and the line ``slurmstepd`` wrote
+(``spectramind.slurm_jobs`` applies this to submitit's jobs).
 """
 
 from __future__ import annotations
 
-import logging
+import re
 import shutil
 import subprocess
 from dataclasses import dataclass
@@ -77,21 +79,68 @@ def unsatisfiable(cpus_per_node: int, mem_gb: float | None, limits: PartitionLim
     return None
 
 
-class SacctUnavailableOnce(logging.Filter):
-    """Lets submitit's first "Bypassing sacct error" warning through, reworded, and drops the
-    rest: without accounting every poll fails the same way, and submitit still learns that a job
-    ended from the job's own result file."""
+# what slurmstepd writes into a job's error stream when it kills the job, e.g.
+# "slurmstepd-node1: error: *** JOB 19 ON node1 CANCELLED AT 2026-12-05T07:37:08 DUE TO TIME LIMIT ***"
+_STEPD_LINE = re.compile(r"\*\*\* (?:JOB|STEP) \S+ ON \S+ .*?\*\*\*")
+GONE = "ENDED"  # the state given to a job slurmctld no longer knows: it ended (MinJobAge ago or more)
 
-    def __init__(self) -> None:
-        super().__init__()
-        self.said = False
 
-    def filter(self, record: logging.LogRecord) -> bool:
-        if "Bypassing sacct error" not in record.getMessage():
-            return True
-        if self.said:
-            return False
-        self.said = True
-        record.msg = "sacct is unavailable (accounting disabled?): job states come from the jobs' own files"
-        record.args = ()
-        return True
+def sacct_available() -> bool:
+    """Whether ``sacct`` answers (it fails where the cluster keeps no accounting)."""
+    try:
+        subprocess.run(["sacct", "-n", "-j", "1"], capture_output=True, timeout=30, check=True)
+    except (OSError, subprocess.SubprocessError):
+        return False
+    return True
+
+
+def squeue_command(array_ids: list[str]) -> list[str]:
+    """One ``squeue`` call for the states of every task of ``array_ids``, the ended ones included
+    (slurmctld keeps them for ``MinJobAge`` seconds)."""
+    return ["squeue", "-h", "-r", "-t", "all", "-o", "%i|%T|%r|%N", "-j", ",".join(array_ids)]
+
+
+def parse_squeue(output: str) -> dict[str, dict[str, str]]:
+    """:func:`squeue_command`'s output as submitit keeps job states: job id (``<array id>_<index>``
+    for array tasks) → State, Reason, NodeList."""
+    states = {}
+    for line in output.splitlines():
+        fields = line.strip().split("|")
+        if len(fields) == 4 and fields[0]:
+            states[fields[0]] = {"State": fields[1], "Reason": fields[2], "NodeList": fields[3]}
+    return states
+
+
+def stepd_line(stderr_text: str) -> str | None:
+    """The last line in which slurmstepd says it killed the job, from its ``***`` on."""
+    found = _STEPD_LINE.findall(stderr_text)
+    return found[-1] if found else None
+
+
+def ended_message(job_id: str, info: dict[str, str], stderr_text: str) -> str:
+    """One line: which job Slurm ended before it returned, its state and reason, the node and
+    slurmstepd's line, e.g. ``Slurm ended job 19_1 before it returned: TIMEOUT (TimeLimit) on
+    node1: *** JOB 19 ON node1 CANCELLED AT 2026-12-05T07:37:08 DUE TO TIME LIMIT ***``."""
+    parts = [f"Slurm ended job {job_id} before it returned: {info.get('State') or 'UNKNOWN'}"]
+    if info.get("Reason") and info["Reason"] != "None":
+        parts.append(f" ({info['Reason']})")
+    if info.get("NodeList"):
+        parts.append(f" on {info['NodeList']}")
+    line = stepd_line(stderr_text)
+    if line:
+        parts.append(f": {line}")
+    return "".join(parts)
+
+
+def submitit_stop_message(message: str) -> str | None:
+    """What submitit's error means when it stopped a job at Slurm's warning before the job's time
+    limit (``signal_delay_s`` early) and did not requeue it (``max_num_timeout``, 0 by default):
+    submitit says "Job not requeued because: timed-out too many times" even the first time.
+    None for any other message."""
+    if "not requeued because: timed-out" not in message:
+        return None
+    return (
+        "stopped at its Slurm time limit (hydra.launcher.timeout_min): submitit ended it at Slurm's "
+        "warning, hydra.launcher.signal_delay_s before the limit, and did not requeue it "
+        "(hydra.launcher.max_num_timeout); a resume continues it from its last checkpoint"
+    )

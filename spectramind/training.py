@@ -42,6 +42,7 @@ from spectramind.sweep_layout import (
     REFERENCE_PREFIXES,
     validation_name,
 )
+from spectramind.threads import thread_pools, use_threads
 from spectramind.tracking.artifacts import resumable_checkpoint, write_run_outputs, write_splits
 from spectramind.tracking.dvc_hash import dataset_dvc_record
 from spectramind.tracking.events_callback import EventsCallback
@@ -264,9 +265,10 @@ def build(ctx: RunContext) -> RunParts:
     # from one that read them from the cache. The sweeper's share of the cores for parallel jobs
     # wins over the configured default.
     threads = os.environ.get("SPECTRAMIND_NUM_THREADS") or cfg.get("num_threads")
-    torch.set_num_threads(int(threads) if threads else default_threads)
-    # Results on CPU are bit-identical for one thread count, not across counts: record it.
-    recorder.update(num_threads=torch.get_num_threads())
+    use_threads(int(threads) if threads else default_threads)
+    # Results on CPU are bit-identical for one thread count, not across counts: record it, and
+    # what every thread pool of the process uses (spectramind.threads).
+    recorder.update(num_threads=torch.get_num_threads(), thread_pools=thread_pools())
     pl.seed_everything(cfg.seed, workers=True, verbose=False)
     recorder.update(
         dataset_hash=dataset_fingerprint(datamodule.data_dir),

@@ -1,11 +1,20 @@
-"""What a Slurm partition can run, read from `sinfo` (spectramind/slurm.py): parsing and the
-one-line refusal, without a cluster (the cluster tests are in tests/ablation_slurm)."""
+"""What a study asks of Slurm and makes of its answers (spectramind/slurm.py, spectramind/slurm_jobs.py):
+`sinfo` and the one-line refusal, `squeue` states, the reason Slurm ended a job, without a cluster
+(the cluster tests are in tests/ablation_slurm)."""
 
 from __future__ import annotations
 
-import logging
-
-from spectramind.slurm import PartitionLimits, SacctUnavailableOnce, parse_sinfo, unsatisfiable
+from spectramind.slurm import (
+    GONE,
+    PartitionLimits,
+    ended_message,
+    parse_sinfo,
+    parse_squeue,
+    stepd_line,
+    submitit_stop_message,
+    unsatisfiable,
+)
+from spectramind.tracking.record import error_record
 
 SINFO = "debug*|2|7000\ndebug*|8|64000+\ngpu|16|128000\nodd line\n"
 
@@ -26,14 +35,42 @@ def test_a_request_beyond_the_largest_node_is_one_line_naming_resource_and_limit
     assert "\n" not in cpus + memory
 
 
-def test_the_sacct_warning_is_said_once():
-    logger = logging.getLogger("test-sacct")
-    seen = []
-    handler = logging.Handler()
-    handler.emit = lambda record: seen.append(record.getMessage())
-    logger.addHandler(handler)
-    logger.addFilter(SacctUnavailableOnce())
-    for call in range(3):
-        logger.warning(f"Call #{call} - Bypassing sacct error boom, status may be inaccurate.")
-    logger.warning("something else")
-    assert len(seen) == 2 and seen[0].startswith("sacct is unavailable") and seen[1] == "something else"
+SQUEUE = "19_0|CANCELLED|None|vm\n19_1|TIMEOUT|TimeLimit|vm\n20|RUNNING|None|vm\n21_[2-4]|PENDING|Resources|\n"
+STDERR = (
+    "train.log line\nslurmstepd-vm: error: *** JOB 19 ON vm CANCELLED AT 2026-12-05T07:37:08 DUE TO TIME LIMIT ***\n"
+)
+
+
+def test_squeue_states_as_submitit_keeps_them():
+    states = parse_squeue(SQUEUE + "garbage\n")
+    assert states["19_1"] == {"State": "TIMEOUT", "Reason": "TimeLimit", "NodeList": "vm"}
+    assert states["20"]["State"] == "RUNNING" and states["21_[2-4]"]["State"] == "PENDING"
+    assert len(states) == 4
+
+
+def test_why_slurm_ended_a_job_in_one_line():
+    assert stepd_line(STDERR) == "*** JOB 19 ON vm CANCELLED AT 2026-12-05T07:37:08 DUE TO TIME LIMIT ***"
+    assert stepd_line("no such line") is None
+    timed_out = ended_message("19_1", parse_squeue(SQUEUE)["19_1"], STDERR)
+    assert timed_out == (
+        "Slurm ended job 19_1 before it returned: TIMEOUT (TimeLimit) on vm: "
+        "*** JOB 19 ON vm CANCELLED AT 2026-12-05T07:37:08 DUE TO TIME LIMIT ***"
+    )
+    assert (
+        ended_message("19_0", parse_squeue(SQUEUE)["19_0"], "")
+        == "Slurm ended job 19_0 before it returned: CANCELLED on vm"
+    )
+    gone = ended_message("7_1", {"State": GONE, "Reason": "no longer known to slurmctld", "NodeList": ""}, "")
+    assert gone == "Slurm ended job 7_1 before it returned: ENDED (no longer known to slurmctld)"
+    assert ended_message("8", {}, "") == "Slurm ended job 8 before it returned: UNKNOWN"
+
+
+def test_submitits_stop_at_the_time_limit_is_said_as_such_in_the_run_record():
+    from submitit.core.utils import UncompletedJobError
+
+    stopped = error_record(UncompletedJobError("Job not requeued because: timed-out too many times."))
+    assert stopped["type"] == "UncompletedJobError"  # a stop from outside: the resume continues the run
+    assert stopped["message"] == submitit_stop_message("Job not requeued because: timed-out too many times.")
+    assert stopped["message"].startswith("stopped at its Slurm time limit (hydra.launcher.timeout_min)")
+    other = error_record(UncompletedJobError("Job not requeued because: preempted and not checkpointable."))
+    assert other["message"] == "Job not requeued because: preempted and not checkpointable."

@@ -11,6 +11,8 @@ from __future__ import annotations
 
 import math
 import os
+from collections.abc import Callable
+from contextlib import AbstractContextManager, nullcontext
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -98,6 +100,18 @@ def threads_per_job(config: DictConfig, batch_len: int) -> int | None:
     return max(1, (os.cpu_count() or 1) // concurrent)
 
 
+def export_thread_share(config: DictConfig, batch_len: int) -> None:
+    """Put each job's share of the CPU threads (:func:`threads_per_job`) into this process's
+    environment as the BLAS/OpenMP variables, before any worker starts: joblib's workers, Slurm
+    jobs and a local Ray instance's workers inherit it, so their numeric libraries size their
+    pools to the share when they load (``spectramind.threads``)."""
+    threads = threads_per_job(config, batch_len)
+    if threads:
+        from spectramind.threads import thread_environment
+
+        os.environ.update(thread_environment(threads))
+
+
 def is_slurm(config: DictConfig) -> bool:
     """Whether the configured launcher submits to Slurm (hydra-submitit-launcher's ``submitit_slurm``)."""
     return str(launcher_target(config) or "").endswith("submitit_launcher.SlurmLauncher")
@@ -123,15 +137,12 @@ def check_slurm_request(config: DictConfig) -> None:
         raise ConfigurationError(message)
 
 
-def quiet_sacct_warnings(config: DictConfig) -> None:
-    """With the Slurm launcher, submitit's per-poll "Bypassing sacct error" warning said once
-    (spectramind.slurm)."""
-    import logging
-
+def killed_job_reporting(config: DictConfig) -> Callable[[], AbstractContextManager[None]]:
+    """What to wrap each launch in: with the Slurm launcher, a job Slurm ends before it returns is
+    that run's failure with Slurm's reason (not a lost batch, not a wait forever: see
+    ``spectramind.slurm_jobs``); with any other launcher, nothing."""
     if not is_slurm(config):
-        return
-    from spectramind.slurm import SacctUnavailableOnce
+        return nullcontext
+    from spectramind.slurm_jobs import KilledJobReporting
 
-    submitit_logger = logging.getLogger("submitit")
-    if not any(isinstance(f, SacctUnavailableOnce) for f in submitit_logger.filters):
-        submitit_logger.addFilter(SacctUnavailableOnce())
+    return KilledJobReporting().installed

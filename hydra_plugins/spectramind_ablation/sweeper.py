@@ -21,7 +21,7 @@ ever reused).
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator, Sequence
-from contextlib import contextmanager
+from contextlib import contextmanager, nullcontext
 from pathlib import Path
 from typing import Any
 
@@ -54,6 +54,7 @@ class AblationSweeper(Sweeper):
         self.launcher: Launcher | None = None
         self.hydra_context: HydraContext | None = None
         self.composed: PreComposedConfigs | None = None
+        self.job_reporting: Callable[[], Any] = nullcontext
 
     def setup(self, *, hydra_context: HydraContext, task_function: TaskFunction, config: DictConfig) -> None:
         from hydra.core.plugins import Plugins
@@ -75,7 +76,7 @@ class AblationSweeper(Sweeper):
             # the leaderboard and every other callback. (`callbacks` is a public attribute of a
             # class in hydra._internal, Hydra 1.3: test_hydra_private_api.py checks it.)
             hydra_context.callbacks.callbacks.insert(0, UnsuccessfulRunsExit())
-        launchers.quiet_sacct_warnings(config)
+        self.job_reporting = launchers.killed_job_reporting(config)
         # the launcher composes each job's config through this loader: it reuses the pre-flight's
         self.composed = PreComposedConfigs(hydra_context.config_loader)
         self.launcher = Plugins.instance().instantiate_launcher(
@@ -102,9 +103,10 @@ class AblationSweeper(Sweeper):
         returns: list[Sequence[JobReturn]] = []
 
         def launch(batch, first_number: int):
-            batch_returns = self.launcher.launch(
-                [self._job_overrides(spec, len(batch)) for spec in batch], initial_job_idx=first_number
-            )
+            with self.job_reporting():
+                batch_returns = self.launcher.launch(
+                    [self._job_overrides(spec, len(batch)) for spec in batch], initial_job_idx=first_number
+                )
             returns.append(batch_returns)
             return [launchers.job_outcome(sweep_dir, result) for result in batch_returns]
 
@@ -145,6 +147,7 @@ class AblationSweeper(Sweeper):
                 [f for f in factors if f.is_varied], composed_baseline(self.config, factors, opts.baseline)
             )
             specs = opts.expand(factors, baseline)
+        launchers.export_thread_share(self.config, self._batch_size(len(specs)))  # before any worker starts
         warm_up = self._start_warm_up(specs, previous)
         try:
             validate = _importable("validate", opts.validate)

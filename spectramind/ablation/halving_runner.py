@@ -44,7 +44,7 @@ def run_halving(
 ) -> SweepOutcome:
     """Train ``specs`` (every planned run, in plan order) rung by rung until the last rung or a stop."""
     sweep_dir = Path(sweep_dir)
-    t0 = clock()
+    t0, cpu0 = clock(), time.process_time()
     by_config: dict[str, list[RunSpec]] = {}
     for spec in specs:
         by_config.setdefault(spec.config_id, []).append(spec)
@@ -68,7 +68,7 @@ def run_halving(
         stop_reason = _launch_rung(sweep_dir, rung, todo, launch, within_rung, options.budget_key, clock)
         if stop_reason:
             break
-    return finish_sweep(sweep_dir, round(clock() - t0, 3), stop_reason)
+    return finish_sweep(sweep_dir, round(clock() - t0, 3), stop_reason, time.process_time() - cpu0)
 
 
 def _launch_rung(

@@ -86,9 +86,9 @@ def run_sweep(
 ) -> SweepOutcome:
     """Launch ``to_launch`` (whose entries are in ``sweep_dir``'s manifest) until done or stopped."""
     sweep_dir = Path(sweep_dir)
-    t0 = clock()
+    t0, cpu0 = clock(), time.process_time()
     stop_reason = launch_all(sweep_dir, to_launch, launch, policy, clock)
-    return finish_sweep(sweep_dir, round(clock() - t0, 3), stop_reason)
+    return finish_sweep(sweep_dir, round(clock() - t0, 3), stop_reason, time.process_time() - cpu0)
 
 
 def launch_all(
@@ -185,14 +185,25 @@ def _launch_batch(
     return statuses, requeue
 
 
-def finish_sweep(sweep_dir: Path, wall_time_s: float, stop_reason: str | None) -> SweepOutcome:
-    """The sweep_end event, the outcome for the exit status, and the lines a user reads last."""
+def finish_sweep(
+    sweep_dir: Path, wall_time_s: float, stop_reason: str | None, launch_cpu_s: float | None = None
+) -> SweepOutcome:
+    """The sweep_end event, the outcome for the exit status, and the lines a user reads last.
+    ``launch_cpu_s``: the CPU time this process spent while the runs were launched (its threads,
+    not its workers): near zero unless it polls, which would take a core from the runs."""
     events = sweep_dir / EVENTS_FILE
     manifest = load_manifest(sweep_dir)
     counts: dict[str, int] = {}
     for run in manifest["runs"]:
         counts[run["status"]] = counts.get(run["status"], 0) + 1
-    append_event(events, "sweep_end", counts=counts, wall_time_s=wall_time_s, stopped=stop_reason)
+    append_event(
+        events,
+        "sweep_end",
+        counts=counts,
+        wall_time_s=wall_time_s,
+        launch_cpu_s=None if launch_cpu_s is None else round(launch_cpu_s, 3),
+        stopped=stop_reason,
+    )
     outcome.record(sweep_dir, counts, stop_reason)
     print(
         f"[ablation] sweep finished in {wall_time_s:.1f} s: "

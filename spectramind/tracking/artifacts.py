@@ -4,9 +4,11 @@ Outputs: ``metrics.json`` (test metrics, and the best checkpoint's validation me
 ``val_<name>``), ``predictions.parquet`` (test split: planet_id, μ, σ and the truth y per
 wavelength), ``submission.csv`` (Kaggle format) and ``splits.json`` (every split's planet ids).
 Resume: a run whose
-previous attempt was interrupted (``run.json`` still says ``running``) with the same config hash
-continues from ``checkpoints/last.ckpt`` — if that file loads; a truncated checkpoint means
-training from scratch, and the run says so.
+previous attempt was interrupted (``run.json`` still says ``running``: its process was killed; or
+``failed`` by a stop from outside, :data:`INTERRUPTIONS`) with the same config hash continues from
+``checkpoints/last.ckpt`` — if that file loads; a truncated checkpoint means training from
+scratch, and the run says so. A run that failed on its own (an exception of the training) starts
+again from scratch: its last checkpoint may hold what made it fail.
 """
 
 from __future__ import annotations
@@ -23,6 +25,7 @@ from spectramind.metrics.submission import write_submission
 from spectramind.spectrum import N_WAVELENGTHS
 from spectramind.sweep_layout import (
     COMPLETED,
+    FAILED,
     LAST_CHECKPOINT,
     METRICS_FILE,
     PREDICTIONS_FILE,
@@ -31,6 +34,11 @@ from spectramind.sweep_layout import (
     SUBMISSION_FILE,
 )
 from spectramind.tracking.record import write_json_atomic
+
+# Errors that stop a sound run from outside: Ctrl-C (Lightning turns it into SystemExit), a signal
+# handler's exit, and submitit stopping a Slurm job at the warning before its time limit or at a
+# preemption without requeueing it (submitit 1.5 raises UncompletedJobError inside the job then).
+INTERRUPTIONS = ("KeyboardInterrupt", "SystemExit", "UncompletedJobError")
 
 # predictions.parquet: planet_id, then <quantity>_1 .. <quantity>_283 for each of these.
 PREDICTED_QUANTITIES = ("mu", "sigma", "y")
@@ -43,8 +51,7 @@ def resumable_checkpoint(
     the run's own last checkpoint when its previous attempt was interrupted, or, ``continuing``
     (a launch with an epoch budget: successive halving's next rung), when it completed."""
     last = run_dir / LAST_CHECKPOINT
-    resumable = (RUNNING, COMPLETED) if continuing else (RUNNING,)
-    if not previous or previous.get("status") not in resumable or not last.exists():
+    if not previous or not _resumable(previous, continuing) or not last.exists():
         return None, None
     if previous.get("config_hash") != current["config_hash"]:
         return None, f"config changed since the interrupted attempt; training {current['run_id']} from scratch"
@@ -55,6 +62,13 @@ def resumable_checkpoint(
     if previous.get("status") == COMPLETED:
         return str(last), f"continuing run {current['run_id']} from {last} ({previous.get('epochs_trained')} epochs)"
     return str(last), f"resuming interrupted run {current['run_id']} from {last}"
+
+
+def _resumable(previous: dict[str, Any], continuing: bool) -> bool:
+    status = previous.get("status")
+    if status == RUNNING or (continuing and status == COMPLETED):
+        return True
+    return status == FAILED and (previous.get("error") or {}).get("type") in INTERRUPTIONS
 
 
 def write_run_outputs(run_dir: Path, predictions: list[dict[str, torch.Tensor]], metrics: dict[str, Any]) -> None:

@@ -30,6 +30,7 @@ from typing import Any
 from spectramind.atomic import replacing
 from spectramind.errors import TrainingDiverged, first_line
 from spectramind.placement import cluster_node
+from spectramind.slurm import submitit_stop_message
 from spectramind.sweep_layout import (
     COMPLETED,
     DIVERGED,
@@ -117,10 +118,16 @@ def package_versions() -> dict[str, str]:
 
 
 def error_record(exc: BaseException) -> dict[str, str]:
-    """Error type, one-line message and traceback tail, as stored in run.json and events."""
+    """Error type, one-line message and traceback tail, as stored in run.json and events. A Slurm
+    job's stop at its time limit is said as such (submitit's own words mislead)."""
     tail = traceback.format_exception(type(exc), exc, exc.__traceback__)
     text = "".join(tail).splitlines()[-_TRACEBACK_TAIL:]
-    return {"type": type(exc).__name__, "message": first_line(exc), "traceback": "\n".join(text)}
+    message = first_line(exc)
+    return {
+        "type": type(exc).__name__,
+        "message": submitit_stop_message(message) or message,
+        "traceback": "\n".join(text),
+    }
 
 
 class RunRecorder:

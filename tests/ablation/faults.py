@@ -107,12 +107,17 @@ class SlowEpochs(pl.Callback):
 
 
 class RecordThreads(pl.Callback):
-    """Write the CPU threads torch uses and SPECTRAMIND_NUM_THREADS to ``<run_dir>/threads.json``."""
+    """Write the CPU threads torch uses, SPECTRAMIND_NUM_THREADS, the BLAS/OpenMP variables the
+    process started with and every thread pool's size to ``<run_dir>/threads.json``."""
 
     def on_train_start(self, trainer: pl.Trainer, pl_module: pl.LightningModule) -> None:
+        from spectramind.threads import THREAD_VARIABLES, thread_pools
+
         record = {
             "torch_threads": torch.get_num_threads(),
             "env": os.environ.get("SPECTRAMIND_NUM_THREADS"),
             "pid": os.getpid(),
+            "library_env": {name: os.environ.get(name) for name in THREAD_VARIABLES},
+            "pools": thread_pools(),
         }
         (Path(trainer.default_root_dir) / "threads.json").write_text(json.dumps(record))

@@ -8,6 +8,9 @@ changes one fails here, naming it, instead of failing a sweep.
   its exit-status callback first in, which ``on_multirun_end`` calls last.
 - ``hydra_plugins.hydra_joblib_launcher._core.process_joblib_cfg`` and ``JoblibLauncher.joblib``
   (warm_up.py): the launcher's options as its ``Parallel`` gets them, so the warm pool is reused.
+- submitit's ``SlurmExecutor.job_class``, the module name ``SlurmJob`` an array's tasks are created
+  through, and the fields of its ``InfoWatcher`` (spectramind/slurm_jobs.py): replaced during a
+  launch so that a job Slurm ends is reported, and watched through ``squeue`` without accounting.
 """
 
 from __future__ import annotations
@@ -68,3 +71,18 @@ def test_the_joblib_launcher_converts_its_options_as_the_warm_up_does():
     launch = inspect.getsource(_core.launch)
     assert "joblib_cfg = launcher.joblib" in launch and "process_joblib_cfg(joblib_cfg)" in launch
     assert "Parallel(**joblib_cfg)" in launch
+
+
+def test_submitit_creates_slurm_jobs_through_the_names_the_reporting_replaces():
+    from submitit.slurm import slurm
+
+    from spectramind.slurm_jobs import KilledJobReporting, ReportingSlurmJob, SqueueWatcher
+
+    assert slurm.SlurmExecutor.job_class is slurm.SlurmJob  # a single job
+    assert "SlurmJob(folder=" in inspect.getsource(slurm.SlurmExecutor._internal_process_submissions)  # arrays
+    watcher = SqueueWatcher()
+    assert {"_registered", "_finished", "_info_dict", "_last_status_check", "_num_calls"} <= set(vars(watcher))
+    original = slurm.SlurmJob
+    with KilledJobReporting().installed():
+        assert slurm.SlurmJob is ReportingSlurmJob and slurm.SlurmExecutor.job_class is ReportingSlurmJob
+    assert slurm.SlurmJob is original and slurm.SlurmExecutor.job_class is original

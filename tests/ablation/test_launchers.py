@@ -52,6 +52,12 @@ def test_parallel_launchers(tmp_path, train_overrides, launcher, sweep, concurre
     seen = threads_seen(sweep_dir)
     expected_threads = max(1, (os.cpu_count() or 1) // concurrent)
     assert {(s["env"], s["torch_threads"]) for s in seen} == {(str(expected_threads), expected_threads)}
+    # every pool of every worker sized to the share: BLAS/OpenMP from the environment the worker
+    # started with (before numpy loaded), torch's intra- and inter-op pools by the training
+    for s in seen:
+        assert set(s["library_env"].values()) == {str(expected_threads)}, s
+        assert s["pools"]["torch_intra_op"] == s["pools"]["torch_inter_op"] == expected_threads, s
+        assert s["pools"]["libraries"] and set(s["pools"]["libraries"].values()) == {expected_threads}, s
     assert len({s["pid"] for s in seen}) >= 2  # jobs ran in separate worker processes
     warmed = sweep_events(sweep_dir).of("workers_warm")
     if launcher == "joblib":  # the pool warmed during the pre-flight is the one that ran the jobs

@@ -1,14 +1,17 @@
 """Studies through `hydra/launcher=slurm` on a real Slurm cluster: the same records as the basic
-launcher, a request no node can run refused in one line before anything is submitted, and the
-cluster's missing accounting said once."""
+launcher, jobs Slurm ends (scancel, the time limit) recorded failed with Slurm's reason while the
+others finish, and resumed from their last checkpoints; a request no node can run refused in one
+line before anything is submitted; the cluster's missing accounting said once."""
 
 from __future__ import annotations
 
+import json
 import os
+import subprocess
 import time
 
 import pytest
-from sweep_helpers import explain, manifest, run_record, run_sweep
+from sweep_helpers import explain, manifest, run_record, run_sweep, sweep_command, sweep_env, wait_for
 
 pytestmark = [pytest.mark.slow, pytest.mark.usefixtures("slurm_cluster")]
 
@@ -53,3 +56,64 @@ def test_a_request_no_node_can_run_ends_the_study_in_one_line(tmp_path, train_ov
     assert f"asks for {too_many} CPUs per node, more than any node of partition" in line
     assert f"({os.cpu_count()})" in line and "hydra.launcher.cpus_per_task" in line
     assert not (tmp_path / "sweep").exists()  # nothing submitted, nothing written
+
+
+def test_jobs_slurm_ends_are_recorded_with_its_reason_and_resumed_from_their_checkpoints(tmp_path, train_overrides):
+    sweep_dir = tmp_path / "sweep"
+    # three runs: one parks at epoch 2 and is cancelled, one parks at epoch 3 until its 2-minute
+    # time limit, one trains through; parked only while HOLD_ON_SLURM is set (not on resume).
+    # submitit stops a job at Slurm's warning signal, signal_delay_s before the limit, which
+    # Slurm may send up to 60 s early: with these settings 30 to 90 s after the job started, so
+    # after the run's first checkpoints.
+    study = [
+        *(o for o in train_overrides if not o.startswith("training.epochs=")),
+        "training.epochs=4",
+        "+callbacks.fault._target_=faults.HoldAtEpoch",
+        "+callbacks.fault.when_env=HOLD_ON_SLURM",
+        "+callbacks.fault.epoch=2,3,99",
+        *SCALED,
+        "hydra.launcher.timeout_min=2",
+        "hydra.launcher.signal_delay_s=30",
+        f"hydra.sweep.dir={sweep_dir}",
+    ]
+    started = time.monotonic()
+    process = subprocess.Popen(
+        sweep_command(*study),
+        cwd=tmp_path,
+        env=sweep_env(HOLD_ON_SLURM="1"),
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        wait_for(lambda: len(list(sweep_dir.glob("runs/*epoch-2*/holding.marker"))) == 1, 120, "the run to park")
+        parked = json.loads(next(sweep_dir.glob("runs/*epoch-2*/run.json")).read_text())
+        cancelled = parked["node"]["slurm_job_id"]  # the run names its job: what scancel takes
+        assert parked["node"]["slurm_node"] and set(parked["node"]) == {"slurm_job_id", "slurm_node"}
+        subprocess.run(["scancel", cancelled], check=True)
+        stdout, stderr = process.communicate(timeout=240)
+    finally:
+        process.kill()
+    assert time.monotonic() - started < 240
+    assert process.returncode == 1, stdout + stderr
+    by_epoch = {
+        next(o for o in r["overrides"] if o.startswith("+callbacks.fault.epoch=")).split("=")[1]: r
+        for r in manifest(sweep_dir)["runs"]
+    }
+    assert by_epoch["99"]["status"] == "completed"
+    assert by_epoch["2"]["status"] == by_epoch["3"]["status"] == "failed"
+    assert by_epoch["2"]["error"]["type"] == "SlurmJobEnded"
+    assert f"Slurm ended job {cancelled} before it returned: CANCELLED" in by_epoch["2"]["error"]["message"]
+    assert "CANCELLED AT" in by_epoch["2"]["error"]["message"]  # slurmstepd's own line
+    assert by_epoch["3"]["error"]["message"].startswith("stopped at its Slurm time limit (hydra.launcher.timeout_min)")
+    assert (sweep_dir / "leaderboard.md").is_file()
+    # each unsuccessful run said in one line at the end
+    assert sum(line.startswith("[ablation] failed: ") for line in stderr.splitlines()) == 2
+
+    resumed = run_sweep(tmp_path, *study, "hydra.sweeper.resume=true")
+    assert resumed.returncode == 0, explain(resumed)
+    assert all(r["status"] == "completed" for r in manifest(sweep_dir)["runs"])
+    for epoch in ("2", "3"):
+        record = run_record(sweep_dir, by_epoch[epoch]["run_id"])
+        assert record["resumed_from"].endswith("checkpoints/last.ckpt"), record
+        assert record["epochs_trained"] == 4

@@ -42,6 +42,7 @@ IMAGE = [
     "typing-extensions",
     "fsspec",
     "tqdm",
+    "threadpoolctl",
 ]
 
 
