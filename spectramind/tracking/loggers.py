@@ -46,6 +46,10 @@ TRACKERS = {
 MLFLOW_DB = "mlflow.db"
 MLFLOW_ARTIFACTS = "mlartifacts"
 REACH_TIMEOUT_S = 5.0
+# A server that answered is not asked again for this long, in this process: the pre-flight checks
+# every planned run's config, and a joblib worker every run it starts, against the same URI.
+REACHED_FOR_S = 10.0
+_reached: dict[str, float] = {}  # tracking URI -> time.monotonic() of its last answer
 
 
 def logger_nodes(cfg: DictConfig) -> dict[str, DictConfig]:
@@ -158,18 +162,25 @@ def _check_mlflow_store(name: str, node: DictConfig) -> None:
 
 def unreachable(uri: str, timeout: float = REACH_TIMEOUT_S) -> str | None:
     """Why an HTTP(S) tracking server does not answer, or None when it does (any HTTP status
-    counts as an answer: a server behind a login is still there)."""
+    counts as an answer: a server behind a login is still there). An answer holds for
+    REACHED_FOR_S: a 100-run study asked the server 200 times for its health otherwise, 100 of
+    them one after the other in the pre-flight. A failure is never remembered."""
+    import time
     import urllib.error
     import urllib.request
 
+    if time.monotonic() - _reached.get(uri, -REACHED_FOR_S) < REACHED_FOR_S:
+        return None
     try:
         with urllib.request.urlopen(uri.rstrip("/") + "/health", timeout=timeout):
-            return None
+            pass
     except urllib.error.HTTPError:
-        return None
+        pass
     except (urllib.error.URLError, OSError, ValueError) as exc:
         reason = getattr(exc, "reason", exc)
         return " ".join(str(reason).split()) or type(reason).__name__
+    _reached[uri] = time.monotonic()
+    return None
 
 
 def _check_wandb_mode(name: str, node: DictConfig) -> None:
@@ -244,7 +255,12 @@ def _mlflow_arguments(
 
 def quiet_mlflow() -> None:
     """MLflow's SQLite store announces its schema migrations at INFO on every new database, and
-    Lightning warns "Experiment ... not found. Creating it." on every new store: expected here."""
+    Lightning warns "Experiment ... not found. Creating it." on every new store: expected here.
+    Against a tracking server, MLflow prints "View run ... at: URL" and "View experiment at: URL"
+    each time a run is marked finished, which Lightning does after every stage (fit, test,
+    predict): six lines per run on stdout, each time after one more request for the run's name.
+    That is off unless MLFLOW_SUPPRESS_PRINTING_URL_TO_STDOUT is set (``false`` brings it back)."""
+    os.environ.setdefault("MLFLOW_SUPPRESS_PRINTING_URL_TO_STDOUT", "true")
     for name in ("mlflow.store.db.utils", "alembic", "alembic.runtime.migration"):
         logging.getLogger(name).setLevel(logging.WARNING)
     logging.getLogger("pytorch_lightning.loggers.mlflow").setLevel(logging.ERROR)

@@ -6,12 +6,7 @@ from __future__ import annotations
 
 import json
 import os
-import signal
-import socket
-import subprocess
-import sys
 import time
-import urllib.request
 from pathlib import Path
 
 import pytest
@@ -19,59 +14,17 @@ import yaml
 from training_support import run_module, tiny_overrides
 from wandb_offline import offline_run
 
+from bench.mlflow_server import check_sweep_on_server
+from bench.mlflow_server import mlflow_server as running_mlflow_server
+
 pytestmark = pytest.mark.slow  # trains models or runs sweeps end to end: the full loop only
-
-MLFLOW = str(Path(sys.executable).with_name("mlflow"))
-
-
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
 
 
 @pytest.fixture(scope="module")
 def mlflow_server(tmp_path_factory):
     """`mlflow server` on a free localhost port with a SQLite backend; stopped after the module."""
-    home = tmp_path_factory.mktemp("mlflow-server")
-    port = _free_port()
-    log = open(home / "server.log", "w")
-    server = subprocess.Popen(
-        [
-            MLFLOW,
-            "server",
-            "--backend-store-uri",
-            f"sqlite:///{home / 'mlflow.db'}",
-            "--artifacts-destination",
-            str(home / "artifacts"),
-            "--host",
-            "127.0.0.1",
-            "--port",
-            str(port),
-            "--workers",
-            "1",
-        ],
-        stdout=log,
-        stderr=subprocess.STDOUT,
-        start_new_session=True,
-    )
-    uri = f"http://127.0.0.1:{port}"
-    try:
-        deadline = time.monotonic() + 90
-        while True:
-            try:
-                with urllib.request.urlopen(f"{uri}/health", timeout=2):
-                    break
-            except OSError as err:
-                if server.poll() is not None or time.monotonic() > deadline:
-                    log = (home / "server.log").read_text()[-2000:]
-                    raise RuntimeError(f"mlflow server did not start: {log}") from err
-                time.sleep(0.5)
-        yield uri
-    finally:
-        os.killpg(server.pid, signal.SIGTERM)  # the server and the workers it started, nothing else
-        server.wait(timeout=30)
-        log.close()
+    with running_mlflow_server(tmp_path_factory.mktemp("mlflow-server")) as server:
+        yield server.uri
 
 
 def _train(tmp_path: Path, data_dir: Path, *extra: str, env: dict[str, str] | None = None):
@@ -143,6 +96,7 @@ def test_several_loggers_at_once_and_the_headline_line(server_run):
     metrics = json.loads((run_dir / "metrics.json").read_text())
     last = result.stdout.strip().splitlines()[-1]
     assert last.startswith("test: adc2025=") and f"gll={metrics['gll']:.4g}" in last and "rmse_ppm=" in last
+    assert "View run" not in result.stdout  # MLflow's link, after every stage, is off (quiet_mlflow)
 
 
 @pytest.fixture(scope="module")
@@ -240,6 +194,40 @@ def test_mlflow_sweep_is_one_parent_with_a_child_per_run(tmp_path, tiny_data_dir
     finally:
         mlflow.set_tracking_uri(None)
     assert len(table) == 2  # one row per configuration
+
+
+def test_a_joblib_study_logs_every_run_to_the_server(tmp_path, tiny_data_dir, mlflow_server):
+    """12 runs, two at a time in joblib workers, logging to one server at once: every run is there
+    with its params and final metrics, under the sweep's parent run, which gets the leaderboard
+    through the server's artefact proxy. The load benchmark (bench/tracking_load.py) checks a
+    100-run study the same way."""
+    sweep_dir = tmp_path / "sweep"
+    result = run_module(
+        [
+            "spectramind.train",
+            "--multirun",
+            *tiny_overrides(tiny_data_dir),
+            "model=mlp,cnn1d",
+            "optimizer.lr=0.001,0.003,0.01",
+            "hydra.sweeper.seeds=[0,1]",
+            "hydra/launcher=joblib",
+            "hydra.launcher.n_jobs=2",
+            "logger=mlflow",
+            f"logger.mlflow.tracking_uri={mlflow_server}",
+            f"hydra.sweep.dir={sweep_dir}",
+        ],
+        cwd=tmp_path,
+    )
+    assert result.returncode == 0, result.stderr[-3000:]
+    assert check_sweep_on_server(mlflow_server, sweep_dir, n_runs=12, epochs=2)["children"] == 12
+    # The runs did log concurrently: from two worker processes, runs of one overlapping the other's.
+    records = [json.loads(path.read_text()) for path in (sweep_dir / "runs").glob("*/run.json")]
+    assert len({record["pid"] for record in records}) == 2
+    spans = sorted((record["started"], record["ended"]) for record in records)
+    assert any(later[0] < earlier[1] for earlier, later in zip(spans, spans[1:]))
+    parent = json.loads((sweep_dir / "mlflow_parent.json").read_text())
+    artifacts = {a.path for a in _client(mlflow_server).list_artifacts(parent["run_id"])}
+    assert {"leaderboard.csv", "leaderboard_table.json"} <= artifacts
 
 
 def test_unreachable_tracker_fails_the_start_in_one_line(tmp_path, tiny_data_dir):

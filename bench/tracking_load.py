@@ -1,0 +1,163 @@
+"""A tracking server under load: a 100-run study through the joblib launcher (two workers) logging
+to a real ``mlflow server`` (SQLite backend), against the same study with no tracker.
+
+What a user pays for ``logger=mlflow`` is the study's wall time with it over without: both sides
+are whole ``--multirun`` commands timed from spawn to exit, alternated A B B A so that a change in
+the shared machine's load lands on both. The server runs on the same two cores as the study (as
+it would on a workstation), so its CPU time is part of the price and is reported with the sweep's
+own. A fast study is worthless if the server lost runs: after timing, every tracked study is read
+back through ``MlflowClient``, one child per run under the sweep's parent run, each with the run's
+params and final metrics.
+
+The runs are deliberately short (tiny data, two epochs), which is the worst case for a tracker:
+its cost is per run and per logging call, not per second of training. The section therefore also
+reports that cost per run and the run length at which it would be the target's 5 %.
+"""
+
+from __future__ import annotations
+
+import os
+import time
+from pathlib import Path
+
+from bench.mlflow_server import MlflowServer, check_sweep_on_server, mlflow_server
+from bench.sweeps import warm_imports
+from bench.timing import children_cpu_s, median, rounded, timed_run
+from bench.workspace import TINY_SIMULATION, Study, check_completed, ensure_data
+
+SEEDS = 5
+LEARNING_RATES = ("0.0005", "0.001", "0.002", "0.003", "0.005")
+GRID = {"model": "mlp,cnn1d", "loss": "gll,mse", "optimizer.lr": ",".join(LEARNING_RATES)}
+N_RUNS = 2 * 2 * len(LEARNING_RATES) * SEEDS
+EPOCHS = 2
+JOBLIB = ("hydra/launcher=joblib", "hydra.launcher.n_jobs=2")
+OVERHEAD_TARGET = 0.05
+
+
+def study_command(study: Study, sweep_dir: Path, tracking_uri: str | None) -> list[str]:
+    """The 100-run study (20 configurations x 5 seeds), with the MLflow logger when ``tracking_uri``."""
+    tracker = ("logger=mlflow", f"logger.mlflow.tracking_uri={tracking_uri}") if tracking_uri else ()
+    seeds = f"hydra.sweeper.seeds=[{','.join(str(s) for s in range(SEEDS))}]"
+    grid = (f"{key}={levels}" for key, levels in GRID.items())
+    return study.sweep_command(sweep_dir, *grid, seeds, *JOBLIB, *tracker)
+
+
+def warm_server(server: MlflowServer, quiet_cpu_s: float = 0.2, poll_s: float = 2.0, max_wait_s: float = 90) -> None:
+    """One run logged and read back, then a wait until the server's processes are idle (less than
+    ``quiet_cpu_s`` of CPU per ``poll_s``), untimed: the server imports its handlers on the first
+    requests, and MLflow 3 starts its job consumers (huey) in the background after it answers,
+    ~20 CPU-s in all on this machine, which no study should be charged for."""
+    from mlflow.tracking import MlflowClient
+
+    from spectramind.tracking.loggers import quiet_mlflow
+
+    quiet_mlflow()  # no "View run" lines in the benchmark's output
+    client = MlflowClient(server.uri)
+    experiment_id = client.create_experiment("bench-warm-up")
+    run = client.create_run(experiment_id)
+    client.log_batch(run.info.run_id, metrics=[], params=[])
+    client.set_terminated(run.info.run_id)
+    client.search_runs([experiment_id])
+    deadline = time.monotonic() + max_wait_s
+    used = server.cpu_s()
+    while time.monotonic() < deadline:
+        time.sleep(poll_s)
+        used, previous = server.cpu_s(), used
+        if used - previous < quiet_cpu_s:
+            return
+
+
+def _sample(study: Study, out: Path, server: MlflowServer, tracked: bool) -> dict:
+    load = os.getloadavg()[0]
+    cpu_before, server_before = children_cpu_s(), server.cpu_s()
+    wall, _ = timed_run(study_command(study, out, server.uri if tracked else None), timeout=1800)
+    check_completed(out / "runs", N_RUNS)
+    return {
+        "wall_s": wall,
+        "sweep_cpu_s": children_cpu_s() - cpu_before,
+        "server_cpu_s": server.cpu_s() - server_before,
+        "load_1min_before": round(load, 2),
+    }
+
+
+def tracking_load(work: Path, repeats: int = 2) -> dict:
+    """The study without and with the tracker, ``repeats`` of each, A B B A ...; every tracked
+    study then checked on the server."""
+    study = Study(ensure_data(work / "data-tiny", TINY_SIMULATION), TINY_SIMULATION, epochs=EPOCHS)
+    warm_imports()
+    samples: dict[str, list[dict]] = {"without": [], "with": []}
+    with mlflow_server(work / "mlflow-server") as server:
+        warm_server(server)
+        for repeat in range(repeats):
+            for side in ("without", "with") if repeat % 2 == 0 else ("with", "without"):
+                out = work / f"tracking-load-{side}-{repeat}"
+                requests_before = server.requests_served()
+                sample = _sample(study, out, server, tracked=side == "with")
+                sample["requests"] = server.requests_served() - requests_before
+                samples[side].append(sample)
+        checked = [
+            check_sweep_on_server(server.uri, work / f"tracking-load-with-{r}", N_RUNS, EPOCHS) for r in range(repeats)
+        ]
+    return _section(samples, checked, repeats)
+
+
+def _section(samples: dict[str, list[dict]], checked: list[dict], repeats: int) -> dict:
+    def med(side: str, key: str) -> float:
+        return median([s[key] for s in samples[side]])
+
+    with_s, without_s = med("with", "wall_s"), med("without", "wall_s")
+    overhead = (with_s - without_s) / without_s
+    extra_per_run = (with_s - without_s) / N_RUNS
+    figures = {
+        "runs_per_study": N_RUNS,
+        "overhead": round(overhead, 4),
+        "with_tracker_wall_s": round(with_s, 2),
+        "without_tracker_wall_s": round(without_s, 2),
+        "with_samples_s": rounded([s["wall_s"] for s in samples["with"]], 2),
+        "without_samples_s": rounded([s["wall_s"] for s in samples["without"]], 2),
+        "load_1min_before_each": {side: [s["load_1min_before"] for s in samples[side]] for side in samples},
+        # CPU seconds of the whole sweep command (its joblib workers included) and of the server
+        "sweep_cpu_s_with": round(med("with", "sweep_cpu_s"), 2),
+        "sweep_cpu_s_without": round(med("without", "sweep_cpu_s"), 2),
+        "server_cpu_s_with": round(med("with", "server_cpu_s"), 2),
+        "server_cpu_s_without": round(med("without", "server_cpu_s"), 2),
+        "server_cpu_ms_per_run": round(med("with", "server_cpu_s") / N_RUNS * 1000, 1),
+        "server_requests_per_run": round(med("with", "requests") / N_RUNS, 1),
+        # what the tracker costs the two cores per run, sweep and server together: steadier than
+        # the wall time on a shared machine, and its half is the wall a saturated 2-core study loses
+        "extra_cpu_ms_per_run": round(
+            (
+                med("with", "sweep_cpu_s")
+                + med("with", "server_cpu_s")
+                - med("without", "sweep_cpu_s")
+                - med("without", "server_cpu_s")
+            )
+            / N_RUNS
+            * 1000,
+            1,
+        ),
+        "extra_wall_ms_per_run": round(extra_per_run * 1000, 1),
+        "study_wall_s_per_run_without": round(without_s / N_RUNS, 3),
+        # the study's wall per run at which this per-run cost would be the target's share
+        "study_wall_s_per_run_for_target": round(extra_per_run / OVERHEAD_TARGET, 2),
+        "server_check": checked,
+    }
+    return {
+        "title": f"A tracking server under load ({N_RUNS}-run study, joblib n_jobs=2, logger=mlflow)",
+        "what": f"{N_RUNS} runs (model x loss x 5 learning rates x {SEEDS} seeds), "
+        f"{TINY_SIMULATION['n_planets']} planets x {TINY_SIMULATION['n_time']} time samples, {EPOCHS} epochs; "
+        f"`python -m spectramind.train --multirun ... {' '.join(JOBLIB)}` with `logger=mlflow "
+        "logger.mlflow.tracking_uri=http://127.0.0.1:PORT` (a local `mlflow server`, SQLite backend, one "
+        "worker, on the same cores, warmed up untimed) vs no logger; whole commands from spawn to exit, "
+        f"median of {repeats} each, ABBA order; CPU of the sweep (getrusage of finished subprocesses) "
+        "and of the server's process tree (psutil); requests counted in the server's access log; every "
+        "tracked study read back with MlflowClient (one child per run under the parent, each run's "
+        "params = its resolved config, test metrics = metrics.json, one val/loss per epoch)",
+        "figures": figures,
+        "headline": f"+{overhead:.1%} study wall time with the tracker ({with_s:.1f} s vs {without_s:.1f} s; "
+        f"{extra_per_run * 1000:.0f} ms and {figures['server_requests_per_run']:.0f} server requests per run, "
+        f"server {figures['server_cpu_ms_per_run']:.0f} CPU-ms per run); {N_RUNS}/{N_RUNS} runs complete "
+        f"on the server in each study",
+        "target": f"<= {OVERHEAD_TARGET:.0%} of the study's wall time, every run complete on the server",
+        "met": overhead <= OVERHEAD_TARGET,
+    }
