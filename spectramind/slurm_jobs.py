@@ -23,7 +23,7 @@ from contextlib import contextmanager
 from typing import Any
 
 from hydra.core.utils import JobReturn, JobStatus
-from submitit.core.utils import UncompletedJobError
+from submitit.core.utils import FailedJobError, UncompletedJobError
 from submitit.slurm import slurm as submitit_slurm
 
 from spectramind.slurm import GONE, ended_message, parse_squeue, sacct_available, squeue_command
@@ -53,8 +53,12 @@ class SqueueWatcher(submitit_slurm.SlurmInfoWatcher):
         if command is None:
             return
         self._num_calls += 1
-        done = subprocess.run(command, capture_output=True, text=True, timeout=60)
-        if done.returncode != 0 and "Invalid job id" not in done.stderr:  # slurmctld busy: ask later
+        try:
+            done = subprocess.run(command, capture_output=True, text=True, timeout=60)
+        except (OSError, subprocess.SubprocessError) as exc:  # slurmctld busy or unreachable: ask later
+            log.debug(f"squeue failed: {exc}")
+            return
+        if done.returncode != 0 and "Invalid job id" not in done.stderr:
             log.debug(f"squeue failed: {done.stderr.strip()}")
             return
         listed = parse_squeue(done.stdout if done.returncode == 0 else "")  # "Invalid job id": all gone
@@ -75,6 +79,8 @@ class ReportingSlurmJob(submitit_slurm.SlurmJob):
     def results(self) -> list[Any]:
         try:
             return super().results()
+        except FailedJobError as exc:  # the job returned, with an error of submitit's own: its words
+            return [JobReturn(status=JobStatus.FAILED, _return_value=exc)]
         except UncompletedJobError:
             info = self.watcher.get_info(self.job_id, mode="cache")
             error = SlurmJobEnded(ended_message(self.job_id, info, self.stderr() or ""))

@@ -74,3 +74,29 @@ def test_submitits_stop_at_the_time_limit_is_said_as_such_in_the_run_record():
     assert stopped["message"].startswith("stopped at its Slurm time limit (hydra.launcher.timeout_min)")
     other = error_record(UncompletedJobError("Job not requeued because: preempted and not checkpointable."))
     assert other["message"] == "Job not requeued because: preempted and not checkpointable."
+
+
+def test_the_squeue_watcher_ends_a_job_slurmctld_forgot_and_survives_a_missing_squeue(tmp_path, monkeypatch):
+    """squeue, here a script printing what the file `listing` holds (a real cluster forgets an
+    ended job MinJobAge after it ended): a job listed once and then no longer is ended."""
+    from spectramind.slurm_jobs import SqueueWatcher
+
+    listing = tmp_path / "listing"
+    script = tmp_path / "bin" / "squeue"
+    script.parent.mkdir()
+    script.write_text(f"#!/bin/sh\ncat {listing}\n")
+    script.chmod(0o755)
+    monkeypatch.setenv("PATH", f"{script.parent}:/usr/bin:/bin")
+    watcher = SqueueWatcher()
+    listing.write_text("7_0|RUNNING|None|vm\n7_1|RUNNING|None|vm\n")
+    watcher.register_job("7_0")
+    watcher.register_job("7_1")
+    watcher.update()
+    assert watcher.get_state("7_0", mode="cache") == "RUNNING" and not watcher.is_done("7_0", mode="cache")
+    listing.write_text("7_1|COMPLETING|None|vm\n")
+    watcher.update()
+    assert watcher.get_state("7_0", mode="cache") == GONE and watcher.is_done("7_0", mode="cache")
+    assert not watcher.is_done("7_1", mode="cache")
+    monkeypatch.setenv("PATH", str(tmp_path / "nowhere"))
+    watcher.update()  # no squeue at all: the states stay, nothing raises
+    assert watcher.get_state("7_1", mode="cache") == "COMPLETING"
