@@ -32,6 +32,8 @@ import sys
 import time
 from pathlib import Path
 
+from spectramind.threads import thread_environment
+
 N_PLANETS = 5  # with test_fraction 0.2, one lands in test: 4 train planets
 SIMULATION_SEED = 2026
 FULL_CADENCE_AIRS_FRAMES = 11250
@@ -39,12 +41,7 @@ RATIO_TARGET = 3.0
 RSS_TARGET_BYTES = 1.5e9  # 1.5 GB per worker
 SPEEDUP_TARGET = 1.7
 PIN_CPU = 0
-ONE_THREAD = {
-    "OMP_NUM_THREADS": "1",
-    "OPENBLAS_NUM_THREADS": "1",
-    "MKL_NUM_THREADS": "1",
-    "ARROW_IO_THREADS": "1",
-}  # Arrow's CPU pool follows OMP_NUM_THREADS
+ONE_THREAD = {**thread_environment(1), "ARROW_IO_THREADS": "1"}  # Arrow's CPU pool follows OMP_NUM_THREADS
 MB = 1e6
 
 
