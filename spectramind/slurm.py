@@ -119,9 +119,15 @@ def stepd_line(stderr_text: str) -> str | None:
 
 def ended_message(job_id: str, info: dict[str, str], stderr_text: str) -> str:
     """One line: which job Slurm ended before it returned, its state and reason, the node and
-    slurmstepd's line, e.g. ``Slurm ended job 19_1 before it returned: TIMEOUT (TimeLimit) on
-    node1: *** JOB 19 ON node1 CANCELLED AT 2026-12-05T07:37:08 DUE TO TIME LIMIT ***``."""
-    parts = [f"Slurm ended job {job_id} before it returned: {info.get('State') or 'UNKNOWN'}"]
+    slurmstepd's line, e.g. ``Slurm ended job 19_1 at its time limit (hydra.launcher.timeout_min)
+    before it returned: TIMEOUT (TimeLimit) on node1: *** JOB 19 ON node1 CANCELLED AT
+    2026-12-05T07:37:08 DUE TO TIME LIMIT ***``. A job normally stops itself at Slurm's warning
+    before its time limit (:func:`submitit_stop_message`); Slurm kills it at the limit where that
+    stop was lost (submitit raises it from a signal handler, and an exception raised while another
+    handler is logging is swallowed by :mod:`logging`), so both are said as the time limit."""
+    state = info.get("State") or "UNKNOWN"
+    at_limit = " at its time limit (hydra.launcher.timeout_min)" if state == "TIMEOUT" else ""
+    parts = [f"Slurm ended job {job_id}{at_limit} before it returned: {state}"]
     if info.get("Reason") and info["Reason"] != "None":
         parts.append(f" ({info['Reason']})")
     if info.get("NodeList"):

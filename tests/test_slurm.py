@@ -53,7 +53,8 @@ def test_why_slurm_ended_a_job_in_one_line():
     assert stepd_line("no such line") is None
     timed_out = ended_message("19_1", parse_squeue(SQUEUE)["19_1"], STDERR)
     assert timed_out == (
-        "Slurm ended job 19_1 before it returned: TIMEOUT (TimeLimit) on vm: "
+        "Slurm ended job 19_1 at its time limit (hydra.launcher.timeout_min) before it returned: "
+        "TIMEOUT (TimeLimit) on vm: "
         "*** JOB 19 ON vm CANCELLED AT 2026-12-05T07:37:08 DUE TO TIME LIMIT ***"
     )
     assert (

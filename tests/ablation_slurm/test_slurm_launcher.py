@@ -39,7 +39,8 @@ def test_a_study_on_slurm_keeps_the_records_of_the_basic_launcher(tmp_path, trai
 
 
 def test_a_request_no_node_can_run_ends_the_study_in_one_line(tmp_path, train_overrides):
-    too_many = (os.cpu_count() or 1) + 1
+    usable = len(os.sched_getaffinity(0))  # the CPUs the service script gave the node
+    too_many = usable + 1
     started = time.monotonic()
     result = run_sweep(
         tmp_path,
@@ -54,7 +55,7 @@ def test_a_request_no_node_can_run_ends_the_study_in_one_line(tmp_path, train_ov
     line = result.stderr.strip().splitlines()[-1]
     assert "Traceback" not in result.stderr
     assert f"asks for {too_many} CPUs per node, more than any node of partition" in line
-    assert f"({os.cpu_count()})" in line and "hydra.launcher.cpus_per_task" in line
+    assert f"({usable})" in line and "hydra.launcher.cpus_per_task" in line
     assert not (tmp_path / "sweep").exists()  # nothing submitted, nothing written
 
 
@@ -105,7 +106,9 @@ def test_jobs_slurm_ends_are_recorded_with_its_reason_and_resumed_from_their_che
     assert by_epoch["2"]["error"]["type"] == "SlurmJobEnded"
     assert f"Slurm ended job {cancelled} before it returned: CANCELLED" in by_epoch["2"]["error"]["message"]
     assert "CANCELLED AT" in by_epoch["2"]["error"]["message"]  # slurmstepd's own line
-    assert by_epoch["3"]["error"]["message"].startswith("stopped at its Slurm time limit (hydra.launcher.timeout_min)")
+    # submitit stops the job at Slurm's warning; where that stop is lost (raised from its signal
+    # handler while another handler logs: seen under load), Slurm kills it at the limit instead
+    assert "time limit (hydra.launcher.timeout_min)" in by_epoch["3"]["error"]["message"], by_epoch["3"]
     assert (sweep_dir / "leaderboard.md").is_file()
     # each unsuccessful run said in one line at the end
     assert sum(line.startswith("[ablation] failed: ") for line in stderr.splitlines()) == 2
