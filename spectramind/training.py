@@ -65,6 +65,9 @@ _QUIET_WARNINGS = (
     r".*callbacks used to create the checkpoint need to be provided.*",
     # a run continued from its own checkpoint (a resume, successive halving's next rung) writes beside it
     r".*Checkpoint directory .* exists and is not empty.*",
+    # a study run beside a Slurm installation (a login node, hydra/launcher=slurm's own jobs): the
+    # runs are one process each by design, never `srun python ...` steps
+    r".*The `srun` command is available on your system but is not used.*",
 )
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 from pathlib import Path
 
 import pandas as pd
@@ -25,20 +26,38 @@ ARTEFACTS = (
 )
 
 
-def _train(tmp_path: Path, data_dir: Path, *extra: str, name: str = "run"):
+def _train(tmp_path: Path, data_dir: Path, *extra: str, name: str = "run", **env: str):
     run_dir = tmp_path / name
     result = run_module(
-        ["spectramind.train", *tiny_overrides(data_dir), f"hydra.run.dir={run_dir}", *extra], cwd=tmp_path
+        ["spectramind.train", *tiny_overrides(data_dir), f"hydra.run.dir={run_dir}", *extra], cwd=tmp_path, **env
     )
     return result, run_dir
 
 
 @pytest.fixture(scope="module")
-def trained(tmp_path_factory, tiny_data_dir):
+def trained_result(tmp_path_factory, tiny_data_dir):
+    """One run as a user beside a Slurm installation runs it: Python's default warning filters
+    (the other tests silence warnings) and an ``srun`` on PATH, which Lightning notices."""
     tmp = tmp_path_factory.mktemp("train")
-    result, run_dir = _train(tmp, tiny_data_dir, "seed=3")
+    slurm_bin = tmp / "bin"
+    slurm_bin.mkdir()
+    (slurm_bin / "srun").write_text("#!/bin/sh\nexit 1\n")
+    (slurm_bin / "srun").chmod(0o755)
+    path = f"{slurm_bin}{os.pathsep}{os.environ['PATH']}"
+    result, run_dir = _train(tmp, tiny_data_dir, "seed=3", PYTHONWARNINGS="", PATH=path)
     assert result.returncode == 0, result.stderr[-3000:]
-    return run_dir
+    return result, run_dir
+
+
+@pytest.fixture(scope="module")
+def trained(trained_result):
+    return trained_result[1]
+
+
+def test_a_run_prints_no_warnings(trained_result):
+    result, _ = trained_result
+    said = result.stdout + result.stderr
+    assert "Warning" not in said and "srun" not in said, said[-3000:]
 
 
 def test_every_artefact_is_written(trained):
