@@ -54,10 +54,14 @@ class MlflowServer:
             total += times.user + times.system
         return total
 
-    def requests_served(self) -> int:
-        """HTTP requests answered so far: the lines of the server's access log (uvicorn's)."""
+    def request_lines(self) -> list[str]:
+        """The HTTP requests answered so far: the lines of the server's access log (uvicorn's),
+        e.g. ``INFO: 127.0.0.1:40512 - "POST /api/2.0/mlflow/runs/create HTTP/1.1" 200 OK``."""
         log = self.home / "server.log"
-        return sum('HTTP/1.1" ' in line for line in log.read_text(errors="replace").splitlines())
+        return [line for line in log.read_text(errors="replace").splitlines() if 'HTTP/1.1" ' in line]
+
+    def requests_served(self) -> int:
+        return len(self.request_lines())
 
 
 def _wait_until_healthy(server: subprocess.Popen, uri: str, log: Path) -> None:

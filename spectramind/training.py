@@ -47,7 +47,7 @@ from spectramind.tracking.artifacts import resumable_checkpoint, write_run_outpu
 from spectramind.tracking.dvc_hash import dataset_dvc_record
 from spectramind.tracking.events_callback import EventsCallback
 from spectramind.tracking.identity import config_hash, run_identity
-from spectramind.tracking.loggers import build_loggers, finish_loggers, log_run_config, run_tags
+from spectramind.tracking.loggers import build_loggers, ended_loggers, log_run_config, run_tags
 from spectramind.tracking.random_state import RandomStateCallback
 from spectramind.tracking.record import RunRecorder, StatusHook, read_json, write_json_atomic
 from spectramind.warm_start import load_warm_start
@@ -335,7 +335,6 @@ def evaluate(ctx: RunContext, parts: RunParts) -> tuple[dict[str, Any], list, fl
     evaluator.test(module, datamodule=datamodule, ckpt_path=best, verbose=False, weights_only=True)
     predictions = evaluator.predict(module, datamodule=datamodule, return_predictions=True)
     seconds = time.perf_counter() - started
-    finish_loggers(parts.loggers)
     best_score = parts.checkpoint.best_model_score
     metrics = {
         **module.test_results,
@@ -381,11 +380,12 @@ def run_training(
             ctx.recorder.event("resume", message=ctx.resume_note)
             print(f"[spectramind] {ctx.resume_note}", file=sys.stderr)
         parts = build(ctx)
-        fit_s = fit(ctx, parts)
-        if not ctx.rank_zero:
-            return {}
-        metrics, predictions, evaluate_s = evaluate(ctx, parts)
-        finish(ctx, parts, metrics, predictions, fit_s, evaluate_s)
+        with ended_loggers(parts.loggers):
+            fit_s = fit(ctx, parts)
+            if not ctx.rank_zero:
+                return {}
+            metrics, predictions, evaluate_s = evaluate(ctx, parts)
+            finish(ctx, parts, metrics, predictions, fit_s, evaluate_s)
     return metrics
 
 

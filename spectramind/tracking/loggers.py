@@ -26,7 +26,8 @@ from __future__ import annotations
 
 import logging
 import os
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Iterator, Mapping
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlparse
@@ -245,12 +246,19 @@ def _mlflow_arguments(
 
         parent = sweep_parent_run(sweep_dir, tracking_uri, str(node.experiment_name), artifact_location)
         run_tags_[MLFLOW_PARENT_TAG] = parent["run_id"]
-    return {
+    arguments = {
         "tracking_uri": tracking_uri,
         "artifact_location": artifact_location,
         "run_name": tags["run_id"],
         "tags": run_tags_,
     }
+    from hydra.utils import get_class
+
+    from spectramind.tracking.mlflow_logger import MlflowRunLogger
+
+    if sweep_dir is not None and issubclass(get_class(node._target_), MlflowRunLogger):
+        arguments["experiment_id"] = parent["experiment_id"]  # the parent's experiment: no lookup per run
+    return arguments
 
 
 def quiet_mlflow() -> None:
@@ -273,11 +281,37 @@ def log_run_config(loggers: Iterable[Any], container: Mapping[str, Any], tags: M
         logger.log_hyperparams(params)
 
 
-def finish_loggers(loggers: Iterable[Any]) -> None:
-    """Close the W&B run after ``test`` and ``predict`` (Lightning finalizes the other loggers
-    itself after each stage but leaves W&B's run open until the process exits): the next run of a
-    sweep in the same process gets its own W&B run, and the offline files are complete."""
-    if any(_kind_of_class(type(logger)) == "wandb" for logger in loggers):
-        import wandb
+@contextmanager
+def ended_loggers(loggers: Iterable[Any]) -> Iterator[None]:
+    """The block is the run's life in its trackers: when it ends, each tracker's run is ended with
+    the run's outcome. An MLflow run (:class:`~spectramind.tracking.mlflow_logger.MlflowRunLogger`)
+    is marked FINISHED once, after test and predict (Lightning's own logger marks it after every
+    stage), FAILED if the block raises, KILLED on an interrupt; the W&B run is closed (Lightning
+    leaves it open until the process exits), so that the next run of a sweep in the same process
+    gets its own W&B run and the offline files are complete."""
+    loggers = list(loggers)
+    try:
+        yield
+    except BaseException as exc:
+        _end_loggers(loggers, "FAILED" if isinstance(exc, Exception) else "KILLED")
+        raise
+    _end_loggers(loggers, "FINISHED")
 
-        wandb.finish()
+
+def _end_loggers(loggers: list[Any], status: str) -> None:
+    """End each tracker's run; a tracker that cannot (its server gone) is one warning, never the
+    run's failure: the run's outputs and record are already written, or its own error is on its way."""
+    from spectramind.tracking.mlflow_logger import MlflowRunLogger
+
+    for logger in loggers:
+        try:
+            if isinstance(logger, MlflowRunLogger):
+                logger.end(status)
+            elif _kind_of_class(type(logger)) == "wandb":
+                import wandb
+
+                wandb.finish(exit_code=0 if status == "FINISHED" else 1)
+        except Exception as exc:  # noqa: BLE001 - any tracker's error, reported and left
+            logging.getLogger(__name__).warning(
+                "could not mark the %s run %s: %s", type(logger).__name__, status, " ".join(str(exc).split())
+            )

@@ -24,7 +24,7 @@ pytestmark = pytest.mark.slow  # trains models or runs sweeps end to end: the fu
 def mlflow_server(tmp_path_factory):
     """`mlflow server` on a free localhost port with a SQLite backend; stopped after the module."""
     with running_mlflow_server(tmp_path_factory.mktemp("mlflow-server")) as server:
-        yield server.uri
+        yield server
 
 
 def _train(tmp_path: Path, data_dir: Path, *extra: str, env: dict[str, str] | None = None):
@@ -52,19 +52,34 @@ def _runs(uri: str) -> list:
 
 @pytest.fixture(scope="module")
 def server_run(tmp_path_factory, tiny_data_dir, mlflow_server):
-    """One training with `logger=[csv,mlflow]` logging to the server."""
+    """One training with `logger=[csv,mlflow]` logging to the server; the run's requests to it,
+    by endpoint, besides the health check."""
+    before = len(mlflow_server.request_lines())
     result, run_dir = _train(
         tmp_path_factory.mktemp("server-run"),
         tiny_data_dir,
         "seed=3",
         "logger=[csv,mlflow]",
-        f"logger.mlflow.tracking_uri={mlflow_server}",
+        f"logger.mlflow.tracking_uri={mlflow_server.uri}",
     )
-    return result, run_dir, mlflow_server
+    requests = [line.split('"')[1].split()[1].split("?")[0] for line in mlflow_server.request_lines()[before:]]
+    return result, run_dir, mlflow_server.uri, [r for r in requests if r != "/health"]
+
+
+def test_a_run_sends_the_server_four_requests(server_run):
+    """Lightning's own MLFlowLogger sent 15 for this run: a request per logging call, and the
+    run looked up and marked finished after fit, test and predict (MlflowRunLogger). In a sweep
+    the experiment is known (the parent run's) and not looked up: three."""
+    *_, requests = server_run
+    requests = [r for r in requests if r != "/api/2.0/mlflow/experiments/create"]  # new server: a new experiment
+    assert sorted(requests) == sorted(
+        f"/api/2.0/mlflow/{endpoint}"
+        for endpoint in ("experiments/get-by-name", "runs/create", "runs/log-batch", "runs/update")
+    ), requests
 
 
 def test_mlflow_server_reads_back_params_metrics_and_tags(server_run):
-    result, run_dir, uri = server_run
+    result, run_dir, uri, _ = server_run
     record = json.loads((run_dir / "run.json").read_text())
     metrics = json.loads((run_dir / "metrics.json").read_text())
     [run] = _runs(uri)
@@ -86,7 +101,7 @@ def test_mlflow_server_reads_back_params_metrics_and_tags(server_run):
 
 
 def test_several_loggers_at_once_and_the_headline_line(server_run):
-    result, run_dir, _ = server_run
+    result, run_dir, *_ = server_run
     [hparams] = run_dir.glob("lightning/version_*/hparams.yaml")
     flat = yaml.safe_load(hparams.read_text())
     config = yaml.safe_load((run_dir / "config_resolved.yaml").read_text())
@@ -213,20 +228,20 @@ def test_a_joblib_study_logs_every_run_to_the_server(tmp_path, tiny_data_dir, ml
             "hydra/launcher=joblib",
             "hydra.launcher.n_jobs=2",
             "logger=mlflow",
-            f"logger.mlflow.tracking_uri={mlflow_server}",
+            f"logger.mlflow.tracking_uri={mlflow_server.uri}",
             f"hydra.sweep.dir={sweep_dir}",
         ],
         cwd=tmp_path,
     )
     assert result.returncode == 0, result.stderr[-3000:]
-    assert check_sweep_on_server(mlflow_server, sweep_dir, n_runs=12, epochs=2)["children"] == 12
+    assert check_sweep_on_server(mlflow_server.uri, sweep_dir, n_runs=12, epochs=2)["children"] == 12
     # The runs did log concurrently: from two worker processes, runs of one overlapping the other's.
     records = [json.loads(path.read_text()) for path in (sweep_dir / "runs").glob("*/run.json")]
     assert len({record["pid"] for record in records}) == 2
     spans = sorted((record["started"], record["ended"]) for record in records)
     assert any(later[0] < earlier[1] for earlier, later in zip(spans, spans[1:]))
     parent = json.loads((sweep_dir / "mlflow_parent.json").read_text())
-    artifacts = {a.path for a in _client(mlflow_server).list_artifacts(parent["run_id"])}
+    artifacts = {a.path for a in _client(mlflow_server.uri).list_artifacts(parent["run_id"])}
     assert {"leaderboard.csv", "leaderboard_table.json"} <= artifacts
 
 
