@@ -48,7 +48,9 @@ class MlflowRunLogger(MLFlowLogger):
         self._experiment_id = experiment_id
         self.flush_every_s = flush_every_s
         self._pending: list[Any] = []  # mlflow.entities.Metric not yet sent
-        self._pending_params: list[Any] = []  # mlflow.entities.Param, sent with the first metrics
+        # param name -> value not yet sent (with the first metrics); one entry per name, as MLflow
+        # refuses a batch naming a param twice
+        self._pending_params: dict[str, str] = {}
         self._last_flush = time.monotonic()
         self._ended = False
 
@@ -57,11 +59,10 @@ class MlflowRunLogger(MLFlowLogger):
         """Buffered like the metrics, and sent with them: a run's config and its first metrics in
         one request. Values are cut to MLflow's 6000 characters (Lightning's logger cuts at 250)."""
         from lightning_fabric.utilities.logger import _convert_params, _flatten_dict
-        from mlflow.entities import Param
 
         _ = self.experiment  # the run exists on the server from here on, RUNNING, with its tags
         flat = _flatten_dict(_convert_params(params))
-        self._pending_params.extend(Param(key=key, value=str(value)[:MAX_PARAM_CHARS]) for key, value in flat.items())
+        self._pending_params.update((key, str(value)[:MAX_PARAM_CHARS]) for key, value in flat.items())
 
     @rank_zero_only
     def log_metrics(self, metrics: Mapping[str, float], step: int | None = None) -> None:
@@ -82,8 +83,11 @@ class MlflowRunLogger(MLFlowLogger):
     @rank_zero_only
     def flush(self) -> None:
         """Send the buffered params and metrics, in requests within MLflow's batch limits."""
+        from mlflow.entities import Param
+
         while self._pending_params or self._pending:
-            params, self._pending_params = self._pending_params[:MAX_PARAMS], self._pending_params[MAX_PARAMS:]
+            names = list(self._pending_params)[:MAX_PARAMS]
+            params = [Param(key=name, value=self._pending_params.pop(name)) for name in names]
             room = MAX_ENTRIES - len(params)
             metrics, self._pending = self._pending[:room], self._pending[room:]
             self.experiment.log_batch(run_id=self.run_id, metrics=metrics, params=params, **self._log_batch_kwargs)
