@@ -240,24 +240,22 @@ def _mlflow_arguments(
 ) -> dict[str, Any]:
     quiet_mlflow()
     tracking_uri, artifact_location = mlflow_location(node, sweep_dir if sweep_dir is not None else run_dir)
-    run_tags_ = dict(tags)
-    if sweep_dir is not None:
-        from spectramind.tracking.mlflow_parent import MLFLOW_PARENT_TAG, sweep_parent_run
-
-        parent = sweep_parent_run(sweep_dir, tracking_uri, str(node.experiment_name), artifact_location)
-        run_tags_[MLFLOW_PARENT_TAG] = parent["run_id"]
-    arguments = {
+    arguments: dict[str, Any] = {
         "tracking_uri": tracking_uri,
         "artifact_location": artifact_location,
         "run_name": tags["run_id"],
-        "tags": run_tags_,
+        "tags": dict(tags),
     }
-    from hydra.utils import get_class
+    if sweep_dir is not None:
+        from hydra.utils import get_class
 
-    from spectramind.tracking.mlflow_logger import MlflowRunLogger
+        from spectramind.tracking.mlflow_logger import MlflowRunLogger
+        from spectramind.tracking.mlflow_parent import MLFLOW_PARENT_TAG, sweep_parent_run
 
-    if sweep_dir is not None and issubclass(get_class(node._target_), MlflowRunLogger):
-        arguments["experiment_id"] = parent["experiment_id"]  # the parent's experiment: no lookup per run
+        parent = sweep_parent_run(sweep_dir, tracking_uri, str(node.experiment_name), artifact_location)
+        arguments["tags"][MLFLOW_PARENT_TAG] = parent["run_id"]
+        if issubclass(get_class(node._target_), MlflowRunLogger):
+            arguments["experiment_id"] = parent["experiment_id"]  # the parent's experiment: no lookup per run
     return arguments
 
 
