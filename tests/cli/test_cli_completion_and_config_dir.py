@@ -37,7 +37,12 @@ def _complete(words: str, cwd: Path) -> list[str]:
 
 
 def test_completion_script_and_completions(tmp_path):
-    result = spectramind("--show-completion", "bash", cwd=tmp_path)
+    # Typer detects the shell from the process's ancestors (a positional "bash" is ignored), so
+    # ask from a bash, as a user does: pytest itself may run under no shell (cron, a detached
+    # job). The command goes on bash's stdin: `bash -c CMD` would exec CMD in bash's place.
+    result = subprocess.run(
+        ["bash"], input=f"{SPECTRAMIND} --show-completion\n", cwd=tmp_path, capture_output=True, text=True, timeout=120
+    )
     assert result.returncode == 0 and "_SPECTRAMIND_COMPLETE" in result.stdout, result.stderr
     assert _complete("spectramind abl", tmp_path) == ["ablate"]
     assert "quick" in _complete("spectramind ablate run q", tmp_path)  # study names, not just commands
