@@ -8,8 +8,9 @@ instead of failing an hour into it; a single training (``spectramind.training.ru
 runs them first too. The checks build the cheap objects only: the data module (which validates its
 arguments without reading data), the loss, the model and its optimizer; the trainer's arguments
 are checked by name and by the types Lightning declares for them (plus the ranges Lightning leaves
-open: ``max_epochs=0`` would "complete" a run that never trained), the seed and thread count by
-type, callbacks and loggers by import, plus what Lightning would only reject once training ran
+open: ``max_epochs=0`` would "complete" a run that never trained), the optimizer's arguments by the
+types torch declares for them, the seed and thread count by type, callbacks and loggers by import,
+plus what Lightning would only reject once training ran
 (:func:`check_callbacks`) and whether each tracker is installed and its server answers
 (:func:`spectramind.tracking.loggers.check_loggers`). They import Lightning and the model code, so
 they live beside the training, not in the Hydra-free ``spectramind.ablation``.
@@ -40,6 +41,7 @@ def check_training_config(cfg: DictConfig) -> None:
             optimizer=_build("optimizer", lambda: instantiate(cfg.optimizer)),
         ),
     )
+    check_target_arguments("optimizer", cfg.optimizer)
     _build("optimizer", module.configure_optimizers)
     if cfg.get("init_from"):
         from spectramind.warm_start import warm_start_weights
@@ -149,6 +151,22 @@ def check_trainer_arguments(arguments: dict[str, Any]) -> None:
     epochs = arguments.get("max_epochs")
     if epochs is not None and epochs < 1:
         raise ConfigurationError(f"trainer.max_epochs must be >= 1, got {epochs!r}")
+
+
+def check_target_arguments(node_name: str, node: DictConfig) -> None:
+    """The values of a ``_target_`` node against the types its target declares for them, as for
+    the trainer: torch's optimizers compare ``lr`` before checking it, so ``optimizer.lr=abc``
+    would fail with "'<=' not supported between instances of 'float' and 'str'"."""
+    from hydra.utils import get_object
+
+    target = get_object(node._target_)
+    try:
+        hints = typing.get_type_hints(target.__init__ if isinstance(target, type) else target)
+    except Exception:  # noqa: BLE001 - annotations it cannot evaluate: the target decides, as before
+        return
+    for name, value in OmegaConf.to_container(node, resolve=True).items():
+        if name in hints and not _matches(value, hints[name]):
+            raise ConfigurationError(f"{node_name}.{name}={value!r}: expected {_type_text(hints[name])}")
 
 
 def _is_integer(value: Any) -> bool:

@@ -49,6 +49,8 @@ BAD_VALUES = [
     ("fraction out of range", ["data.val_fraction=0.6"], "data.val_fraction must be in (0, 0.5), got 0.6"),
     ("unknown trainer argument", ["+trainer.max_epoch=3"], "['max_epoch'] are not arguments"),
     ("precision that does not exist", ["trainer.precision=31"], "trainer.precision=31"),
+    ("wrong type of an optimizer value", ["optimizer.lr=abc"], "optimizer.lr='abc': expected float or Tensor"),
+    ("wrong type of an optimizer tuple", ["+optimizer.betas=[0.9,fast]"], "optimizer.betas=[0.9, 'fast']"),
 ]
 
 # Rejected while the sweep is parsed and planned: (id, arguments after the tiny-training overrides,
