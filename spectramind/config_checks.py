@@ -145,9 +145,7 @@ def check_trainer_arguments(arguments: dict[str, Any]) -> None:
     unknown = sorted(set(arguments) - accepted)
     if unknown:
         raise ConfigurationError(f"trainer: {unknown} are not arguments of pytorch_lightning.Trainer")
-    for name, value in arguments.items():
-        if not _matches(value, parameters[name].annotation):
-            raise ConfigurationError(f"trainer.{name}={value!r}: expected {_type_text(parameters[name].annotation)}")
+    _check_types("trainer", arguments, {name: parameter.annotation for name, parameter in parameters.items()})
     epochs = arguments.get("max_epochs")
     if epochs is not None and epochs < 1:
         raise ConfigurationError(f"trainer.max_epochs must be >= 1, got {epochs!r}")
@@ -164,9 +162,14 @@ def check_target_arguments(node_name: str, node: DictConfig) -> None:
         hints = typing.get_type_hints(target.__init__ if isinstance(target, type) else target)
     except Exception:  # noqa: BLE001 - annotations it cannot evaluate: the target decides, as before
         return
-    for name, value in OmegaConf.to_container(node, resolve=True).items():
-        if name in hints and not _matches(value, hints[name]):
-            raise ConfigurationError(f"{node_name}.{name}={value!r}: expected {_type_text(hints[name])}")
+    _check_types(node_name, OmegaConf.to_container(node, resolve=True), hints)
+
+
+def _check_types(node_name: str, values: dict[str, Any], annotations: dict[str, Any]) -> None:
+    """Raise for the first value that does not fit its annotation (values without one pass)."""
+    for name, value in values.items():
+        if name in annotations and not _matches(value, annotations[name]):
+            raise ConfigurationError(f"{node_name}.{name}={value!r}: expected {_type_text(annotations[name])}")
 
 
 def _is_integer(value: Any) -> bool:
