@@ -2,8 +2,9 @@
 
 Runs every section (or those named with ``--only``), prints each figure as it is measured,
 merges them into bench/results.json and rewrites the generated block of docs/performance.md.
-A full run takes about 20 minutes on 2 cores. Exit status 0 whether or not targets are met
-(this is a measurement, not a test); 1 if a measured command failed.
+A full run takes about an hour on 2 cores, most of it the parallel and tracking sections. Exit
+status 0 whether or not targets are met (this is a measurement, not a test); 1 if a measured
+command failed.
 """
 
 from __future__ import annotations

