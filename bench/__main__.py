@@ -2,7 +2,7 @@
 
 Runs every section (or those named with ``--only``), prints each figure as it is measured,
 merges them into bench/results.json and rewrites the generated block of docs/performance.md.
-A full run takes about an hour on 2 cores, most of it the parallel and tracking sections. Exit
+A full run takes about 75 minutes on 2 cores, most of it the parallel and tracking sections. Exit
 status 0 whether or not targets are met (this is a measurement, not a test); 1 if a measured
 command failed.
 """
