@@ -55,13 +55,14 @@ def warm_imports() -> None:
     timed_run(python_command("-c", "import pytorch_lightning, hydra, pandas, scipy.stats, plotly"))
 
 
-def warm_data(work: Path, data: Path) -> None:
-    """One untimed 1-epoch training of each model of the study on ``data``, in one process: the
+def warm_data(work: Path, study: Study) -> None:
+    """One untimed 1-epoch training of each model of the study on its data, in one process: the
     first training on a fresh data set builds its feature cache and reads it into the page cache,
     which no timed side should pay for (the first side timed would)."""
-    runs = Study(data, DEFAULT_SIMULATION, epochs=1).run_overrides()
+    runs = Study(study.data_dir, study.simulation, epochs=1).run_overrides()
     firsts = [next(run for run in runs if f"model={model}" in run) for model in GRID["model"]]
-    timed_run(python_command("-m", "bench.direct_loop", "--out", str(work / "warm-data"), "--runs", json.dumps(firsts)))
+    out = work / f"warm-{study.data_dir.name}"
+    timed_run(python_command("-m", "bench.direct_loop", "--out", str(out), "--runs", json.dumps(firsts)))
 
 
 def _sweep_end(sweep_dir: Path) -> dict:
@@ -277,7 +278,7 @@ def parallel(work: Path, epochs: Sequence[int]) -> dict:
     from bench.ceiling import ceiling
 
     warm_imports()
-    warm_data(work, ensure_data(work / "data-default", DEFAULT_SIMULATION))
+    warm_data(work, Study(ensure_data(work / "data-default", DEFAULT_SIMULATION), DEFAULT_SIMULATION, epochs=1))
     before = {workload: ceiling(workload) for workload in ("torch", "python")}
     import_cpu = stack_import_cpu_s()
     workloads = {f"runs_of_{n}_epochs": _sequential_vs_joblib(work, n) for n in epochs}

@@ -28,7 +28,7 @@ from pathlib import Path
 
 from bench.machine import REPO
 from bench.mlflow_server import MlflowServer, check_sweep_on_server, mlflow_server
-from bench.sweeps import warm_imports
+from bench.sweeps import warm_data, warm_imports
 from bench.timing import children_cpu_s, median, python_command, rounded, timed_run
 from bench.workspace import DEFAULT_SIMULATION, TINY_SIMULATION, Study, check_completed, ensure_data
 
@@ -136,6 +136,8 @@ def tracking_load(work: Path, repeats: int = 2) -> dict:
     tracked study then checked on the server."""
     studies = workloads(work)
     warm_imports()
+    for study in studies.values():
+        warm_data(work, study)
     measured = {}
     with mlflow_server(work / "mlflow-server") as server:
         warm_server(server)
