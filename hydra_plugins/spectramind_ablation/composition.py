@@ -110,20 +110,23 @@ class PreFlight:
         master_config: DictConfig,
         composed: PreComposedConfigs,
         validate: Callable[[DictConfig], Any] | None,
+        cost: Callable[[DictConfig], float | None] | None = None,
     ) -> None:
         self.loader = loader
         self.master_config = master_config
         self.composed = composed
         self.validate = validate
+        self.cost = cost
+        self.costs: dict[str, float | None] = {}  # each run's estimated cost, by run id (with ``cost``)
 
     def config_hashes(self, specs: Sequence[RunSpec], job_overrides: Callable[[RunSpec], list[str]]) -> dict[str, str]:
         """Each run's config hash, its config composed with the overrides its job will be
-        launched with (``job_overrides``); the first error aborts the sweep, naming the run and
-        the override that broke it."""
+        launched with (``job_overrides``), and its estimated cost in ``costs``; the first error
+        aborts the sweep, naming the run and the override that broke it."""
         hashes = {}
         for number, spec in enumerate(specs):
             try:
-                config = self._compose(job_overrides(spec), number, keep=True)
+                config, self.costs[spec.run_id] = self._compose(job_overrides(spec), number, keep=True)
                 hashes[spec.run_id] = config_hash(config)
             except Exception as exc:
                 culprit = self._culprit(spec.overrides, number)
@@ -134,9 +137,12 @@ class PreFlight:
                 ) from None
         return hashes
 
-    def _compose(self, overrides: Sequence[str], number: int, keep: bool = False) -> dict[str, Any]:
+    def _compose(
+        self, overrides: Sequence[str], number: int, keep: bool = False
+    ) -> tuple[dict[str, Any], float | None]:
         """The run's resolved task config as its job will see it (``hydra:`` interpolations
-        included); with ``keep``, the composed config is also kept for the launcher's request."""
+        included), and its estimated cost (None without ``cost``); with ``keep``, the composed
+        config is also kept for the launcher's request."""
         cfg = self.loader.load_sweep_config(self.master_config, list(overrides))
         if keep and self.composed.keep(self.master_config, overrides, cfg):
             cfg = copy.deepcopy(cfg)  # the kept one goes to the launcher as composed
@@ -152,7 +158,7 @@ class PreFlight:
             container = OmegaConf.to_container(task, resolve=True)
             if self.validate is not None:
                 self.validate(task)
-            return container
+            return container, (self.cost(task) if keep and self.cost is not None else None)
         finally:
             HydraConfig.instance().cfg = saved
 

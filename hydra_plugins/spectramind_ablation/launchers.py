@@ -82,6 +82,14 @@ def concurrent_jobs(config: DictConfig, batch_len: int) -> int:
     return 1
 
 
+def may_run_in_parallel(config: DictConfig, batch_len: int) -> bool:
+    """Whether the configured launcher may run several jobs of a batch at once: joblib with more
+    than one job, submitit (local or Slurm) and Ray do; Hydra's basic launcher does not."""
+    if OmegaConf.select(config.hydra.launcher, "n_jobs", default=None) is not None:
+        return concurrent_jobs(config, batch_len) > 1
+    return not str(launcher_target(config) or "").endswith("BasicLauncher")
+
+
 def threads_per_job(config: DictConfig, batch_len: int) -> int | None:
     """CPU threads per job so that parallel jobs together use the machine's cores, no more: the
     CPUs the launcher allocates per job where it does (submitit ``cpus_per_task``, Ray

@@ -129,8 +129,8 @@ class AblationSweeper(Sweeper):
         return returns
 
     def _prepare(self, sweep_dir: Path, arguments: list[str], previous):
-        """Study → design → pre-flight → plan → the sweep's first records, while the launcher's
-        workers warm up; the plan, or None for a dry run (which prints it and writes nothing)."""
+        """Study → design → pre-flight → plan → the sweep's first records → the launch order, while
+        the launcher's workers warm up; the plan, or None for a dry run (which prints it and writes nothing)."""
         from spectramind.ablation import plan as planning
         from spectramind.ablation.design import baseline_levels
         from spectramind.ablation.study import check_writable, study_record
@@ -157,9 +157,11 @@ class AblationSweeper(Sweeper):
                 from spectramind.ablation.halving import launch_spec
 
                 launched = [launch_spec(spec, opts.budget_key, int(opts.min_epochs)) for spec in specs]
-            hashes = PreFlight(self.hydra_context.config_loader, self.config, self.composed, validate).config_hashes(
-                launched, lambda spec: self._job_overrides(spec, batch_len)
-            )
+            cost = _importable("cost", opts.cost)
+            if opts.is_halving or not launchers.may_run_in_parallel(self.config, batch_len):
+                cost = None  # the launch order matters only where runs share the workers (launch_order.py)
+            preflight = PreFlight(self.hydra_context.config_loader, self.config, self.composed, validate, cost)
+            hashes = preflight.config_hashes(launched, lambda spec: self._job_overrides(spec, batch_len))
             study = study_record(opts, factors, baseline, launchers.launcher_target(self.config))
             plan = planning.plan_study(opts, specs, hashes, sweep_dir, study, previous)
             if opts.dry_run:
@@ -176,12 +178,32 @@ class AblationSweeper(Sweeper):
                     n_runs=len(specs),
                     write_multirun=lambda path: OmegaConf.save(self.config, path),
                 )
+            if cost is not None:
+                self._launch_most_expensive_first(sweep_dir, plan, preflight.costs)
             if warm_up is not None and plan.to_launch:
                 append_event(sweep_dir / EVENTS_FILE, "workers_warm", **warm_up.join())
         finally:
             if warm_up is not None:
                 warm_up.cancel()
         return plan
+
+    @staticmethod
+    def _launch_most_expensive_first(sweep_dir: Path, plan, costs) -> None:
+        """Reorder the runs to launch by estimated cost (``launch_order``), recording the new
+        order in events.jsonl when it differs from the plan's."""
+        from spectramind.ablation.launch_order import most_expensive_first
+        from spectramind.sweep_layout import EVENTS_FILE
+        from spectramind.tracking.events import append_event
+
+        ordered = most_expensive_first(plan.to_launch, costs)
+        if ordered != plan.to_launch:
+            plan.to_launch = ordered
+            append_event(
+                sweep_dir / EVENTS_FILE,
+                "launch_order",
+                by="estimated cost, most expensive first",
+                runs=[spec.run_id for spec in ordered],
+            )
 
     def _start_warm_up(self, specs, previous):
         """Warm the launcher's workers for the runs a resume will not skip (see ``warm_up``)."""

@@ -73,6 +73,11 @@ class StudyOptions:
     # importable function run once in each of the joblib launcher's workers while the pre-flight
     # runs (their imports then overlap it); spectramind's sweeper config sets spectramind.worker.warm_up
     warm_up: str | None = None
+    # importable function giving a planned task config's estimated cost (a number; None if unknown),
+    # called during pre-flight: a launcher that runs several jobs at once gets the most expensive
+    # runs first (spectramind.ablation.launch_order); spectramind's sweeper config sets
+    # spectramind.models.training_cost.estimated_cost
+    cost: str | None = None
     # halving: keep the best 1/eta configurations at each rung
     eta: int = 3
     # halving: epochs of rung 0, and of the last rung (every run's full schedule: see epochs_key)

@@ -86,6 +86,8 @@ class LightCurveBackbone(nn.Module):
         self.time_bins = time_bins
         self.out_channels = out_channels
         self.n_wavelengths = n_wavelengths
+        # one example's shape of each of extra_inputs, in their order (spectramind.models.training_cost)
+        self.extra_input_shapes = {"light_curve": (time_bins, n_wavelengths), "star": (star_features,)}
         self.padded = (time_bins, n_wavelengths)
         options: dict = {}
         if "vit" in name:

@@ -59,6 +59,13 @@ def test_parallel_launchers(tmp_path, train_overrides, launcher, sweep, concurre
         assert s["pools"]["torch_intra_op"] == s["pools"]["torch_inter_op"] == expected_threads, s
         assert s["pools"]["libraries"] and set(s["pools"]["libraries"].values()) == {expected_threads}, s
     assert len({s["pid"] for s in seen}) >= 2  # jobs ran in separate worker processes
+    # the most expensive runs launched first (the CNN's; spectramind/ablation/launch_order.py),
+    # though the grid plans the MLP's first
+    planned = [run["run_id"] for run in manifest(sweep_dir)["runs"]]
+    launched = [run["run_id"] for run in sorted(manifest(sweep_dir)["runs"], key=lambda run: run["job_num"])]
+    assert "model-mlp" in planned[0]
+    assert ["model-cnn1d" in run_id for run_id in launched] == [True] * (n_runs // 2) + [False] * (n_runs // 2)
+    assert sweep_events(sweep_dir).of("launch_order")[0]["runs"] == launched
     warmed = sweep_events(sweep_dir).of("workers_warm")
     if launcher == "joblib":  # the pool warmed during the pre-flight is the one that ran the jobs
         assert {s["pid"] for s in seen} <= set(warmed[0]["pids"]) and len(warmed[0]["pids"]) == concurrent

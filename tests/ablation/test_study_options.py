@@ -37,6 +37,7 @@ def test_spectramind_sets_only_its_own_options_over_the_defaults():
         "run_subdir": "runs",
         "validate": "spectramind.config_checks.check_training_config",
         "warm_up": "spectramind.worker.warm_up",
+        "cost": "spectramind.models.training_cost.estimated_cost",
         "epochs_key": "training.epochs",
     }
 
