@@ -30,6 +30,7 @@ from hydra.utils import get_class, instantiate
 from omegaconf import DictConfig, OmegaConf
 from pytorch_lightning.callbacks import ModelCheckpoint, ProgressBar
 
+from spectramind.allocator import keep_freed_memory
 from spectramind.config_checks import FIXED_CHECKPOINT_ARGUMENTS, check_training_config
 from spectramind.data.layout import CACHE_DIR, dataset_fingerprint
 from spectramind.errors import ConfigurationError
@@ -271,7 +272,7 @@ def build(ctx: RunContext) -> RunParts:
     use_threads(int(threads) if threads else default_threads)
     # Results on CPU are bit-identical for one thread count, not across counts: record it, and
     # what every thread pool of the process uses (spectramind.threads).
-    recorder.update(num_threads=torch.get_num_threads(), thread_pools=thread_pools())
+    recorder.update(num_threads=torch.get_num_threads(), thread_pools=thread_pools(), allocator=keep_freed_memory())
     pl.seed_everything(cfg.seed, workers=True, verbose=False)
     recorder.update(
         dataset_hash=dataset_fingerprint(datamodule.data_dir),

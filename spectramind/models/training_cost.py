@@ -10,16 +10,22 @@ from a ResNet-18, 40 epochs from 10) while their data stay the same. Counting ne
 timing, so it is the same on every machine and for every repetition of a study.
 
 A model without a backbone (the classical transit fit) takes no gradient steps: its cost is 0.
+A backbone that cannot be built or run from its config node alone (one whose module passes it
+arguments, or takes inputs this module cannot make up) has no estimate: an order is a convenience,
+never a reason to stop a study, and the sweeper keeps the plan's order then.
 """
 
 from __future__ import annotations
 
 import functools
 import json
+import logging
 
 from omegaconf import DictConfig, OmegaConf
 
 from spectramind.spectrum import N_WAVELENGTHS
+
+log = logging.getLogger(__name__)
 
 # SpectraModule stacks two input channels for its backbone: the normalised depth and its log error
 _BACKBONE_INPUT_CHANNELS = 2
@@ -27,20 +33,30 @@ _BACKBONE_INPUT_CHANNELS = 2
 
 def estimated_cost(cfg: DictConfig) -> float | None:
     """Epochs x backbone FLOPs per example of the run ``cfg`` configures (a resolved task config);
-    None when its epochs are not a number."""
+    None when its epochs are not a number or its backbone cannot be counted alone."""
     epochs = OmegaConf.select(cfg, "trainer.max_epochs", default=None)
     if not isinstance(epochs, int) or isinstance(epochs, bool):
         return None
     backbone = OmegaConf.select(cfg, "model.backbone", default=None)
     if backbone is None:
         return 0.0
-    return float(epochs) * _backbone_flops(json.dumps(OmegaConf.to_container(backbone, resolve=True), sort_keys=True))
+    flops = _backbone_flops(json.dumps(OmegaConf.to_container(backbone, resolve=True), sort_keys=True))
+    return None if flops is None else float(epochs) * flops
 
 
 @functools.lru_cache(maxsize=64)
-def _backbone_flops(backbone_json: str) -> int:
+def _backbone_flops(backbone_json: str) -> int | None:
     """Forward and backward FLOPs of one example through the backbone a config node describes
-    (as JSON, so that a study's runs that share a backbone build and count it once)."""
+    (as JSON, so that a study's runs that share a backbone build and count it once); None when
+    it cannot be built or run alone."""
+    try:
+        return _count_flops(backbone_json)
+    except Exception as exc:  # noqa: BLE001 - any failure means no estimate (module docstring)
+        log.debug(f"no cost estimate for backbone {backbone_json}: {type(exc).__name__}: {exc}")
+        return None
+
+
+def _count_flops(backbone_json: str) -> int:
     import torch
     from hydra.utils import instantiate
     from torch.utils.flop_counter import FlopCounterMode

@@ -38,3 +38,9 @@ def test_a_model_without_gradient_steps_costs_nothing():
 
 def test_no_estimate_without_a_number_of_epochs():
     assert _cost("trainer.max_epochs=null") is None
+
+
+def test_a_backbone_that_cannot_be_built_alone_has_no_estimate():
+    # the module would pass it what it lacks; a cost is a launch order, never a reason to fail
+    assert _cost("model=cnn1d", "+model.backbone.no_such_argument=1") is None
+    assert _cost("model=cnn1d", "~model.backbone._target_") is None
