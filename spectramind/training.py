@@ -258,10 +258,12 @@ def start_record(
 
 
 def build(ctx: RunContext) -> RunParts:
-    """Phase 2: the data (recorded: fingerprint, splits, orbit sources), then threads and seeds, the
-    model, the callbacks with the run's checkpointing, the loggers and the trainer."""
+    """Phase 2: the allocator (spectramind.allocator), the data (recorded: fingerprint, splits,
+    orbit sources), then threads and seeds, the model, the callbacks with the run's checkpointing,
+    the loggers and the trainer."""
     cfg, recorder = ctx.cfg, ctx.recorder
     default_threads = torch.get_num_threads()
+    allocator = keep_freed_memory()  # before the data: reading and measuring them allocate too
     datamodule = instantiate(cfg.data)
     datamodule.setup("fit")
     # Threads are set after the data: measuring features runs batman, whose OpenMP start-up resets
@@ -272,7 +274,7 @@ def build(ctx: RunContext) -> RunParts:
     use_threads(int(threads) if threads else default_threads)
     # Results on CPU are bit-identical for one thread count, not across counts: record it, and
     # what every thread pool of the process uses (spectramind.threads).
-    recorder.update(num_threads=torch.get_num_threads(), thread_pools=thread_pools(), allocator=keep_freed_memory())
+    recorder.update(num_threads=torch.get_num_threads(), thread_pools=thread_pools(), allocator=allocator)
     pl.seed_everything(cfg.seed, workers=True, verbose=False)
     recorder.update(
         dataset_hash=dataset_fingerprint(datamodule.data_dir),
